@@ -1,0 +1,1 @@
+"""chargebus contracts: topic names, the envelope and its msgpack codec, shared by every process."""

@@ -1,0 +1,173 @@
+"""Every Kafka topic, declared once: name, key, partitions, cleanup and retention (pure)."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+class Topic(StrEnum):
+    """Topic names. `.v1` is the schema major version: a breaking change means a new topic."""
+
+    OCPP_INBOUND = "ocpp.inbound.v1"  # key station_id: every station CALL and answer to a command
+    GATEWAY_INBOX = "ocpp.gateway-inbox.v1"  # key station_id: partition k = gateway k
+    PRESENCE = "ocpp.presence.v1"  # key station_id: which gateway holds the station
+    CREDENTIALS = "ocpp.credentials.v1"  # key station_id: password hashes, never secrets
+    STATIONS = "stations.v1"  # key station_id: booted, status changed, online/offline
+    SESSIONS = "sessions.v1"  # key station_id: started, updated, ended
+    COMMANDS = "commands.v1"  # key station_id: operator commands from other teams
+    COMMAND_RESULTS = "command-results.v1"  # key station_id: one outcome per command
+    TARIFFS = "billing.tariffs.v1"  # key tariff_id
+    CDRS = "billing.cdrs.v1"  # key session id
+    SITES = "loadbalance.sites.v1"  # key site_id
+    GRID_CAPACITY = "grid.capacity.v1"  # key site_id
+    LIMITS = "loadbalance.limits.v1"  # key site_id
+    DEAD_LETTERS = "deadletter.v1"  # key: the key of the undecodable record
+
+
+CleanupPolicy = Literal["delete", "compact", "compact,delete"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopicSpec:
+    """How a topic is keyed and stored; `provision` creates it from this."""
+
+    topic: Topic
+    key: str  # what the record key holds
+    partitions: int
+    cleanup_policy: CleanupPolicy
+    retention_ms: int  # -1: forever (compacted topics keep the latest value per key)
+    description: str
+
+    def configs(self) -> dict[str, str]:
+        """The topic-level broker configuration for this topic."""
+        configs = {"cleanup.policy": self.cleanup_policy, "retention.ms": str(self.retention_ms)}
+        if "compact" in self.cleanup_policy:
+            # A tombstone stays readable for a day so slow consumers still see the delete.
+            configs["delete.retention.ms"] = str(DAY_MS)
+            configs["min.cleanable.dirty.ratio"] = "0.1"
+        return configs
+
+
+# Station-keyed topics share one partition count so that services can co-partition them.
+STATION_PARTITIONS = 8
+# One partition per gateway pod (StatefulSet ordinal): the most gateways that can run at once.
+MAX_GATEWAYS = 16
+
+_SPECS = (
+    TopicSpec(
+        topic=Topic.OCPP_INBOUND,
+        key="station_id",
+        partitions=STATION_PARTITIONS,
+        cleanup_policy="delete",
+        retention_ms=7 * DAY_MS,
+        description="Every CALL a station sends, and every answer a station gives to a command.",
+    ),
+    TopicSpec(
+        topic=Topic.GATEWAY_INBOX,
+        key="station_id",
+        partitions=MAX_GATEWAYS,
+        cleanup_policy="delete",
+        retention_ms=1 * DAY_MS,
+        description="Replies to station CALLs and commands to stations; gateway k reads part. k.",
+    ),
+    TopicSpec(
+        topic=Topic.PRESENCE,
+        key="station_id",
+        partitions=STATION_PARTITIONS,
+        cleanup_policy="compact",
+        retention_ms=-1,
+        description="Which gateway holds each station's WebSocket (connected/disconnected).",
+    ),
+    TopicSpec(
+        topic=Topic.CREDENTIALS,
+        key="station_id",
+        partitions=4,
+        cleanup_policy="compact",
+        retention_ms=-1,
+        description="Hashed station passwords (HTTP Basic, security profiles 1 and 2).",
+    ),
+    TopicSpec(
+        topic=Topic.STATIONS,
+        key="station_id",
+        partitions=STATION_PARTITIONS,
+        cleanup_policy="compact,delete",
+        retention_ms=30 * DAY_MS,
+        description="Version-neutral station facts: booted, status changed, online/offline.",
+    ),
+    TopicSpec(
+        topic=Topic.SESSIONS,
+        key="station_id",
+        partitions=STATION_PARTITIONS,
+        cleanup_policy="delete",
+        retention_ms=30 * DAY_MS,
+        description="Version-neutral charging sessions: started, updated (meter values), ended.",
+    ),
+    TopicSpec(
+        topic=Topic.COMMANDS,
+        key="station_id",
+        partitions=STATION_PARTITIONS,
+        cleanup_policy="delete",
+        retention_ms=1 * DAY_MS,
+        description="Operator commands from other teams (remote start, reset, ...).",
+    ),
+    TopicSpec(
+        topic=Topic.COMMAND_RESULTS,
+        key="station_id",
+        partitions=STATION_PARTITIONS,
+        cleanup_policy="delete",
+        retention_ms=7 * DAY_MS,
+        description="Exactly one outcome for every command sent to a station.",
+    ),
+    TopicSpec(
+        topic=Topic.TARIFFS,
+        key="tariff_id",
+        partitions=1,
+        cleanup_policy="compact",
+        retention_ms=-1,
+        description="Tariffs (OCPI 2.2.1 semantics), changed at runtime.",
+    ),
+    TopicSpec(
+        topic=Topic.CDRS,
+        key="session_id",
+        partitions=STATION_PARTITIONS,
+        cleanup_policy="delete",
+        retention_ms=90 * DAY_MS,
+        description="One charge detail record per finished session.",
+    ),
+    TopicSpec(
+        topic=Topic.SITES,
+        key="site_id",
+        partitions=4,
+        cleanup_policy="compact",
+        retention_ms=-1,
+        description="Sites with their grid capacity and the stations behind them.",
+    ),
+    TopicSpec(
+        topic=Topic.GRID_CAPACITY,
+        key="site_id",
+        partitions=4,
+        cleanup_policy="delete",
+        retention_ms=7 * DAY_MS,
+        description="Dynamic site capacity from the grid operator or an EMS.",
+    ),
+    TopicSpec(
+        topic=Topic.LIMITS,
+        key="site_id",
+        partitions=4,
+        cleanup_policy="delete",
+        retention_ms=7 * DAY_MS,
+        description="Per-connector current limits the load balancer allocated.",
+    ),
+    TopicSpec(
+        topic=Topic.DEAD_LETTERS,
+        key="the key of the original record",
+        partitions=1,
+        cleanup_policy="delete",
+        retention_ms=14 * DAY_MS,
+        description="Records no consumer could decode, with their source topic/partition/offset.",
+    ),
+)
+
+SPECS: dict[Topic, TopicSpec] = {spec.topic: spec for spec in _SPECS}

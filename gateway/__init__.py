@@ -1,0 +1,1 @@
+"""chargebus gateway: the stateless OCPP-J edge between station WebSockets and Kafka."""

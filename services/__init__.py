@@ -1,0 +1,1 @@
+"""chargebus services: sessions, billing and load balancing."""

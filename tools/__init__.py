@@ -1,0 +1,1 @@
+"""Developer tools: the station simulator and load generator."""
