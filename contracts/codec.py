@@ -48,7 +48,7 @@ def decode(data: bytes) -> Envelope:
     if len(data) > _MAX_BYTES:
         raise DecodeError(f"record of {len(data)} bytes exceeds {_MAX_BYTES}")
     try:
-        fields: Any = msgpack.unpackb(data, timestamp=3, raw=False, strict_map_key=True)
+        fields: Any = msgpack.unpackb(data, timestamp=3, raw=False, strict_map_key=False)
     except (ValueError, TypeError, RecursionError, msgpack.UnpackException) as exc:
         raise DecodeError(f"not msgpack: {exc!r}") from exc
     if not isinstance(fields, dict) or fields.keys() != _FIELDS.keys():
