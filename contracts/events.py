@@ -1,0 +1,55 @@
+"""Event type names per topic, and the command outcomes (pure). Payloads: docs/events.md."""
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    """`Envelope.event_type` values. Past-tense facts, except commands (imperatives)."""
+
+    # ocpp.inbound.v1 (gateway): raw OCPP as the station sent it, camelCase payloads
+    OCPP_CALL = "OcppCall"  # a station-initiated CALL; answer on the gateway inbox
+    OCPP_SEND = "OcppSend"  # OCPP 2.1 SEND: unconfirmed, never answered
+    OCPP_CALL_RESULT = "OcppCallResult"  # the station's CALLRESULT to a command
+    OCPP_CALL_ERROR = "OcppCallError"  # the station's CALLERROR to a command
+    # ocpp.gateway-inbox.v1 (services -> gateway k)
+    OCPP_REPLY = "OcppReply"  # CALLRESULT payload for a station CALL
+    OCPP_REPLY_ERROR = "OcppReplyError"  # CALLERROR for a station CALL
+    STATION_COMMAND = "StationCommand"  # send this CALL to the station
+    # ocpp.presence.v1 (gateway)
+    STATION_CONNECTED = "StationConnected"
+    STATION_DISCONNECTED = "StationDisconnected"
+    # ocpp.credentials.v1 (operators)
+    CREDENTIAL_SET = "CredentialSet"
+    # command-results.v1 (gateway, sessions)
+    COMMAND_COMPLETED = "CommandCompleted"
+    # commands.v1 (other teams -> sessions)
+    OPERATOR_COMMAND = "OperatorCommand"
+    # stations.v1 (sessions)
+    STATION_BOOTED = "StationBooted"
+    STATION_STATUS_CHANGED = "StationStatusChanged"
+    STATION_ONLINE = "StationOnline"
+    STATION_OFFLINE = "StationOffline"
+    # sessions.v1 (sessions)
+    SESSION_STARTED = "SessionStarted"
+    SESSION_UPDATED = "SessionUpdated"
+    SESSION_ENDED = "SessionEnded"
+    # billing, load balancing
+    TARIFF_DEFINED = "TariffDefined"
+    CDR_ISSUED = "CdrIssued"
+    SITE_DEFINED = "SiteDefined"
+    CAPACITY_CHANGED = "CapacityChanged"
+    LIMITS_ALLOCATED = "LimitsAllocated"
+    # deadletter.v1
+    UNDECODABLE_RECORD = "UndecodableRecord"
+
+
+class Outcome(StrEnum):
+    """How a command ended; exactly one per command id on command-results.v1."""
+
+    ANSWERED = "Answered"  # the station sent a CALLRESULT: see `response` (e.g. status Accepted)
+    CALL_ERROR = "CallError"  # the station sent a CALLERROR
+    TIMED_OUT = "TimedOut"  # sent, but the station did not answer in time
+    STATION_OFFLINE = "StationOffline"  # no gateway holds the station
+    NOT_HERE = "NotHere"  # the addressed gateway does not hold the station (stale presence)
+    EXPIRED = "Expired"  # the deadline passed before the command could be sent
+    INVALID = "Invalid"  # the CALL violates the OCPP schema: never sent

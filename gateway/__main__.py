@@ -1,0 +1,103 @@
+"""`python -m gateway`: wiring only (settings, logging, Kafka, the server, signals)."""
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+
+from contracts import logs
+from contracts.http import start_operations_server
+from contracts.kafka import KafkaUnavailable
+from gateway.auth import CredentialStore
+from gateway.credentials import CredentialFollower, credentials_main
+from gateway.kafka import InboxMissing, KafkaBus
+from gateway.server import Gateway
+from gateway.settings import Settings, parse
+from gateway.tls import server_context
+
+log = logging.getLogger("gateway")
+
+
+async def main(settings: Settings) -> int:
+    bus = KafkaBus(
+        settings.bootstrap_servers,
+        instance=settings.instance,
+        linger_ms=settings.linger_ms,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        connect_timeout_s=settings.connect_timeout_s,
+    )
+    store = CredentialStore() if settings.security_profile in (1, 2) else None
+    follower = CredentialFollower(settings.bootstrap_servers, store) if store is not None else None
+    gateway = Gateway(settings, bus, store)
+
+    def ready() -> tuple[bool, str]:
+        if follower is not None and not follower.ready.is_set():
+            return False, "reading credentials"
+        return gateway.readiness()
+
+    ops = await start_operations_server(ready, settings.http_host, settings.http_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await bus.start()
+        if follower is not None:
+            await follower.start()
+            await follower.ready.wait()
+        ssl = None
+        if settings.security_profile >= 2:
+            assert settings.tls_cert
+            assert settings.tls_key
+            ssl = server_context(
+                settings.tls_cert, settings.tls_key, client_ca=settings.tls_client_ca
+            )
+        await gateway.serve(ssl)
+        tasks = [
+            asyncio.create_task(gateway.consume_inbox()),
+            asyncio.create_task(gateway.run_timers()),
+            asyncio.create_task(bus.commit_periodically()),
+        ]
+        log.info(
+            "gateway %d listening on %s:%d (profile %d)",
+            settings.instance,
+            settings.host,
+            settings.port,
+            settings.security_profile,
+        )
+        stopping = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not stopping and task.exception() is not None:
+                log.error("a gateway loop ended", exc_info=task.exception())
+        log.info("draining")
+        await gateway.drain()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        return 0
+    except (KafkaUnavailable, InboxMissing) as exc:
+        log.error("%s", exc)
+        return 2
+    finally:
+        if follower is not None:
+            await follower.stop()
+        with contextlib.suppress(Exception):
+            await bus.stop()
+        await ops.cleanup()
+
+
+def run(argv: list[str]) -> int:
+    if argv[:1] == ["credentials"]:
+        return credentials_main(argv[1:])
+    settings = parse(argv, os.environ)
+    logs.configure(settings.log_level)
+    return asyncio.run(main(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))

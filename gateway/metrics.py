@@ -1,0 +1,40 @@
+"""The gateway's Prometheus metrics (declarations only; the shell updates them)."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+CONNECTIONS = Gauge("chargebus_gateway_connections", "Open station WebSockets", ["ocpp_version"])
+FRAMES = Counter(
+    "chargebus_gateway_frames_total",
+    "OCPP frames by action, direction (in: from station) and message type",
+    ["action", "direction", "message_type"],
+)
+ERRORS = Counter(
+    "chargebus_gateway_errors_total", "CALLERRORs the gateway sent on its own, by code", ["code"]
+)
+AUTH_FAILURES = Counter(
+    "chargebus_gateway_auth_failures_total", "Refused handshakes by reason", ["reason"]
+)
+COMMANDS = Counter("chargebus_gateway_commands_total", "Commands by outcome", ["outcome"])
+STATION_ROUND_TRIP = Histogram(
+    "chargebus_gateway_station_round_trip_seconds",
+    "CALL to a station until its answer",
+    ["action"],
+    buckets=_LATENCY_BUCKETS,
+)
+SERVICE_ROUND_TRIP = Histogram(
+    "chargebus_gateway_service_round_trip_seconds",
+    "Station CALL received until the service's reply arrived through Kafka",
+    ["action"],
+    buckets=_LATENCY_BUCKETS,
+)
+KAFKA_PRODUCE = Histogram(
+    "chargebus_gateway_kafka_produce_seconds",
+    "Produce until acknowledged (acks=all)",
+    ["topic"],
+    buckets=_LATENCY_BUCKETS,
+)
+INBOX_RECORDS = Counter(
+    "chargebus_gateway_inbox_records_total", "Inbox records by kind and fate", ["kind", "fate"]
+)
