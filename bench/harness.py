@@ -1,0 +1,109 @@
+"""Shared benchmark plumbing: processes on 127.0.0.1, simulator runs, medians, CPU (I/O)."""
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so that stdout stays the report."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_port(port: int, limit_s: float = 30) -> None:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {limit_s}s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+@dataclass
+class Process:
+    """A background process whose output goes to a log file."""
+
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+
+    @classmethod
+    def start(cls, args: Sequence[str], log_path: Path) -> "Process":
+        with log_path.open("wb") as out:
+            popen = subprocess.Popen(
+                [sys.executable, *args], env=ENV, cwd=ROOT, stdout=out, stderr=out
+            )
+        return cls(popen, log_path)
+
+    def wait_line(self, text: str, limit_s: float = 30) -> None:
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            if text in self.log_path.read_text(errors="replace"):
+                return
+            if self.popen.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.log_path.name}: no {text!r}:\n{self.tail()}")
+
+    def tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:]
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+
+
+def simulate(args: Sequence[str], limit_s: float) -> dict[str, Any]:
+    """One simulator run as a subprocess; its JSON summary."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.simulator", "--json", "--quiet", *args],
+        env=ENV,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=limit_s,
+        check=False,
+    )
+    if not done.stdout.strip():
+        raise RuntimeError(f"simulator printed nothing (exit {done.returncode}):\n{done.stderr}")
+    summary: dict[str, Any] = json.loads(done.stdout)
+    return summary
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
