@@ -22,6 +22,8 @@ class EventType(StrEnum):
     CREDENTIAL_SET = "CredentialSet"
     # command-results.v1 (gateway, sessions)
     COMMAND_COMPLETED = "CommandCompleted"
+    # sessions.tokens.v1 (operators, the sessions API)
+    TOKEN_DEFINED = "TokenDefined"
     # commands.v1 (other teams -> sessions)
     OPERATOR_COMMAND = "OperatorCommand"
     # stations.v1 (sessions)

@@ -16,6 +16,7 @@ class Topic(StrEnum):
     CREDENTIALS = "ocpp.credentials.v1"  # key station_id: password hashes, never secrets
     STATIONS = "stations.v1"  # key station_id: booted, status changed, online/offline
     SESSIONS = "sessions.v1"  # key station_id: started, updated, ended
+    TOKENS = "sessions.tokens.v1"  # key id_token: the token store (authorization)
     COMMANDS = "commands.v1"  # key station_id: operator commands from other teams
     COMMAND_RESULTS = "command-results.v1"  # key station_id: one outcome per command
     TARIFFS = "billing.tariffs.v1"  # key tariff_id
@@ -103,6 +104,14 @@ _SPECS = (
         cleanup_policy="delete",
         retention_ms=30 * DAY_MS,
         description="Version-neutral charging sessions: started, updated (meter values), ended.",
+    ),
+    TopicSpec(
+        topic=Topic.TOKENS,
+        key="id_token",
+        partitions=4,
+        cleanup_policy="compact",
+        retention_ms=-1,
+        description="Id tokens (RFID cards, app ids) with status, expiry and group.",
     ),
     TopicSpec(
         topic=Topic.COMMANDS,

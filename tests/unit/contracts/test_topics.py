@@ -40,6 +40,7 @@ def test_compacted_topics_have_tombstone_retention() -> None:
         Topic.CREDENTIALS,
         Topic.TARIFFS,
         Topic.SITES,
+        Topic.TOKENS,
     }
     for topic in sorted(compacted):
         configs = SPECS[topic].configs()
