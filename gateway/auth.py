@@ -24,13 +24,14 @@ from argon2 import PasswordHasher, Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from contracts.envelope import Envelope
+from contracts.follower import RecordRejected
 
 
 class AuthError(Exception):
     """Base class of the authentication errors."""
 
 
-class InvalidCredential(AuthError):
+class InvalidCredential(AuthError, RecordRejected):
     """A credential record (envelope on ocpp.credentials.v1) that we refuse to store."""
 
 

@@ -14,19 +14,15 @@ import os
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition  # noqa: TID251 - I/O shell
 from aiokafka.errors import KafkaError  # noqa: TID251 - I/O shell
 
 from contracts import codec
-from contracts.errors import DecodeError
+from contracts.envelope import Envelope
+from contracts.follower import TopicFollower, TopicMissing
 from contracts.kafka import (
     DEFAULT_CONNECT_TIMEOUT_S,
     KafkaUnavailable,
-    admin_client,
-    consumer,
     reliable_producer,
     start_bounded,
 )
@@ -34,7 +30,6 @@ from contracts.settings import BOOTSTRAP_ENV, bootstrap_servers
 from contracts.topics import Topic
 from gateway.auth import (
     CredentialStore,
-    InvalidCredential,
     InvalidStationId,
     PasswordPolicyViolation,
     SecurityProfile,
@@ -47,8 +42,7 @@ from gateway.auth import (
 log = logging.getLogger(__name__)
 
 
-class CredentialTopicMissing(Exception):
-    """The credentials topic does not exist on the broker (not provisioned)."""
+CredentialTopicMissing = TopicMissing  # the name the gateway's callers know
 
 
 async def publish_credential(
@@ -106,12 +100,12 @@ async def _send(
         await producer.stop()
 
 
-class CredentialFollower:
+class CredentialFollower(TopicFollower):
     """Keeps a CredentialStore equal to the credentials topic: all of it, then live.
 
-    Manual assignment of every partition from the beginning, no consumer group and no commits:
-    every gateway holds every station. ``ready`` is set once each partition was read up to the
-    end offset it had at ``start()`` (the gateway's /readyz waits for it).
+    Every gateway holds every station. A record that cannot be read locks its station out
+    until a valid record replaces it: keeping the old password would let a replaced (maybe
+    leaked) one in, dropping the station would let anyone in under --accept-unknown-stations.
     """
 
     def __init__(
@@ -123,150 +117,25 @@ class CredentialFollower:
         connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
         poll_timeout_ms: int = 500,
     ) -> None:
+        super().__init__(
+            bootstrap_servers,
+            topic,
+            connect_timeout_s=connect_timeout_s,
+            poll_timeout_ms=poll_timeout_ms,
+        )
         self.store = store
-        self.ready = asyncio.Event()
-        self._bootstrap_servers = bootstrap_servers
-        self._topic = topic
-        self._connect_timeout_s = connect_timeout_s
-        self._poll_timeout_ms = poll_timeout_ms
-        self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._catching_up: dict[TopicPartition, int] = {}  # partition -> end offset at start
 
-    async def start(self) -> None:
-        """Assign every partition from the beginning and start following in a task.
+    def apply(self, key: str, envelope: Envelope) -> None:
+        self.store.apply(envelope)  # raises InvalidCredential, a RecordRejected
 
-        Raises:
-            KafkaUnavailable: if the broker cannot be reached within the connect timeout.
-            CredentialTopicMissing: if the topic does not exist.
-        """
-        partitions = await self._partitions()
-        kafka = consumer(self._bootstrap_servers, group_id=None)
-        await start_bounded(kafka, self._bootstrap_servers, self._connect_timeout_s)
-        try:
-            async with asyncio.timeout(self._connect_timeout_s):
-                assigned = [TopicPartition(self._topic, p) for p in partitions]
-                kafka.assign(assigned)
-                await kafka.seek_to_beginning(*assigned)
-                end_offsets: dict[TopicPartition, int] = await kafka.end_offsets(assigned)
-        except TimeoutError as exc:
-            await kafka.stop()
-            raise KafkaUnavailable(
-                f"Kafka at {self._bootstrap_servers} did not give the offsets of "
-                f"{self._topic} within {self._connect_timeout_s:g}s"
-            ) from exc
-        except BaseException:
-            await kafka.stop()
-            raise
-        self._consumer = kafka
-        self._catching_up = {tp: end for tp, end in end_offsets.items() if end > 0}
-        if not self._catching_up:
-            self._set_ready()
-        self._task = asyncio.create_task(self._follow(kafka), name=f"follow {self._topic}")
+    def remove(self, key: str) -> None:
+        self.store.remove(key)  # the station was revoked
 
-    async def _partitions(self) -> list[int]:
-        admin = admin_client(self._bootstrap_servers)
-        await start_bounded(admin, self._bootstrap_servers, self._connect_timeout_s)
-        try:
-            async with asyncio.timeout(self._connect_timeout_s):
-                while True:
-                    [topic] = await admin.describe_topics([self._topic])
-                    if topic["error_code"] == 3:  # UNKNOWN_TOPIC_OR_PARTITION
-                        raise CredentialTopicMissing(
-                            f"topic {self._topic} does not exist; "
-                            "run `python -m contracts provision`"
-                        )
-                    partitions = topic["partitions"]
-                    if topic["error_code"] == 0 and all(p["leader"] >= 0 for p in partitions):
-                        return sorted(p["partition"] for p in partitions)
-                    await asyncio.sleep(0.1)  # a topic just created may have no leader yet
-        except TimeoutError as exc:
-            raise KafkaUnavailable(
-                f"Kafka at {self._bootstrap_servers} did not describe {self._topic} "
-                f"within {self._connect_timeout_s:g}s"
-            ) from exc
-        finally:
-            await admin.close()
+    def reject(self, key: str) -> None:
+        self.store.invalidate(key)
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-        if self._consumer is not None:
-            await self._consumer.stop()
-            self._consumer = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    async def _follow(self, kafka: AIOKafkaConsumer) -> None:
-        while True:
-            try:
-                batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]] = await kafka.getmany(
-                    timeout_ms=self._poll_timeout_ms
-                )
-                for records in batches.values():
-                    for record in records:
-                        self._apply(record)
-                if self._catching_up:
-                    await self._check_caught_up(kafka)
-            except Exception:  # the loop's one broad except: log, back off, keep following
-                log.exception("following %s failed; retrying in 1 s", self._topic)
-                await asyncio.sleep(1)
-
-    async def _check_caught_up(self, kafka: AIOKafkaConsumer) -> None:
-        for tp, end in list(self._catching_up.items()):
-            # aiokafka moves the position past batches that compaction emptied, so a partition
-            # whose last records were compacted away still reaches its end offset.
-            if await kafka.position(tp) >= end:
-                del self._catching_up[tp]
-        if not self._catching_up:
-            self._set_ready()
-
-    def _set_ready(self) -> None:
-        self.ready.set()
-        log.info("read %s: %d station credentials", self._topic, len(self.store))
-
-    def _apply(self, record: ConsumerRecord[Any, Any]) -> None:
-        where = f"{record.topic}[{record.partition}]@{record.offset}"
-        key: bytes | None = record.key
-        try:
-            station_id = key.decode("utf-8") if key is not None else None
-        except UnicodeDecodeError:
-            station_id = None
-        if station_id is None:
-            log.warning("skipping %s: the key is not a UTF-8 station id", where)
-            return
-        value: bytes | None = record.value
-        if value is None:  # tombstone: the station was revoked
-            self.store.remove(station_id)
-            return
-        try:
-            envelope = codec.decode(value)
-            if envelope.key != station_id:
-                raise InvalidCredential(f"envelope key {envelope.key!r} is not the record key")
-            self.store.apply(envelope)
-        except (DecodeError, InvalidCredential) as exc:
-            # DecodeError's text may quote the record, hence a hash: only InvalidCredential's
-            # own messages (which never hold one) are logged.
-            reason = str(exc) if isinstance(exc, InvalidCredential) else "not an envelope"
-            log.warning(
-                "skipping %s for %s, refusing the station until fixed: %s",
-                where,
-                station_id,
-                reason,
-            )
-            self.store.invalidate(station_id)
+    def describe(self) -> str:
+        return f"{self.topic}: {len(self.store)} station credentials"
 
 
 # --- CLI: python -m gateway credentials {set,revoke} STATION_ID --------------------------------

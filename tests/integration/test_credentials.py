@@ -132,7 +132,7 @@ async def test_a_follower_started_later_reads_everything_before_it_is_ready(
         assert credential_16.allowed_profiles == frozenset({SecurityProfile.TLS_BASIC_AUTH})
     where = f"{topic}[{garbage.partition}]@{garbage.offset}"
     assert any(where in r.getMessage() for r in caplog.records), caplog.text
-    assert "not a UTF-8 station id" in caplog.text
+    assert "the key is not UTF-8" in caplog.text
     assert "$argon2id$" not in caplog.text  # A01.FR.09: no secrets in logs
 
 
