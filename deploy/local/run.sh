@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `make run`: the local Kafka, every topic, and a gateway on ws://127.0.0.1:9000/ocpp/{station_id},
-# in the foreground until Ctrl-C; then it stops what it started.
+# `make run`: the local Kafka, every topic, a gateway on ws://127.0.0.1:9000/ocpp/{station_id},
+# a sessions worker, the sessions API on :8080, and a few simulated stations that charge, in the
+# foreground until Ctrl-C; then it stops what it started.
 # Environment: KAFKA_PORT (9092), GATEWAY_PORT (9000), GATEWAY_HTTP_PORT (9100),
-# GATEWAY_ARGS (extra gateway options, e.g. "--security-profile 1").
+# GATEWAY_ARGS (extra gateway options), STATIONS (5), API_PORT (8080).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -37,15 +38,39 @@ http_port=${GATEWAY_HTTP_PORT:-9100}
   ${GATEWAY_ARGS:-}) 2>>"$log_dir/gateway.log" &
 pids+=($!)
 
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$http_port/readyz" >/dev/null 2>&1 && break
-  sleep 0.2
-done
+sessions_port=${SESSIONS_HTTP_PORT:-6066}
+(cd "$root" && SESSIONS_HTTP_HOST=127.0.0.1 SESSIONS_HTTP_PORT=$sessions_port \
+  exec "$python" -m services.sessions) 2>>"$log_dir/sessions.log" >&2 &
+pids+=($!)
+api_port=${API_PORT:-8080}
+(cd "$root" && exec "$python" -m services.sessions.api --host 127.0.0.1 --port "$api_port") \
+  2>>"$log_dir/api.log" &
+pids+=($!)
+
+wait_ready() {  # URL NAME
+  for _ in $(seq 1 300); do
+    curl -fsS "$1" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "run.sh: $2 did not become ready (see $log_dir/$2.log)" >&2
+  return 1
+}
+wait_ready "http://127.0.0.1:$http_port/readyz" gateway
+wait_ready "http://127.0.0.1:$sessions_port/readyz" sessions
+wait_ready "http://127.0.0.1:$api_port/readyz" api
+
+# A few stations that boot, report status and charge, against the gateway, for a day at most.
+(cd "$root" && exec "$python" -m tools.simulator --url "ws://127.0.0.1:$gateway_port/ocpp" \
+  --stations "${STATIONS:-5}" --version mixed --connect-rate 5 --duration 86400 \
+  --session-length 120 --meter-interval 15 --id-token DEMO-TOKEN-1) 2>>"$log_dir/simulator.log" &
+pids+=($!)
 cat <<MSG
 chargebus is running:
-  Kafka     $KAFKA_BOOTSTRAP_SERVERS
-  gateway   ws://127.0.0.1:$gateway_port/ocpp/{station_id}   (logs: $log_dir/gateway.log)
-  metrics   http://127.0.0.1:$http_port/metrics   health: /healthz /readyz
+  Kafka      $KAFKA_BOOTSTRAP_SERVERS
+  gateway    ws://127.0.0.1:$gateway_port/ocpp/{station_id}   metrics http://127.0.0.1:$http_port/metrics
+  sessions   a faust worker                                  metrics http://127.0.0.1:$sessions_port/metrics
+  API        http://127.0.0.1:$api_port/stations  /sessions  /tokens   (docs/api.md)
+  stations   ${STATIONS:-5} simulated stations (logs: $log_dir/)
 Ctrl-C stops everything this command started.
 MSG
 wait -n "${pids[@]}"
