@@ -17,6 +17,7 @@ class Topic(StrEnum):
     STATIONS = "stations.v1"  # key station_id: booted, status changed, online/offline
     SESSIONS = "sessions.v1"  # key station_id: started, updated, ended
     TOKENS = "sessions.tokens.v1"  # key id_token: the token store (authorization)
+    SESSIONS_STATE = "sessions.state.v1"  # key station_id: the sessions service's changelog
     COMMANDS = "commands.v1"  # key station_id: operator commands from other teams
     COMMAND_RESULTS = "command-results.v1"  # key station_id: one outcome per command
     TARIFFS = "billing.tariffs.v1"  # key tariff_id
@@ -112,6 +113,14 @@ _SPECS = (
         cleanup_policy="compact",
         retention_ms=-1,
         description="Id tokens (RFID cards, app ids) with status, expiry and group.",
+    ),
+    TopicSpec(
+        topic=Topic.SESSIONS_STATE,
+        key="station_id",
+        partitions=STATION_PARTITIONS,  # partition p holds the state of inbound partition p
+        cleanup_policy="compact",
+        retention_ms=-1,
+        description="Internal: the sessions service's per-station state, restored on assignment.",
     ),
     TopicSpec(
         topic=Topic.COMMANDS,

@@ -15,7 +15,7 @@ app = faust.App(
     store="memory://",  # nothing on disk: a restarted worker can only recover from the changelog
     value_serializer="raw",
     key_serializer="raw",
-    topic_partitions=2,
+    topic_partitions=int(os.environ.get("COUNTER_PARTITIONS", "2")),
     topic_replication_factor=1,
     processing_guarantee="at_least_once",
     broker_commit_interval=0.2,
@@ -24,8 +24,11 @@ app = faust.App(
     broker_heartbeat_interval=0.5,
     web_enabled=False,
 )
-source = app.topic(os.environ.get("COUNTER_TOPIC", "counter-input"), partitions=2)
-counts = app.Table("counts", default=int, partitions=2)
+source = app.topic(
+    os.environ.get("COUNTER_TOPIC", "counter-input"),
+    partitions=int(os.environ.get("COUNTER_PARTITIONS", "2")),
+)
+counts = app.Table("counts", default=int, partitions=int(os.environ.get("COUNTER_PARTITIONS", "2")))
 dump_path = Path(os.environ.get("COUNTER_DUMP", "counter.json"))
 
 

@@ -90,7 +90,7 @@ async def test_table_recovers_from_its_changelog_after_sigkill(
     new_topic: NewTopicFactory,
     tmp_path: Path,
 ) -> None:
-    topic = await new_topic(partitions=2)
+    topic = await new_topic(partitions=8)
     app_id = f"test-counter-{uuid.uuid4().hex[:12]}"
     env = {
         **os.environ,
@@ -98,6 +98,7 @@ async def test_table_recovers_from_its_changelog_after_sigkill(
         "COUNTER_APP_ID": app_id,
         "COUNTER_TOPIC": topic,
         "COUNTER_DUMP": str(tmp_path / "counts.json"),
+        "COUNTER_PARTITIONS": "8",
     }
     keys = ["CS-A"] * 20 + ["CS-B"] * 12 + ["CS-C"] * 7
     expected = dict(Counter(keys))
@@ -121,5 +122,5 @@ async def test_table_recovers_from_its_changelog_after_sigkill(
         second.kill(signal.SIGTERM)
     changelog = f"{app_id}-counts-changelog"
     (described,) = await kafka_admin.describe_topics([changelog])
-    assert len(described["partitions"]) == 2  # co-partitioned with the source topic
+    assert len(described["partitions"]) == 8  # co-partitioned with the source topic
     await kafka_admin.delete_topics([changelog])

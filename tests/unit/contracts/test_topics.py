@@ -41,6 +41,7 @@ def test_compacted_topics_have_tombstone_retention() -> None:
         Topic.TARIFFS,
         Topic.SITES,
         Topic.TOKENS,
+        Topic.SESSIONS_STATE,
     }
     for topic in sorted(compacted):
         configs = SPECS[topic].configs()
