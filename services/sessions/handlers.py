@@ -1,0 +1,192 @@
+"""handle(): one station message in; the new state, the reply and the domain events out (pure).
+
+Every station-initiated action of OCPP 1.6 and 2.0.1 is answered (docs/sessions.md has the
+table); 2.1 stations get the 2.0.1 behaviour for the actions 2.0.1 has. Nothing here raises
+on what a station sent: a message that does not fit is answered and reported as an
+AnomalyDetected event.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from gateway.ocpp.versions import OcppVersion
+from services.sessions import domain_events as de
+from services.sessions.messages import PresenceChange, StationCall, rfc3339
+from services.sessions.policy import BootStatus
+from services.sessions.registry import (
+    boot_notification,
+    firmware_status,
+    log_status,
+    status_notification,
+)
+from services.sessions.state import StationState
+from services.sessions.step import Context, DomainEvent, Reply, ReplyError, Step
+from services.sessions.transaction_events import transaction_event
+from services.sessions.transactions import (
+    authorize,
+    meter_values,
+    start_transaction,
+    stop_transaction,
+)
+
+__all__ = ["Context", "DomainEvent", "Reply", "ReplyError", "Step", "handle"]
+
+Handler = Callable[[StationState, StationCall, Context], Step]
+
+BOOT_NOTIFICATION = "BootNotification"
+HEARTBEAT = "Heartbeat"
+SECURITY_ERROR = "SecurityError"
+
+# Pending (1.6 §4.2, 2.0.1 B02): the station sends nothing unless the CSMS asked for it with
+# TriggerMessage, or (2.0.1) with GetBaseReport/GetReport. We cannot see which message was
+# triggered, so we admit every action that a trigger or a report request can cause, and never
+# a transaction message. Rejected (B03) and never booted: only BootNotification.
+_WHILE_PENDING = frozenset(
+    {
+        "DiagnosticsStatusNotification",
+        "FirmwareStatusNotification",
+        "LogStatusNotification",
+        "MeterValues",
+        "NotifyMonitoringReport",
+        "NotifyReport",
+        "PublishFirmwareStatusNotification",
+        "SignCertificate",
+        "SignedFirmwareStatusNotification",
+        "StatusNotification",
+    }
+)
+
+
+def _heartbeat(state: StationState, call: StationCall, ctx: Context) -> Step:
+    """Only if the gateway did not answer it already (it normally does)."""
+    return Step(state=state, reply=Reply({"currentTime": rfc3339(ctx.now)}))
+
+
+_COMMON: dict[str, Handler] = {
+    "Authorize": authorize,
+    BOOT_NOTIFICATION: boot_notification,
+    "FirmwareStatusNotification": firmware_status,
+    HEARTBEAT: _heartbeat,
+    "LogStatusNotification": log_status,
+    "StatusNotification": status_notification,
+}
+_HANDLERS_16: dict[str, Handler] = {
+    **_COMMON,
+    "DiagnosticsStatusNotification": log_status,
+    "MeterValues": meter_values,
+    "SignedFirmwareStatusNotification": firmware_status,
+    "StartTransaction": start_transaction,
+    "StopTransaction": stop_transaction,
+}
+_HANDLERS_2: dict[str, Handler] = {**_COMMON, "TransactionEvent": transaction_event}
+
+# Answers that need no state. DataTransfer: no vendor extensions are registered.
+# SignCertificate: no CA integration yet, so we cannot sign (A02/A03; 1.6 security whitepaper).
+# Get15118EVCertificate / GetCertificateStatus (M): no ISO 15118 PKI yet.
+# NotifyEVChargingNeeds (K15): we compute no ISO 15118 schedule; the station charges without.
+_ANSWERS_16: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {
+        "DataTransfer": {"status": "UnknownVendorId"},
+        "SecurityEventNotification": {},
+        "SignCertificate": {"status": "Rejected"},
+    }
+)
+_ANSWERS_2: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {
+        **_ANSWERS_16,
+        "ClearedChargingLimit": {},
+        "Get15118EVCertificate": {"status": "Failed", "exiResponse": ""},
+        "GetCertificateStatus": {"status": "Failed"},
+        "MeterValues": {},  # J01: not about a transaction (those come in TransactionEvent)
+        "NotifyChargingLimit": {},
+        "NotifyCustomerInformation": {},
+        "NotifyDisplayMessages": {},
+        "NotifyEVChargingNeeds": {"status": "Rejected"},
+        "NotifyEVChargingSchedule": {"status": "Accepted"},
+        "NotifyEvent": {},
+        "NotifyMonitoringReport": {},
+        "NotifyReport": {},
+        "PublishFirmwareStatusNotification": {},
+        "ReportChargingProfiles": {},
+        "ReservationStatusUpdate": {},
+    }
+)
+
+
+def handled_actions(version: OcppVersion) -> frozenset[str]:
+    """The actions ``handle`` answers for a station of ``version``."""
+    if version is OcppVersion.V16:
+        return frozenset(_HANDLERS_16) | frozenset(_ANSWERS_16)
+    return frozenset(_HANDLERS_2) | frozenset(_ANSWERS_2)
+
+
+def handle(
+    state: StationState | None, message: StationCall | PresenceChange, context: Context
+) -> Step:
+    """The state after ``message``, the reply to send (if any) and the domain events."""
+    if state is None:
+        state = StationState(station_id=message.station_id)
+    if isinstance(message, PresenceChange):
+        return _presence(state, message)
+    call = message
+    # G02.FR.04: any message is proof of life, so last seen is the last message.
+    state = replace(
+        state,
+        ocpp_version=str(call.ocpp_version),
+        last_seen=_later(state.last_seen, call.received_at),
+    )
+    if call.answered_by_gateway:
+        return Step(state=state)
+    if not _admitted(state, call.action):
+        # 2.0.1 B02/B03: before Accepted the CSMS SHALL answer CALLERROR SecurityError (ocpp.md
+        # §1.7); 1.6 has the same code and the same rule (§4.2), so 1.6 gets it too.
+        status = state.boot_status or "not received"
+        description = f"{call.action} before BootNotification was Accepted (boot: {status})"
+        return Step(state=state, reply=ReplyError(SECURITY_ERROR, description))
+    v16 = call.ocpp_version is OcppVersion.V16
+    handler = (_HANDLERS_16 if v16 else _HANDLERS_2).get(call.action)
+    if handler is not None:
+        return handler(state, call, context)
+    answer = (_ANSWERS_16 if v16 else _ANSWERS_2).get(call.action)
+    if answer is not None:
+        return Step(state=state, reply=Reply(dict(answer)))
+    description = f"{call.action} ({call.ocpp_version}) is not handled by the sessions service"
+    return Step(state=state, reply=ReplyError("NotSupported", description))
+
+
+def _admitted(state: StationState, action: str) -> bool:
+    if action in (BOOT_NOTIFICATION, HEARTBEAT) or state.boot_status == BootStatus.ACCEPTED:
+        # A station stays accepted across reconnects: stations do not boot again on a plain
+        # reconnect (ocpp.md §1.7), so the boot status is kept per station, not per connection.
+        return True
+    return state.boot_status == BootStatus.PENDING and action in _WHILE_PENDING
+
+
+def _later(known: datetime | None, at: datetime) -> datetime:
+    return at if known is None or at > known else known
+
+
+def _presence(state: StationState, change: PresenceChange) -> Step:
+    """Online/offline from ocpp.presence.v1. The newest connection wins: a disconnect counts
+    only if it is of the station's current connection (docs/events.md)."""
+    if change.connected:
+        is_new = not state.online or change.connection_id != state.connection_id
+        state = replace(
+            state,
+            online=True,
+            connection_id=change.connection_id,
+            gateway=change.gateway,
+            presence_at=change.at,
+            ocpp_version=str(change.ocpp_version) if change.ocpp_version else state.ocpp_version,
+            last_seen=_later(state.last_seen, change.at),
+        )
+        events = [de.presence(state, online=True, connection_id=change.connection_id, at=change.at)]
+        return Step(state=state, events=events if is_new else [])
+    if not state.online or change.connection_id != state.connection_id:
+        return Step(state=state)  # a stale disconnect, or a repeated one
+    state = replace(state, online=False, presence_at=change.at)
+    events = [de.presence(state, online=False, connection_id=change.connection_id, at=change.at)]
+    return Step(state=state, events=events)

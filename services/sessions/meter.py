@@ -1,0 +1,166 @@
+"""Meter values of 1.6 and 2.0.1: readings in Wh, W, A and %, applied to a transaction (pure).
+
+Per meterValue (one timestamp) and context: a value without a phase wins; otherwise power is
+the sum and current the highest of phases L1-L3 (L1-N counts as L1). Location is not
+looked at. Unknown measurands, units we cannot convert and signed (1.6 SignedData) values are
+skipped, never guessed.
+"""
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from services.sessions.messages import parse_timestamp
+from services.sessions.state import Transaction
+
+DEFAULT_MEASURAND = "Energy.Active.Import.Register"  # 1.6 and 2.0.1 SampledValue default
+DEFAULT_CONTEXT = "Sample.Periodic"
+BEGIN = "Transaction.Begin"
+END = "Transaction.End"
+
+
+class Quantity(StrEnum):
+    ENERGY = "energy_wh"
+    POWER = "power_w"
+    CURRENT = "current_a"
+    SOC = "soc_percent"
+
+
+_MEASURANDS = {
+    "Energy.Active.Import.Register": Quantity.ENERGY,
+    "Power.Active.Import": Quantity.POWER,
+    "Current.Import": Quantity.CURRENT,
+    "SoC": Quantity.SOC,
+}
+# unit -> factor to our unit; the first entry is what an absent unit means for the measurand
+# (1.6: 'Default = "Wh" if the (default) measurand is an "Energy" type').
+_UNITS: dict[Quantity, dict[str, Decimal]] = {
+    Quantity.ENERGY: {"Wh": Decimal(1), "kWh": Decimal(1000)},
+    Quantity.POWER: {"W": Decimal(1), "kW": Decimal(1000)},
+    Quantity.CURRENT: {"A": Decimal(1)},
+    Quantity.SOC: {"Percent": Decimal(1)},
+}
+_PHASES = {"L1": 1, "L2": 2, "L3": 3, "L1-N": 1, "L2-N": 2, "L3-N": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    quantity: Quantity
+    value: float
+    at: datetime
+    context: str
+
+
+def _number(value: object) -> Decimal | None:
+    """A 1.6 decimal string or a 2.0.1 JSON number, if finite."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    try:
+        number = Decimal(value if isinstance(value, str) else repr(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _sample(sampled: Mapping[str, Any]) -> tuple[Quantity, str, str | None, float] | None:
+    """(quantity, context, phase, value in our unit) of one SampledValue, or None."""
+    measurand = sampled.get("measurand", DEFAULT_MEASURAND)
+    quantity = _MEASURANDS.get(measurand) if isinstance(measurand, str) else None
+    if quantity is None or sampled.get("format") == "SignedData":
+        return None
+    unit_of_measure = sampled.get("unitOfMeasure")  # 2.0.1
+    if isinstance(unit_of_measure, Mapping):
+        unit, multiplier = unit_of_measure.get("unit"), unit_of_measure.get("multiplier", 0)
+    else:
+        unit, multiplier = sampled.get("unit"), 0
+    units = _UNITS[quantity]
+    # 2.0.1 UnitOfMeasureType.unit defaults to "Wh" even for power: an absent unit is the
+    # measurand's own unit.
+    factor = units.get(unit) if isinstance(unit, str) else next(iter(units.values()))
+    number = _number(sampled.get("value"))
+    if factor is None or number is None or not isinstance(multiplier, int):
+        return None
+    value = float(number * factor * Decimal(10) ** multiplier)
+    if not math.isfinite(value):
+        return None
+    context = sampled.get("context", DEFAULT_CONTEXT)
+    phase = sampled.get("phase")
+    return (
+        quantity,
+        context if isinstance(context, str) else DEFAULT_CONTEXT,
+        phase if isinstance(phase, str) else None,
+        value,
+    )
+
+
+def readings(meter_values: object) -> list[Reading]:
+    """The readings of a list of MeterValue (1.6 and 2.0.1 alike), oldest first."""
+    if not isinstance(meter_values, Sequence):
+        return []
+    out: list[Reading] = []
+    for meter_value in meter_values:
+        if not isinstance(meter_value, Mapping):
+            continue
+        at = parse_timestamp(meter_value.get("timestamp"))
+        sampled_values = meter_value.get("sampledValue")
+        if at is None or not isinstance(sampled_values, Sequence):
+            continue
+        whole: dict[tuple[Quantity, str], float] = {}
+        phased: dict[tuple[Quantity, str], dict[int, float]] = {}
+        for sampled in sampled_values:
+            sample = _sample(sampled) if isinstance(sampled, Mapping) else None
+            if sample is None:
+                continue
+            quantity, context, phase, value = sample
+            if phase is None:
+                whole.setdefault((quantity, context), value)
+            elif phase in _PHASES and quantity in (Quantity.POWER, Quantity.CURRENT):
+                phased.setdefault((quantity, context), {}).setdefault(_PHASES[phase], value)
+        for (quantity, context), values in phased.items():
+            if (quantity, context) not in whole:
+                total = sum if quantity is Quantity.POWER else max
+                whole[quantity, context] = total(values.values())
+        out.extend(Reading(q, value, at, context) for (q, context), value in whole.items())
+    return sorted(out, key=lambda r: r.at)
+
+
+def _newer(at: datetime, known_at: datetime | None) -> bool:
+    return known_at is None or at >= known_at
+
+
+def apply(transaction: Transaction, new: Iterable[Reading]) -> tuple[Transaction, bool]:
+    """``transaction`` with ``new`` readings; and whether a latest value changed.
+
+    Late readings (older than the latest of their quantity) never move the latest values
+    back; they can still be the earliest register or the Transaction.Begin/End reading.
+    """
+    t, changed = transaction, False
+    for r in new:
+        if t.first_event_at is None or r.at < t.first_event_at:
+            t = replace(t, first_event_at=r.at)
+        if r.quantity is Quantity.ENERGY:
+            if r.context == BEGIN and t.meter_start_wh is None:
+                t = replace(t, meter_start_wh=r.value)
+            if r.context == END and t.meter_stop_wh is None:
+                t = replace(t, meter_stop_wh=r.value)
+            if t.first_register_at is None or r.at < t.first_register_at:
+                t = replace(t, first_register_wh=r.value, first_register_at=r.at)
+            if _newer(r.at, t.energy_register_at):
+                changed |= (r.value, r.at) != (t.energy_register_wh, t.energy_register_at)
+                t = replace(t, energy_register_wh=r.value, energy_register_at=r.at)
+        elif r.quantity is Quantity.POWER:
+            if _newer(r.at, t.power_at):
+                changed |= (r.value, r.at) != (t.power_w, t.power_at)
+                t = replace(t, power_w=r.value, power_at=r.at)
+        elif r.quantity is Quantity.CURRENT:
+            if _newer(r.at, t.current_at):
+                changed |= (r.value, r.at) != (t.current_a, t.current_at)
+                t = replace(t, current_a=r.value, current_at=r.at)
+        elif _newer(r.at, t.soc_at):
+            changed |= (r.value, r.at) != (t.soc_percent, t.soc_at)
+            t = replace(t, soc_percent=r.value, soc_at=r.at)
+    return t, changed

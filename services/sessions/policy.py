@@ -1,0 +1,91 @@
+"""The operator's boot policy: which stations are accepted, and the intervals we hand out (pure).
+
+A station is *known* when the overrides name it; every other station gets ``unknown_station``.
+The overrides are the registry: ``unknown_station=Rejected`` plus ``CS1=Accepted,...`` is an
+allow-list, ``unknown_station=Accepted`` plus ``CS9=Rejected`` a block-list. The gateway has
+already authenticated every station that reaches us (ocpp.credentials.v1), so the default
+accepts unknown stations.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class BootStatus(StrEnum):
+    """OCPP RegistrationStatus (1.6) / RegistrationStatusEnumType (2.0.1)."""
+
+    ACCEPTED = "Accepted"
+    PENDING = "Pending"
+    REJECTED = "Rejected"
+
+
+def _no_overrides() -> Mapping[str, BootStatus]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    """How BootNotification is answered."""
+
+    unknown_station: BootStatus = BootStatus.ACCEPTED
+    overrides: Mapping[str, BootStatus] = field(default_factory=_no_overrides)
+    heartbeat_interval_s: int = 300  # BootNotification interval when Accepted
+    retry_interval_s: int = 60  # ... when Pending or Rejected: when to boot again
+
+    def boot_status(self, station_id: str) -> BootStatus:
+        return self.overrides.get(station_id, self.unknown_station)
+
+    def interval_s(self, status: BootStatus) -> int:
+        """1.6 §4.2 / 2.0.1 B01-B03: interval is the heartbeat interval when Accepted, else
+        the minimum wait before the station sends its next BootNotification."""
+        return self.heartbeat_interval_s if status is BootStatus.ACCEPTED else self.retry_interval_s
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> "Policy":
+        """Reads SESSIONS_UNKNOWN_STATIONS, SESSIONS_STATION_OVERRIDES ("CS1=Rejected,CS2=Pending"),
+        SESSIONS_HEARTBEAT_INTERVAL and SESSIONS_RETRY_INTERVAL (seconds).
+
+        Raises:
+            ValueError: a value is not a boot status, not a positive integer, or an override
+                is not ``station_id=status``.
+        """
+        unknown = environ.get("SESSIONS_UNKNOWN_STATIONS", "").strip()
+        overrides: dict[str, BootStatus] = {}
+        for item in environ.get("SESSIONS_STATION_OVERRIDES", "").split(","):
+            if not item.strip():
+                continue
+            station_id, sep, status = item.partition("=")
+            if not sep or not station_id.strip():
+                raise ValueError(f"SESSIONS_STATION_OVERRIDES: {item!r} is not station_id=status")
+            overrides[station_id.strip()] = _status(status.strip(), "SESSIONS_STATION_OVERRIDES")
+        return cls(
+            unknown_station=_status(unknown, "SESSIONS_UNKNOWN_STATIONS")
+            if unknown
+            else BootStatus.ACCEPTED,
+            overrides=MappingProxyType(overrides),
+            heartbeat_interval_s=_seconds(environ, "SESSIONS_HEARTBEAT_INTERVAL", 300),
+            retry_interval_s=_seconds(environ, "SESSIONS_RETRY_INTERVAL", 60),
+        )
+
+
+def _status(value: str, name: str) -> BootStatus:
+    try:
+        return BootStatus(value)
+    except ValueError:
+        choices = ", ".join(BootStatus)
+        raise ValueError(f"{name}: {value!r} is not one of {choices}") from None
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: int) -> int:
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name}: {text!r} is not a whole number of seconds") from None
+    if value <= 0:
+        raise ValueError(f"{name}: must be positive, got {value}")
+    return value

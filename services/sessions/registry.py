@@ -1,0 +1,84 @@
+"""The station registry: BootNotification, StatusNotification, firmware and log status (pure)."""
+
+from dataclasses import replace
+
+from gateway.ocpp.versions import OcppVersion
+from services.sessions import domain_events as de
+from services.sessions.messages import StationCall, mapping, parse_timestamp, rfc3339, text, whole
+from services.sessions.state import Connector, StationState
+from services.sessions.step import Context, Reply, Step, protocol_error
+
+
+def boot_notification(state: StationState, call: StationCall, ctx: Context) -> Step:
+    """1.6 §4.2 / 2.0.1 B01-B03: record who the station is; the policy decides the status."""
+    p = call.payload
+    if call.ocpp_version is OcppVersion.V16:
+        vendor, model = text(p, "chargePointVendor"), text(p, "chargePointModel")
+        # chargeBoxSerialNumber is deprecated in favour of chargePointSerialNumber
+        serial = text(p, "chargePointSerialNumber") or text(p, "chargeBoxSerialNumber")
+        firmware, reason = text(p, "firmwareVersion"), None
+    else:
+        station = mapping(p, "chargingStation") or {}
+        vendor, model = text(station, "vendorName"), text(station, "model")
+        serial, firmware = text(station, "serialNumber"), text(station, "firmwareVersion")
+        reason = text(p, "reason")
+    status = ctx.policy.boot_status(call.station_id)
+    state = replace(
+        state,
+        vendor=vendor,
+        model=model,
+        serial_number=serial,
+        firmware_version=firmware,
+        boot_status=str(status),
+        boot_reason=reason,
+        booted_at=ctx.now,
+    )
+    reply = {
+        "status": str(status),
+        "currentTime": rfc3339(ctx.now),
+        "interval": ctx.policy.interval_s(status),
+    }
+    return Step(state=state, reply=Reply(reply), events=[de.station_booted(state)])
+
+
+def status_notification(state: StationState, call: StationCall, ctx: Context) -> Step:
+    """1.6 connectorId/status/errorCode (connectorId 0: the whole station); 2.0.1 G01
+    evseId/connectorId/connectorStatus. StationStatusChanged only when something changed; a
+    report older than the last one changes nothing."""
+    p = call.payload
+    at = parse_timestamp(p.get("timestamp")) or call.received_at  # optional in 1.6
+    if call.ocpp_version is OcppVersion.V16:
+        connector_16 = whole(p, "connectorId")
+        evse_id = connector_16
+        connector_id = None if connector_16 is None else min(connector_16, 1)
+        status, error_code = text(p, "status"), text(p, "errorCode")
+    else:
+        evse_id, connector_id = whole(p, "evseId"), whole(p, "connectorId")
+        status, error_code = text(p, "connectorStatus"), None
+    if evse_id is None or connector_id is None or status is None:
+        return Step(state=state, reply=protocol_error(call, "connector and status"))
+    reply = Reply({})
+    known = state.connector(evse_id, connector_id)
+    if known is not None and at < known.at:
+        return Step(state=state, reply=reply)
+    connector = Connector(
+        evse_id=evse_id, connector_id=connector_id, status=status, error_code=error_code, at=at
+    )
+    state = state.with_connector(connector)
+    if known is not None and (known.status, known.error_code) == (status, error_code):
+        return Step(state=state, reply=reply)
+    return Step(state=state, reply=reply, events=[de.status_changed(state.station_id, connector)])
+
+
+def firmware_status(state: StationState, call: StationCall, ctx: Context) -> Step:
+    """(Signed)FirmwareStatusNotification: remember the last status (L01, 1.6 §4.5)."""
+    status = text(call.payload, "status")
+    state = replace(state, firmware_status=status, firmware_status_at=ctx.now)
+    return Step(state=state, reply=Reply({}))
+
+
+def log_status(state: StationState, call: StationCall, ctx: Context) -> Step:
+    """DiagnosticsStatusNotification (1.6) / LogStatusNotification: the last upload status."""
+    status = text(call.payload, "status")
+    state = replace(state, log_status=status, log_status_at=ctx.now)
+    return Step(state=state, reply=Reply({}))

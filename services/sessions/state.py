@@ -1,0 +1,252 @@
+"""What the sessions service knows about one station: registry, connectors, transactions (pure).
+
+``to_dict()`` gives plain msgpack-able data (str keys, lists, numbers, aware datetimes) and
+``from_dict()`` reads it back exactly; missing keys take their defaults, unknown keys are
+ignored, so fields can be added without a migration.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from typing import Any
+
+from services.sessions.messages import utc
+
+STATE_VERSION = 1
+MAX_OPEN = 64  # open (or not yet fully announced) transactions kept per station
+MAX_ENDED = 20  # ended transactions kept per station, to answer duplicates and late messages
+
+SeqRanges = tuple[tuple[int, int], ...]  # sorted, disjoint, inclusive [first, last] runs
+
+
+def seq_seen(ranges: SeqRanges, seq_no: int) -> bool:
+    return any(first <= seq_no <= last for first, last in ranges)
+
+
+def seq_add(ranges: SeqRanges, seq_no: int) -> SeqRanges:
+    """``ranges`` with ``seq_no`` added; adjacent runs merge, so gaps are what is missing."""
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted((*ranges, (seq_no, seq_no))):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(last, merged[-1][1]))
+        else:
+            merged.append((first, last))
+    return tuple(merged)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Connector | Transaction):
+        return value.to_dict()
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _read(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for ``cls`` from ``data``: known fields only, datetimes in UTC."""
+    names = {f.name for f in fields(cls)}
+    return {
+        name: utc(value) if isinstance(value, datetime) else value
+        for name, value in data.items()
+        if name in names
+    }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Connector:
+    """The last status of one connector (2.0.1: of connector_id within EVSE evse_id).
+
+    1.6 connectorId N > 0 is evse_id N, connector_id 1; 1.6 connectorId 0 (the whole
+    station) is evse_id 0, connector_id 0.
+    """
+
+    evse_id: int
+    connector_id: int
+    status: str  # 1.6 ChargePointStatus or 2.0.1 ConnectorStatusEnumType
+    error_code: str | None = None  # 1.6 ChargePointErrorCode; 2.0.1 has none
+    at: datetime  # the station's timestamp of the status
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Connector":
+        return cls(**_read(cls, data))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transaction:
+    """One transaction, built from whatever messages of it arrived, in any order.
+
+    Times are the station's timestamps, never arrival times. ``announced``/``end_announced``
+    record which domain events were written, so each is written once.
+    """
+
+    transaction_id: int | str  # 1.6: the int we assigned; 2.0.1: the station's string
+    evse_id: int | None = None
+    connector_id: int | None = None
+    id_token: str | None = None
+    id_token_type: str | None = None  # 2.0.1 IdTokenEnumType
+    authorization_status: str | None = None  # what we answered for id_token
+    remote_start_id: int | None = None
+    reservation_id: int | None = None
+    started: bool = False  # the start itself (1.6 StartTransaction, 2.0.1 Started) arrived
+    started_at: datetime | None = None
+    meter_start_wh: float | None = None  # 1.6 meterStart; 2.0.1 a Transaction.Begin reading
+    first_event_at: datetime | None = None  # earliest timestamp of any message of it
+    first_register_wh: float | None = None  # earliest energy register reading ...
+    first_register_at: datetime | None = None  # ... and its time
+    energy_register_wh: float | None = None  # latest Energy.Active.Import.Register ...
+    energy_register_at: datetime | None = None  # ... and its time
+    power_w: float | None = None
+    power_at: datetime | None = None
+    current_a: float | None = None
+    current_at: datetime | None = None
+    soc_percent: float | None = None
+    soc_at: datetime | None = None
+    charging_state: str | None = None  # 2.0.1 ChargingStateEnumType
+    seq_nos: SeqRanges = ()  # 2.0.1 seqNo values seen
+    ended: bool = False
+    ended_at: datetime | None = None
+    meter_stop_wh: float | None = None  # 1.6 meterStop; 2.0.1 a Transaction.End reading
+    stop_reason: str | None = None
+    announced: bool = False  # SessionStarted written
+    update_pending: bool = False  # a SessionUpdated waits for SessionStarted
+    end_announced: bool = False  # SessionEnded written
+
+    @property
+    def key(self) -> str:
+        """The transaction id as text: the same shape for 1.6 and 2.0.1."""
+        return str(self.transaction_id)
+
+    @property
+    def start_wh(self) -> float | None:
+        """The meter at the start: the reported one, else the earliest reading we have."""
+        return self.meter_start_wh if self.meter_start_wh is not None else self.first_register_wh
+
+    @property
+    def start_time(self) -> datetime | None:
+        """When it started: the reported time, else the earliest time we have."""
+        return self.started_at if self.started_at is not None else self.first_event_at
+
+    @property
+    def stop_wh(self) -> float | None:
+        return self.meter_stop_wh if self.meter_stop_wh is not None else self.energy_register_wh
+
+    def energy_wh(self, register_wh: float | None) -> float | None:
+        """Energy delivered from the start up to ``register_wh``."""
+        start = self.start_wh
+        return None if register_wh is None or start is None else register_wh - start
+
+    @property
+    def duration_s(self) -> float | None:
+        start = self.start_time
+        if self.ended_at is None or start is None:
+            return None
+        return (self.ended_at - start).total_seconds()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Transaction":
+        values = _read(cls, data)
+        values["seq_nos"] = tuple(
+            (int(first), int(last)) for first, last in values.get("seq_nos", ())
+        )
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StationState:
+    """Everything the sessions service keeps about one station."""
+
+    station_id: str
+    ocpp_version: str | None = None  # of the last CALL
+    # registry, from the last BootNotification
+    vendor: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+    firmware_version: str | None = None
+    boot_status: str | None = None  # Accepted | Pending | Rejected; None: never booted
+    boot_reason: str | None = None  # 2.0.1 BootReasonEnumType
+    booted_at: datetime | None = None
+    # presence (ocpp.presence.v1) and liveness
+    last_seen: datetime | None = None
+    online: bool = False
+    connection_id: str | None = None
+    gateway: int | None = None
+    presence_at: datetime | None = None
+    connectors: tuple[Connector, ...] = ()  # sorted by (evse_id, connector_id)
+    transactions: tuple[Transaction, ...] = ()  # open, or ended but not yet announced
+    ended: tuple[Transaction, ...] = ()  # the last MAX_ENDED ended ones, oldest first
+    local_list_version: int | None = None  # D01/1.6 GetLocalListVersion (command results)
+    firmware_status: str | None = None  # 1.6/2.0.1 (Signed)FirmwareStatusNotification
+    firmware_status_at: datetime | None = None
+    log_status: str | None = None  # 1.6 DiagnosticsStatusNotification, LogStatusNotification
+    log_status_at: datetime | None = None
+
+    def connector(self, evse_id: int, connector_id: int) -> Connector | None:
+        return next(
+            (c for c in self.connectors if (c.evse_id, c.connector_id) == (evse_id, connector_id)),
+            None,
+        )
+
+    def with_connector(self, connector: Connector) -> "StationState":
+        others = [
+            c
+            for c in self.connectors
+            if (c.evse_id, c.connector_id) != (connector.evse_id, connector.connector_id)
+        ]
+        ordered = sorted((*others, connector), key=lambda c: (c.evse_id, c.connector_id))
+        return replace(self, connectors=tuple(ordered))
+
+    def transaction(self, transaction_id: int | str) -> Transaction | None:
+        """The open or ended transaction with this id (1.6 ints and 2.0.1 strings differ)."""
+        return next(
+            (
+                t
+                for t in (*self.transactions, *self.ended)
+                if t.transaction_id == transaction_id
+                and type(t.transaction_id) is type(transaction_id)
+            ),
+            None,
+        )
+
+    def store(self, transaction: Transaction) -> tuple["StationState", Transaction | None]:
+        """This state with ``transaction`` saved: among the ended ones once SessionEnded is
+        written, else among the open ones. Returns the transaction dropped to stay within
+        MAX_OPEN open transactions (the oldest), if any."""
+        same = transaction.transaction_id
+        open_ = [t for t in self.transactions if t.transaction_id != same]
+        ended = [t for t in self.ended if t.transaction_id != same]
+        dropped = None
+        if transaction.end_announced:
+            ended = [*ended, transaction][-MAX_ENDED:]
+        else:
+            open_.append(transaction)
+            if len(open_) > MAX_OPEN:
+                dropped = open_.pop(0)
+        return replace(self, transactions=tuple(open_), ended=tuple(ended)), dropped
+
+    def open_on(self, evse_id: int | None) -> Transaction | None:
+        """The newest open transaction on ``evse_id`` (a 1.6 connectorId); None for None."""
+        matches = [
+            t
+            for t in self.transactions
+            if evse_id is not None and t.evse_id == evse_id and not t.ended
+        ]
+        return matches[-1] if matches else None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        data["state_version"] = STATE_VERSION
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "StationState":
+        values = _read(cls, data)
+        values["connectors"] = tuple(Connector.from_dict(c) for c in values.get("connectors", ()))
+        for name in ("transactions", "ended"):
+            values[name] = tuple(Transaction.from_dict(t) for t in values.get(name, ()))
+        return cls(**values)

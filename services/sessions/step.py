@@ -1,0 +1,65 @@
+"""One handling step: its Context, and its outputs Step, Reply, ReplyError, DomainEvent (pure).
+
+Context is what a handler may know besides the state and the message.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from services.sessions.messages import StationCall
+from services.sessions.policy import Policy
+from services.sessions.state import StationState
+from services.sessions.tokens import TokenInfo
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Context:
+    """Inputs from the shell: no clock, no I/O."""
+
+    policy: Policy
+    tokens: Mapping[str, TokenInfo]  # id_token -> token: the token store, read only
+    now: datetime  # the record's occurred_at, never a clock
+    new_transaction_id: int  # a fresh, globally unique int32 for a NEW 1.6 transaction
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The CALLRESULT payload for the station's CALL (OcppReply)."""
+
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyError:
+    """A CALLERROR for the station's CALL (OcppReplyError)."""
+
+    code: str  # e.g. "SecurityError"
+    description: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DomainEvent:
+    """One record for stations.v1 or sessions.v1 (docs/events.md "Domain events")."""
+
+    topic: str  # a contracts.topics.Topic
+    event_type: str  # a contracts.events.EventType, or ANOMALY_DETECTED
+    key: str  # the station_id
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """What handling one message gives: the new state and what to send."""
+
+    state: StationState
+    reply: Reply | ReplyError | None = None  # None: send nothing (presence, Heartbeat)
+    events: list[DomainEvent] = field(default_factory=list)
+    used_transaction_id: bool = False  # Context.new_transaction_id was handed out
+
+
+def protocol_error(call: StationCall, missing: str) -> ReplyError:
+    """For a payload without a field we need (the gateway's schema validation stops those, so
+    this is defence in depth; OCPP ProtocolError: "payload for Action is incomplete")."""
+    return ReplyError("ProtocolError", f"{call.action}: {missing} is missing or unusable")

@@ -1,0 +1,141 @@
+"""OCPP 2.0.1 transactions: TransactionEvent Started/Updated/Ended, arriving in any order (pure).
+
+Messages of one transaction may arrive late and out of order (queued while offline, E04,
+or retried): the first one seen creates the transaction, the station's timestamps count,
+never the arrival. seqNo (business key: station, transactionId, seqNo) tells duplicates,
+which are answered again and write nothing; gaps are tolerated and remain visible in
+``Transaction.seq_nos``. Session events are written once each, in order, as soon as the start
+is known (see ``transactions.settle``): an Ended that comes before its Started is held until
+the Started arrives, or until a later transaction starts without it (then it is announced
+with estimates and an AnomalyDetected StartMissing).
+"""
+
+from dataclasses import replace
+from datetime import datetime
+
+from services.sessions import domain_events as de
+from services.sessions.messages import StationCall, mapping, parse_timestamp, text, whole
+from services.sessions.meter import Quantity, apply, readings
+from services.sessions.state import StationState, Transaction, seq_add, seq_seen
+from services.sessions.step import Context, DomainEvent, Reply, Step, protocol_error
+from services.sessions.tokens import id_token_info
+from services.sessions.transactions import LOCAL, save, settle
+
+STARTED, UPDATED, ENDED = "Started", "Updated", "Ended"
+
+
+def transaction_event(state: StationState, call: StationCall, ctx: Context) -> Step:
+    p = call.payload
+    event_type, seq_no = text(p, "eventType"), whole(p, "seqNo")
+    at = parse_timestamp(p.get("timestamp"))
+    info = mapping(p, "transactionInfo") or {}
+    transaction_id = text(info, "transactionId")
+    if event_type not in (STARTED, UPDATED, ENDED) or seq_no is None or at is None:
+        return Step(state=state, reply=protocol_error(call, "eventType/seqNo/timestamp"))
+    if not transaction_id:
+        return Step(state=state, reply=protocol_error(call, "transactionInfo.transactionId"))
+    id_token = mapping(p, "idToken")
+    # idTokenInfo answers for the request's idToken, so it comes exactly when one is sent.
+    payload = (
+        {} if id_token is None else {"idTokenInfo": id_token_info(ctx.tokens, id_token, ctx.now)}
+    )
+    reply = Reply(payload)
+    known = state.transaction(transaction_id)
+    if known is not None and seq_seen(known.seq_nos, seq_no):
+        return Step(state=state, reply=reply)  # a duplicate: answered again, nothing written
+    events: list[DomainEvent] = []
+    if known is None and event_type == STARTED:
+        state, events = _release_orphans(state, call, at)
+    t = known or Transaction(transaction_id=transaction_id)
+    t = replace(
+        t,
+        seq_nos=seq_add(t.seq_nos, seq_no),
+        first_event_at=at if t.first_event_at is None else min(t.first_event_at, at),
+    )
+    evse = mapping(p, "evse")
+    if evse is not None and whole(evse, "id") is not None:
+        connector_id = whole(evse, "connectorId")
+        t = replace(
+            t,
+            evse_id=whole(evse, "id"),
+            connector_id=t.connector_id if connector_id is None else connector_id,
+        )
+    if id_token is not None:
+        t = replace(
+            t,
+            id_token=text(id_token, "idToken"),
+            id_token_type=text(id_token, "type"),
+            authorization_status=payload["idTokenInfo"]["status"],
+        )
+    remote_start_id, charging_state = whole(info, "remoteStartId"), text(info, "chargingState")
+    reservation_id = whole(p, "reservationId")
+    t = replace(
+        t,
+        remote_start_id=t.remote_start_id if remote_start_id is None else remote_start_id,
+        charging_state=charging_state or t.charging_state,
+        reservation_id=t.reservation_id if reservation_id is None else reservation_id,
+    )
+    new = readings(p.get("meterValue"))
+    t, changed = apply(t, new)
+    energy = [r.value for r in new if r.quantity is Quantity.ENERGY]
+    if event_type == STARTED and not t.started:
+        if t.announced:  # already announced with estimates: those events stand
+            events.append(
+                _anomaly(
+                    call,
+                    t,
+                    de.Anomaly.LATE_START,
+                    "Started after the transaction was announced without it",
+                )
+            )
+        # The first energy reading of Started is the meter at the start, whatever its context.
+        meter_start_wh = (
+            t.meter_start_wh if t.meter_start_wh is not None else next(iter(energy), None)
+        )
+        t = replace(t, started=True, started_at=at, meter_start_wh=meter_start_wh)
+    elif event_type == ENDED and not t.ended:
+        # 2.0.1 TransactionType: stoppedReason may be omitted only when the reason is Local.
+        meter_stop_wh = (
+            t.meter_stop_wh if t.meter_stop_wh is not None else next(reversed(energy), None)
+        )
+        t = replace(
+            t,
+            ended=True,
+            ended_at=at,
+            stop_reason=text(info, "stoppedReason") or LOCAL,
+            meter_stop_wh=meter_stop_wh,
+        )
+    elif event_type == UPDATED and changed and not t.end_announced:
+        t = replace(t, update_pending=True)
+    t, settled = settle(call.station_id, t, action=call.action, at=call.received_at)
+    state, dropped = save(state, t, action=call.action, at=call.received_at)
+    return Step(state=state, reply=reply, events=events + settled + dropped)
+
+
+def _anomaly(call: StationCall, t: Transaction, reason: de.Anomaly, detail: str) -> DomainEvent:
+    return de.anomaly(
+        call.station_id,
+        reason,
+        detail,
+        action=call.action,
+        at=call.received_at,
+        transaction_id=t.key,
+    )
+
+
+def _release_orphans(
+    state: StationState, call: StationCall, started_at: datetime
+) -> tuple[StationState, list[DomainEvent]]:
+    """A new transaction starts after others ended without their Started: the station has
+    moved on and will not send those Started any more; announce them with estimates."""
+    events: list[DomainEvent] = []
+    for t in state.transactions:
+        if not t.ended or t.announced or t.ended_at is None or t.ended_at > started_at:
+            continue
+        events.append(_anomaly(call, t, de.Anomaly.START_MISSING, "ended without a Started"))
+        released, settled = settle(
+            call.station_id, t, action=call.action, at=call.received_at, force=True
+        )
+        state, dropped = save(state, released, action=call.action, at=call.received_at)
+        events += settled + dropped
+    return state, events

@@ -1,0 +1,225 @@
+"""Authorize and the OCPP 1.6 transactions; ``settle`` writes each session event once (pure).
+
+1.6: StartTransaction, StopTransaction, MeterValues. Both versions: Authorize.
+"""
+
+from dataclasses import replace
+from datetime import datetime
+
+from gateway.ocpp.versions import OcppVersion
+from services.sessions import domain_events as de
+from services.sessions.messages import StationCall, mapping, number, parse_timestamp, text, whole
+from services.sessions.meter import apply, readings
+from services.sessions.state import StationState, Transaction
+from services.sessions.step import Context, DomainEvent, Reply, Step, protocol_error
+from services.sessions.tokens import id_tag_info, id_token_info
+
+LOCAL = "Local"  # 1.6 Reason / 2.0.1 ReasonEnumType default: "stopped locally"
+
+
+def settle(
+    station_id: str, t: Transaction, *, action: str, at: datetime, force: bool = False
+) -> tuple[Transaction, list[DomainEvent]]:
+    """Writes what ``t`` now lets us state, in the order SessionStarted, SessionUpdated,
+    SessionEnded, each at most once; nothing is written about a transaction before its start
+    is known, unless ``force`` (its start will not come: announce it with estimates)."""
+    events: list[DomainEvent] = []
+    if not t.announced and (t.started or force):
+        t = replace(t, announced=True)
+        events.append(de.session_started(station_id, t))
+    if t.announced and t.update_pending and not t.end_announced:
+        t = replace(t, update_pending=False)
+        events.append(de.session_updated(station_id, t))
+    if t.announced and t.ended and not t.end_announced:
+        t = replace(t, end_announced=True)
+        energy = t.energy_wh(t.stop_wh)
+        if energy is not None and energy < 0:
+            events.append(
+                de.anomaly(
+                    station_id,
+                    de.Anomaly.NEGATIVE_ENERGY,
+                    f"meter at the end {t.stop_wh} Wh is below the start {t.start_wh} Wh",
+                    action=action,
+                    at=at,
+                    transaction_id=t.key,
+                )
+            )
+        events.append(de.session_ended(station_id, t))
+    return t, events
+
+
+def save(
+    state: StationState, t: Transaction, *, action: str, at: datetime
+) -> tuple[StationState, list[DomainEvent]]:
+    """``state`` with ``t`` stored, and an anomaly if an old open transaction had to go."""
+    state, dropped = state.store(t)
+    if dropped is None:
+        return state, []
+    detail = f"more than the open transactions a station may have; dropped {dropped.key}"
+    return state, [
+        de.anomaly(
+            state.station_id,
+            de.Anomaly.TRANSACTION_DROPPED,
+            detail,
+            action=action,
+            at=at,
+            transaction_id=dropped.key,
+        )
+    ]
+
+
+def unknown_transaction(call: StationCall, transaction_id: int | str) -> DomainEvent:
+    return de.anomaly(
+        call.station_id,
+        de.Anomaly.UNKNOWN_TRANSACTION,
+        f"{call.action} for transaction {transaction_id}, which this station never started",
+        action=call.action,
+        at=call.received_at,
+        transaction_id=str(transaction_id),
+    )
+
+
+def authorize(state: StationState, call: StationCall, ctx: Context) -> Step:
+    """1.6 Authorize -> idTagInfo; 2.0.1 C01 -> idTokenInfo, from the token store."""
+    if call.ocpp_version is OcppVersion.V16:
+        id_tag = text(call.payload, "idTag")
+        if id_tag is None:
+            return Step(state=state, reply=protocol_error(call, "idTag"))
+        return Step(
+            state=state, reply=Reply({"idTagInfo": id_tag_info(ctx.tokens, id_tag, ctx.now)})
+        )
+    id_token = mapping(call.payload, "idToken")
+    if id_token is None:
+        return Step(state=state, reply=protocol_error(call, "idToken"))
+    return Step(
+        state=state, reply=Reply({"idTokenInfo": id_token_info(ctx.tokens, id_token, ctx.now)})
+    )
+
+
+def start_transaction(state: StationState, call: StationCall, ctx: Context) -> Step:
+    """1.6 StartTransaction. A resend (same connector and start time: the business key of
+    design.md rule 2) gets the same transactionId and writes nothing. An unknown or blocked
+    idTag still gets a transactionId (the response requires one), with its status: the
+    station then stops the transaction (1.6 StopTransactionOnInvalidId)."""
+    p = call.payload
+    connector_id, id_tag = whole(p, "connectorId"), text(p, "idTag")
+    meter_start_wh, started_at = number(p, "meterStart"), parse_timestamp(p.get("timestamp"))
+    if connector_id is None or id_tag is None or meter_start_wh is None or started_at is None:
+        return Step(
+            state=state, reply=protocol_error(call, "connectorId/idTag/meterStart/timestamp")
+        )
+    info = id_tag_info(ctx.tokens, id_tag, ctx.now)
+    resent = next(
+        (
+            t
+            for t in (*state.transactions, *state.ended)
+            if isinstance(t.transaction_id, int)
+            and t.evse_id == connector_id
+            and t.started_at == started_at
+        ),
+        None,
+    )
+    if resent is not None:
+        assert isinstance(resent.transaction_id, int)
+        events = []
+        if (resent.id_token, resent.meter_start_wh) != (id_tag, meter_start_wh):
+            detail = (
+                f"resent start of {resent.key} differs: idTag {id_tag!r}, meterStart "
+                f"{meter_start_wh} (first: {resent.id_token!r}, {resent.meter_start_wh})"
+            )
+            events.append(
+                de.anomaly(
+                    call.station_id,
+                    de.Anomaly.START_MISMATCH,
+                    detail,
+                    action=call.action,
+                    at=call.received_at,
+                    transaction_id=resent.key,
+                )
+            )
+        reply = {"idTagInfo": info, "transactionId": resent.transaction_id}
+        return Step(state=state, reply=Reply(reply), events=events)
+    events = []
+    busy = state.open_on(connector_id)
+    if busy is not None:
+        detail = f"connector {connector_id} starts a transaction while {busy.key} is open"
+        events.append(
+            de.anomaly(
+                call.station_id,
+                de.Anomaly.CONNECTOR_BUSY,
+                detail,
+                action=call.action,
+                at=call.received_at,
+                transaction_id=busy.key,
+            )
+        )
+    t = Transaction(
+        transaction_id=ctx.new_transaction_id,
+        evse_id=connector_id,  # a 1.6 connector is an EVSE with one connector
+        connector_id=1,
+        id_token=id_tag,
+        authorization_status=info["status"],
+        reservation_id=whole(p, "reservationId"),
+        started=True,
+        started_at=started_at,
+        meter_start_wh=meter_start_wh,
+        first_event_at=started_at,
+        first_register_wh=meter_start_wh,
+        first_register_at=started_at,
+        energy_register_wh=meter_start_wh,
+        energy_register_at=started_at,
+    )
+    t, settled = settle(call.station_id, t, action=call.action, at=call.received_at)
+    state, dropped = save(state, t, action=call.action, at=call.received_at)
+    reply = {"idTagInfo": info, "transactionId": ctx.new_transaction_id}
+    return Step(
+        state=state, reply=Reply(reply), events=events + settled + dropped, used_transaction_id=True
+    )
+
+
+def stop_transaction(state: StationState, call: StationCall, ctx: Context) -> Step:
+    """1.6 StopTransaction: energy = meterStop - meterStart, reason defaults to Local. A
+    duplicate (already ended) is answered again and writes nothing."""
+    p = call.payload
+    transaction_id, meter_stop_wh = whole(p, "transactionId"), number(p, "meterStop")
+    ended_at = parse_timestamp(p.get("timestamp"))
+    if transaction_id is None or meter_stop_wh is None or ended_at is None:
+        return Step(state=state, reply=protocol_error(call, "transactionId/meterStop/timestamp"))
+    id_tag = text(p, "idTag")
+    # 1.6: idTagInfo is optional "because a transaction may have been stopped without an
+    # identifier"; given an idTag, we answer for it.
+    reply = Reply({} if id_tag is None else {"idTagInfo": id_tag_info(ctx.tokens, id_tag, ctx.now)})
+    t = state.transaction(transaction_id)
+    if t is None:
+        return Step(state=state, reply=reply, events=[unknown_transaction(call, transaction_id)])
+    if t.ended:
+        return Step(state=state, reply=reply)
+    t, _ = apply(t, readings(p.get("transactionData")))
+    reason = text(p, "reason") or LOCAL
+    t = replace(t, ended=True, ended_at=ended_at, meter_stop_wh=meter_stop_wh, stop_reason=reason)
+    t, events = settle(call.station_id, t, action=call.action, at=call.received_at)
+    state, dropped = save(state, t, action=call.action, at=call.received_at)
+    return Step(state=state, reply=reply, events=events + dropped)
+
+
+def meter_values(state: StationState, call: StationCall, ctx: Context) -> Step:
+    """1.6 MeterValues: with a transactionId for that transaction, without one for the open
+    transaction on the connector, if any (else they are not about a session)."""
+    p = call.payload
+    transaction_id, connector_id = whole(p, "transactionId"), whole(p, "connectorId")
+    reply = Reply({})
+    if transaction_id is not None:
+        t = state.transaction(transaction_id)
+        if t is None:
+            return Step(
+                state=state, reply=reply, events=[unknown_transaction(call, transaction_id)]
+            )
+    else:
+        t = state.open_on(connector_id)
+    if t is None or t.end_announced:
+        return Step(state=state, reply=reply)  # no session, or a late value of an ended one
+    t, changed = apply(t, readings(p.get("meterValue")))
+    t = replace(t, update_pending=t.update_pending or changed)
+    t, events = settle(call.station_id, t, action=call.action, at=call.received_at)
+    state, dropped = save(state, t, action=call.action, at=call.received_at)
+    return Step(state=state, reply=reply, events=events + dropped)

@@ -1,0 +1,131 @@
+"""A test station: sends messages through ``handle`` and checks every output on the way (tests).
+
+Every reply is validated against the OCPP response schema of the station's version, every
+state survives the shell's msgpack round trip, every domain event encodes as an envelope.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgpack
+
+from contracts.codec import encode
+from contracts.envelope import Envelope
+from gateway.ocpp.validation import Validator
+from gateway.ocpp.versions import OcppVersion
+from services.sessions.handlers import handle
+from services.sessions.messages import PresenceChange, StationCall, rfc3339
+from services.sessions.policy import Policy
+from services.sessions.state import StationState
+from services.sessions.step import Context, DomainEvent, Reply, Step
+from services.sessions.tokens import TokenInfo
+
+V16, V201 = OcppVersion.V16, OcppVersion.V201
+T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+STATION_ID = "CS-0001"
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def ts(seconds: float) -> str:
+    """The OCPP timestamp ``seconds`` after T0."""
+    return rfc3339(at(seconds))
+
+
+def round_trip(state: StationState) -> StationState:
+    """What the shell does: to_dict -> msgpack -> table -> msgpack -> from_dict."""
+    packed = msgpack.packb(state.to_dict(), datetime=True)
+    return StationState.from_dict(msgpack.unpackb(packed, timestamp=3))
+
+
+def boot_payload(version: OcppVersion) -> dict[str, Any]:
+    if version is V16:
+        return {
+            "chargePointVendor": "VendorX",
+            "chargePointModel": "Model1",
+            "chargePointSerialNumber": "SN-1",
+            "firmwareVersion": "1.2.3",
+        }
+    station = {"vendorName": "VendorX", "model": "Model1", "serialNumber": "SN-1"}
+    return {"reason": "PowerUp", "chargingStation": station | {"firmwareVersion": "1.2.3"}}
+
+
+@dataclass
+class Station:
+    version: OcppVersion = V16
+    policy: Policy = field(default_factory=Policy)
+    tokens: dict[str, TokenInfo] = field(default_factory=dict)
+    state: StationState | None = None
+    station_id: str = STATION_ID
+    next_transaction_id: int = 100
+    now: datetime = T0
+    connection_id: str = "conn-1"
+    events: list[DomainEvent] = field(default_factory=list)  # everything written so far
+
+    def context(self) -> Context:
+        return Context(
+            policy=self.policy,
+            tokens=self.tokens,
+            now=self.now,
+            new_transaction_id=self.next_transaction_id,
+        )
+
+    def tick(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+    def call(self, action: str, payload: dict[str, Any], **kwargs: Any) -> Step:
+        message = StationCall(
+            station_id=self.station_id,
+            ocpp_version=self.version,
+            unique_id="u1",
+            action=action,
+            payload=payload,
+            connection_id=self.connection_id,
+            gateway=3,
+            received_at=self.now,
+            **kwargs,
+        )
+        return self._run(message, action)
+
+    def presence(self, *, connected: bool, connection_id: str, gateway: int = 3) -> Step:
+        change = PresenceChange(
+            station_id=self.station_id,
+            connected=connected,
+            connection_id=connection_id,
+            gateway=gateway,
+            ocpp_version=self.version,
+            at=self.now,
+        )
+        return self._run(change, None)
+
+    def boot(self) -> Step:
+        return self.call("BootNotification", boot_payload(self.version))
+
+    def _run(self, message: StationCall | PresenceChange, action: str | None) -> Step:
+        step = handle(self.state, message, self.context())
+        if step.used_transaction_id:
+            self.next_transaction_id += 1
+        if isinstance(step.reply, Reply):
+            assert action is not None
+            Validator(self.version).validate_response(action, step.reply.payload, outgoing=True)
+        assert round_trip(step.state) == step.state
+        for event in step.events:
+            assert event.key == self.station_id
+            encode(
+                Envelope(
+                    event_type=event.event_type,
+                    schema_version=1,
+                    key=event.key,
+                    payload=event.payload,
+                )
+            )
+        self.state = step.state
+        self.events.extend(step.events)
+        return step
+
+
+def kinds(events: list[DomainEvent]) -> list[str]:
+    return [e.event_type for e in events]

@@ -1,0 +1,169 @@
+"""Parsing inbound envelopes into station messages; OCPP timestamps."""
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from contracts.envelope import Envelope
+from contracts.events import EventType
+from gateway.ocpp.versions import OcppVersion
+from services.sessions.messages import (
+    PresenceChange,
+    StationCall,
+    mapping,
+    number,
+    parse,
+    parse_timestamp,
+    rfc3339,
+    text,
+    whole,
+)
+from tests.unit.services.sessions.station import T0, at
+
+CALL = {
+    "station_id": "CS-0001",
+    "ocpp_version": "ocpp1.6",
+    "connection_id": "6d29a5881b924856",
+    "gateway": 3,
+    "unique_id": "19223201",
+    "action": "StartTransaction",
+    "answered_by_gateway": False,
+    "payload": {"connectorId": 1},
+}
+PRESENCE = {
+    "station_id": "CS-0001",
+    "ocpp_version": "ocpp2.0.1",
+    "connection_id": "c1",
+    "gateway": 3,
+    "gateway_boot": "b",
+    "connected_at": at(-10),
+    "state": "connected",
+}
+
+
+def envelope(event_type: str, payload: dict[str, Any], key: str = "CS-0001") -> Envelope:
+    return Envelope(
+        event_type=event_type, schema_version=1, key=key, payload=payload, occurred_at=T0
+    )
+
+
+def test_an_ocpp_call() -> None:
+    assert parse(envelope(EventType.OCPP_CALL, CALL)) == StationCall(
+        station_id="CS-0001",
+        ocpp_version=OcppVersion.V16,
+        unique_id="19223201",
+        action="StartTransaction",
+        payload={"connectorId": 1},
+        connection_id="6d29a5881b924856",
+        gateway=3,
+        received_at=T0,
+        answered_by_gateway=False,
+    )
+
+
+def test_a_heartbeat_answered_by_the_gateway_and_the_key_as_station_id() -> None:
+    payload = {k: v for k, v in CALL.items() if k not in ("station_id", "gateway")}
+    message = parse(envelope(EventType.OCPP_CALL, payload | {"answered_by_gateway": True}))
+    assert isinstance(message, StationCall)
+    assert (message.station_id, message.answered_by_gateway, message.gateway) == (
+        "CS-0001",
+        True,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"ocpp_version": "ocpp9"},
+        {"ocpp_version": 16},
+        {"unique_id": ""},
+        {"action": None},
+        {"payload": "{}"},
+    ],
+)
+def test_an_unusable_call_is_none(changes: dict[str, Any]) -> None:
+    assert parse(envelope(EventType.OCPP_CALL, CALL | changes)) is None
+
+
+def test_no_station_is_none() -> None:
+    assert parse(envelope(EventType.OCPP_CALL, CALL | {"station_id": None}, key="")) is None
+
+
+def test_presence() -> None:
+    connected = parse(envelope(EventType.STATION_CONNECTED, PRESENCE))
+    assert connected == PresenceChange(
+        station_id="CS-0001",
+        connected=True,
+        connection_id="c1",
+        gateway=3,
+        ocpp_version=OcppVersion.V201,
+        at=at(-10),
+    )
+    gone = PRESENCE | {"disconnected_at": at(-5), "state": "disconnected", "ocpp_version": None}
+    disconnected = parse(envelope(EventType.STATION_DISCONNECTED, gone))
+    assert isinstance(disconnected, PresenceChange)
+    assert (disconnected.connected, disconnected.at, disconnected.ocpp_version) == (
+        False,
+        at(-5),
+        None,
+    )
+    # without its own time, the record's
+    no_time = parse(envelope(EventType.STATION_DISCONNECTED, PRESENCE))
+    assert isinstance(no_time, PresenceChange)
+    assert no_time.at == T0
+
+
+def test_presence_without_connection_is_none() -> None:
+    assert parse(envelope(EventType.STATION_CONNECTED, PRESENCE | {"connection_id": ""})) is None
+
+
+@pytest.mark.parametrize(
+    "event_type",
+    [EventType.OCPP_CALL_RESULT, EventType.OCPP_SEND, EventType.SESSION_STARTED, "Whatever"],
+)
+def test_other_event_types_are_none(event_type: str) -> None:
+    assert parse(envelope(event_type, CALL)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-25T08:00:00Z", T0),
+        ("2026-11-25T08:00:00.000Z", T0),
+        ("2026-11-25t08:00:00z", T0),
+        ("2026-11-25T10:00:00+02:00", T0),
+        ("2026-11-25T10:00:00+0200", T0),
+        ("2026-11-25T08:00:00", T0),  # no zone: UTC
+        ("2026-11-25T08:00:00.123456789Z", T0 + timedelta(microseconds=123456)),
+        ("2026-11-25T07:59:60Z", T0 - timedelta(seconds=1)),  # leap second read as :59
+        (datetime(2026, 11, 25, 8, 0), T0),  # noqa: DTZ001 (naive on purpose: read as UTC)
+        (datetime(2026, 11, 25, 9, 0, tzinfo=timezone(timedelta(hours=1))), T0),
+        ("yesterday", None),
+        ("", None),
+        (1764057600, None),
+        (None, None),
+    ],
+)
+def test_parse_timestamp(text: object, expected: datetime | None) -> None:
+    parsed = parse_timestamp(text)
+    assert parsed == expected
+    if parsed is not None:
+        assert parsed.tzinfo is UTC
+
+
+def test_rfc3339() -> None:
+    assert rfc3339(T0 + timedelta(microseconds=123456)) == "2026-11-25T08:00:00.123Z"
+    assert (
+        rfc3339(datetime(2026, 11, 25, 9, 0, tzinfo=timezone(timedelta(hours=1))))
+        == "2026-11-25T08:00:00.000Z"
+    )
+
+
+def test_field_readers_take_only_their_type() -> None:
+    p = {"n": 1, "f": 1.5, "b": True, "s": "x", "m": {"k": 1}}
+    assert [whole(p, k) for k in ("n", "f", "b", "s")] == [1, None, None, None]
+    assert [number(p, k) for k in ("n", "f", "b", "s")] == [1.0, 1.5, None, None]
+    assert [text(p, k) for k in ("s", "n", "missing")] == ["x", None, None]
+    assert [mapping(p, k) for k in ("m", "s")] == [{"k": 1}, None]

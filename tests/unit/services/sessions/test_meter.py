@@ -1,0 +1,150 @@
+"""Meter values: 1.6 strings and 2.0.1 numbers, units, phases, late readings."""
+
+from typing import Any
+
+import pytest
+
+from services.sessions.meter import Quantity, Reading, apply, readings
+from services.sessions.state import Transaction
+from tests.unit.services.sessions.station import at, ts
+
+E, P, C, S = Quantity.ENERGY, Quantity.POWER, Quantity.CURRENT, Quantity.SOC
+PERIODIC = "Sample.Periodic"
+
+
+def one(*sampled: dict[str, Any], t: float = 0) -> list[dict[str, Any]]:
+    return [{"timestamp": ts(t), "sampledValue": list(sampled)}]
+
+
+@pytest.mark.parametrize(
+    ("sampled", "quantity", "value"),
+    [
+        ({"value": "1234.5"}, E, 1234.5),  # 1.6 defaults: the energy register in Wh
+        ({"value": "12.345", "unit": "kWh"}, E, 12345.0),
+        ({"value": 12.345, "unitOfMeasure": {"unit": "kWh"}}, E, 12345.0),
+        ({"value": 12345, "unitOfMeasure": {"unit": "Wh", "multiplier": 3}}, E, 12345000.0),
+        ({"value": 7, "measurand": "Power.Active.Import"}, P, 7.0),  # absent unit: W
+        ({"value": 7, "measurand": "Power.Active.Import", "unitOfMeasure": {}}, P, 7.0),
+        ({"value": "7.2", "measurand": "Power.Active.Import", "unit": "kW"}, P, 7200.0),
+        (
+            {"value": 160, "measurand": "Current.Import", "unitOfMeasure": {"multiplier": -1}},
+            C,
+            16.0,
+        ),
+        ({"value": "55", "measurand": "SoC", "unit": "Percent"}, S, 55.0),
+    ],
+)
+def test_units(sampled: dict[str, Any], quantity: Quantity, value: float) -> None:
+    assert readings(one(sampled)) == [Reading(quantity, value, at(0), PERIODIC)]
+
+
+@pytest.mark.parametrize(
+    "sampled",
+    [
+        {"value": "1", "measurand": "Voltage"},
+        {"value": "1", "measurand": 5},
+        {"value": "1", "unit": "varh"},
+        {
+            "value": "1",
+            "measurand": "Power.Active.Import",
+            "unit": "Wh",
+        },  # 2.0.1 default unit, 1.6 style
+        {"value": "CAFEBABE", "format": "SignedData"},
+        {"value": "x"},
+        {"value": "NaN"},
+        {"value": True},
+        {"value": None},
+        {"value": 1, "unitOfMeasure": {"multiplier": 1.5}},
+        {"value": "1e400"},
+        {"value": "1e308", "unit": "kWh"},  # finite as a decimal, too large as a float
+    ],
+)
+def test_what_cannot_be_read_is_skipped(sampled: dict[str, Any]) -> None:
+    assert readings(one(sampled)) == []
+
+
+@pytest.mark.parametrize(
+    "meter_values",
+    [
+        None,
+        "x",
+        ["x"],
+        [{"timestamp": "later", "sampledValue": [{"value": "1"}]}],
+        [{"timestamp": ts(0), "sampledValue": "1"}],
+        [{"timestamp": ts(0), "sampledValue": ["1"]}],
+    ],
+)
+def test_malformed_meter_values_give_nothing(meter_values: object) -> None:
+    assert readings(meter_values) == []
+
+
+def test_phases_power_sums_current_takes_the_highest_and_energy_needs_the_total() -> None:
+    got = readings(
+        one(
+            {"value": "10", "measurand": "Current.Import", "phase": "L1"},
+            {"value": "12", "measurand": "Current.Import", "phase": "L2"},
+            {"value": "11", "measurand": "Current.Import", "phase": "L3"},
+            {"value": "2", "measurand": "Current.Import", "phase": "N"},
+            {"value": "1000", "measurand": "Power.Active.Import", "phase": "L1-N"},
+            {"value": "1500", "measurand": "Power.Active.Import", "phase": "L2-N"},
+            {"value": "900", "phase": "L1"},
+        )
+    )
+    assert got == [Reading(C, 12.0, at(0), PERIODIC), Reading(P, 2500.0, at(0), PERIODIC)]
+
+
+def test_a_value_without_phase_wins_and_contexts_stay_apart() -> None:
+    got = readings(
+        one(
+            {"value": "16", "measurand": "Current.Import", "phase": "L1"},
+            {"value": "15", "measurand": "Current.Import"},
+            {"value": "100", "context": "Transaction.Begin"},
+            {"value": "100", "context": 7},
+        )
+    )
+    assert got == [
+        Reading(C, 15.0, at(0), PERIODIC),
+        Reading(E, 100.0, at(0), "Transaction.Begin"),
+        Reading(E, 100.0, at(0), PERIODIC),
+    ]
+
+
+def test_readings_come_oldest_first() -> None:
+    meter_values = one({"value": "2"}, t=60) + one({"value": "1"}, t=0)
+    assert [r.value for r in readings(meter_values)] == [1.0, 2.0]
+
+
+def test_apply_keeps_the_latest_and_the_earliest_and_begin_and_end() -> None:
+    t = Transaction(transaction_id="t")
+    t, changed = apply(
+        t,
+        [
+            Reading(E, 200.0, at(60), PERIODIC),
+            Reading(E, 100.0, at(0), "Transaction.Begin"),
+            Reading(E, 900.0, at(600), "Transaction.End"),
+            Reading(E, 150.0, at(30), PERIODIC),
+        ],
+    )
+    assert changed
+    assert (t.meter_start_wh, t.meter_stop_wh) == (100.0, 900.0)
+    assert (t.first_register_wh, t.first_register_at, t.first_event_at) == (100.0, at(0), at(0))
+    assert (t.energy_register_wh, t.energy_register_at) == (900.0, at(600))
+
+
+@pytest.mark.parametrize(
+    ("quantity", "value_field", "at_field"),
+    [(P, "power_w", "power_at"), (C, "current_a", "current_at"), (S, "soc_percent", "soc_at")],
+)
+def test_apply_never_moves_a_latest_value_back(
+    quantity: Quantity, value_field: str, at_field: str
+) -> None:
+    t, changed = apply(Transaction(transaction_id=1), [Reading(quantity, 5.0, at(60), PERIODIC)])
+    assert changed
+    late, changed = apply(t, [Reading(quantity, 4.0, at(30), PERIODIC)])
+    assert not changed
+    assert (getattr(late, value_field), getattr(late, at_field)) == (5.0, at(60))
+    _same, changed = apply(t, [Reading(quantity, 5.0, at(60), PERIODIC)])
+    assert not changed
+    newer, changed = apply(t, [Reading(quantity, 6.0, at(90), PERIODIC)])
+    assert changed
+    assert getattr(newer, value_field) == 6.0
