@@ -1,0 +1,1 @@
+"""The operator API of the sessions service: read models, commands and the HTTP shell."""

@@ -1,0 +1,56 @@
+"""`python -m services.sessions.api`: wiring only (settings, logging, Kafka, HTTP, signals)."""
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+from aiohttp import web
+
+from contracts import logs
+from contracts.kafka import KafkaUnavailable
+from services.sessions.api.app import SessionsApi
+from services.sessions.api.http import build_app
+from services.sessions.api.kafka import TopicsMissing
+from services.sessions.api.settings import Settings, parse
+
+log = logging.getLogger("sessions.api")
+
+
+async def main(settings: Settings) -> int:
+    api = SessionsApi(settings)
+    runner = web.AppRunner(build_app(api), access_log=None)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        # Serve first: /healthz answers and /readyz says 503 while the views are read.
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        log.info("sessions API on %s:%d", settings.host, settings.port)
+        await api.start()
+        await stop.wait()
+        log.info("stopping")
+        return 0
+    except (KafkaUnavailable, TopicsMissing) as exc:
+        log.error("%s", exc)
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - the reason for exit code 2
+        return 2
+    except OSError as exc:  # the port is taken, say
+        log.error("cannot serve on %s:%d: %s", settings.host, settings.port, exc)
+        return 2
+    finally:
+        await runner.cleanup()
+        await api.stop()
+
+
+def run(argv: list[str]) -> int:
+    settings = parse(argv, os.environ)
+    logs.configure(settings.log_level)
+    return asyncio.run(main(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))

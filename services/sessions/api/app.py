@@ -1,0 +1,180 @@
+"""The API's shell: read models fed from Kafka, token writes, the command router (I/O).
+
+Every instance follows ocpp.presence.v1, stations.v1, sessions.v1 and sessions.tokens.v1 from
+the beginning into its views, and command-results.v1 live; a consumer group shares commands.v1
+among the instances. Commands are router.py's business.
+"""
+
+import asyncio
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
+from prometheus_client import REGISTRY, CollectorRegistry
+
+from contracts import codec
+from contracts.envelope import Envelope
+from contracts.kafka import reliable_producer, start_bounded
+from contracts.topics import Topic
+from services.sessions.api.errors import TokenNotFound
+from services.sessions.api.kafka import Follower, GroupConsumer
+from services.sessions.api.metrics import Metrics
+from services.sessions.api.presence import PresenceView
+from services.sessions.api.router import CommandRouter
+from services.sessions.api.sessions import SessionsView
+from services.sessions.api.settings import Settings
+from services.sessions.api.stations import StationsView
+from services.sessions.api.tokens import Token, TokensView
+
+PRODUCE_TIMEOUT_S = 15.0
+READ_YOUR_WRITES_S = 5.0  # a token write returns once this instance's view shows it
+
+
+class SessionsApi:
+    """What the HTTP routes use: the views, token writes and the command router."""
+
+    def __init__(self, settings: Settings, registry: CollectorRegistry = REGISTRY) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.metrics = Metrics(registry)
+        self.presence = PresenceView()
+        self.stations = StationsView()
+        self.sessions = SessionsView(settings.recent_sessions)
+        self.tokens = TokensView()
+        for name, view in (
+            ("presence", self.presence),
+            ("stations", self.stations),
+            ("sessions", self.sessions),
+            ("tokens", self.tokens),
+        ):
+            self.metrics.view_size.labels(name).set_function(view.__len__)
+        self.router = CommandRouter(
+            settings, self.presence, self.stations, self.tokens.type_of, self._send, self.metrics
+        )
+        connect = settings.connect_timeout_s
+        self._views = Follower(
+            settings.bootstrap_servers,
+            [Topic.PRESENCE, Topic.STATIONS, Topic.SESSIONS, Topic.TOKENS],
+            self._apply,
+            from_beginning=True,
+            connect_timeout_s=connect,
+            on_undecodable=self._undecodable,
+        )
+        self._results = Follower(
+            settings.bootstrap_servers,
+            [Topic.COMMAND_RESULTS],
+            self.router.on_result,
+            from_beginning=False,
+            connect_timeout_s=connect,
+            on_undecodable=self._undecodable,
+        )
+        self._commands = GroupConsumer(
+            settings.bootstrap_servers,
+            Topic.COMMANDS,
+            settings.commands_group,
+            self.router.on_operator_command,
+            self._send,
+            offset_reset=settings.commands_offset_reset,
+            connect_timeout_s=connect,
+            on_undecodable=self._undecodable,
+        )
+        self._producer: AIOKafkaProducer | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Raises: KafkaUnavailable, TopicsMissing: the broker or a topic is not there."""
+        producer = reliable_producer(self.settings.bootstrap_servers)
+        await start_bounded(
+            producer, self.settings.bootstrap_servers, self.settings.connect_timeout_s
+        )
+        self._producer = producer
+        await self._results.start()  # before anything is sent: no outcome is missed
+        await self._views.start()
+        await self._commands.start()
+
+    async def stop(self) -> None:
+        await self.router.stop()
+        await self._commands.stop()
+        await self._views.stop()
+        await self._results.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    def readiness(self) -> tuple[bool, str]:
+        waiting = [
+            what
+            for what, ready in (
+                ("kafka producer", self._producer is not None),
+                ("presence, stations, sessions and tokens", self._views.ready.is_set()),
+                ("command-results.v1 assignment", self._results.ready.is_set()),
+                ("commands.v1 assignment", self._commands.ready.is_set()),
+            )
+            if not ready
+        ]
+        return (False, f"waiting for {', '.join(waiting)}") if waiting else (True, "ok")
+
+    # -- read models -----------------------------------------------------------------------
+
+    def _apply(self, topic: str, key: str, envelope: Envelope | None) -> bool:
+        views: dict[str, PresenceView | StationsView | SessionsView | TokensView] = {
+            Topic.PRESENCE: self.presence,
+            Topic.STATIONS: self.stations,
+            Topic.SESSIONS: self.sessions,
+            Topic.TOKENS: self.tokens,
+        }
+        view = views[topic]
+        if envelope is None:
+            if isinstance(view, SessionsView):
+                applied = False  # sessions.v1 is a log: a tombstone means nothing
+            else:
+                view.remove(key)
+                applied = True
+        else:
+            applied = view.apply(envelope)
+        self.metrics.records.labels(topic, "applied" if applied else "ignored").inc()
+        if applied and topic == Topic.PRESENCE:
+            self.router.presence_moved()
+        return applied
+
+    def _undecodable(self, topic: str) -> None:
+        self.metrics.records.labels(topic, "undecodable").inc()
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    async def put_token(self, token: Token) -> bool:
+        """Write TokenDefined (acks=all); returns whether the token is new."""
+        created = token.id_token not in self.tokens
+        key, value = token.id_token.encode(), codec.encode(token.envelope())
+        metadata = await self._send(Topic.TOKENS, key, value)
+        await self._views.wait_applied(
+            Topic.TOKENS, metadata.partition, metadata.offset, READ_YOUR_WRITES_S
+        )
+        return created
+
+    async def delete_token(self, id_token: str) -> None:
+        """Write a tombstone. Raises: TokenNotFound: if the store has no such token."""
+        if id_token not in self.tokens:
+            raise TokenNotFound(f"no token {id_token!r} in the token store")
+        metadata = await self._send(Topic.TOKENS, id_token.encode(), None)
+        await self._views.wait_applied(
+            Topic.TOKENS, metadata.partition, metadata.offset, READ_YOUR_WRITES_S
+        )
+
+    async def _send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        *,
+        partition: int | None = None,
+        headers: Sequence[tuple[str, bytes]] | None = None,
+    ) -> RecordMetadata:
+        """Raises: KafkaError, TimeoutError: the broker did not acknowledge in time."""
+        assert self._producer is not None, "start() first"
+        async with asyncio.timeout(PRODUCE_TIMEOUT_S):
+            metadata: RecordMetadata = await self._producer.send_and_wait(
+                topic, value, key=key, partition=partition, headers=list(headers or ())
+            )
+        return metadata

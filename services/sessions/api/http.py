@@ -1,0 +1,242 @@
+"""The HTTP routes of the sessions API, beside /metrics, /healthz and /readyz (I/O: aiohttp).
+
+Every answer is JSON; every error is ``{"error": "<ErrorName>", "message": "..."}`` with the
+status the error class names (errors.py). services/sessions/openapi.json describes each route.
+"""
+
+import json
+import logging
+import re
+import time
+import uuid
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from aiokafka.errors import KafkaError
+
+from contracts.http import operations_app
+from services.sessions.api.app import SessionsApi
+from services.sessions.api.errors import (
+    ApiError,
+    InvalidRequest,
+    OutcomeNotFound,
+    SessionNotFound,
+    StationNotFound,
+    TokenNotFound,
+)
+from services.sessions.api.queries import (
+    Query,
+    list_sessions,
+    list_stations,
+    list_tokens,
+    station_document,
+)
+from services.sessions.api.sessions import session_id_of
+from services.sessions.api.settings import MAX_TIMEOUT_S
+from services.sessions.api.tokens import check_id_token, parse_definition
+
+log = logging.getLogger("sessions.api")
+
+SPEC_PATH = Path(__file__).resolve().parents[1] / "openapi.json"
+_COMMAND_ID = re.compile(r"[\x21-\x7e]{1,128}")
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 description of this API (services/sessions/openapi.json)."""
+    document: dict[str, Any] = json.loads(SPEC_PATH.read_text("utf-8"))
+    return document
+
+
+def _error(status: int, name: str, message: str, **headers: str) -> web.Response:
+    return web.json_response({"error": name, "message": message}, status=status, headers=headers)
+
+
+def _route_name(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return "unmatched" if resource is None else resource.canonical
+
+
+def _middleware(api: SessionsApi) -> Any:
+    @web.middleware
+    async def errors_and_metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
+        started = time.monotonic()
+        try:
+            response: web.StreamResponse = await handler(request)
+        except ApiError as exc:
+            response = _error(exc.status, type(exc).__name__, str(exc))
+        except web.HTTPException as exc:  # no route (404), wrong method (405)
+            name = exc.reason.title().replace(" ", "")
+            allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
+            message = f"{exc.reason}: {request.method} {request.path}"
+            response = _error(exc.status, name, message, **allow)
+        except (KafkaError, TimeoutError) as exc:
+            reason = str(exc) or type(exc).__name__
+            message = f"Kafka did not acknowledge the write in time: {reason}; try again"
+            response = _error(503, "KafkaUnavailable", message)
+        except Exception:  # the one broad except: a bug answers 500 JSON, logged with its route
+            log.exception("%s %s failed", request.method, request.path)
+            response = _error(500, "InternalError", "the API failed; the log has the details")
+        route = _route_name(request)
+        api.metrics.requests.labels(route, request.method, str(response.status)).inc()
+        api.metrics.request_seconds.labels(route).observe(time.monotonic() - started)
+        return response
+
+    return errors_and_metrics
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object; an empty body is ``{}``.
+
+    Raises:
+        InvalidRequest: the body is not JSON, or not an object.
+    """
+    text = await request.text()
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InvalidRequest(f"the body is not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise InvalidRequest(f"the body must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _command_controls(body: dict[str, Any], default_timeout_s: float) -> tuple[str, float]:
+    """Take ``command_id`` and ``timeout_s`` out of a command body.
+
+    Raises:
+        InvalidRequest: either is malformed.
+    """
+    command_id = body.pop("command_id", None)
+    if command_id is None:
+        command_id = uuid.uuid4().hex
+    elif not isinstance(command_id, str) or not _COMMAND_ID.fullmatch(command_id):
+        raise InvalidRequest(
+            "command_id must be 1-128 printable ASCII characters without spaces, "
+            f"got {command_id!r}"
+        )
+    timeout_s = body.pop("timeout_s", None)
+    if timeout_s is None:
+        timeout_s = default_timeout_s
+    elif (
+        isinstance(timeout_s, bool)
+        or not isinstance(timeout_s, int | float)
+        or not 0 < timeout_s <= MAX_TIMEOUT_S
+    ):
+        raise InvalidRequest(
+            f"timeout_s must be a number of seconds above 0 and at most {MAX_TIMEOUT_S:g}, "
+            f"got {timeout_s!r}"
+        )
+    return command_id, float(timeout_s)
+
+
+class Routes:
+    """The handlers; each reads only what its route documents (unknown query names: 400)."""
+
+    def __init__(self, api: SessionsApi) -> None:
+        self.api = api
+
+    async def stations(self, request: web.Request) -> web.Response:
+        query = Query(request.query)
+        return web.json_response(list_stations(query, self.api.presence, self.api.stations))
+
+    async def station(self, request: web.Request) -> web.Response:
+        Query(request.query).done()
+        station_id = request.match_info["station_id"]
+        document = station_document(station_id, self.api.presence, self.api.stations)
+        if document is None:
+            raise StationNotFound(f"no station {station_id!r}")
+        return web.json_response(document)
+
+    async def station_session(self, request: web.Request) -> web.Response:
+        Query(request.query).done()
+        station_id = request.match_info["station_id"]
+        transaction_id = request.match_info["transaction_id"]
+        session = self.api.sessions.get(session_id_of(station_id, transaction_id))
+        if session is None:
+            raise SessionNotFound(
+                f"no open or recent session {transaction_id!r} at station {station_id!r}"
+            )
+        return web.json_response(session.to_json())
+
+    async def command(self, request: web.Request) -> web.Response:
+        Query(request.query).done()
+        body = await _json_object(request)
+        command_id, timeout_s = _command_controls(body, self.api.settings.command_timeout_s)
+        result = await self.api.router.run_command(
+            request.match_info["station_id"],
+            request.match_info["command"],
+            body,
+            command_id=command_id,
+            timeout_s=timeout_s,
+        )
+        return web.json_response(result.to_json(), status=result.http_status)
+
+    async def command_outcome(self, request: web.Request) -> web.Response:
+        Query(request.query).done()
+        command_id = request.match_info["command_id"]
+        result = self.api.router.outcome(command_id)
+        if result is None:
+            raise OutcomeNotFound(
+                f"no outcome for command {command_id!r} since this instance started "
+                "(none yet, or forgotten: command-results.v1 keeps every outcome for 7 days)"
+            )
+        return web.json_response(result.to_json())
+
+    async def sessions(self, request: web.Request) -> web.Response:
+        return web.json_response(list_sessions(Query(request.query), self.api.sessions))
+
+    async def tokens(self, request: web.Request) -> web.Response:
+        return web.json_response(list_tokens(Query(request.query), self.api.tokens))
+
+    async def token(self, request: web.Request) -> web.Response:
+        Query(request.query).done()
+        id_token = request.match_info["id_token"]
+        token = self.api.tokens.get(id_token)
+        if token is None:
+            raise TokenNotFound(f"no token {id_token!r} in the token store")
+        return web.json_response(token.to_json())
+
+    async def put_token(self, request: web.Request) -> web.Response:
+        Query(request.query).done()
+        id_token = request.match_info["id_token"]
+        token = parse_definition(id_token, await _json_object(request))
+        created = await self.api.put_token(token)
+        headers = {"Location": f"/tokens/{id_token}"} if created else {}
+        return web.json_response(token.to_json(), status=201 if created else 200, headers=headers)
+
+    async def delete_token(self, request: web.Request) -> web.Response:
+        Query(request.query).done()
+        await self.api.delete_token(check_id_token(request.match_info["id_token"]))
+        return web.Response(status=204)
+
+    async def openapi(self, _: web.Request) -> web.Response:
+        return web.json_response(openapi_document())
+
+
+def build_app(api: SessionsApi) -> web.Application:
+    """The API's routes plus the shared /healthz, /readyz and /metrics handlers."""
+    app = web.Application(middlewares=[_middleware(api)])
+    for route in operations_app(api.readiness, api.registry).router.routes():
+        if route.method != "HEAD" and route.resource is not None:
+            app.router.add_route(route.method, route.resource.canonical, route.handler)
+    r = Routes(api)
+    app.router.add_get("/stations", r.stations, allow_head=False)
+    app.router.add_get("/stations/{station_id}", r.station, allow_head=False)
+    app.router.add_post("/stations/{station_id}/commands/{command}", r.command)
+    app.router.add_get(
+        "/stations/{station_id}/sessions/{transaction_id}", r.station_session, allow_head=False
+    )
+    app.router.add_get("/commands/{command_id}", r.command_outcome, allow_head=False)
+    app.router.add_get("/sessions", r.sessions, allow_head=False)
+    app.router.add_get("/tokens", r.tokens, allow_head=False)
+    app.router.add_get("/tokens/{id_token}", r.token, allow_head=False)
+    app.router.add_put("/tokens/{id_token}", r.put_token)
+    app.router.add_delete("/tokens/{id_token}", r.delete_token)
+    app.router.add_get("/openapi.json", r.openapi, allow_head=False)
+    return app

@@ -1,0 +1,371 @@
+"""Operator commands on their way: routing by presence, StationCommands, outcomes, hops (I/O).
+
+A command: look the station up in presence, translate it for the station's OCPP version, write
+a StationCommand to partition k of ocpp.gateway-inbox.v1 (k = the station's gateway) and wait for
+its CommandCompleted on command-results.v1, which one shared follower reads live and hands to
+``on_result`` (listeners by command id, registered before sending). An offline station gets
+``StationOffline`` at once, which we also write to command-results.v1. ``NotHere`` (stale
+presence) waits up to ``reroute_wait_s`` for presence to move, then sends once more: at most two
+hops (design "Routing"; reference/kafka.md §4.3).
+"""
+
+import asyncio  # noqa: TID251 - I/O shell: futures, timeouts and tasks of commands in flight
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from contracts import codec
+from contracts.envelope import Envelope
+from contracts.events import Outcome
+from contracts.topics import Topic
+from gateway.ocpp.versions import OcppVersion
+from services.sessions.api.commands import StationCall, canonical, translate
+from services.sessions.api.errors import InvalidCommand, StationNotFound
+from services.sessions.api.kafka import Sender
+from services.sessions.api.metrics import Metrics
+from services.sessions.api.outcomes import (
+    CommandResult,
+    Job,
+    command_completed,
+    operator_command,
+    result_of,
+    station_command,
+    timed_out,
+)
+from services.sessions.api.presence import Presence, PresenceView
+from services.sessions.api.queries import known_station
+from services.sessions.api.settings import MAX_TIMEOUT_S, Settings
+from services.sessions.api.stations import StationsView
+from services.sessions.api.translation import TokenTypes
+
+log = logging.getLogger("sessions.api")
+
+MAX_HOPS = 2  # a command is sent at most twice: to the gateway presence names, then once more
+_STILL = object()  # presence did not move while we waited
+
+
+class CommandRouter:
+    """Carries out commands from HTTP and from commands.v1; remembers recent outcomes."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        presence: PresenceView,
+        stations: StationsView,
+        token_types: TokenTypes,
+        sender: Sender,
+        metrics: Metrics,
+    ) -> None:
+        self.presence = presence
+        self.stations = stations
+        self.metrics = metrics
+        self._token_types = token_types
+        self._sender = sender
+        self._capacity = settings.recent_outcomes
+        self._default_timeout_s = settings.command_timeout_s
+        self._reroute_wait_s = settings.reroute_wait_s
+        self._outcomes: OrderedDict[str, tuple[CommandResult, Envelope]] = OrderedDict()
+        self._listeners: dict[str, list[asyncio.Queue[CommandResult]]] = {}
+        self._inflight: dict[str, asyncio.Task[CommandResult]] = {}
+        self._presence_moved = asyncio.Event()
+
+    def presence_moved(self) -> None:
+        """Presence changed: wakes the commands waiting for a NotHere station to move."""
+        self._presence_moved.set()
+        self._presence_moved = asyncio.Event()
+
+    async def stop(self) -> None:
+        for task in list(self._inflight.values()):
+            task.cancel()
+        await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+
+    def version_of(self, station_id: str) -> OcppVersion | None:
+        """The station's OCPP version: from presence, else from its last boot."""
+        entry, record = self.presence.get(station_id), self.stations.get(station_id)
+        if entry is not None and entry.ocpp_version is not None:
+            return entry.ocpp_version
+        return None if record is None else record.ocpp_version
+
+    def _route(self, station_id: str) -> Presence | None:
+        return self.presence.get(station_id) if self.presence.online(station_id) else None
+
+    def outcome(self, command_id: str) -> CommandResult | None:
+        """The final outcome this instance saw for ``command_id`` (since it started)."""
+        known = self._outcomes.get(command_id)
+        return None if known is None else known[0]
+
+    def _translate(self, job: Job, version: OcppVersion) -> StationCall:
+        return translate(
+            job.name,
+            job.arguments,
+            version,
+            command_id=job.command_id,
+            token_types=self._token_types,
+        )
+
+    async def run_command(
+        self,
+        station_id: str,
+        command: str,
+        arguments: Mapping[str, Any],
+        *,
+        command_id: str,
+        timeout_s: float,
+    ) -> CommandResult:
+        """Carry out a command and return its outcome (a command id seen before: its outcome).
+
+        Raises:
+            StationNotFound: neither presence nor stations.v1 knows the station.
+            InvalidCommand: the command cannot be translated for the station's version.
+            KafkaError, TimeoutError: the broker did not acknowledge the StationCommand.
+        """
+        earlier = self.outcome(command_id)
+        if earlier is not None:
+            return earlier
+        running = self._inflight.get(command_id)
+        if running is None:
+            if not known_station(station_id, self.presence, self.stations):
+                raise StationNotFound(
+                    f"no station {station_id!r}: it never connected and stations.v1 has no record"
+                )
+            job = Job(
+                station_id=station_id,
+                name=canonical(command),
+                arguments=arguments,
+                command_id=command_id,
+                deadline=datetime.now(UTC) + timedelta(seconds=timeout_s),
+                source="http",
+            )
+            version = self.version_of(station_id)
+            if version is not None:
+                self._translate(job, version)  # InvalidCommand -> 400 before anything is sent
+            running = self._spawn(job)
+        return await asyncio.shield(running)
+
+    def _spawn(
+        self, job: Job, sent: asyncio.Future[None] | None = None
+    ) -> asyncio.Task[CommandResult]:
+        task = asyncio.create_task(self._execute(job, sent), name=f"command {job.command_id}")
+        self._inflight[job.command_id] = task
+
+        def done(finished: asyncio.Task[CommandResult]) -> None:
+            self._inflight.pop(job.command_id, None)
+            if not finished.cancelled() and finished.exception() is not None:
+                log.error(
+                    "command %s failed: %s",
+                    job.name,
+                    finished.exception(),
+                    extra={"station_id": job.station_id, "command_id": job.command_id},
+                )
+
+        task.add_done_callback(done)
+        return task
+
+    async def _execute(self, job: Job, sent: asyncio.Future[None] | None) -> CommandResult:
+        """Route, send, wait; at most MAX_HOPS sends. ``sent`` resolves once the first record
+        (a StationCommand, or our own outcome) was acknowledged."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        budget = (job.deadline - datetime.now(UTC)).total_seconds()
+        until = started + min(max(budget, 0.0), MAX_TIMEOUT_S)
+        queue: asyncio.Queue[CommandResult] = asyncio.Queue()
+        self._listeners.setdefault(job.command_id, []).append(queue)
+        route, hops = self._route(job.station_id), 0
+        call: StationCall | None = None
+        call_version: OcppVersion | None = None
+        try:
+            while True:
+                if route is None or route.ocpp_version is None:
+                    detail = f"presence says {job.station_id} is not connected"
+                    result = await self._complete_here(job, Outcome.STATION_OFFLINE, detail, call)
+                    break
+                if call is None or call_version != route.ocpp_version:
+                    try:
+                        call, call_version = (
+                            self._translate(job, route.ocpp_version),
+                            route.ocpp_version,
+                        )
+                    except InvalidCommand as exc:  # it reconnected with another version
+                        result = await self._complete_here(job, Outcome.INVALID, str(exc), call)
+                        break
+                envelope = station_command(
+                    job.station_id,
+                    command_id=job.command_id,
+                    action=call.action,
+                    payload=call.payload,
+                    deadline=job.deadline,
+                    causation_id=job.cause,
+                )
+                await self._sender(
+                    Topic.GATEWAY_INBOX,
+                    job.station_id.encode(),
+                    codec.encode(envelope),
+                    partition=route.gateway,
+                )
+                hops += 1
+                if sent is not None and not sent.done():
+                    sent.set_result(None)
+                answer = await self._next(queue, until)
+                if answer is None:
+                    result = timed_out(job, call.action, route.gateway, until - started)
+                    break
+                result = answer
+                if result.final or hops >= MAX_HOPS:
+                    break
+                moved = await self._await_move(queue, job.station_id, route, until)
+                if moved is _STILL:
+                    break  # NotHere stands: presence keeps naming the same connection
+                if isinstance(moved, CommandResult):
+                    result = moved
+                    break
+                route = moved if isinstance(moved, Presence) else None
+        except asyncio.CancelledError:
+            if sent is not None:
+                sent.cancel()
+            raise
+        except Exception as exc:  # the consumer waiting on `sent` must not commit: tell it
+            if sent is not None and not sent.done():
+                sent.set_exception(exc)
+            raise
+        finally:
+            self._listeners[job.command_id].remove(queue)
+            if not self._listeners[job.command_id]:
+                del self._listeners[job.command_id]
+        if sent is not None and not sent.done():
+            sent.set_result(None)
+        self.metrics.commands.labels(job.name, job.source, result.outcome).inc()
+        if hops:
+            self.metrics.command_seconds.labels(job.name).observe(loop.time() - started)
+        log.info(
+            "command %s: %s",
+            job.name,
+            result.outcome,
+            extra={"station_id": job.station_id, "command_id": job.command_id},
+        )
+        return result
+
+    async def _next(
+        self, queue: asyncio.Queue[CommandResult], until: float
+    ) -> CommandResult | None:
+        remaining = until - asyncio.get_running_loop().time()
+        try:
+            async with asyncio.timeout(max(remaining, 0.0)):
+                return await queue.get()
+        except TimeoutError:
+            return None
+
+    async def _await_move(
+        self, queue: asyncio.Queue[CommandResult], station_id: str, route: Presence, until: float
+    ) -> object:
+        """After NotHere: the station's new route (a Presence, or None when it went offline),
+        a final outcome that arrived meanwhile, or _STILL if presence did not move in time."""
+        loop = asyncio.get_running_loop()
+        limit = min(until, loop.time() + self._reroute_wait_s)
+        while True:
+            current = self._route(station_id)
+            if current is None or current.connection_id != route.connection_id:
+                return current
+            remaining = limit - loop.time()
+            if remaining <= 0:
+                return _STILL
+            getter = asyncio.ensure_future(queue.get())
+            moved = asyncio.ensure_future(self._presence_moved.wait())
+            await asyncio.wait({getter, moved}, timeout=remaining, return_when="FIRST_COMPLETED")
+            for waiting in (getter, moved):
+                waiting.cancel()
+            await asyncio.gather(getter, moved, return_exceptions=True)
+            if getter.done() and not getter.cancelled() and getter.result().final:
+                return getter.result()
+
+    async def _complete_here(
+        self, job: Job, outcome: Outcome, detail: str, call: StationCall | None
+    ) -> CommandResult:
+        """Write the outcome ourselves (StationOffline, Invalid, Expired) to command-results.v1."""
+        entry = self.presence.get(job.station_id)
+        result = CommandResult(
+            command_id=job.command_id,
+            station_id=job.station_id,
+            action=job.name if call is None else call.action,
+            outcome=outcome,
+            detail=detail,
+            gateway=None if entry is None else entry.gateway,
+        )
+        envelope = command_completed(result, at=datetime.now(UTC), causation_id=job.cause)
+        await self._sender(Topic.COMMAND_RESULTS, job.station_id.encode(), codec.encode(envelope))
+        self._remember(result, envelope)
+        return result
+
+    def _remember(self, result: CommandResult, envelope: Envelope) -> None:
+        self._outcomes[result.command_id] = (result, envelope)
+        self._outcomes.move_to_end(result.command_id)
+        while len(self._outcomes) > self._capacity:
+            self._outcomes.popitem(last=False)
+
+    def on_result(self, topic: str, key: str, envelope: Envelope | None) -> bool:
+        result = None if envelope is None else result_of(envelope)
+        if result is None or envelope is None:
+            self.metrics.records.labels(topic, "ignored").inc()
+            return False
+        if result.final:
+            self._remember(result, envelope)
+        for queue in self._listeners.get(result.command_id, ()):
+            queue.put_nowait(result)
+        self.metrics.records.labels(topic, "applied").inc()
+        return True
+
+    # -- commands.v1 -----------------------------------------------------------------------
+
+    async def on_operator_command(self, envelope: Envelope) -> None:
+        """One OperatorCommand: returns once its first record was acknowledged (then the
+        consumer commits); waiting for the outcome and re-routing go on in a task."""
+        now = datetime.now(UTC)
+        command = operator_command(envelope, now=now, timeout_s=self._default_timeout_s)
+        earlier = self._outcomes.get(command.command_id)
+        if earlier is not None:  # handled before: the same outcome again, as the gateway does
+            await self._sender(
+                Topic.COMMAND_RESULTS, command.station_id.encode(), codec.encode(earlier[1])
+            )
+            return
+        if command.command_id in self._inflight:
+            return
+        job = Job(
+            station_id=command.station_id,
+            name=command.command,
+            arguments=command.arguments,
+            command_id=command.command_id,
+            deadline=command.deadline,
+            source="topic",
+            cause=command.event_id,
+        )
+        try:
+            if command.problem:
+                raise InvalidCommand(f"OperatorCommand: {command.problem}")
+            job.name = canonical(command.command)
+            version = self.version_of(job.station_id)
+            if version is not None:
+                self._translate(job, version)
+        except InvalidCommand as exc:
+            await self._finish_here(job, Outcome.INVALID, str(exc))
+            return
+        if not known_station(job.station_id, self.presence, self.stations):
+            await self._finish_here(job, Outcome.STATION_OFFLINE, "unknown station")
+            return
+        if command.deadline <= now:
+            await self._finish_here(job, Outcome.EXPIRED, "deadline passed before sending")
+            return
+        sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._spawn(job, sent)
+        await sent
+
+    async def _finish_here(self, job: Job, outcome: Outcome, detail: str) -> None:
+        result = await self._complete_here(job, outcome, detail, None)
+        self.metrics.commands.labels(job.name or "unknown", job.source, result.outcome).inc()
+        log.info(
+            "operator command %s: %s (%s)",
+            job.name,
+            outcome,
+            detail,
+            extra={"station_id": job.station_id, "command_id": job.command_id},
+        )

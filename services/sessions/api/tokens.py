@@ -1,0 +1,134 @@
+"""The token store's read model from sessions.tokens.v1, and strict TokenDefined input (pure)."""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from contracts.envelope import Envelope
+from contracts.events import EventType
+from services.sessions.api.errors import InvalidToken
+from services.sessions.api.fields import Arguments, jsonable, moment, parse_time, text
+from services.sessions.api.translation import ID_TOKEN_TYPES
+
+TOKEN_STATUSES = frozenset({"Accepted", "Blocked", "Expired", "Invalid"})
+# OCPP 2.0.1 IdTokenType.idToken is a CiString36 (printable ASCII); no spaces, so nothing hides.
+_ID_TOKEN = re.compile(r"[\x21-\x7e]{1,36}")
+MAX_GROUP_ID = 36
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Token:
+    """One TokenDefined payload (docs/events.md)."""
+
+    id_token: str
+    type: str
+    status: str
+    expires_at: datetime | None
+    group_id: str | None
+
+    def payload(self) -> dict[str, Any]:
+        """The TokenDefined payload (expires_at stays a datetime: a msgpack timestamp)."""
+        return {
+            "id_token": self.id_token,
+            "type": self.type,
+            "status": self.status,
+            "expires_at": self.expires_at,
+            "group_id": self.group_id,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.payload(), "expires_at": jsonable(self.expires_at)}
+
+    def envelope(self) -> Envelope:
+        """TokenDefined for sessions.tokens.v1, keyed by the token's value."""
+        return Envelope(
+            event_type=EventType.TOKEN_DEFINED,
+            schema_version=1,
+            key=self.id_token,
+            payload=self.payload(),
+        )
+
+
+def check_id_token(id_token: str) -> str:
+    """Raises: InvalidToken: unless ``id_token`` is 1-36 printable ASCII characters."""
+    if not _ID_TOKEN.fullmatch(id_token):
+        raise InvalidToken(
+            f"id_token must be 1-36 printable ASCII characters without spaces "
+            f"(OCPP CiString36), got {id_token[:40]!r}"
+        )
+    return id_token
+
+
+def parse_definition(id_token: str, body: object) -> Token:
+    """The token a PUT /tokens/{id_token} body defines: ``type`` and ``status`` required,
+    ``expires_at`` (RFC 3339 with a zone) and ``group_id`` optional, nothing else.
+
+    Raises:
+        InvalidToken: with a message that names the field at fault.
+    """
+    check_id_token(id_token)
+    if not isinstance(body, Mapping):
+        raise InvalidToken("the body must be a JSON object")
+    a = Arguments("token", body, InvalidToken)
+    token_type = a.choice("type", ID_TOKEN_TYPES)
+    status = a.choice("status", TOKEN_STATUSES)
+    expires = a.timestamp("expires_at", required=False)
+    group_id = a.string("group_id", required=False, max_length=MAX_GROUP_ID)
+    if "id_token" in body:
+        a.ignore("id_token")
+        if body["id_token"] != id_token:
+            raise InvalidToken("token: id_token in the body differs from the one in the path")
+    a.done()
+    return Token(
+        id_token=id_token,
+        type=token_type,
+        status=status,
+        expires_at=None if expires is None else parse_time(expires),
+        group_id=group_id,
+    )
+
+
+class TokensView:
+    """The token store as sessions.tokens.v1 holds it; a tombstone deletes a token."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, Token] = {}
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+    def __contains__(self, id_token: object) -> bool:
+        return id_token in self._tokens
+
+    def get(self, id_token: str) -> Token | None:
+        return self._tokens.get(id_token)
+
+    def type_of(self, id_token: str) -> str | None:
+        token = self._tokens.get(id_token)
+        return None if token is None else token.type
+
+    def all(self) -> list[Token]:
+        return sorted(self._tokens.values(), key=lambda t: t.id_token)
+
+    def apply(self, envelope: Envelope) -> bool:
+        """Apply one TokenDefined; returns whether it was taken (False: not a token)."""
+        if envelope.event_type != EventType.TOKEN_DEFINED:
+            return False
+        p = envelope.payload
+        token_type, status = text(p, "type"), text(p, "status")
+        if token_type is None or status is None:
+            return False
+        self._tokens[envelope.key] = Token(
+            id_token=envelope.key,
+            type=token_type,
+            status=status,
+            expires_at=moment(p, "expires_at"),
+            group_id=text(p, "group_id"),
+        )
+        return True
+
+    def remove(self, id_token: str) -> None:
+        """A tombstone: the token is deleted (an unknown token is Invalid)."""
+        self._tokens.pop(id_token, None)

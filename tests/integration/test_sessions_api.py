@@ -1,0 +1,401 @@
+"""The sessions API end to end: a real gateway process, the real broker, ocpp-library stations."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestClient, TestServer
+from aiokafka import AIOKafkaProducer
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as ChargePoint16
+from ocpp.v16 import call_result as result16
+from ocpp.v16.enums import RemoteStartStopStatus, ResetStatus
+from ocpp.v201 import ChargePoint as ChargePoint201
+from ocpp.v201 import call_result as result201
+from ocpp.v201.enums import RequestStartStopStatusEnumType
+from prometheus_client import CollectorRegistry
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+
+from contracts.codec import encode
+from contracts.envelope import Envelope
+from contracts.events import EventType
+from contracts.topics import Topic
+from services.sessions.api.app import SessionsApi
+from services.sessions.api.http import build_app
+from services.sessions.api.settings import Settings
+from tests.support.gateway import GatewayProcess, TopicTail, for_station, running_gateway
+from tests.unit.services.api.test_openapi import response as matches_spec
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+V16 = [Subprotocol("ocpp1.6")]
+V201 = [Subprotocol("ocpp2.0.1")]
+Client = TestClient[Any, Any]
+
+
+# ocpp's ChargePoint and its `on` decorator are untyped: hence the ignores on the handlers.
+class Station16(ChargePoint16):
+    remote_starts: tuple[dict[str, Any], ...] = ()
+    resets = 0
+
+    def __init__(self, station_id: str, connection: ClientConnection) -> None:
+        super().__init__(station_id, connection)  # type: ignore[no-untyped-call]
+
+    @on("RemoteStartTransaction")  # type: ignore[untyped-decorator]
+    async def on_remote_start(self, **request: Any) -> result16.RemoteStartTransaction:
+        self.remote_starts += (request,)
+        return result16.RemoteStartTransaction(status=RemoteStartStopStatus.accepted)
+
+    @on("Reset")  # type: ignore[untyped-decorator]
+    async def on_reset(self, **_: Any) -> result16.Reset:
+        self.resets += 1
+        return result16.Reset(status=ResetStatus.accepted)
+
+
+class Station201(ChargePoint201):
+    start_requests: tuple[dict[str, Any], ...] = ()
+
+    def __init__(self, station_id: str, connection: ClientConnection) -> None:
+        super().__init__(station_id, connection)  # type: ignore[no-untyped-call]
+
+    @on("RequestStartTransaction")  # type: ignore[untyped-decorator]
+    async def on_request_start(self, **request: Any) -> result201.RequestStartTransaction:
+        self.start_requests += (request,)
+        return result201.RequestStartTransaction(
+            status=RequestStartStopStatusEnumType.accepted, transaction_id="tx-1"
+        )
+
+
+def _serve(station: Any) -> asyncio.Task[None]:
+    """Run an ocpp-library station's receive loop (an untyped coroutine)."""
+    return asyncio.create_task(station.start())
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def gateway(
+    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[GatewayProcess]:
+    tmp_path: Path = tmp_path_factory.mktemp("gateway")
+    async with running_gateway(kafka_bootstrap, tmp_path, "--security-profile=0") as process:
+        yield process
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def api(kafka_bootstrap: str) -> AsyncIterator[SessionsApi]:
+    settings = Settings(
+        bootstrap_servers=kafka_bootstrap,
+        commands_group=f"test-sessions-api-{uuid.uuid4().hex[:8]}",
+        commands_offset_reset="latest",
+        connect_timeout_s=10,
+        reroute_wait_s=1.0,
+    )
+    service = SessionsApi(settings, CollectorRegistry())
+    try:
+        await service.start()
+        await _eventually(lambda: service.readiness()[0], "the API is ready")
+        yield service
+    finally:
+        await service.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def client(api: SessionsApi) -> AsyncIterator[Client]:
+    async with TestClient(TestServer(build_app(api), host="127.0.0.1", port=0)) as http:
+        yield http
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    kafka = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)
+    await kafka.start()
+    try:
+        yield kafka
+    finally:
+        await kafka.stop()
+
+
+async def _eventually(check: Callable[[], bool], what: str, limit_s: float = 10) -> None:
+    deadline = time.monotonic() + limit_s
+    while not check():
+        assert time.monotonic() < deadline, f"not within {limit_s}s: {what}"
+        await asyncio.sleep(0.05)
+
+
+def _station_id() -> str:
+    return f"API-{uuid.uuid4().hex[:10]}"
+
+
+async def _command(
+    client: Client, station_id: str, command: str, body: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    async with client.post(f"/stations/{station_id}/commands/{command}", json=body) as answer:
+        document: dict[str, Any] = await answer.json()
+        return answer.status, document
+
+
+async def test_remote_start_reaches_a_16_station(
+    gateway: GatewayProcess, api: SessionsApi, client: Client
+) -> None:
+    station_id = _station_id()
+    async with connect(f"{gateway.url}/{station_id}", subprotocols=V16) as ws:
+        station = Station16(station_id, ws)
+        task = _serve(station)
+        await _eventually(lambda: api.presence.online(station_id), "presence says online")
+        body = {"id_token": "TAG-16", "evse_id": 1, "command_id": f"c-{station_id}"}
+        status, outcome = await _command(client, station_id, "RemoteStart", body)
+        assert status == 200, outcome
+        assert outcome["outcome"] == "Answered"
+        assert outcome["status"] == "Accepted"
+        assert outcome["action"] == "RemoteStartTransaction"
+        assert outcome["gateway"] == gateway.instance
+        matches_spec("/stations/{station_id}/commands/{command}", "post", 200, outcome)
+        assert station.remote_starts == ({"id_tag": "TAG-16", "connector_id": 1},)
+        # The same command id again: the same outcome, and the station is not asked twice.
+        again = await _command(client, station_id, "RemoteStart", body)
+        assert again == (200, outcome)
+        assert len(station.remote_starts) == 1
+        async with client.get(f"/commands/c-{station_id}") as remembered:
+            assert (await remembered.json())["outcome"] == "Answered"
+        # The station document: online, at this gateway.
+        async with client.get(f"/stations/{station_id}") as answer:
+            document = await answer.json()
+        assert document["online"] is True
+        assert document["presence"]["gateway"] == gateway.instance
+        matches_spec("/stations/{station_id}", "get", 200, document)
+        task.cancel()
+
+
+async def test_remote_start_reaches_a_201_station(
+    gateway: GatewayProcess, api: SessionsApi, client: Client
+) -> None:
+    station_id = _station_id()
+    async with connect(f"{gateway.url}/{station_id}", subprotocols=V201) as ws:
+        station = Station201(station_id, ws)
+        task = _serve(station)
+        await _eventually(lambda: api.presence.online(station_id), "presence says online")
+        body = {"id_token": "TAG-201", "evse_id": 2, "timeout_s": 10}
+        status, outcome = await _command(client, station_id, "RemoteStart", body)
+        assert status == 200, outcome
+        assert outcome["outcome"] == "Answered"
+        assert outcome["action"] == "RequestStartTransaction"
+        assert outcome["response"] == {"status": "Accepted", "transactionId": "tx-1"}
+        [request] = station.start_requests
+        assert request["id_token"] == {"id_token": "TAG-201", "type": "Central"}
+        assert request["evse_id"] == 2
+        assert 0 < request["remote_start_id"] < 2**31
+        # A command this version does not have: 400, nothing sent.
+        status, refused = await _command(client, station_id, "GetConfiguration", {})
+        assert status == 400
+        assert refused["error"] == "InvalidCommand"
+        assert "use GetVariables" in refused["message"]
+        task.cancel()
+
+
+async def test_invalid_and_unknown(client: Client, api: SessionsApi) -> None:
+    station_id = _station_id()
+    status, missing = await _command(client, station_id, "Reset", {"type": "Soft"})
+    assert status == 404
+    assert missing["error"] == "StationNotFound"
+    matches_spec("/stations/{station_id}/commands/{command}", "post", 404, missing)
+    async with client.get(f"/stations/{station_id}") as answer:
+        assert answer.status == 404
+    async with client.post("/stations/x/commands/Reset", data="{not json") as answer:
+        assert answer.status == 400
+        assert "not JSON" in (await answer.json())["message"]
+
+
+async def test_an_offline_station_gets_station_offline_at_once(
+    kafka_bootstrap: str, gateway: GatewayProcess, api: SessionsApi, client: Client
+) -> None:
+    station_id = _station_id()
+    async with connect(f"{gateway.url}/{station_id}", subprotocols=V16):
+        await _eventually(lambda: api.presence.online(station_id), "presence says online")
+    await _eventually(lambda: not api.presence.online(station_id), "presence says offline")
+    async with TopicTail(kafka_bootstrap, Topic.COMMAND_RESULTS) as results:
+        # Invalid input is refused before the station's state matters.
+        status, refused = await _command(client, station_id, "Reset", {"type": "Sideways"})
+        assert status == 400
+        assert "type must be one of Hard, Soft; got 'Sideways'" in refused["message"]
+        started = time.monotonic()
+        status, outcome = await _command(client, station_id, "Reset", {"type": "Hard"})
+        assert time.monotonic() - started < 1
+        assert status == 409
+        assert outcome["outcome"] == "StationOffline"
+        assert outcome["action"] == "Reset"
+        matches_spec("/stations/{station_id}/commands/{command}", "post", 409, outcome)
+        published = await results.next(for_station(station_id, EventType.COMMAND_COMPLETED))
+        assert published.envelope.payload["command_id"] == outcome["command_id"]
+        assert published.envelope.payload["outcome"] == "StationOffline"
+
+
+async def test_tokens_round_trip_through_kafka(
+    kafka_bootstrap: str, api: SessionsApi, client: Client
+) -> None:
+    id_token = f"TK{uuid.uuid4().hex[:12].upper()}"
+    definition = {"type": "ISO14443", "status": "Accepted", "expires_at": "2027-01-01T00:00:00Z"}
+    async with TopicTail(kafka_bootstrap, Topic.TOKENS) as tokens:
+        async with client.put(f"/tokens/{id_token}", json=definition) as answer:
+            assert answer.status == 201
+            assert answer.headers["Location"] == f"/tokens/{id_token}"
+        published = await tokens.next(lambda e: e.key == id_token)
+        assert published.envelope.event_type == EventType.TOKEN_DEFINED
+        assert published.envelope.payload["expires_at"] == datetime(2027, 1, 1, tzinfo=UTC)
+    async with client.get(f"/tokens/{id_token}") as answer:  # read-your-writes
+        token = await answer.json()
+    assert token == {
+        **definition,
+        "id_token": id_token,
+        "expires_at": "2027-01-01T00:00:00.000Z",
+        "group_id": None,
+    }
+    matches_spec("/tokens/{id_token}", "get", 200, token)
+    async with client.put(
+        f"/tokens/{id_token}", json={**definition, "status": "Blocked"}
+    ) as answer:
+        assert answer.status == 200
+    async with client.get("/tokens", params={"status": "Blocked", "limit": "1000"}) as answer:
+        assert id_token in [t["id_token"] for t in (await answer.json())["items"]]
+    async with client.put(
+        f"/tokens/{id_token}", json={"type": "RFID", "status": "Accepted"}
+    ) as answer:
+        assert answer.status == 400
+        assert "type must be one of" in (await answer.json())["message"]
+    async with client.delete(f"/tokens/{id_token}") as answer:
+        assert answer.status == 204
+    async with client.get(f"/tokens/{id_token}") as answer:
+        assert answer.status == 404
+    async with client.delete(f"/tokens/{id_token}") as answer:
+        assert answer.status == 404
+
+
+async def test_an_operator_command_on_the_topic_gets_an_outcome(
+    kafka_bootstrap: str,
+    gateway: GatewayProcess,
+    api: SessionsApi,
+    producer: AIOKafkaProducer,
+) -> None:
+    station_id = _station_id()
+
+    async def operator_command(command_id: str, command: str, arguments: dict[str, Any]) -> None:
+        envelope = Envelope(
+            event_type=EventType.OPERATOR_COMMAND,
+            schema_version=1,
+            key=station_id,
+            payload={
+                "command_id": command_id,
+                "station_id": station_id,
+                "command": command,
+                "arguments": arguments,
+                "deadline": datetime.now(UTC) + timedelta(seconds=20),
+            },
+        )
+        await producer.send_and_wait(Topic.COMMANDS, encode(envelope), key=station_id.encode())
+
+    async with (
+        TopicTail(kafka_bootstrap, Topic.COMMAND_RESULTS) as results,
+        connect(f"{gateway.url}/{station_id}", subprotocols=V16) as ws,
+    ):
+        station = Station16(station_id, ws)
+        task = _serve(station)
+        await _eventually(lambda: api.presence.online(station_id), "presence says online")
+        await operator_command("op-1", "Reset", {"type": "Soft"})
+        done = await results.next(for_station(station_id, EventType.COMMAND_COMPLETED))
+        assert done.envelope.payload["command_id"] == "op-1"
+        assert done.envelope.payload["outcome"] == "Answered"
+        assert done.envelope.payload["status"] == "Accepted"
+        assert station.resets == 1
+        await operator_command("op-2", "Reset", {"type": "Sideways"})
+        invalid = await results.next(for_station(station_id, EventType.COMMAND_COMPLETED))
+        assert invalid.envelope.payload["command_id"] == "op-2"
+        assert invalid.envelope.payload["outcome"] == "Invalid"
+        assert "type must be one of Hard, Soft" in invalid.envelope.payload["detail"]
+        assert station.resets == 1
+        task.cancel()
+
+
+async def test_not_here_is_rerouted_once_presence_moves(
+    kafka_bootstrap: str,
+    gateway: GatewayProcess,
+    api: SessionsApi,
+    client: Client,
+    producer: AIOKafkaProducer,
+) -> None:
+    """Stale presence: the test plays a gateway 0 that answers NotHere (reference/kafka.md §4.3)."""
+    station_id = _station_id()
+
+    async def presence(gateway_k: int, connection_id: str, boot: str) -> None:
+        now = datetime.now(UTC)
+        envelope = Envelope(
+            event_type=EventType.STATION_CONNECTED,
+            schema_version=1,
+            key=station_id,
+            payload={
+                "station_id": station_id,
+                "ocpp_version": "ocpp1.6",
+                "connection_id": connection_id,
+                "gateway": gateway_k,
+                "gateway_boot": boot,
+                "connected_at": now,
+                "state": "connected",
+            },
+            occurred_at=now,
+        )
+        await producer.send_and_wait(Topic.PRESENCE, encode(envelope), key=station_id.encode())
+
+    async def not_here(command: Envelope) -> None:
+        outcome = command.caused(
+            EventType.COMMAND_COMPLETED,
+            {
+                "command_id": command.payload["command_id"],
+                "station_id": station_id,
+                "action": command.payload["action"],
+                "outcome": "NotHere",
+                "gateway": 0,
+                "detail": "gateway 0",
+            },
+        )
+        await producer.send_and_wait(
+            Topic.COMMAND_RESULTS, encode(outcome), key=station_id.encode()
+        )
+
+    def at_gateway(k: int) -> Callable[[], bool]:
+        return lambda: (entry := api.presence.get(station_id)) is not None and entry.gateway == k
+
+    async with (
+        TopicTail(kafka_bootstrap, Topic.GATEWAY_INBOX) as inbox,
+        connect(f"{gateway.url}/{station_id}", subprotocols=V16) as ws,
+    ):
+        station = Station16(station_id, ws)
+        task = _serve(station)
+        await _eventually(lambda: api.presence.online(station_id), "presence says online")
+        live = api.presence.get(station_id)
+        assert live is not None
+        await presence(0, "stale", "another-boot")
+        await _eventually(at_gateway(0), "presence names gateway 0")
+
+        # Presence does not move: NotHere stands (503) after reroute_wait_s.
+        stuck = asyncio.create_task(_command(client, station_id, "Reset", {"type": "Soft"}))
+        sent = await inbox.next(for_station(station_id, EventType.STATION_COMMAND))
+        await not_here(sent.envelope)
+        status, outcome = await stuck
+        assert (status, outcome["outcome"]) == (503, "NotHere")
+        assert station.resets == 0
+
+        # Presence moves back to the live connection: the second hop reaches the station.
+        moving = asyncio.create_task(_command(client, station_id, "Reset", {"type": "Hard"}))
+        sent = await inbox.next(for_station(station_id, EventType.STATION_COMMAND))
+        await not_here(sent.envelope)
+        await presence(live.gateway, live.connection_id, live.gateway_boot)  # re-assertion
+        status, outcome = await moving
+        assert status == 200, outcome
+        assert outcome["outcome"] == "Answered"
+        assert outcome["gateway"] == gateway.instance
+        assert station.resets == 1
+        task.cancel()

@@ -1,0 +1,505 @@
+"""services.sessions.api.commands: every command for 1.6 and 2.0.1 (schema-valid), and refusals."""
+
+from typing import Any
+
+import pytest
+
+from gateway.ocpp.validation import Validator
+from gateway.ocpp.versions import OcppVersion
+from services.sessions.api.commands import (
+    ALIASES,
+    COMMANDS,
+    StationCall,
+    canonical,
+    request_id_for,
+    translate,
+)
+from services.sessions.api.errors import InvalidCommand
+
+V16, V201, V21 = OcppVersion.V16, OcppVersion.V201, OcppVersion.V21
+CMD = "cmd-1"
+RID = request_id_for(CMD)
+LATER = "2027-01-01T00:00:00Z"
+LATER_MS = "2027-01-01T00:00:00.000Z"
+VARIABLE = {"component": "OCPPCommCtrlr", "variable": "HeartbeatInterval"}
+FIRMWARE = {"location": "https://fw.example.com/v2.bin", "retrieve_at": LATER}
+
+# (command, arguments, version, action, payload)
+TRANSLATIONS: list[tuple[str, dict[str, Any], OcppVersion, str, dict[str, Any]]] = [
+    ("RemoteStart", {"id_token": "04A2B3C4"}, V16, "RemoteStartTransaction", {"idTag": "04A2B3C4"}),
+    (
+        "RemoteStart",
+        {"id_token": "04A2B3C4", "evse_id": 2, "id_token_type": "ISO14443"},
+        V16,
+        "RemoteStartTransaction",
+        {"idTag": "04A2B3C4", "connectorId": 2},
+    ),
+    (
+        "RemoteStart",
+        {"id_token": "04A2B3C4", "evse_id": 2},
+        V201,
+        "RequestStartTransaction",
+        {"idToken": {"idToken": "04A2B3C4", "type": "Central"}, "remoteStartId": RID, "evseId": 2},
+    ),
+    (
+        "RemoteStart",
+        {"id_token": "T", "id_token_type": "eMAID", "remote_start_id": 7},
+        V201,
+        "RequestStartTransaction",
+        {"idToken": {"idToken": "T", "type": "eMAID"}, "remoteStartId": 7},
+    ),
+    (
+        "RemoteStart",
+        {"id_token": "04A2B3C4", "connector_id": 3},
+        V16,
+        "RemoteStartTransaction",
+        {"idTag": "04A2B3C4", "connectorId": 3},
+    ),
+    ("RemoteStop", {"transaction_id": "42"}, V16, "RemoteStopTransaction", {"transactionId": 42}),
+    ("RemoteStop", {"transaction_id": 42}, V201, "RequestStopTransaction", {"transactionId": "42"}),
+    ("Reset", {"type": "Hard"}, V16, "Reset", {"type": "Hard"}),
+    ("Reset", {"type": "Soft"}, V16, "Reset", {"type": "Soft"}),
+    ("Reset", {"type": "Hard"}, V201, "Reset", {"type": "Immediate"}),
+    ("Reset", {"type": "Soft", "evse_id": 1}, V201, "Reset", {"type": "OnIdle", "evseId": 1}),
+    ("UnlockConnector", {"connector_id": 2}, V16, "UnlockConnector", {"connectorId": 2}),
+    ("UnlockConnector", {"evse_id": 2}, V16, "UnlockConnector", {"connectorId": 2}),
+    (
+        "UnlockConnector",
+        {"evse_id": 2, "connector_id": 1},
+        V201,
+        "UnlockConnector",
+        {"evseId": 2, "connectorId": 1},
+    ),
+    ("UnlockConnector", {"evse_id": 3}, V201, "UnlockConnector", {"evseId": 3, "connectorId": 1}),
+    (
+        "ChangeAvailability",
+        {"status": "Inoperative"},
+        V16,
+        "ChangeAvailability",
+        {"connectorId": 0, "type": "Inoperative"},
+    ),
+    (
+        "ChangeAvailability",
+        {"status": "Operative", "evse_id": 1, "connector_id": 2},
+        V201,
+        "ChangeAvailability",
+        {"operationalStatus": "Operative", "evse": {"id": 1, "connectorId": 2}},
+    ),
+    (
+        "ChangeAvailability",
+        {"status": "Operative"},
+        V201,
+        "ChangeAvailability",
+        {"operationalStatus": "Operative"},
+    ),
+    ("GetConfiguration", {}, V16, "GetConfiguration", {}),
+    ("GetConfiguration", {"keys": ["A", "B"]}, V16, "GetConfiguration", {"key": ["A", "B"]}),
+    (
+        "ChangeConfiguration",
+        {"key": "HeartbeatInterval", "value": "300"},
+        V16,
+        "ChangeConfiguration",
+        {"key": "HeartbeatInterval", "value": "300"},
+    ),
+    (
+        "GetVariables",
+        {"variables": [VARIABLE, {**VARIABLE, "evse_id": 1, "attribute_type": "Target"}]},
+        V201,
+        "GetVariables",
+        {
+            "getVariableData": [
+                {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}},
+                {
+                    "component": {"name": "OCPPCommCtrlr", "evse": {"id": 1}},
+                    "variable": {"name": "HeartbeatInterval"},
+                    "attributeType": "Target",
+                },
+            ]
+        },
+    ),
+    (
+        "SetVariables",
+        {"variables": [{**VARIABLE, "value": "300", "variable_instance": "x"}]},
+        V201,
+        "SetVariables",
+        {
+            "setVariableData": [
+                {
+                    "component": {"name": "OCPPCommCtrlr"},
+                    "variable": {"name": "HeartbeatInterval", "instance": "x"},
+                    "attributeValue": "300",
+                }
+            ]
+        },
+    ),
+    (
+        "TriggerMessage",
+        {"message": "StatusNotification", "connector_id": 1},
+        V16,
+        "TriggerMessage",
+        {"requestedMessage": "StatusNotification", "connectorId": 1},
+    ),
+    (
+        "TriggerMessage",
+        {"message": "LogStatusNotification"},
+        V16,
+        "TriggerMessage",
+        {"requestedMessage": "DiagnosticsStatusNotification"},
+    ),
+    (
+        "TriggerMessage",
+        {"message": "DiagnosticsStatusNotification", "evse_id": 1},
+        V201,
+        "TriggerMessage",
+        {"requestedMessage": "LogStatusNotification", "evse": {"id": 1}},
+    ),
+    (
+        "SendLocalList",
+        {
+            "version": 4,
+            "update_type": "Differential",
+            "entries": [
+                {"id_token": "A", "status": "Accepted", "expires_at": LATER, "group_id": "G"},
+                {"id_token": "B"},
+            ],
+        },
+        V16,
+        "SendLocalList",
+        {
+            "listVersion": 4,
+            "updateType": "Differential",
+            "localAuthorizationList": [
+                {
+                    "idTag": "A",
+                    "idTagInfo": {"status": "Accepted", "expiryDate": LATER_MS, "parentIdTag": "G"},
+                },
+                {"idTag": "B"},
+            ],
+        },
+    ),
+    (
+        "SendLocalList",
+        {
+            "version": 4,
+            "update_type": "Full",
+            "entries": [{"id_token": "A", "type": "KeyCode", "status": "Blocked", "group_id": "G"}],
+        },
+        V201,
+        "SendLocalList",
+        {
+            "versionNumber": 4,
+            "updateType": "Full",
+            "localAuthorizationList": [
+                {
+                    "idToken": {"idToken": "A", "type": "KeyCode"},
+                    "idTokenInfo": {
+                        "status": "Blocked",
+                        "groupIdToken": {"idToken": "G", "type": "Central"},
+                    },
+                }
+            ],
+        },
+    ),
+    (
+        "SendLocalList",
+        {"version": 5, "update_type": "Full"},
+        V201,
+        "SendLocalList",
+        {"versionNumber": 5, "updateType": "Full"},
+    ),
+    ("GetLocalListVersion", {}, V16, "GetLocalListVersion", {}),
+    ("GetLocalListVersion", {}, V201, "GetLocalListVersion", {}),
+    (
+        "ReserveNow",
+        {"reservation_id": 9, "id_token": "A", "expires_at": LATER, "group_id": "G"},
+        V16,
+        "ReserveNow",
+        {
+            "connectorId": 0,
+            "expiryDate": LATER_MS,
+            "idTag": "A",
+            "reservationId": 9,
+            "parentIdTag": "G",
+        },
+    ),
+    (
+        "ReserveNow",
+        {
+            "reservation_id": 9,
+            "id_token": "A",
+            "expires_at": "2027-01-01T01:00:00+01:00",
+            "evse_id": 1,
+            "connector_type": "cType2",
+        },
+        V201,
+        "ReserveNow",
+        {
+            "id": 9,
+            "expiryDateTime": LATER_MS,
+            "idToken": {"idToken": "A", "type": "ISO14443"},
+            "evseId": 1,
+            "connectorType": "cType2",
+        },
+    ),
+    (
+        "ReserveNow",
+        {"reservation_id": 9, "id_token": "A", "expires_at": LATER, "connector_id": 2},
+        V16,
+        "ReserveNow",
+        {"connectorId": 2, "expiryDate": LATER_MS, "idTag": "A", "reservationId": 9},
+    ),
+    (
+        "ReserveNow",
+        {"reservation_id": 9, "id_token": "A", "id_token_type": "eMAID", "expires_at": LATER},
+        V201,
+        "ReserveNow",
+        {"id": 9, "expiryDateTime": LATER_MS, "idToken": {"idToken": "A", "type": "eMAID"}},
+    ),
+    ("CancelReservation", {"reservation_id": 9}, V16, "CancelReservation", {"reservationId": 9}),
+    ("CancelReservation", {"reservation_id": 9}, V201, "CancelReservation", {"reservationId": 9}),
+    (
+        "UpdateFirmware",
+        {**FIRMWARE, "retries": 3, "retry_interval_s": 60},
+        V16,
+        "UpdateFirmware",
+        {
+            "location": FIRMWARE["location"],
+            "retrieveDate": LATER_MS,
+            "retries": 3,
+            "retryInterval": 60,
+        },
+    ),
+    (
+        "UpdateFirmware",
+        {**FIRMWARE, "signing_certificate": "CERT", "signature": "SIG"},
+        V16,
+        "SignedUpdateFirmware",
+        {
+            "requestId": RID,
+            "firmware": {
+                "location": FIRMWARE["location"],
+                "retrieveDateTime": LATER_MS,
+                "signingCertificate": "CERT",
+                "signature": "SIG",
+            },
+        },
+    ),
+    (
+        "UpdateFirmware",
+        {**FIRMWARE, "install_at": LATER, "request_id": 5},
+        V201,
+        "UpdateFirmware",
+        {
+            "requestId": 5,
+            "firmware": {
+                "location": FIRMWARE["location"],
+                "retrieveDateTime": LATER_MS,
+                "installDateTime": LATER_MS,
+            },
+        },
+    ),
+    (
+        "GetLog",
+        {"location": "ftp://logs.example.com/", "oldest_at": LATER},
+        V16,
+        "GetDiagnostics",
+        {"location": "ftp://logs.example.com/", "startTime": LATER_MS},
+    ),
+    (
+        "GetDiagnostics",
+        {"location": "ftp://logs.example.com/", "log_type": "SecurityLog"},
+        V16,
+        "GetLog",
+        {
+            "logType": "SecurityLog",
+            "requestId": RID,
+            "log": {"remoteLocation": "ftp://logs.example.com/"},
+        },
+    ),
+    (
+        "GetLog",
+        {"location": "ftp://logs.example.com/", "latest_at": LATER, "retries": 1},
+        V201,
+        "GetLog",
+        {
+            "logType": "DiagnosticsLog",
+            "requestId": RID,
+            "log": {"remoteLocation": "ftp://logs.example.com/", "latestTimestamp": LATER_MS},
+            "retries": 1,
+        },
+    ),
+    (
+        "GetLog",
+        {"location": "ftp://x/", "request_id": 8, "retries": 2, "retry_interval_s": 30},
+        V16,
+        "GetDiagnostics",
+        {"location": "ftp://x/", "retries": 2, "retryInterval": 30},
+    ),
+    (
+        "GetLog",
+        {"location": "ftp://x/", "log_type": "SecurityLog", "request_id": 8},
+        V201,
+        "GetLog",
+        {"logType": "SecurityLog", "requestId": 8, "log": {"remoteLocation": "ftp://x/"}},
+    ),
+    ("ClearCache", {}, V16, "ClearCache", {}),
+    ("ClearCache", {}, V201, "ClearCache", {}),
+    (
+        "DataTransfer",
+        {"vendor_id": "com.example", "message_id": "m", "data": "text"},
+        V16,
+        "DataTransfer",
+        {"vendorId": "com.example", "messageId": "m", "data": "text"},
+    ),
+    (
+        "DataTransfer",
+        {"vendor_id": "com.example", "data": {"any": ["json", 1]}},
+        V201,
+        "DataTransfer",
+        {"vendorId": "com.example", "data": {"any": ["json", 1]}},
+    ),
+    (
+        "RequestStartTransaction",
+        {"id_token": "A"},
+        V21,
+        "RequestStartTransaction",
+        {"idToken": {"idToken": "A", "type": "Central"}, "remoteStartId": RID},
+    ),
+]
+
+
+@pytest.mark.parametrize(("command", "arguments", "version", "action", "payload"), TRANSLATIONS)
+def test_translation(
+    command: str, arguments: dict[str, Any], version: OcppVersion, action: str, payload: Any
+) -> None:
+    call = translate(command, arguments, version, command_id=CMD)
+    assert call == StationCall(canonical(command), action, payload)
+    Validator(version).validate_request(call.action, call.payload, outgoing=True)
+
+
+def test_every_command_is_translated_for_both_versions() -> None:
+    covered = {(canonical(c), v) for c, _, v, _, _ in TRANSLATIONS}
+    only = {"GetConfiguration": {V16}, "ChangeConfiguration": {V16}}
+    only |= {"GetVariables": {V201}, "SetVariables": {V201}}
+    for command in COMMANDS:
+        for version in only.get(command, {V16, V201}):
+            assert (command, version) in covered, (command, version)
+    assert set(ALIASES.values()) <= set(COMMANDS)
+
+
+def test_the_token_store_gives_the_id_token_type() -> None:
+    types = {"KNOWN": "MacAddress"}.get
+    known = translate("RemoteStart", {"id_token": "KNOWN"}, V201, command_id=CMD, token_types=types)
+    assert known.payload["idToken"] == {"idToken": "KNOWN", "type": "MacAddress"}
+    unknown = translate("RemoteStart", {"id_token": "NEW"}, V201, command_id=CMD, token_types=types)
+    assert unknown.payload["idToken"]["type"] == "Central"
+
+
+def test_request_ids_follow_the_command_id() -> None:
+    assert request_id_for("a") == request_id_for("a")
+    assert request_id_for("a") != request_id_for("b")
+    assert all(0 < request_id_for(str(i)) < 2**31 for i in range(1000))
+
+
+# (command, arguments, version, words the message must contain)
+REFUSALS: list[tuple[str, dict[str, Any], OcppVersion, str]] = [
+    ("Fly", {}, V16, "unknown command 'Fly'"),
+    ("RemoteStart", {}, V16, "RemoteStart: id_token is required"),
+    ("RemoteStart", {"id_token": 5}, V201, "id_token must be a non-empty string, got 5"),
+    ("RemoteStart", {"id_token": "A", "evse": 1}, V16, "unknown field evse"),
+    ("RemoteStart", {"id_token": "A", "evse_id": "one"}, V201, "evse_id must be an integer"),
+    ("RemoteStart", {"id_token": "A", "evse_id": True}, V201, "evse_id must be an integer"),
+    ("RemoteStart", {"id_token": "A", "evse_id": -1}, V201, "evse_id must be an integer >= 0"),
+    ("RemoteStart", {"id_token": "A", "id_token_type": "RFID"}, V201, "id_token_type must be one"),
+    ("RemoteStart", {"id_token": "X" * 21}, V16, "payload.idTag must be"),  # 1.6 CiString20
+    ("RemoteStart", {"id_token": "X" * 37}, V201, "idToken"),  # 2.0.1 CiString36
+    (
+        "RemoteStart",
+        {"id_token": "A", "charging_profile": {"id": 1}},
+        V201,
+        "RequestStartTransactionRequest",
+    ),
+    ("RemoteStop", {"transaction_id": "abc"}, V16, "OCPP 1.6 transaction ids are integers"),
+    ("RemoteStop", {"transaction_id": 1.5}, V201, "transaction_id must be a string or an integer"),
+    ("RemoteStop", {}, V201, "transaction_id is required"),
+    ("Reset", {"type": "Sideways"}, V16, "type must be one of Hard, Soft; got 'Sideways'"),
+    ("Reset", {"type": "Hard", "evse_id": 1}, V16, "OCPP 1.6 resets the whole station"),
+    ("UnlockConnector", {}, V16, "evse_id (or, for OCPP 1.6, connector_id) is required"),
+    ("UnlockConnector", {"connector_id": 1}, V201, "give evse_id too"),
+    ("UnlockConnector", {"evse_id": 1, "connector_id": 2}, V16, "an OCPP 1.6 connector is an EVSE"),
+    ("ChangeAvailability", {"status": "Broken"}, V201, "status must be one of"),
+    (
+        "GetConfiguration",
+        {},
+        V201,
+        "OCPP 1.6 only; this station speaks ocpp2.0.1: use GetVariables",
+    ),
+    ("ChangeConfiguration", {"key": "K", "value": 5}, V16, "value must be a non-empty string"),
+    ("GetVariables", {"variables": [VARIABLE]}, V16, "use GetConfiguration"),
+    ("SetVariables", {"variables": []}, V201, "variables must not be empty"),
+    ("SetVariables", {"variables": [VARIABLE]}, V201, "variables[0]: value is required"),
+    (
+        "SetVariables",
+        {"variables": [{**VARIABLE, "value": 300}]},
+        V201,
+        "value must be a string (OCPP sends variable values as text)",
+    ),
+    ("GetVariables", {"variables": [{**VARIABLE, "colour": 1}]}, V201, "unknown field colour"),
+    ("GetVariables", {"variables": "all"}, V201, "variables must be a list of JSON objects"),
+    ("TriggerMessage", {"message": "TransactionEvent"}, V16, "ocpp1.6 cannot trigger"),
+    ("TriggerMessage", {"message": "Coffee"}, V201, "cannot trigger Coffee"),
+    ("SendLocalList", {"version": 1}, V16, "update_type is required"),
+    (
+        "SendLocalList",
+        {"version": 1, "update_type": "Full", "entries": [{"id_token": "A", "group_id": "G"}]},
+        V16,
+        "status is required with expires_at or group_id",
+    ),
+    (
+        "SendLocalList",
+        {"version": 1, "update_type": "Full", "entries": [{"id_token": "A", "status": "NoCredit"}]},
+        V16,
+        "status must be one of",
+    ),
+    (
+        "ReserveNow",
+        {"reservation_id": 1, "id_token": "A", "expires_at": "tomorrow"},
+        V201,
+        "expires_at must be an RFC 3339 date-time with a zone",
+    ),
+    (
+        "ReserveNow",
+        {"reservation_id": 1, "id_token": "A", "expires_at": "2027-01-01T00:00:00"},
+        V16,
+        "expires_at must be an RFC 3339 date-time with a zone",
+    ),
+    (
+        "ReserveNow",
+        {"reservation_id": 1, "id_token": "A", "expires_at": LATER, "connector_type": "cType2"},
+        V16,
+        "connector_type needs OCPP 2.0.1",
+    ),
+    (
+        "ReserveNow",
+        {"reservation_id": 1, "id_token": "A", "expires_at": LATER, "connector_type": "Plug"},
+        V201,
+        "connectorType",
+    ),
+    ("CancelReservation", {"reservation_id": 2**31}, V16, "must fit in 32 bits"),
+    ("UpdateFirmware", {"location": "x"}, V16, "retrieve_at is required"),
+    ("UpdateFirmware", {**FIRMWARE, "install_at": LATER}, V16, "install_at needs a signed update"),
+    ("UpdateFirmware", {**FIRMWARE, "signature": "SIG"}, V16, "signingCertificate"),
+    ("GetLog", {"location": "not a uri"}, V16, "GetDiagnosticsRequest"),
+    ("GetLog", {"location": "ftp://x/", "log_type": "EverythingLog"}, V201, "log_type must be"),
+    ("DataTransfer", {"vendor_id": "v", "data": {"a": 1}}, V16, "data must be a string"),
+    ("DataTransfer", {}, V201, "vendor_id is required"),
+]
+
+
+@pytest.mark.parametrize(("command", "arguments", "version", "message"), REFUSALS)
+def test_refusal(
+    command: str, arguments: dict[str, Any], version: OcppVersion, message: str
+) -> None:
+    with pytest.raises(InvalidCommand) as refused:
+        translate(command, arguments, version, command_id=CMD)
+    assert message in str(refused.value)
