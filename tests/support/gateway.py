@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -129,6 +130,7 @@ class TopicTail:
     def __init__(self, bootstrap: str, topic: str) -> None:
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         self._topic = topic
+        self._buffer: deque[Received] = deque()
 
     async def __aenter__(self) -> "TopicTail":
         await self._consumer.start()
@@ -143,17 +145,19 @@ class TopicTail:
         await self._consumer.stop()
 
     async def next(self, match: Callable[[Envelope], bool], limit_s: float = 20) -> Received:
+        """The next record that matches; records read past it are kept for later calls."""
         async with asyncio.timeout(limit_s):
             while True:
+                while self._buffer:
+                    received = self._buffer.popleft()
+                    if match(received.envelope):
+                        return received
                 batch = await self._consumer.getmany(timeout_ms=200)
                 for records in batch.values():
                     for record in records:
-                        if record.value is None:
-                            continue
-                        envelope = decode(record.value)
-                        if match(envelope):
+                        if record.value is not None:
                             headers = {k: v.decode() for k, v in record.headers}
-                            return Received(envelope, headers)
+                            self._buffer.append(Received(decode(record.value), headers))
 
 
 def for_station(station_id: str, event_type: str | None = None) -> Callable[[Envelope], bool]:

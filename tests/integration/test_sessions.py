@@ -1,0 +1,388 @@
+"""The sessions service end to end: ocpp-library stations -> a real gateway -> Kafka -> faust
+workers (real processes, killed for real) -> replies and domain events."""
+
+import asyncio
+import contextlib
+import signal
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from ocpp.exceptions import OCPPError
+from ocpp.v16 import ChargePoint as ChargePoint16
+from ocpp.v16 import call as _call16
+from ocpp.v201 import ChargePoint as ChargePoint201
+from ocpp.v201 import call as _call201
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+
+from contracts.codec import encode
+from contracts.envelope import Envelope
+from contracts.events import EventType
+from contracts.kafka import reliable_producer
+from contracts.topics import Topic
+from tests.support.gateway import GatewayProcess, TopicTail, for_station, running_gateway
+from tests.support.sessions import SessionsWorker, running_sessions
+
+T = TypeVar("T")
+# The ocpp dataclasses want enums and nested dataclasses; the tests speak the wire's strings.
+call16: Any = _call16
+call201: Any = _call201
+V16 = [Subprotocol("ocpp1.6")]
+V201 = [Subprotocol("ocpp2.0.1")]
+
+
+def _now(offset_s: float = 0) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=offset_s)).isoformat().replace("+00:00", "Z")
+
+
+def _station_id() -> str:
+    return f"S-{uuid.uuid4().hex[:10]}"
+
+
+async def _define_token(bootstrap: str, id_token: str, status: str = "Accepted") -> None:
+    producer = reliable_producer(bootstrap)
+    await producer.start()
+    try:
+        envelope = Envelope(
+            event_type=EventType.TOKEN_DEFINED,
+            schema_version=1,
+            key=id_token,
+            payload={
+                "id_token": id_token,
+                "type": "ISO14443",
+                "status": status,
+                "expires_at": None,
+                "group_id": None,
+            },
+        )
+        await producer.send_and_wait(Topic.TOKENS, encode(envelope), key=id_token.encode())
+    finally:
+        await producer.stop()
+
+
+async def _retry(call: Callable[[], Awaitable[T]], limit_s: float = 90) -> T:
+    """Like a station: retry a CALL answered with a CALLERROR (e.g. InternalError) or lost."""
+    async with asyncio.timeout(limit_s):
+        while True:
+            try:
+                return await asyncio.wait_for(call(), 15)
+            except (OCPPError, TimeoutError):
+                await asyncio.sleep(0.5)
+
+
+class Station:
+    """An ocpp-library station on a live socket."""
+
+    def __init__(self, cp: Any, ws: ClientConnection) -> None:
+        self.cp, self.ws = cp, ws
+        self.task = asyncio.create_task(cp.start())
+
+    async def call(self, payload: Any) -> Any:
+        return await _retry(lambda: self.cp.call(payload, suppress=False))
+
+    async def close(self) -> None:
+        self.task.cancel()
+        await self.ws.close()
+
+
+async def _station16(gateway: GatewayProcess, station_id: str) -> Station:
+    ws = await connect(f"{gateway.url}/{station_id}", subprotocols=V16)
+    return Station(ChargePoint16(station_id, ws), ws)
+
+
+async def _station201(gateway: GatewayProcess, station_id: str) -> Station:
+    ws = await connect(f"{gateway.url}/{station_id}", subprotocols=V201)
+    return Station(ChargePoint201(station_id, ws), ws)
+
+
+@pytest.fixture
+async def gateway(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[GatewayProcess]:
+    async with running_gateway(
+        kafka_bootstrap, tmp_path, "--security-profile=0", "--answer-timeout=4"
+    ) as process:
+        yield process
+
+
+@pytest.fixture
+async def sessions(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[SessionsWorker]:
+    async with running_sessions(kafka_bootstrap, tmp_path / "sessions") as worker:
+        yield worker
+
+
+async def test_a_full_16_session_with_its_events(
+    kafka_bootstrap: str, gateway: GatewayProcess, sessions: SessionsWorker
+) -> None:
+    station_id, tag = _station_id(), f"TAG-{uuid.uuid4().hex[:8]}"
+    await _define_token(kafka_bootstrap, tag)
+    async with (
+        TopicTail(kafka_bootstrap, Topic.SESSIONS) as session_events,
+        TopicTail(kafka_bootstrap, Topic.STATIONS) as station_events,
+    ):
+        station = await _station16(gateway, station_id)
+        boot = await station.call(call16.BootNotification("Model-16", "Vendor"))
+        assert boot.status == "Accepted"
+        booted = await station_events.next(for_station(station_id, EventType.STATION_BOOTED))
+        assert booted.envelope.payload["model"] == "Model-16"
+        await station.call(call16.StatusNotification(1, "NoError", "Available"))
+        assert (await station.call(call16.Authorize(tag))).id_tag_info["status"] == "Accepted"
+        unknown = await station.call(call16.Authorize("NO-SUCH-TAG"))
+        assert unknown.id_tag_info["status"] == "Invalid"
+        start = await station.call(
+            call16.StartTransaction(1, tag, 1000, _now(), reservation_id=None)
+        )
+        assert start.transaction_id > 0
+        assert start.id_tag_info["status"] == "Accepted"
+        started = await session_events.next(for_station(station_id, EventType.SESSION_STARTED))
+        assert started.envelope.payload["transaction_id"] in (
+            start.transaction_id,
+            str(start.transaction_id),
+        )
+        assert started.envelope.payload["meter_start_wh"] == 1000
+        assert started.envelope.payload["id_token"] == tag
+        sample = {
+            "timestamp": _now(30),
+            "sampledValue": [
+                {"value": "1500", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                {"value": "7200", "measurand": "Power.Active.Import", "unit": "W"},
+            ],
+        }
+        await station.call(call16.MeterValues(1, [sample], transaction_id=start.transaction_id))
+        updated = await session_events.next(for_station(station_id, EventType.SESSION_UPDATED))
+        assert updated.envelope.payload["energy_wh"] == 500
+        assert updated.envelope.payload["power_w"] == 7200
+        stop = await station.call(
+            call16.StopTransaction(2500, _now(60), start.transaction_id, reason="Local", id_tag=tag)
+        )
+        assert stop.id_tag_info["status"] == "Accepted"
+        ended = await session_events.next(for_station(station_id, EventType.SESSION_ENDED))
+        assert ended.envelope.payload["energy_wh"] == 1500
+        assert ended.envelope.payload["stop_reason"] == "Local"
+        await station.close()
+
+
+async def test_a_full_201_session_with_its_events(
+    kafka_bootstrap: str, gateway: GatewayProcess, sessions: SessionsWorker
+) -> None:
+    station_id, token = _station_id(), f"TOK-{uuid.uuid4().hex[:8]}"
+    await _define_token(kafka_bootstrap, token)
+    transaction_id = uuid.uuid4().hex
+    async with TopicTail(kafka_bootstrap, Topic.SESSIONS) as session_events:
+        station = await _station201(gateway, station_id)
+        boot = await station.call(
+            call201.BootNotification(
+                charging_station={"model": "M-201", "vendor_name": "V"}, reason="PowerUp"
+            )
+        )
+        assert boot.status == "Accepted"
+
+        def event(event_type: str, seq_no: int, wh: float, **extra: Any) -> Any:
+            return call201.TransactionEvent(
+                event_type=event_type,
+                timestamp=_now(seq_no * 30),
+                trigger_reason="Authorized",
+                seq_no=seq_no,
+                transaction_info={"transaction_id": transaction_id, **extra.pop("info", {})},
+                evse={"id": 1, "connector_id": 1},
+                meter_value=[
+                    {
+                        "timestamp": _now(seq_no * 30),
+                        "sampled_value": [
+                            {"value": wh, "measurand": "Energy.Active.Import.Register"}
+                        ],
+                    }
+                ],
+                **extra,
+            )
+
+        started = await station.call(
+            event("Started", 0, 2000.0, id_token={"id_token": token, "type": "ISO14443"})
+        )
+        assert started.id_token_info["status"] == "Accepted"
+        await station.call(event("Updated", 1, 2600.0))
+        await station.call(event("Ended", 2, 3200.0, info={"stopped_reason": "EVDisconnected"}))
+        seen = [await session_events.next(for_station(station_id)) for _ in range(3)]
+        assert [r.envelope.event_type for r in seen] == [
+            "SessionStarted",
+            "SessionUpdated",
+            "SessionEnded",
+        ]
+        assert seen[2].envelope.payload["energy_wh"] == 1200
+        assert seen[2].envelope.payload["stop_reason"] == "EVDisconnected"
+        await station.close()
+
+
+async def test_a_resent_start_transaction_gets_the_same_id(
+    kafka_bootstrap: str, gateway: GatewayProcess, sessions: SessionsWorker
+) -> None:
+    station_id = _station_id()
+    station = await _station16(gateway, station_id)
+    await station.call(call16.BootNotification("M", "V"))
+    when = _now()
+    first = await station.call(call16.StartTransaction(1, "ANY", 10, when))
+    again = await station.call(call16.StartTransaction(1, "ANY", 10, when))
+    assert again.transaction_id == first.transaction_id
+    other = await station.call(call16.StartTransaction(2, "ANY", 10, _now(5)))
+    assert other.transaction_id != first.transaction_id
+    await station.close()
+
+
+async def test_offline_transaction_events_out_of_order(
+    kafka_bootstrap: str, gateway: GatewayProcess, sessions: SessionsWorker
+) -> None:
+    station_id, transaction_id = _station_id(), uuid.uuid4().hex
+    async with TopicTail(kafka_bootstrap, Topic.SESSIONS) as session_events:
+        station = await _station201(gateway, station_id)
+        await station.call(
+            call201.BootNotification(
+                charging_station={"model": "M", "vendor_name": "V"}, reason="PowerUp"
+            )
+        )
+
+        def event(event_type: str, seq_no: int, wh: float) -> Any:
+            return call201.TransactionEvent(
+                event_type=event_type,
+                timestamp=_now(-600 + seq_no * 60),
+                trigger_reason="MeterValuePeriodic",
+                seq_no=seq_no,
+                offline=True,
+                transaction_info={"transaction_id": transaction_id},
+                meter_value=[
+                    {
+                        "timestamp": _now(-600 + seq_no * 60),
+                        "sampled_value": [
+                            {"value": wh, "measurand": "Energy.Active.Import.Register"}
+                        ],
+                    }
+                ],
+            )
+
+        for kind, seq_no, wh in (
+            ("Ended", 3, 900.0),
+            ("Updated", 1, 300.0),
+            ("Started", 0, 100.0),
+            ("Updated", 1, 300.0),
+        ):
+            await station.call(event(kind, seq_no, wh))
+        seen: dict[str, list[Envelope]] = {}
+        async with asyncio.timeout(20):
+            while len(seen.get("SessionEnded", [])) < 1 or len(seen.get("SessionStarted", [])) < 1:
+                record = await session_events.next(for_station(station_id))
+                seen.setdefault(record.envelope.event_type, []).append(record.envelope)
+        await asyncio.sleep(1)  # anything doubled would arrive by now
+        extra = None
+        with contextlib.suppress(TimeoutError):
+            extra = await session_events.next(for_station(station_id, "SessionStarted"), limit_s=1)
+        assert extra is None, f"a second SessionStarted: {extra}"
+        assert seen["SessionEnded"][0].payload["energy_wh"] == 800  # station timestamps count
+        await station.close()
+
+
+async def _collect(tail: TopicTail, station_ids: set[str], limit_s: float) -> dict[str, Envelope]:
+    """Distinct events (by event_id) for these stations, until none comes for 3 s."""
+    found: dict[str, Envelope] = {}
+    try:
+        async with asyncio.timeout(limit_s):
+            while True:
+                record = await tail.next(lambda e: e.key in station_ids, limit_s=3)
+                found[record.envelope.event_id] = record.envelope
+    except TimeoutError:
+        return found
+
+
+async def test_a_killed_worker_loses_and_doubles_no_transaction(
+    kafka_bootstrap: str, gateway: GatewayProcess, tmp_path: Path
+) -> None:
+    app_id = f"test-sessions-{uuid.uuid4().hex[:10]}"
+    ids = [_station_id() for _ in range(12)]
+    tag = f"TAG-{uuid.uuid4().hex[:8]}"
+    await _define_token(kafka_bootstrap, tag)
+    starts = {sid: (1, tag, 100 + i, _now(i)) for i, sid in enumerate(ids)}
+    told: dict[str, int] = {}
+    async with TopicTail(kafka_bootstrap, Topic.SESSIONS) as session_events:
+        first = SessionsWorker(kafka_bootstrap, tmp_path / "first", app_id=app_id)
+        await first.skip_history()
+        first.start()
+        await first.wait_ready()
+        stations = {sid: await _station16(gateway, sid) for sid in ids}
+        for sid in ids:
+            await stations[sid].call(call16.BootNotification("M", "V"))
+        for sid in ids[:6]:
+            told[sid] = (
+                await stations[sid].call(call16.StartTransaction(*starts[sid]))
+            ).transaction_id
+        # Kill it while the other stations' StartTransactions are on their way.
+        pending = {
+            sid: asyncio.create_task(stations[sid].call(call16.StartTransaction(*starts[sid])))
+            for sid in ids[6:]
+        }
+        await asyncio.sleep(0.05)
+        assert first.kill(signal.SIGKILL) == -signal.SIGKILL
+        second = SessionsWorker(kafka_bootstrap, tmp_path / "second", app_id=app_id)
+        second.start()  # memory store: its tables come back from the changelog only
+        try:
+            for sid, task in pending.items():
+                told[sid] = (await task).transaction_id
+            # Every station resends its StartTransaction (as after a lost reply): same ids.
+            for sid in ids:
+                again = await stations[sid].call(call16.StartTransaction(*starts[sid]))
+                assert again.transaction_id == told[sid], sid
+            for sid in ids:
+                await stations[sid].call(call16.StopTransaction(500, _now(100), told[sid]))
+        finally:
+            for station in stations.values():
+                await station.close()
+            second.kill(signal.SIGTERM)
+        assert len(set(told.values())) == len(ids)  # unique across partitions and restarts
+        events = (await _collect(session_events, set(ids), 30)).values()
+        started = [e for e in events if e.event_type == EventType.SESSION_STARTED]
+        ended = [e for e in events if e.event_type == EventType.SESSION_ENDED]
+    # Exactly one of each per transaction once duplicates are dropped by event id.
+    assert sorted(e.key for e in started) == sorted(ids)
+    assert sorted(e.key for e in ended) == sorted(ids)
+    assert {int(e.payload["transaction_id"]) for e in started} == set(told.values())
+
+
+async def test_two_workers_share_the_partitions(
+    kafka_bootstrap: str,
+    kafka_admin: AIOKafkaAdminClient,
+    gateway: GatewayProcess,
+    tmp_path: Path,
+) -> None:
+    app_id = f"test-sessions-{uuid.uuid4().hex[:10]}"
+    one = SessionsWorker(kafka_bootstrap, tmp_path / "one", app_id=app_id)
+    two = SessionsWorker(kafka_bootstrap, tmp_path / "two", app_id=app_id)
+    await one.skip_history()
+    one.start()
+    two.start()
+    try:
+        await one.wait_ready()
+        await two.wait_ready()
+        response: Any
+        [response] = await kafka_admin.describe_consumer_groups([app_id])
+        # DescribeGroups: (error_code, group_id, state, protocol_type, protocol, members, ...)
+        async with asyncio.timeout(30):
+            while len(response.groups[0][5]) != 2 or response.groups[0][2] != "Stable":
+                await asyncio.sleep(0.5)
+                [response] = await kafka_admin.describe_consumer_groups([app_id])
+        ids = [_station_id() for _ in range(16)]
+        stations = [await _station16(gateway, sid) for sid in ids]
+        answers = await asyncio.gather(
+            *[s.call(call16.BootNotification("M", "V")) for s in stations]
+        )
+        assert {a.status for a in answers} == {"Accepted"}
+        # One leaves: the other takes every partition over and answers everyone.
+        one.kill(signal.SIGTERM)
+        answers = await asyncio.gather(
+            *[s.call(call16.StatusNotification(1, "NoError", "Available")) for s in stations]
+        )
+        assert len(answers) == len(ids)
+        for station in stations:
+            await station.close()
+    finally:
+        one.kill(signal.SIGTERM)
+        two.kill(signal.SIGTERM)
