@@ -38,9 +38,9 @@ http_port=${GATEWAY_HTTP_PORT:-9100}
   ${GATEWAY_ARGS:-}) 2>>"$log_dir/gateway.log" &
 pids+=($!)
 
-sessions_port=${SESSIONS_HTTP_PORT:-6066}
-(cd "$root" && SESSIONS_HTTP_HOST=127.0.0.1 SESSIONS_HTTP_PORT=$sessions_port \
-  exec "$python" -m services.sessions) 2>>"$log_dir/sessions.log" >&2 &
+sessions_port=${SESSIONS_HTTP_PORT:-9200}
+(cd "$root" && exec "$python" -m services.sessions --http-host 127.0.0.1 \
+  --http-port "$sessions_port") 2>>"$log_dir/sessions.log" &
 pids+=($!)
 api_port=${API_PORT:-8080}
 (cd "$root" && exec "$python" -m services.sessions.api --host 127.0.0.1 --port "$api_port") \
@@ -59,6 +59,9 @@ wait_ready "http://127.0.0.1:$http_port/readyz" gateway
 wait_ready "http://127.0.0.1:$sessions_port/readyz" sessions
 wait_ready "http://127.0.0.1:$api_port/readyz" api
 
+# The simulated stations' card, in the token store (through the API, hence Kafka).
+curl -fsS -X PUT "http://127.0.0.1:$api_port/tokens/DEMO-TOKEN-1" -H 'Content-Type: application/json' \
+  -d '{"type": "ISO14443", "status": "Accepted"}' >/dev/null
 # A few stations that boot, report status and charge, against the gateway, for a day at most.
 (cd "$root" && exec "$python" -m tools.simulator --url "ws://127.0.0.1:$gateway_port/ocpp" \
   --stations "${STATIONS:-5}" --version mixed --connect-rate 5 --duration 86400 \
@@ -68,7 +71,7 @@ cat <<MSG
 chargebus is running:
   Kafka      $KAFKA_BOOTSTRAP_SERVERS
   gateway    ws://127.0.0.1:$gateway_port/ocpp/{station_id}   metrics http://127.0.0.1:$http_port/metrics
-  sessions   a faust worker                                  metrics http://127.0.0.1:$sessions_port/metrics
+  sessions   one worker                                      metrics http://127.0.0.1:$sessions_port/metrics
   API        http://127.0.0.1:$api_port/stations  /sessions  /tokens   (docs/api.md)
   stations   ${STATIONS:-5} simulated stations (logs: $log_dir/)
 Ctrl-C stops everything this command started.

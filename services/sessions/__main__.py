@@ -34,7 +34,10 @@ environment:
 
 async def main(args: argparse.Namespace) -> int:
     worker = Worker(
-        args.bootstrap_servers, group_id=args.group, policy=Policy.from_environ(os.environ)
+        args.bootstrap_servers,
+        group_id=args.group,
+        policy=Policy.from_environ(os.environ),
+        offset_reset=args.offset_reset,
     )
     ops = await start_operations_server(worker.readiness, args.http_host, args.http_port)
     stop = asyncio.Event()
@@ -66,6 +69,12 @@ def run(argv: list[str]) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--group", default="chargebus-sessions", help="consumer group id")
+    parser.add_argument(
+        "--offset-reset",
+        choices=("latest", "earliest"),
+        default="latest",
+        help="where a NEW group starts reading ocpp.inbound.v1; restarts resume where they were",
+    )
     parser.add_argument("--http-host", default="0.0.0.0", help="/metrics, /healthz, /readyz")
     parser.add_argument("--http-port", type=int, default=9200)
     parser.add_argument("--bootstrap-servers", default=bootstrap_servers(os.environ))

@@ -105,7 +105,14 @@ class Partition:
 class Worker(ConsumerRebalanceListener):
     """One sessions worker; several share the partitions through the consumer group."""
 
-    def __init__(self, bootstrap_servers: str, *, group_id: str, policy: Policy) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        group_id: str,
+        policy: Policy,
+        offset_reset: str = "latest",
+    ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.policy = policy
         self.tokens = TokenView(bootstrap_servers)
@@ -117,6 +124,9 @@ class Worker(ConsumerRebalanceListener):
             group_id=group_id,
             client_id=group_id,
             max_poll_records=500,
+            # Only for a group without committed offsets: a new deployment starts at the end
+            # (its state comes from the changelog); "earliest" replays the retained history.
+            auto_offset_reset=offset_reset,
             session_timeout_ms=10000,
             heartbeat_interval_ms=1000,
         )
@@ -154,6 +164,8 @@ class Worker(ConsumerRebalanceListener):
                 self.partitions.pop(partition, None)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        for tp in assigned:  # resolve the start now: nothing sent after readiness is skipped
+            await self.consumer.position(tp)
         new = sorted({tp.partition for tp in assigned} - set(self.partitions))
         if new:
             self.restoring = len(new)
