@@ -35,6 +35,7 @@ class EventType(StrEnum):
     SESSION_STARTED = "SessionStarted"
     SESSION_UPDATED = "SessionUpdated"
     SESSION_ENDED = "SessionEnded"
+    ANOMALY_DETECTED = "AnomalyDetected"  # an impossible transition, reported, never raised
     # billing, load balancing
     TARIFF_DEFINED = "TariffDefined"
     CDR_ISSUED = "CdrIssued"

@@ -94,7 +94,8 @@ _SPECS = (
         topic=Topic.STATIONS,
         key="station_id",
         partitions=STATION_PARTITIONS,
-        cleanup_policy="compact,delete",
+        # Not compacted: a status change would displace the station's StationBooted.
+        cleanup_policy="delete",
         retention_ms=30 * DAY_MS,
         description="Version-neutral station facts: booted, status changed, online/offline.",
     ),

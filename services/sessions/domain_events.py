@@ -14,11 +14,9 @@ from contracts.topics import Topic
 from services.sessions.state import Connector, StationState, Transaction
 from services.sessions.step import DomainEvent
 
-# Not (yet) in contracts.events.EventType: something the station told us that does not fit
-# what we know. Written to sessions.v1 (a log topic: it never displaces a station's latest
-# record in the compacted stations.v1). Payload: station_id, reason, detail, action,
-# transaction_id (or None), at.
-ANOMALY_DETECTED = "AnomalyDetected"
+# Something the station told us that does not fit what we know, on sessions.v1. Payload:
+# station_id, reason, detail, action, transaction_id (or None), at.
+ANOMALY_DETECTED = EventType.ANOMALY_DETECTED
 
 
 class Anomaly(StrEnum):

@@ -44,7 +44,7 @@ class DomainEvent:
     """One record for stations.v1 or sessions.v1 (docs/events.md "Domain events")."""
 
     topic: str  # a contracts.topics.Topic
-    event_type: str  # a contracts.events.EventType, or ANOMALY_DETECTED
+    event_type: str  # a contracts.events.EventType
     key: str  # the station_id
     payload: dict[str, Any]
 

@@ -1,0 +1,208 @@
+"""Benchmark (issue 4): station messages through gateway + sessions, and a reconnect storm.
+
+(1) Sustained load: simulated stations (half 1.6, half 2.0.1) boot, report status, authorize,
+charge with meter values and stop, through one gateway and one sessions worker, beside the same
+stations against the in-process responder (baseline). Reports answered messages per second and
+round-trip p50/p99 over every station CALL. (2) Reconnect storm: N stations connect and boot at
+once; how long until all are Accepted. Medians of --repeats; JSON with --out.
+    python -m bench.sessions_throughput [--stations 1000] [--meter-interval 0.5] [--repeats 3]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench.harness import Process, cpu_seconds, free_port, log, median, simulate, wait_port
+from contracts.codec import encode
+from contracts.envelope import Envelope
+from contracts.events import EventType
+from contracts.kafka import reliable_producer
+from contracts.settings import bootstrap_servers
+from contracts.topics import Topic
+from tools.simulator.report import Latency
+
+TOKEN = "BENCH-TOKEN"
+
+
+async def _define_token() -> None:
+    producer = reliable_producer(bootstrap_servers(os.environ))
+    await producer.start()
+    payload = {
+        "id_token": TOKEN,
+        "type": "ISO14443",
+        "status": "Accepted",
+        "expires_at": None,
+        "group_id": None,
+    }
+    envelope = Envelope(
+        event_type=EventType.TOKEN_DEFINED, schema_version=1, key=TOKEN, payload=payload
+    )
+    await producer.send_and_wait(Topic.TOKENS, encode(envelope), key=TOKEN.encode())
+    await producer.stop()
+
+
+def _overall(summary: dict[str, Any]) -> dict[str, float]:
+    total = Latency()
+    for data in summary["tally"]["latency"].values():
+        total.merge(Latency.from_json(data))
+    return {
+        "answered_per_s": total.count / summary["duration_s"],
+        "p50_ms": total.quantile(0.5) * 1000,
+        "p99_ms": total.quantile(0.99) * 1000,
+        "errors": float(sum(summary["tally"]["errors"].values())),
+        "sessions": float(summary["tally"]["sessions_ended"]),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.sessions_throughput",
+        description=__doc__.split("\n")[0] if __doc__ else None,
+    )
+    parser.add_argument("--stations", type=int, default=1000)
+    parser.add_argument("--meter-interval", type=float, default=0.5)
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--storm-stations", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-storm", action="store_true")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    asyncio.run(_define_token())
+    work = Path(tempfile.mkdtemp(prefix="bench-sessions-"))
+    port, baseline_port = free_port(), free_port()
+    gateway = Process.start(
+        [
+            "-m",
+            "gateway",
+            "--host=127.0.0.1",
+            f"--port={port}",
+            "--http-host=127.0.0.1",
+            f"--http-port={free_port()}",
+            "--instance=10",
+            "--security-profile=0",
+            "--log-level=WARNING",
+        ],
+        work / "gateway.log",
+    )
+    sessions = Process.start(
+        [
+            "-m",
+            "services.sessions",
+            f"--group=bench-sessions-{uuid.uuid4().hex[:8]}",
+            "--http-host=127.0.0.1",
+            f"--http-port={free_port()}",
+            "--log-level=WARNING",
+        ],
+        work / "sessions.log",
+    )
+    baseline = Process.start(
+        ["-m", "tools.simulator.responder", "--port", str(baseline_port)], work / "baseline.log"
+    )
+    results: dict[str, Any] = {"load": {"baseline": [], "chargebus": []}, "storm": []}
+    mix = [
+        f"--stations={args.stations}",
+        "--version=mixed",
+        "--connect-rate=500",
+        "--sessions",
+        "--session-length=20",
+        f"--meter-interval={args.meter_interval}",
+        "--idle=1",
+        f"--id-token={TOKEN}",
+        f"--duration={args.duration}",
+        "--processes=2",
+    ]
+    try:
+        wait_port(port)
+        wait_port(baseline_port)
+        time.sleep(8)  # the sessions worker joins its group and restores its partitions
+        for repeat in range(args.repeats):
+            for target, url_port in (("baseline", baseline_port), ("chargebus", port)):
+                pid = gateway.popen.pid if target == "chargebus" else baseline.popen.pid
+                before = cpu_seconds(pid)
+                run = _overall(
+                    simulate([f"--url=ws://127.0.0.1:{url_port}/ocpp", *mix], args.duration + 120)
+                )
+                run["server_cpu_s"] = cpu_seconds(pid) - before
+                if target == "chargebus":
+                    run["sessions_cpu_s"] = cpu_seconds(sessions.popen.pid)
+                results["load"][target].append(run)
+                log(
+                    f"[{repeat + 1}/{args.repeats}] {target:<9} "
+                    f"{run['answered_per_s']:7.0f} msg/s  "
+                    f"p50 {run['p50_ms']:6.2f} ms  p99 {run['p99_ms']:7.2f} ms  "
+                    f"sessions {run['sessions']:.0f}  errors {run['errors']:.0f}"
+                )
+        if not args.skip_storm:
+            for repeat in range(args.repeats):
+                summary = simulate(
+                    [
+                        f"--url=ws://127.0.0.1:{port}/ocpp",
+                        f"--stations={args.storm_stations}",
+                        "--version=mixed",
+                        "--connect-rate=100000",
+                        "--no-sessions",
+                        "--heartbeat-override=0",
+                        "--duration=120",
+                        "--processes=2",
+                        "--expect-accepted=all",
+                        f"--prefix=STORM{repeat}-",
+                    ],
+                    400,
+                )
+                storm = {
+                    "accepted": summary["accepted"],
+                    "all_accepted_s": summary["all_accepted_s"],
+                    "errors": sum(summary["tally"]["errors"].values()),
+                }
+                results["storm"].append(storm)
+                log(
+                    f"[{repeat + 1}/{args.repeats}] storm: "
+                    f"{storm['accepted']}/{args.storm_stations} "
+                    f"accepted after {storm['all_accepted_s']} s, errors {storm['errors']}"
+                )
+    finally:
+        for process in (gateway, sessions, baseline):
+            process.stop()
+    print(_report(results, args))
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+def _report(results: dict[str, Any], args: argparse.Namespace) -> str:
+    def med(target: str, key: str) -> float:
+        return median([r[key] for r in results["load"][target]])
+
+    lines = [
+        f"{args.stations} stations, meter values every {args.meter_interval} s | baseline | "
+        "chargebus | ratio",
+        "---|---|---|---",
+    ]
+    for key, label in (
+        ("answered_per_s", "answered messages/s"),
+        ("p50_ms", "p50 ms"),
+        ("p99_ms", "p99 ms"),
+        ("sessions", "sessions ended"),
+        ("errors", "errors"),
+    ):
+        b, c = med("baseline", key), med("chargebus", key)
+        lines.append(f"{label} | {b:.1f} | {c:.1f} | " + (f"{c / b:.2f}x" if b else "-"))
+    if results["storm"]:
+        times = [s["all_accepted_s"] or float("nan") for s in results["storm"]]
+        accepted = [s["accepted"] for s in results["storm"]]
+        lines.append(
+            f"\nstorm: {args.storm_stations} stations at once: all Accepted after "
+            f"{median(times):.1f} s (median; runs {times}), accepted {accepted}"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
