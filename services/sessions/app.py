@@ -10,6 +10,7 @@ its first record is handled (docs/sessions.md, "Why not faust tables").
 """
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -42,6 +43,7 @@ log = logging.getLogger("sessions")
 
 INT32_MAX = 2**31 - 1
 SEQ_KEY = "__transaction_seq"  # per changelog partition: 1.6 transaction ids handed out
+COMMIT_INTERVAL_S = 0.5  # input offsets are committed at most this often
 SOURCES = (Topic.OCPP_INBOUND, Topic.PRESENCE)
 RECORDS = Counter(
     "chargebus_sessions_records_total", "Records by event type and fate", ["kind", "fate"]
@@ -131,6 +133,8 @@ class Worker(ConsumerRebalanceListener):
             heartbeat_interval_ms=1000,
         )
         self._lock = asyncio.Lock()  # a batch and a rebalance never interleave
+        self._handled: dict[TopicPartition, OffsetAndMetadata] = {}  # outputs acknowledged
+        self._committed_at = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -143,7 +147,9 @@ class Worker(ConsumerRebalanceListener):
     async def stop(self) -> None:
         async with self._lock:
             await self.producer.flush()
-        await self.consumer.stop()  # commits nothing more: offsets were committed per batch
+            with contextlib.suppress(Exception):  # a failed commit replays: at-least-once
+                await self._commit()
+        await self.consumer.stop()
         await self.tokens.stop()
         await self.producer.stop()
 
@@ -160,6 +166,7 @@ class Worker(ConsumerRebalanceListener):
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         async with self._lock:  # the batch in hand finishes and commits first
+            await self._commit()
             for partition in {tp.partition for tp in revoked}:
                 self.partitions.pop(partition, None)
 
@@ -252,9 +259,17 @@ class Worker(ConsumerRebalanceListener):
             await self.producer.send(
                 Topic.GATEWAY_INBOX, value, key=key, partition=reply_partition, headers=headers
             )
-        if offsets:
-            await self.consumer.commit(offsets)  # after the outputs: at-least-once
+        self._handled.update(offsets)
+        if time.monotonic() - self._committed_at >= COMMIT_INTERVAL_S:
+            await self._commit()
         BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    async def _commit(self) -> None:
+        """Commit what was handled, outputs acknowledged (at-least-once); off the reply path."""
+        if self._handled:
+            handled, self._handled = self._handled, {}
+            await self.consumer.commit(handled)
+        self._committed_at = time.monotonic()
 
     async def _record(
         self,

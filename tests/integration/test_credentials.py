@@ -186,7 +186,8 @@ async def run_cli(argv: list[str], *, stdin: bytes) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "gateway.credentials",
+        "gateway",  # the documented entry point: python -m gateway credentials ...
+        "credentials",
         *argv,
         cwd=REPO,
         stdin=asyncio.subprocess.PIPE,

@@ -13,7 +13,6 @@ from services.sessions.api.translation import (
     ATTRIBUTE_TYPES,
     AUTHORIZATION_STATUSES_2,
     AUTHORIZATION_STATUSES_16,
-    ID_TOKEN_TYPES,
     Context,
     Translation,
     evse_2,
@@ -21,6 +20,7 @@ from services.sessions.api.translation import (
     no_arguments,
     retry_policy,
 )
+from services.sessions.tokens import ID_TOKEN_TYPES
 
 
 def _get_configuration(a: Arguments, ctx: Context) -> tuple[str, dict[str, Any]]:

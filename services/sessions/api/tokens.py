@@ -10,7 +10,7 @@ from contracts.envelope import Envelope
 from contracts.events import EventType
 from services.sessions.api.errors import InvalidToken
 from services.sessions.api.fields import Arguments, jsonable, moment, parse_time, text
-from services.sessions.api.translation import ID_TOKEN_TYPES
+from services.sessions.tokens import ID_TOKEN_TYPES
 
 TOKEN_STATUSES = frozenset({"Accepted", "Blocked", "Expired", "Invalid"})
 # OCPP 2.0.1 IdTokenType.idToken is a CiString36 (printable ASCII); no spaces, so nothing hides.

@@ -11,28 +11,12 @@ from typing import Any
 
 from gateway.ocpp.versions import OcppVersion
 from services.sessions.api.fields import Arguments
+from services.sessions.tokens import ID_TOKEN_TYPES, STATUSES_16, STATUSES_201
 
 V16 = OcppVersion.V16
-ID_TOKEN_TYPES = frozenset(
-    {
-        "Central",
-        "eMAID",
-        "ISO14443",
-        "ISO15693",
-        "KeyCode",
-        "Local",
-        "MacAddress",
-        "NoAuthorization",
-    }
-)
-AUTHORIZATION_STATUSES_16 = frozenset({"Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"})
-AUTHORIZATION_STATUSES_2 = AUTHORIZATION_STATUSES_16 | {
-    "NoCredit",
-    "NotAllowedTypeEVSE",
-    "NotAtThisLocation",
-    "NotAtThisTime",
-    "Unknown",
-}
+# One vocabulary with the token store: IdTokenEnumType and the authorization statuses.
+AUTHORIZATION_STATUSES_16 = STATUSES_16
+AUTHORIZATION_STATUSES_2 = STATUSES_201
 TRIGGERS_16 = frozenset(
     {
         "BootNotification",
