@@ -135,6 +135,7 @@ class Worker(ConsumerRebalanceListener):
         self._lock = asyncio.Lock()  # a batch and a rebalance never interleave
         self._handled: dict[TopicPartition, OffsetAndMetadata] = {}  # outputs acknowledged
         self._committed_at = 0.0
+        self._unresolved: set[TopicPartition] = set()  # assigned, start offset not known yet
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -158,6 +159,8 @@ class Worker(ConsumerRebalanceListener):
             return False, "reading tokens"
         if self.restoring:
             return False, f"restoring {self.restoring} partitions"
+        if self._unresolved:
+            return False, "resolving start offsets"
         if not self.consumer.assignment():
             return False, "no partitions assigned yet"
         return True, f"{len(self.partitions)} partitions"
@@ -171,8 +174,9 @@ class Worker(ConsumerRebalanceListener):
                 self.partitions.pop(partition, None)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        for tp in assigned:  # resolve the start now: nothing sent after readiness is skipped
-            await self.consumer.position(tp)
+        # Their start offsets are resolved by run(), not here: position() needs the group
+        # coordinator, which is busy with this very rebalance (measured: rejoin loops).
+        self._unresolved.update(assigned)
         new = sorted({tp.partition for tp in assigned} - set(self.partitions))
         if new:
             self.restoring = len(new)
@@ -228,6 +232,10 @@ class Worker(ConsumerRebalanceListener):
 
     async def run(self) -> None:
         while True:
+            for tp in list(self._unresolved):  # nothing sent after readiness is skipped
+                if tp in self.consumer.assignment():
+                    await self.consumer.position(tp)
+                self._unresolved.discard(tp)
             batches = await self.consumer.getmany(timeout_ms=200, max_records=500)
             if not batches:
                 continue
@@ -247,7 +255,11 @@ class Worker(ConsumerRebalanceListener):
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
         for tp, records in batches.items():
             partition = self.partitions.get(tp.partition)
-            if partition is None:  # revoked while the batch was on its way
+            if partition is None:
+                # Fetched before its state was restored (or after a revoke): read it again
+                # later, never skip it (the position already moved past these records).
+                if tp in self.consumer.assignment():
+                    self.consumer.seek(tp, records[0].offset)
                 continue
             for record in records:
                 await self._record(record, partition, acks, replies)

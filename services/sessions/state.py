@@ -5,6 +5,7 @@
 ignored, so fields can be added without a migration.
 """
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -42,9 +43,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))
+
+
 def _read(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments for ``cls`` from ``data``: known fields only, datetimes in UTC."""
-    names = {f.name for f in fields(cls)}
+    names = _field_names(cls)  # cached: restoring a partition reads many thousand states
     return {
         name: utc(value) if isinstance(value, datetime) else value
         for name, value in data.items()

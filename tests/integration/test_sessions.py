@@ -386,3 +386,42 @@ async def test_two_workers_share_the_partitions(
     finally:
         one.kill(signal.SIGTERM)
         two.kill(signal.SIGTERM)
+
+
+async def test_records_waiting_during_the_restore_are_handled_not_skipped(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """Records already on the topic when a worker starts arrive while it restores its state:
+    every one of them must be handled once the state is there (none skipped)."""
+    worker = SessionsWorker(kafka_bootstrap, tmp_path / "late")
+    await worker.skip_history()
+    ids = [_station_id() for _ in range(40)]
+    producer = reliable_producer(kafka_bootstrap)
+    await producer.start()
+    try:
+        for index, station_id in enumerate(ids):
+            payload = {
+                "station_id": station_id,
+                "ocpp_version": "ocpp1.6",
+                "connection_id": "c1",
+                "gateway": 1,
+                "unique_id": f"boot-{index}",
+                "action": "BootNotification",
+                "payload": {"chargePointModel": "M", "chargePointVendor": "V"},
+                "answered_by_gateway": False,
+            }
+            call = Envelope(
+                event_type=EventType.OCPP_CALL, schema_version=1, key=station_id, payload=payload
+            )
+            await producer.send_and_wait(Topic.OCPP_INBOUND, encode(call), key=station_id.encode())
+    finally:
+        await producer.stop()
+    async with TopicTail(kafka_bootstrap, Topic.STATIONS) as station_events:
+        worker.start()
+        try:
+            await worker.wait_ready()
+            booted = await _collect(station_events, set(ids), 60)
+        finally:
+            worker.kill(signal.SIGTERM)
+    kinds = {(e.key, e.event_type) for e in booted.values()}
+    assert kinds == {(station_id, EventType.STATION_BOOTED) for station_id in ids}
