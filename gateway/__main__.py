@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 
-from contracts import logs
+from contracts import logs, runtime
 from contracts.http import start_operations_server
 from contracts.kafka import KafkaUnavailable
 from gateway.auth import CredentialStore
@@ -96,7 +96,7 @@ def run(argv: list[str]) -> int:
         return credentials_main(argv[1:])
     settings = parse(argv, os.environ)
     logs.configure(settings.log_level)
-    return asyncio.run(main(settings))
+    return runtime.run(main(settings))
 
 
 if __name__ == "__main__":

@@ -8,12 +8,12 @@ import os
 import signal
 import sys
 
-from contracts import logs
+from contracts import logs, runtime
 from contracts.follower import TopicMissing
 from contracts.http import start_operations_server
 from contracts.kafka import DEFAULT_CONNECT_TIMEOUT_S, KafkaUnavailable
 from contracts.settings import BOOTSTRAP_ENV, bootstrap_servers
-from services.sessions.app import Worker
+from services.sessions.app import FETCH_MAX_WAIT_MS, FETCH_MIN_BYTES, MAX_IN_FLIGHT, Worker
 from services.sessions.policy import Policy
 
 log = logging.getLogger("sessions")
@@ -38,6 +38,9 @@ async def main(args: argparse.Namespace) -> int:
         group_id=args.group,
         policy=Policy.from_environ(os.environ),
         offset_reset=args.offset_reset,
+        max_in_flight=args.max_in_flight,
+        fetch_min_bytes=args.fetch_min_bytes,
+        fetch_max_wait_ms=args.fetch_max_wait_ms,
     )
     ops = await start_operations_server(worker.readiness, args.http_host, args.http_port)
     stop = asyncio.Event()
@@ -84,10 +87,29 @@ def run(argv: list[str]) -> int:
         default=DEFAULT_CONNECT_TIMEOUT_S,
         help="seconds to reach Kafka at start",
     )
+    tuning = parser.add_argument_group("throughput and latency")
+    tuning.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=MAX_IN_FLIGHT,
+        help="batches handled while earlier ones wait for the broker [%(default)s]",
+    )
+    tuning.add_argument(
+        "--fetch-min-bytes",
+        type=int,
+        default=FETCH_MIN_BYTES,
+        help="the broker answers a fetch once this much is there ... [%(default)s]",
+    )
+    tuning.add_argument(
+        "--fetch-max-wait-ms",
+        type=int,
+        default=FETCH_MAX_WAIT_MS,
+        help="... or after this long [%(default)s]",
+    )
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logs.configure(args.log_level)
-    return asyncio.run(main(args))
+    return runtime.run(main(args))
 
 
 if __name__ == "__main__":

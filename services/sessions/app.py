@@ -1,55 +1,54 @@
-"""The sessions worker shell: plain aiokafka around the pure handlers (I/O).
+"""The sessions worker shell: plain aiokafka around the batch planner (I/O).
 
     ocpp.inbound.v1 + ocpp.presence.v1 (one consumer group, co-partitioned by station_id)
-      -> decode -> parse -> handle(state, message, context)             (pure, handlers.py)
-      -> sessions.state.v1 partition p (the changelog) + stations.v1 / sessions.v1
-      -> await their acknowledgements (acks=all) -> replies to gateway k's inbox -> commit
+      -> plan(batch): decode, parse, handle (sans-I/O, batch.py)
+      -> 1. domain events (stations.v1, sessions.v1), await their acknowledgements (acks=all)
+      -> 2. changelog sessions.state.v1 partition p, await their acknowledgements
+      -> 3. replies to gateway k's inbox -> offsets committed every COMMIT_INTERVAL_S
 
+Batches are pipelined: while batch n waits for the broker, batch n+1 is handled; the phases of
+consecutive batches stay in order (changelog writes, replies and offsets of n before n+1).
 On assignment, a partition's states are restored from partition p of sessions.state.v1 before
 its first record is handled (docs/sessions.md, "Why not faust tables").
 """
 
 import asyncio
+import collections
 import contextlib
-import hashlib
 import logging
 import time
-import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgpack
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition
 from prometheus_client import Counter, Histogram
 
-from contracts.codec import decode, encode
+from contracts import runtime
 from contracts.envelope import Envelope
-from contracts.errors import DecodeError
 from contracts.events import EventType
+from contracts.failpoints import failpoint
 from contracts.follower import RecordRejected, TopicFollower
-from contracts.headers import Header
 from contracts.kafka import consumer, reliable_producer, start_bounded
-from contracts.topics import STATION_PARTITIONS, Topic
-from services.sessions.handlers import handle
-from services.sessions.messages import parse
+from contracts.topics import Topic
+from services.sessions.batch import UNREADABLE, Effects, Partition, Write, plan
 from services.sessions.policy import Policy
-from services.sessions.state import StationState
-from services.sessions.step import Context, Reply, ReplyError
 from services.sessions.tokens import TokenInfo
 
 log = logging.getLogger("sessions")
 
-INT32_MAX = 2**31 - 1
-SEQ_KEY = "__transaction_seq"  # per changelog partition: 1.6 transaction ids handed out
 COMMIT_INTERVAL_S = 0.5  # input offsets are committed at most this often
+MAX_IN_FLIGHT = 4  # batches handled whose writes are not all acknowledged yet
+FETCH_MIN_BYTES = 1
+FETCH_MAX_WAIT_MS = 50
 SOURCES = (Topic.OCPP_INBOUND, Topic.PRESENCE)
+EVENTS, CHANGELOG, REPLIES = PHASES = ("events", "changelog", "replies")
 RECORDS = Counter(
     "chargebus_sessions_records_total", "Records by event type and fate", ["kind", "fate"]
 )
 BATCH_SECONDS = Histogram(
-    "chargebus_sessions_batch_seconds", "Handle a batch until its outputs are acknowledged"
+    "chargebus_sessions_batch_seconds", "From handling a batch until its replies are sent"
 )
 
 
@@ -78,30 +77,13 @@ class TokenView(TopicFollower):
         return f"{self.topic}: {len(self.tokens)} tokens"
 
 
-def event_id(topic: str, partition: int, offset: int, index: int) -> str:
-    """Deterministic: a record handled again yields the same ids, so consumers dedupe."""
-    digest = hashlib.blake2b(f"{topic}/{partition}/{offset}/{index}".encode(), digest_size=16)
-    return uuid.UUID(bytes=digest.digest()).hex
-
-
-def transaction_id(seq: int, partition: int) -> int:
-    """The seq-th 1.6 transaction id of a partition: unique across partitions and workers.
-
-    Raises:
-        OverflowError: the partition used up its int32 ids (268 million with 8 partitions).
-    """
-    value = seq * STATION_PARTITIONS + partition + 1
-    if value > INT32_MAX:
-        raise OverflowError(f"partition {partition} ran out of 1.6 transaction ids")
-    return value
-
-
 @dataclass
-class Partition:
-    """The states of one assigned partition, as restored and kept up to date."""
+class Flight:
+    """One batch on its way: how far it is, and the task that finishes it."""
 
-    states: dict[str, StationState] = field(default_factory=dict)
-    seq: int = 0
+    events_acknowledged: asyncio.Event = field(default_factory=asyncio.Event)
+    changelog_sent: asyncio.Event = field(default_factory=asyncio.Event)
+    task: "asyncio.Task[None]" = field(init=False)
 
 
 class Worker(ConsumerRebalanceListener):
@@ -114,13 +96,22 @@ class Worker(ConsumerRebalanceListener):
         group_id: str,
         policy: Policy,
         offset_reset: str = "latest",
+        max_in_flight: int = MAX_IN_FLIGHT,
+        fetch_min_bytes: int = FETCH_MIN_BYTES,
+        fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.policy = policy
         self.tokens = TokenView(bootstrap_servers)
         self.partitions: dict[int, Partition] = {}
         self.restoring = 0
-        self.producer: AIOKafkaProducer = reliable_producer(bootstrap_servers, linger_ms=0)
+        # One producer per phase: aiokafka has one request in flight per broker connection, so
+        # a shared producer would queue the replies of one batch behind the changelog writes of
+        # the next. Each keeps its own records in order.
+        self.producers = {
+            phase: reliable_producer(bootstrap_servers, linger_ms=0, client_id=f"sessions-{phase}")
+            for phase in PHASES
+        }
         self.consumer: AIOKafkaConsumer = consumer(
             bootstrap_servers,
             group_id=group_id,
@@ -131,8 +122,14 @@ class Worker(ConsumerRebalanceListener):
             auto_offset_reset=offset_reset,
             session_timeout_ms=10000,
             heartbeat_interval_ms=1000,
+            # The broker holds a fetch until this much is there or the wait is over: fewer,
+            # larger batches cost less per record (docs/benchmarks.md, sessions).
+            fetch_min_bytes=fetch_min_bytes,
+            fetch_max_wait_ms=fetch_max_wait_ms,
         )
-        self._lock = asyncio.Lock()  # a batch and a rebalance never interleave
+        self.max_in_flight = max_in_flight
+        self._lock = asyncio.Lock()  # handling a batch and a rebalance never interleave
+        self._in_flight: collections.deque[Flight] = collections.deque()
         self._handled: dict[TopicPartition, OffsetAndMetadata] = {}  # outputs acknowledged
         self._committed_at = 0.0
         self._unresolved: set[TopicPartition] = set()  # assigned, start offset not known yet
@@ -140,19 +137,23 @@ class Worker(ConsumerRebalanceListener):
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self, connect_timeout_s: float) -> None:
-        await start_bounded(self.producer, self.bootstrap_servers, connect_timeout_s)
+        for producer in self.producers.values():
+            await start_bounded(producer, self.bootstrap_servers, connect_timeout_s)
         await self.tokens.start()
         await start_bounded(self.consumer, self.bootstrap_servers, connect_timeout_s)
         self.consumer.subscribe(list(SOURCES), listener=self)
 
     async def stop(self) -> None:
         async with self._lock:
-            await self.producer.flush()
-            with contextlib.suppress(Exception):  # a failed commit replays: at-least-once
+            with contextlib.suppress(Exception):  # what is not committed replays: at-least-once
+                await self._drain()
+                for producer in self.producers.values():
+                    await producer.flush()
                 await self._commit()
         await self.consumer.stop()
         await self.tokens.stop()
-        await self.producer.stop()
+        for producer in self.producers.values():
+            await producer.stop()
 
     def readiness(self) -> tuple[bool, str]:
         if not self.tokens.ready.is_set():
@@ -168,7 +169,8 @@ class Worker(ConsumerRebalanceListener):
     # -- rebalancing: restore on assignment ----------------------------------------------------
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        async with self._lock:  # the batch in hand finishes and commits first
+        async with self._lock:  # the batches in flight finish and commit first
+            await self._drain()
             await self._commit()
             for partition in {tp.partition for tp in revoked}:
                 self.partitions.pop(partition, None)
@@ -186,6 +188,7 @@ class Worker(ConsumerRebalanceListener):
             finally:
                 self.restoring = 0
             self.partitions.update(restored)
+            runtime.settle_heap()  # the restored states stay: keep full collections off them
             stations = sum(len(p.states) for p in restored.values())
             log.info(
                 "restored partitions %s: %d stations in %.2f s",
@@ -209,7 +212,7 @@ class Worker(ConsumerRebalanceListener):
                 batches = await reader.getmany(*pending, timeout_ms=500)
                 for tp, records in batches.items():
                     for record in records:
-                        self._apply_changelog(restored[tp.partition], record)
+                        self._restore_record(restored[tp.partition], record)
                 for tp in list(pending):
                     if await reader.position(tp) >= ends[tp]:
                         pending.discard(tp)
@@ -218,63 +221,133 @@ class Worker(ConsumerRebalanceListener):
         return restored
 
     @staticmethod
-    def _apply_changelog(partition: Partition, record: ConsumerRecord[Any, Any]) -> None:
-        key = record.key.decode() if record.key else ""
-        if record.value is None:
-            partition.states.pop(key, None)
-        elif key == SEQ_KEY:
-            partition.seq = int(msgpack.unpackb(record.value))
-        else:
-            data = msgpack.unpackb(record.value, timestamp=3)
-            partition.states[key] = StationState.from_dict(data)
+    def _restore_record(partition: Partition, record: ConsumerRecord[Any, Any]) -> None:
+        key = record.key.decode(errors="replace") if record.key else ""
+        try:
+            partition.apply_changelog(key, record.value)
+        except UNREADABLE as exc:
+            # Skipped, not fatal: one unreadable record must not stop every station of the
+            # partition. The station's next message starts from what was read before it.
+            RECORDS.labels("changelog", "unreadable").inc()
+            log.error(
+                "unreadable changelog record %s/%d/%d (key %r): %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                key,
+                exc,
+            )
 
     # -- the loop --------------------------------------------------------------------------------
 
     async def run(self) -> None:
+        """Handle batches until cancelled; raises if writing a batch failed (the process then
+        exits and its records are handled again after the restart: design rule 1)."""
         while True:
             for tp in list(self._unresolved):  # nothing sent after readiness is skipped
                 if tp in self.consumer.assignment():
                     await self.consumer.position(tp)
                 self._unresolved.discard(tp)
+            self._raise_failed()
             batches = await self.consumer.getmany(timeout_ms=200, max_records=500)
-            if not batches:
-                continue
-            async with self._lock:
-                try:
+            if batches:
+                async with self._lock:
                     await self._batch(batches)
-                except Exception:  # no exception leaves the loop (design rule 3)
-                    log.exception("a batch failed; its records are read again after restart")
-                    raise
+            if self._handled and time.monotonic() - self._committed_at >= COMMIT_INTERVAL_S:
+                await self._commit()
 
     async def _batch(
         self, batches: Mapping[TopicPartition, list[ConsumerRecord[Any, Any]]]
     ) -> None:
         started = time.perf_counter()
-        acks: list[asyncio.Future[Any]] = []
-        replies: list[tuple[int, bytes, bytes, list[tuple[str, bytes]]]] = []
+        records: list[ConsumerRecord[Any, Any]] = []
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        for tp, records in batches.items():
-            partition = self.partitions.get(tp.partition)
-            if partition is None:
+        for tp, fetched in batches.items():
+            if tp.partition not in self.partitions:
                 # Fetched before its state was restored (or after a revoke): read it again
                 # later, never skip it (the position already moved past these records).
                 if tp in self.consumer.assignment():
-                    self.consumer.seek(tp, records[0].offset)
+                    self.consumer.seek(tp, fetched[0].offset)
                 continue
-            for record in records:
-                await self._record(record, partition, acks, replies)
-            offsets[tp] = OffsetAndMetadata(records[-1].offset + 1, "")
-        # Design rule 1: the station hears the answer only once the state change and the
-        # domain events are on the broker (acks=all).
-        await asyncio.gather(*acks)
-        for reply_partition, key, value, headers in replies:
-            await self.producer.send(
-                Topic.GATEWAY_INBOX, value, key=key, partition=reply_partition, headers=headers
-            )
+            records.extend(fetched)
+            offsets[tp] = OffsetAndMetadata(fetched[-1].offset + 1, "")
+        if not records:
+            return
+        effects = plan(records, self.partitions, self.policy, self.tokens.tokens)
+        for (kind, fate), count in effects.counts.items():
+            RECORDS.labels(kind, fate).inc(count)
+        for where in effects.undecodable:
+            log.error("undecodable record %s (dead-lettered)", where)
+        # Sent here, in batch order, so each key's events keep their order across batches.
+        event_acks = await self._send(EVENTS, effects.events)
+        while len(self._in_flight) >= self.max_in_flight:
+            await self._in_flight[0].task  # raises if it failed
+            self._prune()
+        previous = self._in_flight[-1] if self._in_flight else None
+        flight = Flight()
+        flight.task = asyncio.create_task(
+            self._finish(previous, flight, event_acks, effects, offsets, started)
+        )
+        self._in_flight.append(flight)
+
+    async def _finish(
+        self,
+        previous: "Flight | None",
+        flight: "Flight",
+        event_acks: list["asyncio.Future[Any]"],
+        effects: Effects,
+        offsets: dict[TopicPartition, OffsetAndMetadata],
+        started: float,
+    ) -> None:
+        """Phases 1 to 3 of one batch (module docstring), in step with the batch before it."""
+        await asyncio.gather(*event_acks)
+        flight.events_acknowledged.set()
+        failpoint("sessions.events-acknowledged", effects.events)
+        if previous is not None:
+            # No state lands before the events of earlier batches (with several brokers, ours
+            # can be acknowledged first); its changelog writes are sent first (the changelog
+            # producer keeps the order of sends per partition).
+            await previous.events_acknowledged.wait()
+            await previous.changelog_sent.wait()
+        changelog_acks = await self._send(CHANGELOG, effects.changelog)
+        flight.changelog_sent.set()
+        await asyncio.gather(*changelog_acks)
+        # Not awaited: a reply lost on the way makes the station send its CALL again.
+        await self._send(REPLIES, effects.replies)
+        if previous is not None:
+            await previous.task  # offsets are committed in order; raises if it failed
         self._handled.update(offsets)
-        if time.monotonic() - self._committed_at >= COMMIT_INTERVAL_S:
-            await self._commit()
         BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    def _prune(self) -> None:
+        """Forget the batches that are done, oldest first; a failed one stays for _raise_failed."""
+        while self._in_flight and self._in_flight[0].task.done():
+            task = self._in_flight[0].task
+            if not task.cancelled() and task.exception() is not None:
+                return
+            self._in_flight.popleft()
+
+    def _raise_failed(self) -> None:
+        self._prune()
+        for flight in self._in_flight:
+            task = flight.task
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise RuntimeError("writing a batch failed") from task.exception()
+
+    async def _drain(self) -> None:
+        """Wait until every batch handled so far is written and answered; raises if one failed."""
+        if self._in_flight:
+            await asyncio.gather(*(flight.task for flight in self._in_flight))
+        self._prune()
+
+    async def _send(self, phase: str, writes: Iterable[Write]) -> list["asyncio.Future[Any]"]:
+        producer = self.producers[phase]
+        return [
+            await producer.send(
+                w.topic, w.value, key=w.key, partition=w.partition, headers=list(w.headers)
+            )
+            for w in writes
+        ]
 
     async def _commit(self) -> None:
         """Commit what was handled, outputs acknowledged (at-least-once); off the reply path."""
@@ -282,115 +355,3 @@ class Worker(ConsumerRebalanceListener):
             handled, self._handled = self._handled, {}
             await self.consumer.commit(handled)
         self._committed_at = time.monotonic()
-
-    async def _record(
-        self,
-        record: ConsumerRecord[Any, Any],
-        partition: Partition,
-        acks: list[asyncio.Future[Any]],
-        replies: list[tuple[int, bytes, bytes, list[tuple[str, bytes]]]],
-    ) -> None:
-        if record.value is None:
-            return  # a tombstone on the compacted presence topic
-        try:
-            envelope = decode(record.value)
-        except DecodeError as exc:
-            RECORDS.labels("undecodable", "dead-lettered").inc()
-            log.error(
-                "undecodable record %s/%d/%d: %s",
-                record.topic,
-                record.partition,
-                record.offset,
-                exc,
-            )
-            acks.append(
-                await self.producer.send(
-                    Topic.DEAD_LETTERS,
-                    record.value,
-                    key=record.key,
-                    headers=[
-                        (Header.SOURCE_TOPIC.value, record.topic.encode()),
-                        (Header.SOURCE_PARTITION.value, str(record.partition).encode()),
-                        (Header.SOURCE_OFFSET.value, str(record.offset).encode()),
-                        (Header.ERROR.value, str(exc)[:500].encode()),
-                    ],
-                )
-            )
-            return
-        message = parse(envelope)
-        if message is None:
-            RECORDS.labels(envelope.event_type, "ignored").inc()
-            return
-        station_id = envelope.key
-        context = Context(
-            policy=self.policy,
-            tokens=self.tokens.tokens,
-            now=envelope.occurred_at,
-            new_transaction_id=transaction_id(partition.seq, record.partition),
-        )
-        step = handle(partition.states.get(station_id), message, context)
-        changelog = Topic.SESSIONS_STATE
-        if step.used_transaction_id:
-            # The sequence goes first: in changelog partition p, a persisted state never comes
-            # with a lost sequence, so no transaction id is handed out twice.
-            partition.seq += 1
-            acks.append(
-                await self.producer.send(
-                    changelog,
-                    msgpack.packb(partition.seq),
-                    key=SEQ_KEY.encode(),
-                    partition=record.partition,
-                )
-            )
-        partition.states[station_id] = step.state
-        acks.append(
-            await self.producer.send(
-                changelog,
-                msgpack.packb(step.state.to_dict(), datetime=True),
-                key=station_id.encode(),
-                partition=record.partition,
-            )
-        )
-        for index, output in enumerate(step.events):
-            out = Envelope(
-                event_type=output.event_type,
-                schema_version=1,
-                key=output.key,
-                payload=output.payload,
-                occurred_at=envelope.occurred_at,
-                event_id=event_id(record.topic, record.partition, record.offset, index),
-                causation_id=envelope.event_id,
-            )
-            acks.append(
-                await self.producer.send(output.topic, encode(out), key=output.key.encode())
-            )
-        RECORDS.labels(envelope.event_type, "handled").inc()
-        if step.reply is not None:
-            reply = _reply(envelope, record.headers, step.reply)
-            if reply is None:
-                RECORDS.labels("reply", "no-route").inc()
-            else:
-                replies.append(reply)
-
-
-def _reply(
-    call: Envelope, raw_headers: Any, reply: Reply | ReplyError
-) -> tuple[int, bytes, bytes, list[tuple[str, bytes]]] | None:
-    headers = {str(k): v.decode() for k, v in raw_headers or ()}
-    partition, correlation = headers.get(Header.REPLY_PARTITION), headers.get(Header.CORRELATION_ID)
-    if partition is None or correlation is None:
-        return None
-    action = call.payload.get("action")
-    if isinstance(reply, Reply):
-        body: dict[str, Any] = {"action": action, "payload": reply.payload}
-        event_type = EventType.OCPP_REPLY
-    else:
-        body = {"action": action, "code": reply.code, "description": reply.description}
-        event_type = EventType.OCPP_REPLY_ERROR
-    value = encode(call.caused(event_type, body))
-    return (
-        int(partition),
-        call.key.encode(),
-        value,
-        [(Header.CORRELATION_ID.value, correlation.encode())],
-    )

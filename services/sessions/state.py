@@ -5,9 +5,8 @@
 ignored, so fields can be added without a migration.
 """
 
-import functools
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,16 +35,40 @@ def seq_add(ranges: SeqRanges, seq_no: int) -> SeqRanges:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Connector | Transaction):
+    if isinstance(value, Transaction):
+        return value.plain()
+    if isinstance(value, Connector):
         return value.to_dict()
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
     return value
 
 
-@functools.cache
-def _field_names(cls: type) -> frozenset[str]:
-    return frozenset(f.name for f in fields(cls))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_NONE_BY_DEFAULT: dict[type, frozenset[str]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The fields ``to_dict`` writes and ``from_dict`` reads (not the init=False caches)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls) if f.init)
+        _NONE_BY_DEFAULT[cls] = frozenset(f.name for f in fields(cls) if f.default is None)
+    return names
+
+
+def _as_dict(obj: object, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The fields of ``obj`` but ``skip``; a None is left out where None is the default (a
+    changelog record is written per message: most optional fields are empty)."""
+    names = _field_names(type(obj))
+    none_by_default = _NONE_BY_DEFAULT[type(obj)]
+    data = {}
+    for name in names:
+        value = getattr(obj, name)
+        if (value is None and name in none_by_default) or name in skip:
+            continue
+        data[name] = _plain(value)
+    return data
 
 
 def _read(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -73,7 +96,7 @@ class Connector:
     at: datetime  # the station's timestamp of the status
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        return _as_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Connector":
@@ -119,6 +142,9 @@ class Transaction:
     announced: bool = False  # SessionStarted written
     update_pending: bool = False  # a SessionUpdated waits for SessionStarted
     end_announced: bool = False  # SessionEnded written
+    # to_dict() computed once: a station's state is written after each of its messages, and
+    # most of it is transactions that no longer change (frozen; replace() starts it afresh).
+    _plain_cache: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -151,8 +177,15 @@ class Transaction:
             return None
         return (self.ended_at - start).total_seconds()
 
+    def plain(self) -> dict[str, Any]:
+        """``to_dict()``, shared and computed once: read it, never change it."""
+        if self._plain_cache is None:
+            object.__setattr__(self, "_plain_cache", _as_dict(self))
+        assert self._plain_cache is not None
+        return self._plain_cache
+
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        return dict(self.plain())
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Transaction":
@@ -225,15 +258,17 @@ class StationState:
         MAX_OPEN open transactions (the oldest), if any."""
         same = transaction.transaction_id
         open_ = [t for t in self.transactions if t.transaction_id != same]
-        ended = [t for t in self.ended if t.transaction_id != same]
+        ended = self.ended  # the same tuple while unchanged: see ``ended_changed``
+        if transaction.end_announced or any(t.transaction_id == same for t in ended):
+            ended = tuple(t for t in ended if t.transaction_id != same)
         dropped = None
         if transaction.end_announced:
-            ended = [*ended, transaction][-MAX_ENDED:]
+            ended = (*ended, transaction)[-MAX_ENDED:]
         else:
             open_.append(transaction)
             if len(open_) > MAX_OPEN:
                 dropped = open_.pop(0)
-        return replace(self, transactions=tuple(open_), ended=tuple(ended)), dropped
+        return replace(self, transactions=tuple(open_), ended=ended), dropped
 
     def open_on(self, evse_id: int | None) -> Transaction | None:
         """The newest open transaction on ``evse_id`` (a 1.6 connectorId); None for None."""
@@ -244,15 +279,43 @@ class StationState:
         ]
         return matches[-1] if matches else None
 
-    def to_dict(self) -> dict[str, Any]:
-        data = {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+    def to_dict(self, *, with_ended: bool = True) -> dict[str, Any]:
+        """Without ``ended`` (``with_ended=False``), as the changelog stores it: the ended
+        transactions change once per session, the rest with nearly every message."""
+        data = _as_dict(self, frozenset() if with_ended else _ENDED)
         data["state_version"] = STATE_VERSION
         return data
 
+    def ended_to_list(self) -> list[dict[str, Any]]:
+        """``ended`` alone, for its own changelog record."""
+        return [t.plain() for t in self.ended]
+
+    def ended_changed(self, before: "StationState | None") -> bool:
+        """Whether ``ended`` differs from ``before``'s (``store`` keeps the tuple if not)."""
+        if before is None:
+            return bool(self.ended)
+        return self.ended is not before.ended
+
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "StationState":
+    def from_dict(
+        cls, data: Mapping[str, Any], ended: "tuple[Transaction, ...] | None" = None
+    ) -> "StationState":
+        """Read ``to_dict()``; ``ended``, if given, for data written without it."""
         values = _read(cls, data)
         values["connectors"] = tuple(Connector.from_dict(c) for c in values.get("connectors", ()))
-        for name in ("transactions", "ended"):
-            values[name] = tuple(Transaction.from_dict(t) for t in values.get(name, ()))
+        values["transactions"] = tuple(
+            Transaction.from_dict(t) for t in values.get("transactions", ())
+        )
+        if "ended" in values or ended is None:
+            values["ended"] = ended_from_list(values.get("ended", ()))
+        else:
+            values["ended"] = ended
         return cls(**values)
+
+
+_ENDED = frozenset({"ended"})
+
+
+def ended_from_list(data: Iterable[Mapping[str, Any]]) -> tuple[Transaction, ...]:
+    """Read ``StationState.ended_to_list()``."""
+    return tuple(Transaction.from_dict(t) for t in data)

@@ -8,7 +8,7 @@ import sys
 
 from aiohttp import web
 
-from contracts import logs
+from contracts import logs, runtime
 from contracts.kafka import KafkaUnavailable
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.http import build_app
@@ -49,7 +49,7 @@ async def main(settings: Settings) -> int:
 def run(argv: list[str]) -> int:
     settings = parse(argv, os.environ)
     logs.configure(settings.log_level)
-    return asyncio.run(main(settings))
+    return runtime.run(main(settings))
 
 
 if __name__ == "__main__":

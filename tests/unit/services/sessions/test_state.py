@@ -10,6 +10,7 @@ from services.sessions.state import (
     Connector,
     StationState,
     Transaction,
+    ended_from_list,
     seq_add,
     seq_seen,
 )
@@ -180,3 +181,34 @@ def test_derived_values() -> None:
     assert t.energy_wh(25.0) == 15.0
     assert Transaction(transaction_id=3).duration_s is None
     assert Transaction(transaction_id=3).energy_wh(5.0) is None
+
+
+@given(states)
+def test_the_state_and_its_ended_transactions_round_trip_as_two_records(
+    state: StationState,
+) -> None:
+    live = state.to_dict(with_ended=False)
+    assert "ended" not in live
+    ended = ended_from_list(state.ended_to_list())
+    assert StationState.from_dict(live, ended=ended) == state
+
+
+def test_empty_optional_fields_are_left_out_and_read_back_as_their_defaults() -> None:
+    t = Transaction(transaction_id="tx-1", started=True)
+    data = t.to_dict()
+    assert "id_token" not in data
+    assert "meter_start_wh" not in data
+    assert data["started"] is True
+    assert data["seq_nos"] == []
+    assert Transaction.from_dict(data) == t
+
+
+def test_storing_an_open_transaction_keeps_the_ended_tuple_so_no_ended_record_is_written() -> None:
+    done = Transaction(transaction_id=1, ended=True, end_announced=True)
+    state, _ = StationState(station_id="CS").store(done)
+    assert state.ended_changed(StationState(station_id="CS"))
+    assert state.ended_changed(None)
+    after, _ = state.store(Transaction(transaction_id=2, started=True))
+    assert after.ended is state.ended
+    assert not after.ended_changed(state)
+    assert not StationState(station_id="CS").ended_changed(None)
