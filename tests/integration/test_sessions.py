@@ -23,6 +23,7 @@ from websockets.typing import Subprotocol
 from contracts.codec import encode
 from contracts.envelope import Envelope
 from contracts.events import EventType
+from contracts.failpoints import ENV as FAILPOINT_ENV
 from contracts.kafka import reliable_producer
 from contracts.topics import Topic
 from tests.support.gateway import GatewayProcess, TopicTail, for_station, running_gateway
@@ -425,3 +426,54 @@ async def test_records_waiting_during_the_restore_are_handled_not_skipped(
             worker.kill(signal.SIGTERM)
     kinds = {(e.key, e.event_type) for e in booted.values()}
     assert kinds == {(station_id, EventType.STATION_BOOTED) for station_id in ids}
+
+
+async def test_a_worker_killed_after_the_events_but_before_the_state_writes_them_again(
+    kafka_bootstrap: str, gateway: GatewayProcess, tmp_path: Path
+) -> None:
+    """Events land before the state that remembers them (services/sessions/batch.py): killed
+    in between, the next worker handles the StopTransaction again from the older state and
+    writes SessionEnded again under the same event id. Nothing is lost; consumers dedupe."""
+    app_id = f"test-sessions-{uuid.uuid4().hex[:10]}"
+    sid, tag = _station_id(), f"TAG-{uuid.uuid4().hex[:8]}"
+    await _define_token(kafka_bootstrap, tag)
+    async with TopicTail(kafka_bootstrap, Topic.SESSIONS) as session_events:
+        first = SessionsWorker(
+            kafka_bootstrap,
+            tmp_path / "first",
+            app_id=app_id,
+            extra_env={FAILPOINT_ENV: "sessions.events-acknowledged:SessionEnded"},
+        )
+        await first.skip_history()
+        first.start()
+        await first.wait_ready()
+        station = await _station16(gateway, sid)
+        second = SessionsWorker(kafka_bootstrap, tmp_path / "second", app_id=app_id)
+        try:
+            await station.call(call16.BootNotification("M", "V"))
+            started = await station.call(call16.StartTransaction(1, tag, 100, _now()))
+            stop = call16.StopTransaction(900, _now(60), started.transaction_id, id_tag=tag)
+            stopping = asyncio.create_task(station.call(stop))
+            assert first.process is not None
+            assert await asyncio.to_thread(first.process.wait, 60) == -signal.SIGKILL
+            second.start()
+            answer = await stopping  # the station retries until the new worker answers
+            assert answer.id_tag_info["status"] == "Accepted"
+            again = await station.call(stop)  # a resend now finds the session ended
+            assert again.id_tag_info["status"] == "Accepted"
+        finally:
+            await station.close()
+            if second.process is not None:
+                second.kill(signal.SIGTERM)
+        records: list[Envelope] = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                received = await session_events.next(for_station(sid), limit_s=5)
+                records.append(received.envelope)
+    ended = [e for e in records if e.event_type == EventType.SESSION_ENDED]
+    assert len(ended) == 2  # written by the killed worker, and again by the next one
+    assert len({e.event_id for e in ended}) == 1  # the same event: consumers keep one
+    assert ended[0].payload == ended[1].payload
+    assert ended[0].payload["energy_wh"] == 800
+    started_events = [e for e in records if e.event_type == EventType.SESSION_STARTED]
+    assert len({e.event_id for e in started_events}) == 1
