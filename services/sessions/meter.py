@@ -138,29 +138,37 @@ def apply(transaction: Transaction, new: Iterable[Reading]) -> tuple[Transaction
     Late readings (older than the latest of their quantity) never move the latest values
     back; they can still be the earliest register or the Transaction.Begin/End reading.
     """
-    t, changed = transaction, False
+    changes: dict[str, Any] = {}  # one replace() at the end: a Transaction has 30 fields
+
+    def known(name: str) -> Any:
+        return changes[name] if name in changes else getattr(transaction, name)
+
+    def latest(value_name: str, at_name: str, r: Reading) -> bool:
+        """Take ``r`` as the latest value unless it is older; whether that changed it."""
+        if not _newer(r.at, known(at_name)):
+            return False
+        changed = (r.value, r.at) != (known(value_name), known(at_name))
+        changes[value_name], changes[at_name] = r.value, r.at
+        return changed
+
+    changed = False
     for r in new:
-        if t.first_event_at is None or r.at < t.first_event_at:
-            t = replace(t, first_event_at=r.at)
+        first_event_at = known("first_event_at")
+        if first_event_at is None or r.at < first_event_at:
+            changes["first_event_at"] = r.at
         if r.quantity is Quantity.ENERGY:
-            if r.context == BEGIN and t.meter_start_wh is None:
-                t = replace(t, meter_start_wh=r.value)
-            if r.context == END and t.meter_stop_wh is None:
-                t = replace(t, meter_stop_wh=r.value)
-            if t.first_register_at is None or r.at < t.first_register_at:
-                t = replace(t, first_register_wh=r.value, first_register_at=r.at)
-            if _newer(r.at, t.energy_register_at):
-                changed |= (r.value, r.at) != (t.energy_register_wh, t.energy_register_at)
-                t = replace(t, energy_register_wh=r.value, energy_register_at=r.at)
+            if r.context == BEGIN and known("meter_start_wh") is None:
+                changes["meter_start_wh"] = r.value
+            if r.context == END and known("meter_stop_wh") is None:
+                changes["meter_stop_wh"] = r.value
+            first_register_at = known("first_register_at")
+            if first_register_at is None or r.at < first_register_at:
+                changes["first_register_wh"], changes["first_register_at"] = r.value, r.at
+            changed |= latest("energy_register_wh", "energy_register_at", r)
         elif r.quantity is Quantity.POWER:
-            if _newer(r.at, t.power_at):
-                changed |= (r.value, r.at) != (t.power_w, t.power_at)
-                t = replace(t, power_w=r.value, power_at=r.at)
+            changed |= latest("power_w", "power_at", r)
         elif r.quantity is Quantity.CURRENT:
-            if _newer(r.at, t.current_at):
-                changed |= (r.value, r.at) != (t.current_a, t.current_at)
-                t = replace(t, current_a=r.value, current_at=r.at)
-        elif _newer(r.at, t.soc_at):
-            changed |= (r.value, r.at) != (t.soc_percent, t.soc_at)
-            t = replace(t, soc_percent=r.value, soc_at=r.at)
-    return t, changed
+            changed |= latest("current_a", "current_at", r)
+        else:
+            changed |= latest("soc_percent", "soc_at", r)
+    return (replace(transaction, **changes) if changes else transaction), changed

@@ -84,6 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="the run stops by itself after this many seconds [%(default)s]",
     )
     add(
+        "--warmup",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="latency of answers in the first S seconds (connects, boots) is also reported "
+        "without them, as steady state [%(default)s]",
+    )
+    add(
         "--processes",
         type=int,
         default=1,
@@ -242,6 +250,7 @@ def config_from(args: argparse.Namespace) -> SimulatorConfig:
         version=args.version,
         connect_rate=args.connect_rate,
         duration_s=args.duration,
+        warmup_s=args.warmup,
         behaviour=behaviour,
         password=password,
         cafile=args.cafile,

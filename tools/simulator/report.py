@@ -76,6 +76,7 @@ class Tally:
     handled: dict[str, Counter[str]] = field(default_factory=dict)  # CSMS CALLs we answered
     errors: Counter[str] = field(default_factory=Counter)
     latency: dict[str, Latency] = field(default_factory=dict)
+    steady: dict[str, Latency] = field(default_factory=dict)  # latency after the warm-up
     sessions_started: int = 0
     sessions_ended: int = 0
     energy_wh: float = 0.0
@@ -84,11 +85,15 @@ class Tally:
     load_offered: int = 0
     load_skipped: int = 0  # no station was idle when the pacer wanted to send
 
-    def record(self, event: Event) -> None:
+    def record(self, event: Event, *, steady: bool = True) -> None:
+        """Count ``event``; its latency also counts as steady state if ``steady`` (after the
+        warm-up)."""
         match event:
             case CallAnswered(action, status, latency_s, error_code):
                 self.answers.setdefault(action, Counter())[status] += 1
                 self.latency.setdefault(action, Latency()).add(latency_s)
+                if steady:
+                    self.steady.setdefault(action, Latency()).add(latency_s)
                 if error_code is not None:
                     self.errors[f"CALLERROR {error_code}"] += 1
             case CallTimedOut(action):
@@ -118,8 +123,9 @@ class Tally:
             for action, statuses in theirs.items():
                 mine.setdefault(action, Counter()).update(statuses)
         self.errors.update(other.errors)
-        for action, latency in other.latency.items():
-            self.latency.setdefault(action, Latency()).merge(latency)
+        for mine_l, theirs_l in ((self.latency, other.latency), (self.steady, other.steady)):
+            for action, latency in theirs_l.items():
+                mine_l.setdefault(action, Latency()).merge(latency)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -127,6 +133,7 @@ class Tally:
         data["handled"] = {a: dict(s) for a, s in sorted(self.handled.items())}
         data["errors"] = dict(self.errors)
         data["latency"] = {a: lat.to_json() for a, lat in sorted(self.latency.items())}
+        data["steady"] = {a: lat.to_json() for a, lat in sorted(self.steady.items())}
         return data
 
     @classmethod
@@ -136,10 +143,11 @@ class Tally:
         tally.handled = {a: Counter(s) for a, s in data["handled"].items()}
         tally.errors = Counter(data["errors"])
         tally.latency = {a: Latency.from_json(v) for a, v in data["latency"].items()}
+        tally.steady = {a: Latency.from_json(v) for a, v in data.get("steady", {}).items()}
         return tally
 
 
-_NESTED = frozenset({"answers", "handled", "errors", "latency"})
+_NESTED = frozenset({"answers", "handled", "errors", "latency", "steady"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,6 +181,7 @@ class Summary:
     all_connected_s: float | None = None  # from the start until every station connected once
     all_accepted_s: float | None = None
     load_window_s: float = 0.0  # how long the pacer ran
+    warmup_s: float = 0.0  # latency before it is in tally.latency only, not tally.steady
     unanswered: int = 0  # CALLs still in flight at the end: not an error
     cpu_s: float = 0.0
     max_rss_mb: float = 0.0
@@ -242,13 +251,22 @@ class Summary:
         lines.append(
             f"  {'latency ms':<30} {'count':>8} {'p50':>8} {'p90':>8} {'p99':>8} {'max':>8}"
         )
-        for action, lat in sorted(t.latency.items()):
-            ms = [lat.quantile(q) * 1000 for q in (0.5, 0.9, 0.99)] + [lat.max_s * 1000]
-            lines.append(f"    {action:<28} {lat.count:>8} " + " ".join(f"{v:8.2f}" for v in ms))
+        lines += _latency_lines(t.latency)
+        if self.warmup_s:
+            lines.append(f"  after the {self.warmup_s:g} s warm-up:")
+            lines += _latency_lines(t.steady)
         lines.append(f"  errors:    {_counts(t.errors) or 'none'}")
         lines.append(f"  process:   cpu {self.cpu_s:.1f} s, max rss {self.max_rss_mb:.0f} MB")
         lines.append("  result:    " + ("OK" if self.ok else "FAILED: " + "; ".join(self.failures)))
         return "\n".join(lines)
+
+
+def _latency_lines(latency: dict[str, Latency]) -> list[str]:
+    lines = []
+    for action, lat in sorted(latency.items()):
+        ms = [lat.quantile(q) * 1000 for q in (0.5, 0.9, 0.99)] + [lat.max_s * 1000]
+        lines.append(f"    {action:<28} {lat.count:>8} " + " ".join(f"{v:8.2f}" for v in ms))
+    return lines
 
 
 def merge(summaries: list[Summary], *, expect_accepted: int | None) -> Summary:
@@ -271,6 +289,7 @@ def merge(summaries: list[Summary], *, expect_accepted: int | None) -> Summary:
         all_connected_s=slowest([s.all_connected_s for s in summaries]),
         all_accepted_s=slowest([s.all_accepted_s for s in summaries]),
         load_window_s=max(s.load_window_s for s in summaries),
+        warmup_s=max(s.warmup_s for s in summaries),
         unanswered=sum(s.unanswered for s in summaries),
         cpu_s=sum(s.cpu_s for s in summaries),
         max_rss_mb=sum(s.max_rss_mb for s in summaries),

@@ -44,6 +44,7 @@ class SimulatorConfig:
     version: str = "1.6"  # "1.6", "2.0.1" or "mixed" (alternating)
     connect_rate: float = 100.0  # new connections per second
     duration_s: float = 30.0  # the run always stops after this
+    warmup_s: float = 0.0  # answers before this are left out of the steady-state latency
     behaviour: Behaviour = field(default_factory=Behaviour)
     password: str | None = field(default=None, repr=False)  # HTTP Basic, for every station
     cafile: str | None = None
@@ -67,6 +68,8 @@ class SimulatorConfig:
             raise ConfigError("stations, connect rate and duration must be positive")
         if self.rate is not None and self.rate <= 0:
             raise ConfigError("rate must be positive")
+        if not 0 <= self.warmup_s < self.duration_s:
+            raise ConfigError("warmup must be at least 0 and shorter than the duration")
         if self.rate_action not in LOAD_ACTIONS:
             raise ConfigError(f"rate action must be one of {', '.join(LOAD_ACTIONS)}")
         try:
@@ -186,6 +189,7 @@ class _Run:
             all_connected_s=self.all_connected_s,
             all_accepted_s=self.all_accepted_s,
             load_window_s=self.load_window_s,
+            warmup_s=config.warmup_s,
             unanswered=self.unanswered,
             cpu_s=cpu_s,
             max_rss_mb=after.ru_maxrss / 1024,  # KiB on Linux
@@ -319,8 +323,9 @@ class _Run:
     def _record(self, link: _Link, events: list[Event]) -> None:
         if self.stopping.is_set():
             return
+        steady = self.loop.time() - self.start >= self.config.warmup_s
         for event in events:
-            self.tally.record(event)
+            self.tally.record(event, steady=steady)
             if self.config.validate and isinstance(event, CallAnswered | CallHandled):
                 self._validate(link.station.version, event)
 

@@ -111,3 +111,24 @@ def test_render_names_the_numbers_that_matter() -> None:
     assert "connected 3" in line
     assert "booted 2" in line
     assert "4/s" in line
+
+
+def test_answers_during_the_warm_up_count_everywhere_but_in_the_steady_latency() -> None:
+    first, second = Tally(), Tally()
+    first.record(CallAnswered("BootNotification", "Accepted", 0.5), steady=False)
+    first.record(CallAnswered("MeterValues", "Result", 0.010))
+    second.record(CallAnswered("MeterValues", "Result", 0.020))
+    first.merge(second)
+    assert first.answers["BootNotification"]["Accepted"] == 1
+    assert first.latency["BootNotification"].count == 1
+    assert "BootNotification" not in first.steady
+    assert first.steady["MeterValues"].count == 2
+    again = Tally.from_json(json.loads(json.dumps(first.to_json())))
+    assert again.steady["MeterValues"].count == 2
+    assert again.steady["MeterValues"].max_s == pytest.approx(0.020, rel=0.03)
+    summary = Summary(stations=1, versions={}, duration_s=10, accepted=1, tally=first, warmup_s=5)
+    rendered = summary.render()
+    assert "after the 5 s warm-up:" in rendered
+    steady_part = rendered.split("after the 5 s warm-up:")[1]
+    assert "MeterValues" in steady_part
+    assert "BootNotification" not in steady_part
