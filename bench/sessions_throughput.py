@@ -139,8 +139,14 @@ def main(argv: list[str] | None = None) -> int:
             for target, url_port in (("baseline", baseline_port), ("chargebus", port)):
                 pid = gateway.popen.pid if target == "chargebus" else baseline.popen.pid
                 before, sessions_before = cpu_seconds(pid), cpu_seconds(sessions.popen.pid)
+                # New station ids for every run: a station keeps what earlier runs left behind
+                # (the transactions open when a run stopped), which makes later runs slower.
+                prefix = f"--prefix=L{uuid.uuid4().hex[:6]}-"
                 run = _overall(
-                    simulate([f"--url=ws://127.0.0.1:{url_port}/ocpp", *mix], args.duration + 120),
+                    simulate(
+                        [f"--url=ws://127.0.0.1:{url_port}/ocpp", prefix, *mix],
+                        args.duration + 120,
+                    ),
                     args.warmup,
                 )
                 run["server_cpu_s"] = cpu_seconds(pid) - before
