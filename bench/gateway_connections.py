@@ -24,6 +24,7 @@ from bench.harness import (
     median,
     rss_mib,
     simulate,
+    start_gateway,
     wait_port,
 )
 
@@ -102,19 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             for target in TARGETS:
                 port = free_port()
                 if target == "chargebus":
-                    server = Process.start(
-                        [
-                            "-m",
-                            "gateway",
-                            "--host=127.0.0.1",
-                            f"--port={port}",
-                            "--http-host=127.0.0.1",
-                            f"--http-port={free_port()}",
-                            f"--instance={args.instance}",
-                            "--security-profile=0",
-                            "--log-level=WARNING",
-                        ],
-                        work / f"gateway-{repeat}.log",
+                    server = start_gateway(
+                        port, work / f"gateway-{repeat}.log", instance=args.instance
                     )
                 else:
                     server = Process.start(

@@ -14,7 +14,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Process, cpu_seconds, free_port, log, median, simulate, wait_port
+from bench.harness import (
+    Process,
+    cpu_seconds,
+    free_port,
+    log,
+    median,
+    simulate,
+    start_gateway,
+    wait_port,
+)
 
 TARGETS = ("baseline", "chargebus")
 
@@ -65,20 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     loads = [int(x) for x in args.loads.split(",")]
     work = Path(tempfile.mkdtemp(prefix="bench-roundtrip-"))
     port, http_port, baseline_port = free_port(), free_port(), free_port()
-    gateway = Process.start(
-        [
-            "-m",
-            "gateway",
-            "--host=127.0.0.1",
-            f"--port={port}",
-            "--http-host=127.0.0.1",
-            f"--http-port={http_port}",
-            f"--instance={args.instance}",
-            "--security-profile=0",
-            "--log-level=WARNING",
-            *args.gateway_args.split(),
-        ],
+    gateway = start_gateway(
+        port,
         work / "gateway.log",
+        instance=args.instance,
+        http_port=http_port,
+        extra=args.gateway_args.split(),
     )
     echo = Process.start(["-m", "bench.echo_service"], work / "echo.log")
     baseline = Process.start(

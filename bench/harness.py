@@ -88,6 +88,32 @@ class Process:
                 self.popen.kill()
 
 
+def start_gateway(
+    port: int,
+    log_path: Path,
+    *,
+    instance: int,
+    http_port: int | None = None,
+    extra: Sequence[str] = (),
+) -> Process:
+    """``python -m gateway`` on 127.0.0.1:``port``, security profile 0, warnings only."""
+    return Process.start(
+        [
+            "-m",
+            "gateway",
+            "--host=127.0.0.1",
+            f"--port={port}",
+            "--http-host=127.0.0.1",
+            f"--http-port={free_port() if http_port is None else http_port}",
+            f"--instance={instance}",
+            "--security-profile=0",
+            "--log-level=WARNING",
+            *extra,
+        ],
+        log_path,
+    )
+
+
 def simulate(args: Sequence[str], limit_s: float) -> dict[str, Any]:
     """One simulator run as a subprocess; its JSON summary."""
     done = subprocess.run(

@@ -20,7 +20,16 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Process, cpu_seconds, free_port, log, median, simulate, wait_port
+from bench.harness import (
+    Process,
+    cpu_seconds,
+    free_port,
+    log,
+    median,
+    simulate,
+    start_gateway,
+    wait_port,
+)
 from contracts.codec import encode
 from contracts.envelope import Envelope
 from contracts.events import EventType
@@ -89,20 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.run(_define_token())
     work = Path(tempfile.mkdtemp(prefix="bench-sessions-"))
     port, baseline_port = free_port(), free_port()
-    gateway = Process.start(
-        [
-            "-m",
-            "gateway",
-            "--host=127.0.0.1",
-            f"--port={port}",
-            "--http-host=127.0.0.1",
-            f"--http-port={free_port()}",
-            "--instance=10",
-            "--security-profile=0",
-            "--log-level=WARNING",
-        ],
-        work / "gateway.log",
-    )
+    gateway = start_gateway(port, work / "gateway.log", instance=10)
     sessions = Process.start(
         [
             "-m",
