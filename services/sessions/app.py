@@ -6,8 +6,9 @@
       -> 2. changelog sessions.state.v1 partition p, await their acknowledgements
       -> 3. replies to gateway k's inbox -> offsets committed every COMMIT_INTERVAL_S
 
-Batches are pipelined: while batch n waits for the broker, batch n+1 is handled; the phases of
-consecutive batches stay in order (changelog writes, replies and offsets of n before n+1).
+Batches are pipelined: while batch n waits for the broker, batch n+1 is handled. Batch n+1's
+changelog writes go after batch n's events are acknowledged and its changelog writes are sent;
+offsets are committed in batch order.
 On assignment, a partition's states are restored from partition p of sessions.state.v1 before
 its first record is handled (docs/sessions.md, "Why not faust tables").
 """
@@ -87,6 +88,14 @@ class Flight:
     events_acknowledged: asyncio.Event = field(default_factory=asyncio.Event)
     changelog_sent: asyncio.Event = field(default_factory=asyncio.Event)
     task: "asyncio.Task[None]" = field(init=False)
+
+    @property
+    def done(self) -> bool:
+        return self.task.done()
+
+    @property
+    def failed(self) -> bool:
+        return self.task.done() and not self.task.cancelled() and self.task.exception() is not None
 
 
 class Worker(ConsumerRebalanceListener):
@@ -324,18 +333,14 @@ class Worker(ConsumerRebalanceListener):
 
     def _prune(self) -> None:
         """Forget the batches that are done, oldest first; a failed one stays for _raise_failed."""
-        while self._in_flight and self._in_flight[0].task.done():
-            task = self._in_flight[0].task
-            if not task.cancelled() and task.exception() is not None:
-                return
+        while self._in_flight and self._in_flight[0].done and not self._in_flight[0].failed:
             self._in_flight.popleft()
 
     def _raise_failed(self) -> None:
         self._prune()
         for flight in self._in_flight:
-            task = flight.task
-            if task.done() and not task.cancelled() and task.exception() is not None:
-                raise RuntimeError("writing a batch failed") from task.exception()
+            if flight.failed:
+                raise RuntimeError("writing a batch failed") from flight.task.exception()
 
     async def _drain(self) -> None:
         """Wait until every batch handled so far is written and answered; raises if one failed."""
