@@ -1,19 +1,38 @@
 """A station's answers to CSMS-initiated CALLs, OCPP 1.6 and 2.0.1 (pure: takes ``now``)."""
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ocpp.v16.enums import Action as Action16
 from ocpp.v201.enums import Action as Action201
 
+from tools.simulator.charging import Charging
 from tools.simulator.connector import Connector, Phase
 from tools.simulator.frames import Call, error_text, result_text
 from tools.simulator.payloads import PHASES, VOLTAGE_V, Version, status_of
 
-if TYPE_CHECKING:
-    from tools.simulator.station import Station
 
-Handler = Callable[["Station", dict[str, Any], float], dict[str, Any]]
+class ChargingStation(Protocol):
+    """What the CSMS's CALLs read and act upon: the station."""
+
+    @property
+    def version(self) -> Version: ...
+
+    @property
+    def charging(self) -> Charging: ...
+
+    def setting(self, key: str) -> str | None: ...
+
+    def configure(self, key: str, value: str, now: float) -> str: ...
+
+    def reset(self, now: float) -> None: ...
+
+    def queue_boot(self, reason: str) -> None: ...
+
+    def queue_heartbeat(self) -> None: ...
+
+
+Handler = Callable[[ChargingStation, dict[str, Any], float], dict[str, Any]]
 
 KNOWN_ACTIONS = {
     Version.V16: frozenset(a.value for a in Action16),
@@ -41,7 +60,7 @@ SET_STATUS_V201 = {
 }
 
 
-def answer(station: "Station", call: Call, now: float) -> tuple[str, str]:
+def answer(station: ChargingStation, call: Call, now: float) -> tuple[str, str]:
     """The reply frame and its status (or CALLERROR code) for one CSMS CALL."""
     table = V16 if station.version is Version.V16 else V201
     if (handler := table.get(call.action)) is None:
@@ -87,7 +106,7 @@ def _status(status: str) -> dict[str, Any]:
     return {"status": status}
 
 
-def _free_connector(station: "Station", connector_id: int | None) -> Connector | None:
+def _free_connector(station: ChargingStation, connector_id: int | None) -> Connector | None:
     """The asked connector if it can start, else the first that can (id absent or 0)."""
     candidates = station.charging.connectors
     if connector_id:
@@ -96,7 +115,7 @@ def _free_connector(station: "Station", connector_id: int | None) -> Connector |
 
 
 def _remote_start(
-    station: "Station",
+    station: ChargingStation,
     connector_id: int | None,
     id_token: str,
     remote_start_id: int | None,
@@ -111,7 +130,7 @@ def _remote_start(
     return connector
 
 
-def _remote_stop(station: "Station", transaction_id: str, now: float) -> dict[str, Any]:
+def _remote_stop(station: ChargingStation, transaction_id: str, now: float) -> dict[str, Any]:
     for connector in station.charging.connectors:
         if connector.transaction_id == transaction_id:
             stopped = station.charging.stop(connector, "Remote", now)
@@ -119,13 +138,15 @@ def _remote_stop(station: "Station", transaction_id: str, now: float) -> dict[st
     return _status("Rejected")
 
 
-def _reset(station: "Station", payload: dict[str, Any], now: float) -> dict[str, Any]:
+def _reset(station: ChargingStation, payload: dict[str, Any], now: float) -> dict[str, Any]:
     _str(payload, "type")
     station.reset(now)
     return _status("Accepted")
 
 
-def _set_availability(station: "Station", connector_id: int, available: bool, now: float) -> str:
+def _set_availability(
+    station: ChargingStation, connector_id: int, available: bool, now: float
+) -> str:
     if connector_id == 0:
         targets = station.charging.connectors
     elif (connector := station.charging.connector(connector_id)) is not None:
@@ -142,7 +163,7 @@ def _set_availability(station: "Station", connector_id: int, available: bool, no
     return "Scheduled" if scheduled else "Accepted"
 
 
-def _trigger(station: "Station", message: str, connector_id: int | None, now: float) -> str:
+def _trigger(station: ChargingStation, message: str, connector_id: int | None, now: float) -> str:
     charging = station.charging
     targets = charging.connectors if not connector_id else [charging.connector(connector_id)]
     connectors = [c for c in targets if c is not None]
@@ -178,20 +199,22 @@ def _limit_w(schedule: dict[str, Any]) -> float:
 # --- OCPP 1.6 ---------------------------------------------------------------------------
 
 
-def _remote_start_16(station: "Station", payload: dict[str, Any], now: float) -> dict[str, Any]:
+def _remote_start_16(
+    station: ChargingStation, payload: dict[str, Any], now: float
+) -> dict[str, Any]:
     connector_id = payload.get("connectorId")
     started = _remote_start(station, connector_id, _str(payload, "idTag"), None, now)
     return _status("Accepted" if started else "Rejected")
 
 
 def _change_availability_16(
-    station: "Station", payload: dict[str, Any], now: float
+    station: ChargingStation, payload: dict[str, Any], now: float
 ) -> dict[str, Any]:
     available = _str(payload, "type") == "Operative"
     return _status(_set_availability(station, _int(payload, "connectorId"), available, now))
 
 
-def _unlock_16(station: "Station", payload: dict[str, Any], now: float) -> dict[str, Any]:
+def _unlock_16(station: ChargingStation, payload: dict[str, Any], now: float) -> dict[str, Any]:
     connector = station.charging.connector(_int(payload, "connectorId"))
     if connector is None:
         return _status("NotSupported")
@@ -199,7 +222,9 @@ def _unlock_16(station: "Station", payload: dict[str, Any], now: float) -> dict[
     return _status("Unlocked")
 
 
-def _get_configuration(station: "Station", payload: dict[str, Any], now: float) -> dict[str, Any]:
+def _get_configuration(
+    station: ChargingStation, payload: dict[str, Any], now: float
+) -> dict[str, Any]:
     keys = payload.get("key") or list(CONFIGURATION_KEYS)
     known = [k for k in keys if k in CONFIGURATION_KEYS]
     result: dict[str, Any] = {
@@ -214,7 +239,7 @@ def _get_configuration(station: "Station", payload: dict[str, Any], now: float) 
 
 
 def _set_charging_profile_16(
-    station: "Station", payload: dict[str, Any], now: float
+    station: ChargingStation, payload: dict[str, Any], now: float
 ) -> dict[str, Any]:
     profile = _dict(payload, "csChargingProfiles")
     station_wide = profile["chargingProfilePurpose"] == "ChargePointMaxProfile"
@@ -224,7 +249,7 @@ def _set_charging_profile_16(
 
 
 def _clear_charging_profile(
-    station: "Station", payload: dict[str, Any], now: float
+    station: ChargingStation, payload: dict[str, Any], now: float
 ) -> dict[str, Any]:
     station.charging.clear_limits()
     return _status("Accepted")
@@ -253,7 +278,7 @@ V16: dict[str, Handler] = {
 # --- OCPP 2.0.1 -------------------------------------------------------------------------
 
 
-def _request_start(station: "Station", payload: dict[str, Any], now: float) -> dict[str, Any]:
+def _request_start(station: ChargingStation, payload: dict[str, Any], now: float) -> dict[str, Any]:
     id_token = _str(_dict(payload, "idToken"), "idToken")
     remote_start_id = _int(payload, "remoteStartId")
     connector = _remote_start(station, payload.get("evseId"), id_token, remote_start_id, now)
@@ -266,14 +291,14 @@ def _request_start(station: "Station", payload: dict[str, Any], now: float) -> d
 
 
 def _change_availability_201(
-    station: "Station", payload: dict[str, Any], now: float
+    station: ChargingStation, payload: dict[str, Any], now: float
 ) -> dict[str, Any]:
     available = _str(payload, "operationalStatus") == "Operative"
     evse_id = _int(payload["evse"], "id") if "evse" in payload else 0
     return _status(_set_availability(station, evse_id, available, now))
 
 
-def _unlock_201(station: "Station", payload: dict[str, Any], now: float) -> dict[str, Any]:
+def _unlock_201(station: ChargingStation, payload: dict[str, Any], now: float) -> dict[str, Any]:
     connector = station.charging.connector(_int(payload, "evseId"))
     if connector is None or _int(payload, "connectorId") != 1:
         return _status("UnknownConnector")
@@ -282,7 +307,7 @@ def _unlock_201(station: "Station", payload: dict[str, Any], now: float) -> dict
     return _status("Unlocked")
 
 
-def _trigger_201(station: "Station", payload: dict[str, Any], now: float) -> dict[str, Any]:
+def _trigger_201(station: ChargingStation, payload: dict[str, Any], now: float) -> dict[str, Any]:
     evse_id = _int(payload["evse"], "id") if "evse" in payload else None
     return _status(_trigger(station, _str(payload, "requestedMessage"), evse_id, now))
 
@@ -300,7 +325,7 @@ def _variable_key(item: dict[str, Any]) -> tuple[str | None, str]:
     return key, "Accepted"
 
 
-def _get_variables(station: "Station", payload: dict[str, Any], now: float) -> dict[str, Any]:
+def _get_variables(station: ChargingStation, payload: dict[str, Any], now: float) -> dict[str, Any]:
     results = []
     for item in payload["getVariableData"]:
         key, status = _variable_key(item)
@@ -315,7 +340,7 @@ def _get_variables(station: "Station", payload: dict[str, Any], now: float) -> d
     return {"getVariableResult": results}
 
 
-def _set_variables(station: "Station", payload: dict[str, Any], now: float) -> dict[str, Any]:
+def _set_variables(station: ChargingStation, payload: dict[str, Any], now: float) -> dict[str, Any]:
     results = []
     for item in payload["setVariableData"]:
         key, status = _variable_key(item)
@@ -333,7 +358,7 @@ def _set_variables(station: "Station", payload: dict[str, Any], now: float) -> d
 
 
 def _set_charging_profile_201(
-    station: "Station", payload: dict[str, Any], now: float
+    station: ChargingStation, payload: dict[str, Any], now: float
 ) -> dict[str, Any]:
     profile = _dict(payload, "chargingProfile")
     station_wide = profile["chargingProfilePurpose"] == "ChargingStationMaxProfile"

@@ -284,7 +284,7 @@ class Station:
         self._heartbeat_at = None if self._heartbeat_s is None else now + self._heartbeat_s
         self.charging.after_boot(now)
 
-    # --- what the CSMS can ask for (commands.py) ---------------------------------------------
+    # --- what the CSMS can ask for (commands.ChargingStation) ------------------------------
 
     def reset(self, now: float) -> None:
         """Stop every transaction, then boot again a second later (without reconnecting)."""
