@@ -16,8 +16,8 @@ from typing import Any
 
 import ocpp.messages
 
-from gateway.ocpp.validation import Validator
-from gateway.ocpp.versions import OcppVersion
+from ocppj.validation import Validator
+from ocppj.versions import OcppVersion
 
 REPEATS = 5
 TARGET_S = 0.2  # per repetition

@@ -8,7 +8,8 @@ from typing import Any
 from contracts.envelope import Envelope
 from contracts.events import EventType, Outcome
 from contracts.topics import Topic
-from gateway.ocpp.versions import OcppVersion
+from ocppj.timestamps import rfc3339
+from ocppj.versions import OcppVersion
 
 SCHEMA_VERSION = 1
 # Actions the gateway answers itself, because the answer needs no state (design: "Who answers").
@@ -84,7 +85,7 @@ def station_call(
 
 def heartbeat_result(now: datetime) -> dict[str, str]:
     """HeartbeatResponse: currentTime in RFC 3339 with a zone (ocpp.md §1.7)."""
-    return {"currentTime": now.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+    return {"currentTime": rfc3339(now)}
 
 
 def presence_connected(connection: Connection) -> Envelope:

@@ -35,9 +35,11 @@ from gateway.auth import (
 from gateway.commands import CommandLedger
 from gateway.kafka import InboxRecord, KafkaBus, PublishFailed
 from gateway.limiter import FailureLimiter
-from gateway.ocpp.errors import ERROR_CODES, InvalidOutgoing
-from gateway.ocpp.framing import CallError, CallResult
-from gateway.ocpp.session import (
+from gateway.settings import Settings
+from gateway.tls import check_client_certificate
+from ocppj.errors import ERROR_CODES, InvalidOutgoing
+from ocppj.framing import CallError, CallResult
+from ocppj.session import (
     AnswerReceived,
     AnswerTimedOut,
     CallReceived,
@@ -50,10 +52,8 @@ from gateway.ocpp.session import (
     SendReceived,
     Session,
 )
-from gateway.ocpp.validation import Validator, actions
-from gateway.ocpp.versions import OcppVersion, select_subprotocol
-from gateway.settings import Settings
-from gateway.tls import check_client_certificate
+from ocppj.validation import Validator, actions
+from ocppj.versions import OcppVersion, select_subprotocol
 
 log = logging.getLogger("gateway")
 

@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from contracts.settings import BOOTSTRAP_ENV, bootstrap_servers
-from gateway.ocpp.versions import SERVER_PREFERENCE, OcppVersion
+from ocppj.versions import SERVER_PREFERENCE, OcppVersion
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,7 +21,7 @@ a CALLERROR or an event; what *we* get wrong raises InvalidOutgoing, which is a 
 
 from typing import Any, ClassVar
 
-from gateway.ocpp.versions import OcppVersion
+from ocppj.versions import OcppVersion
 
 
 class OcppError(Exception):

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, ClassVar, NoReturn, TypeAlias
 
-from gateway.ocpp.errors import FormatViolation, MessageTypeNotSupported, ProtocolError
-from gateway.ocpp.versions import OcppVersion
+from ocppj.errors import FormatViolation, MessageTypeNotSupported, ProtocolError
+from ocppj.versions import OcppVersion
 
 Payload: TypeAlias = dict[str, Any]  # a JSON object
 

@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from gateway.ocpp.errors import (
+from ocppj.errors import (
     ERROR_CODES,
     FormatViolation,
     InternalError,
@@ -21,7 +21,7 @@ from gateway.ocpp.errors import (
     RpcFrameworkError,
     wire_code,
 )
-from gateway.ocpp.framing import (
+from ocppj.framing import (
     Call,
     CallError,
     CallResult,
@@ -32,8 +32,8 @@ from gateway.ocpp.framing import (
     parse,
     serialize,
 )
-from gateway.ocpp.validation import Validator
-from gateway.ocpp.versions import OcppVersion
+from ocppj.validation import Validator
+from ocppj.versions import OcppVersion
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from typing import Any, TypeAlias
 
 import fastjsonschema
 
-from gateway.ocpp.errors import (
+from ocppj.errors import (
     FormatViolation,
     NotImplementedAction,
     NotSupported,
@@ -37,8 +37,8 @@ from gateway.ocpp.errors import (
     ProtocolError,
     TypeConstraintViolation,
 )
-from gateway.ocpp.framing import Payload
-from gateway.ocpp.versions import OcppVersion
+from ocppj.framing import Payload
+from ocppj.versions import OcppVersion
 
 _SCHEMA_DIR = {OcppVersion.V16: "v16", OcppVersion.V201: "v201", OcppVersion.V21: "v21"}
 

@@ -1,4 +1,4 @@
-"""The OCPP versions this gateway speaks and subprotocol negotiation (pure)."""
+"""The OCPP versions we speak, their names, and subprotocol negotiation (pure)."""
 
 from collections.abc import Sequence
 from enum import StrEnum
@@ -10,6 +10,18 @@ class OcppVersion(StrEnum):
     V16 = "ocpp1.6"
     V201 = "ocpp2.0.1"
     V21 = "ocpp2.1"
+
+
+def version_named(value: object) -> OcppVersion | None:
+    """The version a payload names: "ocpp1.6" or "1.6", "ocpp2.0.1" or "2.0.1", ...; None for
+    anything else."""
+    if not isinstance(value, str):
+        return None
+    name = value if value.startswith("ocpp") else f"ocpp{value}"
+    try:
+        return OcppVersion(name)
+    except ValueError:
+        return None
 
 
 # Newest first: OCPP-J 2.0.1 §3.2 lets the server choose among what the station offers.

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.ocpp.versions import OcppVersion
-from services.sessions.api.fields import Arguments
-from services.sessions.tokens import ID_TOKEN_TYPES, STATUSES_16, STATUSES_201
+from ocppj.authorization import ID_TOKEN_TYPES, STATUSES_16, STATUSES_201
+from ocppj.commands.arguments import Arguments
+from ocppj.versions import OcppVersion
 
 V16 = OcppVersion.V16
 # One vocabulary with the token store: IdTokenEnumType and the authorization statuses.

@@ -6,8 +6,8 @@ Transactions, reset, unlock, availability, triggers, reservations, cache and dat
 
 from typing import Any
 
-from services.sessions.api.fields import Arguments
-from services.sessions.api.translation import (
+from ocppj.commands.arguments import Arguments
+from ocppj.commands.context import (
     TRIGGER_NAMES_2,
     TRIGGER_NAMES_16,
     TRIGGERS_2,

@@ -7,9 +7,9 @@ functional blocks B, D, L, N).
 from collections.abc import Mapping
 from typing import Any
 
-from services.sessions.api.errors import InvalidCommand
-from services.sessions.api.fields import Arguments
-from services.sessions.api.translation import (
+from ocppj.authorization import ID_TOKEN_TYPES
+from ocppj.commands.arguments import Arguments, InvalidCommand
+from ocppj.commands.context import (
     ATTRIBUTE_TYPES,
     AUTHORIZATION_STATUSES_2,
     AUTHORIZATION_STATUSES_16,
@@ -20,7 +20,6 @@ from services.sessions.api.translation import (
     no_arguments,
     retry_policy,
 )
-from services.sessions.tokens import ID_TOKEN_TYPES
 
 
 def _get_configuration(a: Arguments, ctx: Context) -> tuple[str, dict[str, Any]]:

@@ -1,7 +1,7 @@
 """Operator commands, said once and version-neutrally, as the station's OCPP CALL (pure).
 
 ``translate("Reset", {"type": "Soft"}, OcppVersion.V201, command_id=...)`` returns
-``StationCall("Reset", "Reset", {"type": "OnIdle"})``; anything that cannot be translated, or a
+``OutgoingCall("Reset", "Reset", {"type": "OnIdle"})``; anything that cannot be translated, or a
 payload the OCPP schema of that version refuses, raises InvalidCommand with a message that says
 what is wrong. Arguments are snake_case; the OCPP payloads they become are camelCase. docs/api.md
 lists every command with its arguments and the CALL each version gets; the translations live in
@@ -14,17 +14,16 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from gateway.ocpp.errors import OcppError
-from gateway.ocpp.validation import Validator
-from gateway.ocpp.versions import OcppVersion
-from services.sessions.api import control, management
-from services.sessions.api.errors import InvalidCommand
-from services.sessions.api.fields import Arguments
-from services.sessions.api.translation import Context, TokenTypes, no_token_types
+from ocppj.commands import control, management
+from ocppj.commands.arguments import Arguments, InvalidCommand
+from ocppj.commands.context import Context, TokenTypes, no_token_types
+from ocppj.errors import OcppError
+from ocppj.validation import Validator
+from ocppj.versions import OcppVersion
 
 
 @dataclass(frozen=True, slots=True)
-class StationCall:
+class OutgoingCall:
     """What the station gets: the OCPP action and its payload, for one version."""
 
     command: str  # the canonical, version-neutral name ("RemoteStart")
@@ -74,7 +73,7 @@ def translate(
     *,
     command_id: str,
     token_types: TokenTypes = no_token_types,
-) -> StationCall:
+) -> OutgoingCall:
     """The CALL that carries out ``command`` on a station of ``version``.
 
     ``token_types`` gives the IdTokenEnumType of a known id token (the token store), used when
@@ -94,4 +93,4 @@ def translate(
         _validator(version).validate_request(action, payload, outgoing=True)
     except OcppError as exc:
         raise InvalidCommand(f"{name}: {exc.description}") from exc
-    return StationCall(name, action, payload)
+    return OutgoingCall(name, action, payload)

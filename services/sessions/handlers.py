@@ -12,9 +12,10 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from gateway.ocpp.versions import OcppVersion
+from ocppj.timestamps import rfc3339
+from ocppj.versions import OcppVersion
 from services.sessions import domain_events as de
-from services.sessions.messages import PresenceChange, StationCall, rfc3339
+from services.sessions.messages import PresenceChange, StationCall
 from services.sessions.policy import BootStatus
 from services.sessions.registry import (
     boot_notification,

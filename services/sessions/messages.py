@@ -1,14 +1,15 @@
-"""Inbound records as typed station messages, and OCPP timestamp text (pure)."""
+"""Inbound records as typed station messages (pure)."""
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
-from gateway.ocpp.versions import OcppVersion
+from contracts.fields import text, whole
+from ocppj.timestamps import utc
+from ocppj.versions import OcppVersion, version_named
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,7 +46,7 @@ def parse(envelope: Envelope) -> StationCall | PresenceChange | None:
     if not station_id:
         return None
     if envelope.event_type == EventType.OCPP_CALL:
-        version = _version(p.get("ocpp_version"))
+        version = version_named(p.get("ocpp_version"))
         unique_id, action = text(p, "unique_id"), text(p, "action")
         payload = p.get("payload")
         if version is None or not unique_id or not action:
@@ -74,69 +75,7 @@ def parse(envelope: Envelope) -> StationCall | PresenceChange | None:
             connected=connected,
             connection_id=connection_id,
             gateway=whole(p, "gateway"),
-            ocpp_version=_version(p.get("ocpp_version")),
+            ocpp_version=version_named(p.get("ocpp_version")),
             at=utc(at if isinstance(at, datetime) else envelope.occurred_at),
         )
     return None
-
-
-# Readers for payload fields: the gateway validated the payload, lenient mode may still let
-# through odd values, and a handler never raises on what a station sent.
-
-
-def text(p: Mapping[str, Any], name: str) -> str | None:
-    value = p.get(name)
-    return value if isinstance(value, str) else None
-
-
-def whole(p: Mapping[str, Any], name: str) -> int | None:
-    value = p.get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def number(p: Mapping[str, Any], name: str) -> float | None:
-    value = p.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def mapping(p: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
-    value = p.get(name)
-    return value if isinstance(value, Mapping) else None
-
-
-def _version(value: object) -> OcppVersion | None:
-    return OcppVersion(value) if isinstance(value, str) and value in set(OcppVersion) else None
-
-
-def utc(value: datetime) -> datetime:
-    """``value`` in UTC; a naive datetime is taken to be UTC already."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-# Lenient gateways let through lowercase "t"/"z", "+0200", second 60 and long fractions.
-_FRACTION = re.compile(r"(\.\d{6})\d+")
-_LEAP_SECOND = re.compile(r"(T\d\d:\d\d:)60")
-
-
-def parse_timestamp(value: object) -> datetime | None:
-    """An OCPP dateTime (RFC 3339) as an aware UTC datetime; None if it is not one.
-
-    A missing zone means UTC (lenient gateways pass such values on); a leap second 60 is read
-    as 59.
-    """
-    if isinstance(value, datetime):
-        return utc(value)
-    if not isinstance(value, str):
-        return None
-    text = _LEAP_SECOND.sub(r"\g<1>59", _FRACTION.sub(r"\1", value.upper()))
-    try:
-        return utc(datetime.fromisoformat(text))
-    except ValueError:
-        return None
-
-
-def rfc3339(value: datetime) -> str:
-    """UTC, milliseconds and a "Z", as OCPP wants every dateTime (ocpp.md §1.7)."""
-    return utc(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from services.sessions.messages import parse_timestamp
+from ocppj.timestamps import parse_timestamp
 from services.sessions.state import Transaction
 
 DEFAULT_MEASURAND = "Energy.Active.Import.Register"  # 1.6 and 2.0.1 SampledValue default

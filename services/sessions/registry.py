@@ -2,9 +2,11 @@
 
 from dataclasses import replace
 
-from gateway.ocpp.versions import OcppVersion
+from contracts.fields import mapping, text, whole
+from ocppj.timestamps import parse_timestamp, rfc3339
+from ocppj.versions import OcppVersion
 from services.sessions import domain_events as de
-from services.sessions.messages import StationCall, mapping, parse_timestamp, rfc3339, text, whole
+from services.sessions.messages import StationCall
 from services.sessions.state import Connector, StationState
 from services.sessions.step import Context, Reply, Step, protocol_error
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
-from services.sessions.messages import utc
+from ocppj.timestamps import utc
 
 STATE_VERSION = 1
 MAX_OPEN = 64  # open (or not yet fully announced) transactions kept per station

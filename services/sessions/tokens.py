@@ -10,34 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.sessions.messages import parse_timestamp, rfc3339
+from ocppj.authorization import ID_TOKEN_TYPES, NO_AUTHORIZATION, STATUSES_16, STATUSES_201
+from ocppj.timestamps import parse_timestamp, rfc3339
 
 ACCEPTED = "Accepted"
 INVALID = "Invalid"
 EXPIRED = "Expired"
-# 2.0.1 IdTokenEnumType
-ID_TOKEN_TYPES = frozenset(
-    {
-        "Central",
-        "eMAID",
-        "ISO14443",
-        "ISO15693",
-        "KeyCode",
-        "Local",
-        "MacAddress",
-        "NoAuthorization",
-    }
-)
-NO_AUTHORIZATION = "NoAuthorization"
-# 1.6 AuthorizationStatus; 2.0.1 AuthorizationStatusEnumType adds the rest.
-STATUSES_16 = frozenset({"Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"})
-STATUSES_201 = STATUSES_16 | {
-    "NoCredit",
-    "NotAllowedTypeEVSE",
-    "NotAtThisLocation",
-    "NotAtThisTime",
-    "Unknown",
-}
 PARENT_ID_TAG_MAX = 20  # 1.6 IdToken is a CiString20Type
 GROUP_ID_TOKEN_MAX = 36  # 2.0.1 IdTokenType.idToken is an identifierString(36)
 

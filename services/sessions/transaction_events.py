@@ -13,8 +13,10 @@ with estimates and an AnomalyDetected StartMissing).
 from dataclasses import replace
 from datetime import datetime
 
+from contracts.fields import mapping, text, whole
+from ocppj.timestamps import parse_timestamp
 from services.sessions import domain_events as de
-from services.sessions.messages import StationCall, mapping, parse_timestamp, text, whole
+from services.sessions.messages import StationCall
 from services.sessions.meter import Quantity, apply, readings
 from services.sessions.state import StationState, Transaction, seq_add, seq_seen
 from services.sessions.step import Context, DomainEvent, Reply, Step, protocol_error

@@ -6,9 +6,11 @@
 from dataclasses import replace
 from datetime import datetime
 
-from gateway.ocpp.versions import OcppVersion
+from contracts.fields import mapping, number, text, whole
+from ocppj.timestamps import parse_timestamp
+from ocppj.versions import OcppVersion
 from services.sessions import domain_events as de
-from services.sessions.messages import StationCall, mapping, number, parse_timestamp, text, whole
+from services.sessions.messages import StationCall
 from services.sessions.meter import apply, readings
 from services.sessions.state import StationState, Transaction
 from services.sessions.step import Context, DomainEvent, Reply, Step, protocol_error
@@ -103,7 +105,8 @@ def start_transaction(state: StationState, call: StationCall, ctx: Context) -> S
     station then stops the transaction (1.6 StopTransactionOnInvalidId)."""
     p = call.payload
     connector_id, id_tag = whole(p, "connectorId"), text(p, "idTag")
-    meter_start_wh, started_at = number(p, "meterStart"), parse_timestamp(p.get("timestamp"))
+    meter_start, started_at = number(p, "meterStart"), parse_timestamp(p.get("timestamp"))
+    meter_start_wh = None if meter_start is None else float(meter_start)
     if connector_id is None or id_tag is None or meter_start_wh is None or started_at is None:
         return Step(
             state=state, reply=protocol_error(call, "connectorId/idTag/meterStart/timestamp")
@@ -181,7 +184,8 @@ def stop_transaction(state: StationState, call: StationCall, ctx: Context) -> St
     """1.6 StopTransaction: energy = meterStop - meterStart, reason defaults to Local. A
     duplicate (already ended) is answered again and writes nothing."""
     p = call.payload
-    transaction_id, meter_stop_wh = whole(p, "transactionId"), number(p, "meterStop")
+    transaction_id, meter_stop = whole(p, "transactionId"), number(p, "meterStop")
+    meter_stop_wh = None if meter_stop is None else float(meter_stop)
     ended_at = parse_timestamp(p.get("timestamp"))
     if transaction_id is None or meter_stop_wh is None or ended_at is None:
         return Step(state=state, reply=protocol_error(call, "transactionId/meterStop/timestamp"))

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from ocppj.timestamps import rfc3339
+
 VOLTAGE_V = 230.0  # per phase
 PHASES = 3
 
@@ -54,8 +56,7 @@ def status_of(payload: dict[str, Any]) -> str:
 
 def timestamp(wall_s: float) -> str:
     """RFC 3339 in UTC with a 'Z', to the millisecond, as both versions require."""
-    moment = datetime.fromtimestamp(wall_s, tz=UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return rfc3339(datetime.fromtimestamp(wall_s, tz=UTC))
 
 
 def boot_notification(

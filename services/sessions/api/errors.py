@@ -2,12 +2,14 @@
 
 ApiError(status: ClassVar[int])
  ├── InvalidRequest        400: the caller's input breaks the API's rules
- │    ├── InvalidCommand   400: a command that cannot be translated, or fails the OCPP schema
  │    └── InvalidToken     400: a token definition that breaks the TokenDefined contract
  ├── StationNotFound       404: no presence and no stations.v1 record for the station id
  ├── TokenNotFound         404: the token store has no such id token
  ├── SessionNotFound       404: no open or recent session with that id
  └── OutcomeNotFound       404: this instance saw no outcome for the command id
+
+ocppj.commands.arguments.InvalidCommand (a command that cannot be translated, or fails the OCPP
+schema) is answered 400 as well.
 """
 
 from typing import ClassVar
@@ -23,11 +25,6 @@ class InvalidRequest(ApiError, ValueError):
     """The request's body, path or query breaks the API's rules."""
 
     status = 400
-
-
-class InvalidCommand(InvalidRequest):
-    """A command that cannot be translated for the station's OCPP version, or whose payload
-    violates the OCPP schema of that version (the message quotes the schema's complaint)."""
 
 
 class InvalidToken(InvalidRequest):

@@ -18,6 +18,7 @@ from aiohttp.typedefs import Handler
 from aiokafka.errors import KafkaError
 
 from contracts.http import operations_app
+from ocppj.commands.arguments import InvalidCommand
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.errors import (
     ApiError,
@@ -68,6 +69,8 @@ def _middleware(api: SessionsApi) -> Any:
             response: web.StreamResponse = await handler(request)
         except ApiError as exc:
             response = _error(exc.status, type(exc).__name__, str(exc))
+        except InvalidCommand as exc:
+            response = _error(400, "InvalidCommand", str(exc))
         except web.HTTPException as exc:  # no route (404), wrong method (405)
             name = exc.reason.title().replace(" ", "")
             allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}

@@ -8,8 +8,8 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.events import EventType, Outcome
+from contracts.fields import jsonable, moment, text, whole
 from contracts.topics import Topic
-from services.sessions.api.fields import jsonable, moment, text, whole
 
 # NotHere asks the requester to look the station up again (docs/events.md): every other
 # outcome is final.

@@ -11,8 +11,8 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
-from gateway.ocpp.versions import OcppVersion
-from services.sessions.api.fields import jsonable, moment, text, whole
+from contracts.fields import jsonable, moment, text, whole
+from ocppj.versions import OcppVersion, version_named
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,17 +39,6 @@ class Presence:
             "disconnected_at": jsonable(self.disconnected_at),
             "disconnect_reason": self.reason,
         }
-
-
-def ocpp_version(value: object) -> OcppVersion | None:
-    """The version named by a payload: "ocpp1.6" or "1.6", "ocpp2.0.1" or "2.0.1", ...."""
-    if not isinstance(value, str):
-        return None
-    name = value if value.startswith("ocpp") else f"ocpp{value}"
-    try:
-        return OcppVersion(name)
-    except ValueError:
-        return None
 
 
 class PresenceView:
@@ -103,7 +92,7 @@ class PresenceView:
                 connected=True,
                 gateway=gateway,
                 connection_id=connection_id,
-                ocpp_version=ocpp_version(p.get("ocpp_version")),
+                ocpp_version=version_named(p.get("ocpp_version")),
                 gateway_boot=boot,
                 connected_at=connected_at,
             )
@@ -115,7 +104,7 @@ class PresenceView:
                     connected=False,
                     gateway=gateway,
                     connection_id=connection_id,
-                    ocpp_version=ocpp_version(p.get("ocpp_version")),
+                    ocpp_version=version_named(p.get("ocpp_version")),
                     gateway_boot=boot,
                     connected_at=moment(p, "connected_at"),
                     disconnected_at=moment(p, "disconnected_at") or envelope.occurred_at,

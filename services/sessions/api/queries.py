@@ -4,8 +4,8 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from ocppj.timestamps import parse_zoned
 from services.sessions.api.errors import InvalidRequest
-from services.sessions.api.fields import parse_time
 from services.sessions.api.presence import PresenceView
 from services.sessions.api.sessions import SessionsView
 from services.sessions.api.stations import StationsView
@@ -68,7 +68,7 @@ class Query:
         value = self._get(name)
         if value is None:
             return None
-        parsed = parse_time(value)
+        parsed = parse_zoned(value)
         if parsed is None:
             raise InvalidRequest(
                 f"query parameter {name} must be an RFC 3339 date-time with a zone "

@@ -20,9 +20,11 @@ from contracts import codec
 from contracts.envelope import Envelope
 from contracts.events import Outcome
 from contracts.topics import Topic
-from gateway.ocpp.versions import OcppVersion
-from services.sessions.api.commands import StationCall, canonical, translate
-from services.sessions.api.errors import InvalidCommand, StationNotFound
+from ocppj.commands.arguments import InvalidCommand
+from ocppj.commands.context import TokenTypes
+from ocppj.commands.translate import OutgoingCall, canonical, translate
+from ocppj.versions import OcppVersion
+from services.sessions.api.errors import StationNotFound
 from services.sessions.api.kafka import Sender
 from services.sessions.api.metrics import Metrics
 from services.sessions.api.outcomes import (
@@ -38,7 +40,6 @@ from services.sessions.api.presence import Presence, PresenceView
 from services.sessions.api.queries import known_station
 from services.sessions.api.settings import MAX_TIMEOUT_S, Settings
 from services.sessions.api.stations import StationsView
-from services.sessions.api.translation import TokenTypes
 
 log = logging.getLogger("sessions.api")
 
@@ -96,7 +97,7 @@ class CommandRouter:
         known = self._outcomes.get(command_id)
         return None if known is None else known[0]
 
-    def _translate(self, job: Job, version: OcppVersion) -> StationCall:
+    def _translate(self, job: Job, version: OcppVersion) -> OutgoingCall:
         return translate(
             job.name,
             job.arguments,
@@ -173,7 +174,7 @@ class CommandRouter:
         queue: asyncio.Queue[CommandResult] = asyncio.Queue()
         self._listeners.setdefault(job.command_id, []).append(queue)
         route, hops = self._route(job.station_id), 0
-        call: StationCall | None = None
+        call: OutgoingCall | None = None
         call_version: OcppVersion | None = None
         try:
             while True:
@@ -280,7 +281,7 @@ class CommandRouter:
                 return getter.result()
 
     async def _complete_here(
-        self, job: Job, outcome: Outcome, detail: str, call: StationCall | None
+        self, job: Job, outcome: Outcome, detail: str, call: OutgoingCall | None
     ) -> CommandResult:
         """Write the outcome ourselves (StationOffline, Invalid, Expired) to command-results.v1."""
         entry = self.presence.get(job.station_id)

@@ -12,7 +12,7 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
-from services.sessions.api.fields import jsonable, moment, number, text, whole
+from contracts.fields import jsonable, moment, number, text, whole
 
 _DEFAULT_RECENT = 10_000
 

@@ -6,9 +6,8 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
-from gateway.ocpp.versions import OcppVersion
-from services.sessions.api.fields import jsonable, moment, text, whole
-from services.sessions.api.presence import ocpp_version
+from contracts.fields import jsonable, moment, text, whole
+from ocppj.versions import OcppVersion, version_named
 
 _BOOT_FIELDS = ("vendor", "model", "serial_number", "firmware_version", "boot_status")
 
@@ -83,7 +82,7 @@ class StationsView:
         if kind == EventType.STATION_BOOTED:
             record = self._record(station_id)
             record.boot = {name: text(p, name) for name in _BOOT_FIELDS}
-            record.ocpp_version = ocpp_version(p.get("ocpp_version")) or record.ocpp_version
+            record.ocpp_version = version_named(p.get("ocpp_version")) or record.ocpp_version
             record.booted_at = envelope.occurred_at
             return True
         if kind == EventType.STATION_STATUS_CHANGED:

@@ -8,9 +8,11 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
+from contracts.fields import jsonable, moment, text
+from ocppj.authorization import ID_TOKEN_TYPES
+from ocppj.commands.arguments import Arguments
+from ocppj.timestamps import parse_zoned
 from services.sessions.api.errors import InvalidToken
-from services.sessions.api.fields import Arguments, jsonable, moment, parse_time, text
-from services.sessions.tokens import ID_TOKEN_TYPES
 
 TOKEN_STATUSES = frozenset({"Accepted", "Blocked", "Expired", "Invalid"})
 # OCPP 2.0.1 IdTokenType.idToken is a CiString36 (printable ASCII); no spaces, so nothing hides.
@@ -85,7 +87,7 @@ def parse_definition(id_token: str, body: object) -> Token:
         id_token=id_token,
         type=token_type,
         status=status,
-        expires_at=None if expires is None else parse_time(expires),
+        expires_at=None if expires is None else parse_zoned(expires),
         group_id=group_id,
     )
 

@@ -4,8 +4,8 @@ import builtins
 
 import pytest
 
-from gateway.ocpp import errors
-from gateway.ocpp.errors import (
+from ocppj import errors
+from ocppj.errors import (
     ERROR_CODES,
     FormatViolation,
     InvalidOutgoing,
@@ -14,7 +14,7 @@ from gateway.ocpp.errors import (
     canonical_code,
     wire_code,
 )
-from gateway.ocpp.versions import OcppVersion
+from ocppj.versions import OcppVersion
 
 V16, V201, V21 = OcppVersion.V16, OcppVersion.V201, OcppVersion.V21
 

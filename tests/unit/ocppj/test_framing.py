@@ -7,13 +7,13 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from gateway.ocpp.errors import (
+from ocppj.errors import (
     FormatViolation,
     MessageTypeNotSupported,
     OcppError,
     ProtocolError,
 )
-from gateway.ocpp.framing import (
+from ocppj.framing import (
     MAX_DESCRIPTION_LENGTH,
     Call,
     CallError,
@@ -24,7 +24,7 @@ from gateway.ocpp.framing import (
     parse,
     serialize,
 )
-from gateway.ocpp.versions import SERVER_PREFERENCE, OcppVersion, select_subprotocol
+from ocppj.versions import SERVER_PREFERENCE, OcppVersion, select_subprotocol
 
 V16, V201, V21 = OcppVersion.V16, OcppVersion.V201, OcppVersion.V21
 ID36 = "x" * 36

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.ocpp.errors import InvalidOutgoing
-from gateway.ocpp.framing import CallError, CallResult, CallResultError, parse
-from gateway.ocpp.session import (
+from ocppj.errors import InvalidOutgoing
+from ocppj.framing import CallError, CallResult, CallResultError, parse
+from ocppj.session import (
     AnswerReceived,
     AnswerTimedOut,
     CallReceived,
@@ -21,8 +21,8 @@ from gateway.ocpp.session import (
     SendReceived,
     Session,
 )
-from gateway.ocpp.validation import Validator
-from gateway.ocpp.versions import OcppVersion
+from ocppj.validation import Validator
+from ocppj.versions import OcppVersion
 
 V16, V201, V21 = OcppVersion.V16, OcppVersion.V201, OcppVersion.V21
 TS = "2024-05-01T12:00:00Z"

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from ocpp.messages import get_validator
 
-from gateway.ocpp.errors import (
+from ocppj.errors import (
     FormatViolation,
     NotImplementedAction,
     NotSupported,
@@ -16,7 +16,7 @@ from gateway.ocpp.errors import (
     ProtocolError,
     TypeConstraintViolation,
 )
-from gateway.ocpp.validation import (
+from ocppj.validation import (
     Validator,
     _compiled,
     _schema_files,
@@ -25,7 +25,7 @@ from gateway.ocpp.validation import (
     send_actions,
     station_actions,
 )
-from gateway.ocpp.versions import OcppVersion
+from ocppj.versions import OcppVersion
 
 V16, V201, V21 = OcppVersion.V16, OcppVersion.V201, OcppVersion.V21
 TS = "2024-05-01T12:00:00.000Z"

@@ -1,20 +1,20 @@
-"""services.sessions.api.commands: every command for 1.6 and 2.0.1 (schema-valid), and refusals."""
+"""ocppj.commands: every command for 1.6 and 2.0.1 (schema-valid), and refusals."""
 
 from typing import Any
 
 import pytest
 
-from gateway.ocpp.validation import Validator
-from gateway.ocpp.versions import OcppVersion
-from services.sessions.api.commands import (
+from ocppj.commands.arguments import InvalidCommand
+from ocppj.commands.translate import (
     ALIASES,
     COMMANDS,
-    StationCall,
+    OutgoingCall,
     canonical,
     request_id_for,
     translate,
 )
-from services.sessions.api.errors import InvalidCommand
+from ocppj.validation import Validator
+from ocppj.versions import OcppVersion
 
 V16, V201, V21 = OcppVersion.V16, OcppVersion.V201, OcppVersion.V21
 CMD = "cmd-1"
@@ -373,7 +373,7 @@ def test_translation(
     command: str, arguments: dict[str, Any], version: OcppVersion, action: str, payload: Any
 ) -> None:
     call = translate(command, arguments, version, command_id=CMD)
-    assert call == StationCall(canonical(command), action, payload)
+    assert call == OutgoingCall(canonical(command), action, payload)
     Validator(version).validate_request(call.action, call.payload, outgoing=True)
 
 

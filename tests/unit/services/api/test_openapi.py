@@ -11,8 +11,8 @@ from referencing.jsonschema import DRAFT202012
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
+from ocppj.commands.translate import ALIASES, COMMANDS, canonical
 from services.sessions.api.app import SessionsApi
-from services.sessions.api.commands import ALIASES, COMMANDS, canonical
 from services.sessions.api.http import build_app, openapi_document
 from services.sessions.api.outcomes import CommandResult, Job, timed_out
 from services.sessions.api.presence import PresenceView
@@ -21,7 +21,7 @@ from services.sessions.api.sessions import SessionsView
 from services.sessions.api.settings import Settings
 from services.sessions.api.stations import StationsView
 from services.sessions.api.tokens import TokensView, parse_definition
-from tests.unit.services.api.test_commands import REFUSALS, TRANSLATIONS
+from tests.unit.ocppj.commands.test_translate import REFUSALS, TRANSLATIONS
 
 SPEC = openapi_document()
 REGISTRY: Registry[Any] = Registry().with_resource("urn:openapi", DRAFT202012.create_resource(SPEC))

@@ -7,9 +7,9 @@ import pytest
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
-from gateway.ocpp.versions import OcppVersion
+from ocppj.versions import OcppVersion
 from services.sessions.api.errors import InvalidToken
-from services.sessions.api.presence import PresenceView, ocpp_version
+from services.sessions.api.presence import PresenceView
 from services.sessions.api.sessions import SessionsView, session_id_of
 from services.sessions.api.stations import StationsView
 from services.sessions.api.tokens import Token, TokensView, check_id_token, parse_definition
@@ -149,21 +149,6 @@ def test_presence_records_without_routing_data_are_ignored() -> None:
     view.apply(connected("A"))
     view.remove("CS-1")
     assert "CS-1" not in view
-
-
-@pytest.mark.parametrize(
-    ("text", "version"),
-    [
-        ("ocpp1.6", OcppVersion.V16),
-        ("1.6", OcppVersion.V16),
-        ("2.0.1", OcppVersion.V201),
-        ("ocpp2.1", OcppVersion.V21),
-        ("1.5", None),
-        (16, None),
-    ],
-)
-def test_ocpp_version_names(text: object, version: OcppVersion | None) -> None:
-    assert ocpp_version(text) == version
 
 
 # -- stations -----------------------------------------------------------------------------------

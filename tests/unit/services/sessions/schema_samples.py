@@ -5,7 +5,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from gateway.ocpp.versions import OcppVersion
+from ocppj.versions import OcppVersion
 
 TIMESTAMP = "2026-11-25T08:00:00.000Z"
 _DIRS = {OcppVersion.V16: ("v16", ""), OcppVersion.V201: ("v201", "Request")}

@@ -12,10 +12,11 @@ import msgpack
 
 from contracts.codec import encode
 from contracts.envelope import Envelope
-from gateway.ocpp.validation import Validator
-from gateway.ocpp.versions import OcppVersion
+from ocppj.timestamps import rfc3339
+from ocppj.validation import Validator
+from ocppj.versions import OcppVersion
 from services.sessions.handlers import handle
-from services.sessions.messages import PresenceChange, StationCall, rfc3339
+from services.sessions.messages import PresenceChange, StationCall
 from services.sessions.policy import Policy
 from services.sessions.state import StationState
 from services.sessions.step import Context, DomainEvent, Reply, Step

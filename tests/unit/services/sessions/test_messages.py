@@ -1,24 +1,13 @@
 """Parsing inbound envelopes into station messages; OCPP timestamps."""
 
-from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
-from gateway.ocpp.versions import OcppVersion
-from services.sessions.messages import (
-    PresenceChange,
-    StationCall,
-    mapping,
-    number,
-    parse,
-    parse_timestamp,
-    rfc3339,
-    text,
-    whole,
-)
+from ocppj.versions import OcppVersion
+from services.sessions.messages import PresenceChange, StationCall, parse
 from tests.unit.services.sessions.station import T0, at
 
 CALL = {
@@ -125,45 +114,3 @@ def test_presence_without_connection_is_none() -> None:
 )
 def test_other_event_types_are_none(event_type: str) -> None:
     assert parse(envelope(event_type, CALL)) is None
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2026-11-25T08:00:00Z", T0),
-        ("2026-11-25T08:00:00.000Z", T0),
-        ("2026-11-25t08:00:00z", T0),
-        ("2026-11-25T10:00:00+02:00", T0),
-        ("2026-11-25T10:00:00+0200", T0),
-        ("2026-11-25T08:00:00", T0),  # no zone: UTC
-        ("2026-11-25T08:00:00.123456789Z", T0 + timedelta(microseconds=123456)),
-        ("2026-11-25T07:59:60Z", T0 - timedelta(seconds=1)),  # leap second read as :59
-        (datetime(2026, 11, 25, 8, 0), T0),  # noqa: DTZ001 (naive on purpose: read as UTC)
-        (datetime(2026, 11, 25, 9, 0, tzinfo=timezone(timedelta(hours=1))), T0),
-        ("yesterday", None),
-        ("", None),
-        (1764057600, None),
-        (None, None),
-    ],
-)
-def test_parse_timestamp(text: object, expected: datetime | None) -> None:
-    parsed = parse_timestamp(text)
-    assert parsed == expected
-    if parsed is not None:
-        assert parsed.tzinfo is UTC
-
-
-def test_rfc3339() -> None:
-    assert rfc3339(T0 + timedelta(microseconds=123456)) == "2026-11-25T08:00:00.123Z"
-    assert (
-        rfc3339(datetime(2026, 11, 25, 9, 0, tzinfo=timezone(timedelta(hours=1))))
-        == "2026-11-25T08:00:00.000Z"
-    )
-
-
-def test_field_readers_take_only_their_type() -> None:
-    p = {"n": 1, "f": 1.5, "b": True, "s": "x", "m": {"k": 1}}
-    assert [whole(p, k) for k in ("n", "f", "b", "s")] == [1, None, None, None]
-    assert [number(p, k) for k in ("n", "f", "b", "s")] == [1.0, 1.5, None, None]
-    assert [text(p, k) for k in ("s", "n", "missing")] == ["x", None, None]
-    assert [mapping(p, k) for k in ("m", "s")] == [{"k": 1}, None]

@@ -6,7 +6,7 @@ import pytest
 
 from contracts.events import EventType
 from contracts.topics import Topic
-from gateway.ocpp.versions import OcppVersion
+from ocppj.versions import OcppVersion
 from services.sessions.policy import BootStatus, Policy
 from services.sessions.step import DomainEvent, Reply
 from tests.unit.services.sessions.station import (

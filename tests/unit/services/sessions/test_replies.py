@@ -2,8 +2,8 @@
 
 import pytest
 
-from gateway.ocpp.validation import Validator, station_actions
-from gateway.ocpp.versions import OcppVersion
+from ocppj.validation import Validator, station_actions
+from ocppj.versions import OcppVersion
 from services.sessions.handlers import handled_actions
 from services.sessions.policy import BootStatus, Policy
 from services.sessions.step import Reply, ReplyError
