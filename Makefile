@@ -27,7 +27,7 @@ kafka-status:
 	deploy/local/kafka.sh status
 
 provision: install  ## create every topic on $KAFKA_BOOTSTRAP_SERVERS
-	$(PY) -m contracts provision
+	$(PY) -m runtime provision
 
 run: install  ## Kafka, topics, gateway, services and simulated stations, until Ctrl-C
 	deploy/local/run.sh

@@ -17,9 +17,9 @@ import uuid
 from contracts.codec import decode, encode
 from contracts.events import EventType
 from contracts.headers import Header
-from contracts.kafka import consumer, reliable_producer, start_bounded
-from contracts.settings import bootstrap_servers
 from contracts.topics import Topic
+from runtime.kafka import consumer, reliable_producer, start_bounded
+from runtime.settings import bootstrap_servers
 from tools.simulator.answers import Csms
 from tools.simulator.payloads import Version
 

@@ -33,9 +33,9 @@ from bench.harness import (
 from contracts.codec import encode
 from contracts.envelope import Envelope
 from contracts.events import EventType
-from contracts.kafka import reliable_producer
-from contracts.settings import bootstrap_servers
 from contracts.topics import Topic
+from runtime.kafka import reliable_producer
+from runtime.settings import bootstrap_servers
 from tools.simulator.report import Latency
 
 TOKEN = "BENCH-TOKEN"

@@ -1,1 +1,1 @@
-"""chargebus contracts: topic names, the envelope and its msgpack codec, shared by every process."""
+"""chargebus contracts (pure): topics, the envelope and its msgpack codec, events, payloads."""

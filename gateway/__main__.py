@@ -7,15 +7,15 @@ import os
 import signal
 import sys
 
-from contracts import logs, runtime
-from contracts.http import start_operations_server
-from contracts.kafka import KafkaUnavailable
 from gateway.auth import CredentialStore
 from gateway.credentials import CredentialFollower, credentials_main
 from gateway.kafka import InboxMissing, KafkaBus
 from gateway.server import Gateway
 from gateway.settings import Settings, parse
 from gateway.tls import server_context
+from runtime import eventloop, logs
+from runtime.http import start_operations_server
+from runtime.kafka import KafkaUnavailable
 
 log = logging.getLogger("gateway")
 
@@ -96,7 +96,7 @@ def run(argv: list[str]) -> int:
         return credentials_main(argv[1:])
     settings = parse(argv, os.environ)
     logs.configure(settings.log_level)
-    return runtime.run(main(settings))
+    return eventloop.run(main(settings))
 
 
 if __name__ == "__main__":

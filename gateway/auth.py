@@ -24,7 +24,7 @@ from argon2 import PasswordHasher, Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from contracts.envelope import Envelope
-from contracts.follower import RecordRejected
+from contracts.errors import RecordRejected
 
 
 class AuthError(Exception):

@@ -7,7 +7,7 @@ password or a hash (A01.FR.09).
 """
 
 import argparse
-import asyncio  # noqa: TID251 - I/O shell: the Kafka producer, the follower task, the CLI
+import asyncio
 import getpass
 import logging
 import os
@@ -15,18 +15,10 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from aiokafka.errors import KafkaError  # noqa: TID251 - I/O shell
+from aiokafka.errors import KafkaError
 
 from contracts import codec
 from contracts.envelope import Envelope
-from contracts.follower import TopicFollower, TopicMissing
-from contracts.kafka import (
-    DEFAULT_CONNECT_TIMEOUT_S,
-    KafkaUnavailable,
-    reliable_producer,
-    start_bounded,
-)
-from contracts.settings import BOOTSTRAP_ENV, bootstrap_servers
 from contracts.topics import Topic
 from gateway.auth import (
     CredentialStore,
@@ -38,11 +30,16 @@ from gateway.auth import (
     credential_envelope,
     hash_password,
 )
+from runtime.follower import Follower
+from runtime.kafka import (
+    DEFAULT_CONNECT_TIMEOUT_S,
+    KafkaUnavailable,
+    reliable_producer,
+    start_bounded,
+)
+from runtime.settings import BOOTSTRAP_ENV, bootstrap_servers
 
 log = logging.getLogger(__name__)
-
-
-CredentialTopicMissing = TopicMissing  # the name the gateway's callers know
 
 
 async def publish_credential(
@@ -100,7 +97,7 @@ async def _send(
         await producer.stop()
 
 
-class CredentialFollower(TopicFollower):
+class CredentialFollower(Follower):
     """Keeps a CredentialStore equal to the credentials topic: all of it, then live.
 
     Every gateway holds every station. A record that cannot be read locks its station out
@@ -119,23 +116,24 @@ class CredentialFollower(TopicFollower):
     ) -> None:
         super().__init__(
             bootstrap_servers,
-            topic,
+            [topic],
+            self._apply,
             connect_timeout_s=connect_timeout_s,
             poll_timeout_ms=poll_timeout_ms,
+            on_rejected=self._rejected,
+            describe=lambda: f"{topic}: {len(store)} station credentials",
         )
         self.store = store
 
-    def apply(self, key: str, envelope: Envelope) -> None:
-        self.store.apply(envelope)  # raises InvalidCredential, a RecordRejected
+    def _apply(self, _: str, key: str, envelope: Envelope | None) -> None:
+        if envelope is None:
+            self.store.remove(key)  # the station was revoked
+        else:
+            self.store.apply(envelope)  # raises InvalidCredential, a RecordRejected
 
-    def remove(self, key: str) -> None:
-        self.store.remove(key)  # the station was revoked
-
-    def reject(self, key: str) -> None:
-        self.store.invalidate(key)
-
-    def describe(self) -> str:
-        return f"{self.topic}: {len(self.store)} station credentials"
+    def _rejected(self, _: str, key: str | None) -> None:
+        if key is not None:
+            self.store.invalidate(key)
 
 
 # --- CLI: python -m gateway credentials {set,revoke} STATION_ID --------------------------------

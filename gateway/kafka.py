@@ -14,9 +14,9 @@ from contracts.codec import decode, encode
 from contracts.envelope import Envelope
 from contracts.errors import DecodeError
 from contracts.headers import Header
-from contracts.kafka import consumer, reliable_producer, start_bounded
 from contracts.topics import Topic
 from gateway.metrics import KAFKA_PRODUCE
+from runtime.kafka import consumer, reliable_producer, start_bounded
 
 log = logging.getLogger(__name__)
 

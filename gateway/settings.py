@@ -4,8 +4,8 @@ import argparse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from contracts.settings import BOOTSTRAP_ENV, bootstrap_servers
 from ocppj.versions import SERVER_PREFERENCE, OcppVersion
+from runtime.settings import BOOTSTRAP_ENV, bootstrap_servers
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

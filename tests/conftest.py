@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from contracts.kafka import admin_client
-from contracts.settings import bootstrap_servers
+from runtime.kafka import admin_client
+from runtime.settings import bootstrap_servers
 
 NewTopicFactory = Callable[..., Awaitable[str]]
 

@@ -27,7 +27,7 @@ if ! "$here/kafka.sh" status >/dev/null 2>&1; then
   kafka_started=1
 fi
 export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:${KAFKA_PORT:-9092}
-(cd "$root" && "$python" -m contracts provision)
+(cd "$root" && "$python" -m runtime provision)
 
 gateway_port=${GATEWAY_PORT:-9000}
 http_port=${GATEWAY_HTTP_PORT:-9100}

@@ -15,5 +15,5 @@ cleanup() { [[ -n $started ]] && "$here/kafka.sh" stop; }
 trap cleanup EXIT
 port=${KAFKA_PORT:-9092}
 export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$port
-(cd "$root" && "$python" -m contracts provision >/dev/null)
+(cd "$root" && "$python" -m runtime provision >/dev/null)
 "$@"

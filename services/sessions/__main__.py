@@ -8,11 +8,10 @@ import os
 import signal
 import sys
 
-from contracts import logs, runtime
-from contracts.follower import TopicMissing
-from contracts.http import start_operations_server
-from contracts.kafka import DEFAULT_CONNECT_TIMEOUT_S, KafkaUnavailable
-from contracts.settings import BOOTSTRAP_ENV, bootstrap_servers
+from runtime import eventloop, logs
+from runtime.http import start_operations_server
+from runtime.kafka import DEFAULT_CONNECT_TIMEOUT_S, KafkaUnavailable, TopicMissing
+from runtime.settings import BOOTSTRAP_ENV, bootstrap_servers
 from services.sessions.app import FETCH_MAX_WAIT_MS, FETCH_MIN_BYTES, MAX_IN_FLIGHT, Worker
 from services.sessions.policy import Policy
 
@@ -109,7 +108,7 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logs.configure(args.log_level)
-    return runtime.run(main(args))
+    return eventloop.run(main(args))
 
 
 if __name__ == "__main__":

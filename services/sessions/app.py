@@ -26,13 +26,14 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition
 from prometheus_client import Counter, Histogram
 
-from contracts import runtime
 from contracts.envelope import Envelope
+from contracts.errors import RecordRejected
 from contracts.events import EventType
-from contracts.failpoints import failpoint
-from contracts.follower import RecordRejected, TopicFollower
-from contracts.kafka import consumer, reliable_producer, start_bounded
 from contracts.topics import Topic
+from runtime import eventloop
+from runtime.failpoints import failpoint
+from runtime.follower import Follower
+from runtime.kafka import consumer, reliable_producer, start_bounded
 from services.sessions.batch import UNREADABLE, Effects, Partition, Write, plan
 from services.sessions.policy import Policy
 from services.sessions.tokens import TokenInfo
@@ -56,14 +57,23 @@ BATCH_SECONDS = Histogram(
 )
 
 
-class TokenView(TopicFollower):
+class TokenView(Follower):
     """The token store: sessions.tokens.v1 followed into memory, read by every partition."""
 
     def __init__(self, bootstrap_servers: str) -> None:
-        super().__init__(bootstrap_servers, Topic.TOKENS)
+        super().__init__(
+            bootstrap_servers,
+            [Topic.TOKENS],
+            self._apply,
+            on_rejected=self._rejected,
+            describe=lambda: f"{Topic.TOKENS}: {len(self.tokens)} tokens",
+        )
         self.tokens: dict[str, TokenInfo] = {}
 
-    def apply(self, key: str, envelope: Envelope) -> None:
+    def _apply(self, _: str, key: str, envelope: Envelope | None) -> None:
+        if envelope is None:
+            self.tokens.pop(key, None)
+            return
         if envelope.event_type != EventType.TOKEN_DEFINED:
             raise RecordRejected(f"not a {EventType.TOKEN_DEFINED}: {envelope.event_type}")
         try:
@@ -71,14 +81,9 @@ class TokenView(TopicFollower):
         except (KeyError, TypeError, ValueError) as exc:
             raise RecordRejected(f"invalid token record: {exc}") from exc
 
-    def remove(self, key: str) -> None:
-        self.tokens.pop(key, None)
-
-    def reject(self, key: str) -> None:
-        self.tokens.pop(key, None)  # an unreadable token is unknown, hence Invalid
-
-    def describe(self) -> str:
-        return f"{self.topic}: {len(self.tokens)} tokens"
+    def _rejected(self, _: str, key: str | None) -> None:
+        if key is not None:
+            self.tokens.pop(key, None)  # an unreadable token is unknown, hence Invalid
 
 
 @dataclass
@@ -200,7 +205,7 @@ class Worker(ConsumerRebalanceListener):
             finally:
                 self.restoring = 0
             self.partitions.update(restored)
-            runtime.settle_heap()  # the restored states stay: keep full collections off them
+            eventloop.settle_heap()  # the restored states stay: keep full collections off them
             stations = sum(len(p.states) for p in restored.values())
             log.info(
                 "restored partitions %s: %d stations in %.2f s",

@@ -7,7 +7,7 @@ from pathlib import Path
 import faust
 
 from contracts.codec import decode
-from contracts.settings import bootstrap_servers
+from runtime.settings import bootstrap_servers
 
 app = faust.App(
     os.environ.get("COUNTER_APP_ID", "chargebus-counter"),

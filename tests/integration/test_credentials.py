@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from contracts import codec
-from contracts.kafka import KafkaUnavailable, reliable_producer, start_bounded
 from gateway.auth import (
     AuthResult,
     CredentialStore,
@@ -25,11 +24,11 @@ from gateway.auth import (
 )
 from gateway.credentials import (
     CredentialFollower,
-    CredentialTopicMissing,
     credentials_main,
     publish_credential,
     revoke_credential,
 )
+from runtime.kafka import KafkaUnavailable, TopicMissing, reliable_producer, start_bounded
 from tests.conftest import NewTopicFactory
 
 REPO = Path(__file__).resolve().parents[2]
@@ -139,7 +138,7 @@ async def test_a_follower_started_later_reads_everything_before_it_is_ready(
 @pytest.mark.kafka
 async def test_a_missing_topic_is_reported(kafka_bootstrap: str) -> None:
     follower = CredentialFollower(kafka_bootstrap, CredentialStore(), topic="test-missing-topic")
-    with pytest.raises(CredentialTopicMissing, match="provision"):
+    with pytest.raises(TopicMissing, match="provision"):
         await follower.start()
     assert not follower.ready.is_set()
 

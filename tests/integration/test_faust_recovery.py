@@ -14,7 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.codec import encode
 from contracts.envelope import Envelope
-from contracts.kafka import reliable_producer
+from runtime.kafka import reliable_producer
 from tests.conftest import NewTopicFactory
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,9 +14,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.codec import decode, encode
 from contracts.envelope import Envelope
-from contracts.kafka import KafkaUnavailable, reliable_producer, start_bounded
-from contracts.provision import Action, provision, read_configs
 from contracts.topics import SPECS, TopicSpec
+from runtime.kafka import KafkaUnavailable, reliable_producer, start_bounded
+from runtime.provision import Action, provision, read_configs
 from tests.conftest import NewTopicFactory
 
 
@@ -111,7 +111,7 @@ async def test_provision_brings_a_drifted_topic_to_its_declaration(
 def test_provision_command_reports_every_topic(kafka_bootstrap: str) -> None:
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
     done = subprocess.run(
-        [sys.executable, "-m", "contracts", "provision"],
+        [sys.executable, "-m", "runtime", "provision"],
         env=env,
         capture_output=True,
         text=True,
@@ -150,7 +150,7 @@ def test_provision_against_an_unreachable_broker_fails_in_bounded_time(
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{port}"}
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "contracts", "provision", "--timeout", "3"],
+        [sys.executable, "-m", "runtime", "provision", "--timeout", "3"],
         env=env,
         capture_output=True,
         text=True,

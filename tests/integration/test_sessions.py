@@ -23,9 +23,9 @@ from websockets.typing import Subprotocol
 from contracts.codec import encode
 from contracts.envelope import Envelope
 from contracts.events import EventType
-from contracts.failpoints import ENV as FAILPOINT_ENV
-from contracts.kafka import reliable_producer
 from contracts.topics import Topic
+from runtime.failpoints import ENV as FAILPOINT_ENV
+from runtime.kafka import reliable_producer
 from tests.support.gateway import GatewayProcess, TopicTail, for_station, running_gateway
 from tests.support.sessions import SessionsWorker, running_sessions
 

@@ -8,11 +8,10 @@ import sys
 
 from aiohttp import web
 
-from contracts import logs, runtime
-from contracts.kafka import KafkaUnavailable
+from runtime import eventloop, logs
+from runtime.kafka import KafkaUnavailable, TopicMissing
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.http import build_app
-from services.sessions.api.kafka import TopicsMissing
 from services.sessions.api.settings import Settings, parse
 
 log = logging.getLogger("sessions.api")
@@ -34,7 +33,7 @@ async def main(settings: Settings) -> int:
         await stop.wait()
         log.info("stopping")
         return 0
-    except (KafkaUnavailable, TopicsMissing) as exc:
+    except (KafkaUnavailable, TopicMissing) as exc:
         log.error("%s", exc)
         print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - the reason for exit code 2
         return 2
@@ -49,7 +48,7 @@ async def main(settings: Settings) -> int:
 def run(argv: list[str]) -> int:
     settings = parse(argv, os.environ)
     logs.configure(settings.log_level)
-    return runtime.run(main(settings))
+    return eventloop.run(main(settings))
 
 
 if __name__ == "__main__":

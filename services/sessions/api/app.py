@@ -14,10 +14,11 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from contracts import codec
 from contracts.envelope import Envelope
-from contracts.kafka import reliable_producer, start_bounded
 from contracts.topics import Topic
+from runtime.consumer import GroupConsumer
+from runtime.follower import Follower
+from runtime.kafka import reliable_producer, start_bounded
 from services.sessions.api.errors import TokenNotFound
-from services.sessions.api.kafka import Follower, GroupConsumer
 from services.sessions.api.metrics import Metrics
 from services.sessions.api.presence import PresenceView
 from services.sessions.api.router import CommandRouter
@@ -58,7 +59,7 @@ class SessionsApi:
             self._apply,
             from_beginning=True,
             connect_timeout_s=connect,
-            on_undecodable=self._undecodable,
+            on_rejected=self._rejected,
         )
         self._results = Follower(
             settings.bootstrap_servers,
@@ -66,7 +67,7 @@ class SessionsApi:
             self.router.on_result,
             from_beginning=False,
             connect_timeout_s=connect,
-            on_undecodable=self._undecodable,
+            on_rejected=self._rejected,
         )
         self._commands = GroupConsumer(
             settings.bootstrap_servers,
@@ -83,7 +84,7 @@ class SessionsApi:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Raises: KafkaUnavailable, TopicsMissing: the broker or a topic is not there."""
+        """Raises: KafkaUnavailable, TopicMissing: the broker or a topic is not there."""
         producer = reliable_producer(self.settings.bootstrap_servers)
         await start_bounded(
             producer, self.settings.bootstrap_servers, self.settings.connect_timeout_s
@@ -140,6 +141,9 @@ class SessionsApi:
 
     def _undecodable(self, topic: str) -> None:
         self.metrics.records.labels(topic, "undecodable").inc()
+
+    def _rejected(self, topic: str, _: str | None) -> None:
+        self._undecodable(topic)
 
     # -- tokens ----------------------------------------------------------------------------
 

@@ -17,8 +17,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiokafka.errors import KafkaError
 
-from contracts.http import operations_app
 from ocppj.commands.arguments import InvalidCommand
+from runtime.http import operations_app
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.errors import (
     ApiError,

@@ -9,7 +9,7 @@ presence) waits up to ``reroute_wait_s`` for presence to move, then sends once m
 hops (design "Routing"; reference/kafka.md §4.3).
 """
 
-import asyncio  # noqa: TID251 - I/O shell: futures, timeouts and tasks of commands in flight
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -24,8 +24,8 @@ from ocppj.commands.arguments import InvalidCommand
 from ocppj.commands.context import TokenTypes
 from ocppj.commands.translate import OutgoingCall, canonical, translate
 from ocppj.versions import OcppVersion
+from runtime.kafka import Sender
 from services.sessions.api.errors import StationNotFound
-from services.sessions.api.kafka import Sender
 from services.sessions.api.metrics import Metrics
 from services.sessions.api.outcomes import (
     CommandResult,

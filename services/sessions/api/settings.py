@@ -4,8 +4,8 @@ import argparse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from contracts.kafka import DEFAULT_CONNECT_TIMEOUT_S
-from contracts.settings import BOOTSTRAP_ENV, bootstrap_servers
+from runtime.kafka import DEFAULT_CONNECT_TIMEOUT_S
+from runtime.settings import BOOTSTRAP_ENV, bootstrap_servers
 
 MAX_TIMEOUT_S = 120.0
 

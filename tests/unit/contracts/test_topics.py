@@ -1,7 +1,7 @@
 """Topic declarations: every design topic once, with consistent keys, partitions and policies."""
 
-from contracts.settings import DEFAULT_BOOTSTRAP_SERVERS, bootstrap_servers
 from contracts.topics import MAX_GATEWAYS, SPECS, STATION_PARTITIONS, Topic
+from runtime.settings import DEFAULT_BOOTSTRAP_SERVERS, bootstrap_servers
 
 DESIGN_TOPICS = {
     "ocpp.inbound.v1",

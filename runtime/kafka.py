@@ -1,11 +1,13 @@
 """Kafka clients with chargebus defaults and a bounded start (I/O shell shared by every process)."""
 
 import asyncio
+from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
+from aiokafka.structs import RecordMetadata
 
 # A client that cannot reach the broker fails after this long instead of hanging.
 DEFAULT_CONNECT_TIMEOUT_S = 15.0
@@ -15,9 +17,22 @@ class KafkaUnavailable(Exception):
     """The broker could not be reached within the connect timeout."""
 
 
-class _Startable(Protocol):
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
+class TopicMissing(Exception):
+    """A topic the process reads does not exist on the broker (not provisioned)."""
+
+
+class Sender(Protocol):
+    """Writes one record and returns once the broker acknowledged it (acks=all)."""
+
+    def __call__(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        *,
+        partition: int | None = None,
+        headers: Sequence[tuple[str, bytes]] | None = None,
+    ) -> Awaitable[RecordMetadata]: ...
 
 
 async def start_bounded(client: Any, bootstrap_servers: str, timeout_s: float) -> None:
@@ -73,3 +88,44 @@ def consumer(bootstrap_servers: str, *topics: str, **overrides: Any) -> AIOKafka
 def admin_client(bootstrap_servers: str) -> AIOKafkaAdminClient:
     """An admin client with a request timeout shorter than our connect bound."""
     return AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
+
+
+async def partitions_of(
+    bootstrap_servers: str, topics: Sequence[str], timeout_s: float
+) -> list[TopicPartition]:
+    """Every partition of ``topics``, once each has a leader. The admin client, not a consumer's
+    metadata: that misses a topic created a moment ago.
+
+    Raises:
+        KafkaUnavailable: if the broker does not answer within ``timeout_s``.
+        TopicMissing: if a topic does not exist.
+    """
+    admin = admin_client(bootstrap_servers)
+    await start_bounded(admin, bootstrap_servers, timeout_s)
+    try:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                described = await admin.describe_topics(list(topics))
+                missing = [t["topic"] for t in described if t["error_code"] == 3]
+                if missing:
+                    raise TopicMissing(
+                        f"topic {', '.join(missing)} does not exist; "
+                        "run `python -m runtime provision`"
+                    )
+                if all(
+                    t["error_code"] == 0 and all(p["leader"] >= 0 for p in t["partitions"])
+                    for t in described
+                ):
+                    return [
+                        TopicPartition(t["topic"], p["partition"])
+                        for t in described
+                        for p in sorted(t["partitions"], key=lambda p: p["partition"])
+                    ]
+                await asyncio.sleep(0.1)  # a topic just created may have no leader yet
+    except TimeoutError as exc:
+        raise KafkaUnavailable(
+            f"Kafka at {bootstrap_servers} did not describe {', '.join(topics)} "
+            f"within {timeout_s:g}s"
+        ) from exc
+    finally:
+        await admin.close()

@@ -1,19 +1,19 @@
-"""`python -m contracts`: list the declared topics, or provision them on the broker (I/O)."""
+"""`python -m runtime`: list the declared topics, or provision them on the broker (I/O)."""
 
 import argparse
 import asyncio
 import os
 import sys
 
-from contracts.kafka import DEFAULT_CONNECT_TIMEOUT_S, KafkaUnavailable, admin_client, start_bounded
-from contracts.provision import Action, provision
-from contracts.settings import BOOTSTRAP_ENV, bootstrap_servers
 from contracts.topics import SPECS
+from runtime.kafka import DEFAULT_CONNECT_TIMEOUT_S, KafkaUnavailable, admin_client, start_bounded
+from runtime.provision import Action, provision
+from runtime.settings import BOOTSTRAP_ENV, bootstrap_servers
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m contracts",
+        prog="python -m runtime",
         description="chargebus topic contracts. The broker address comes from "
         f"{BOOTSTRAP_ENV} (default 127.0.0.1:9092).",
     )

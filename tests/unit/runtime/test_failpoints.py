@@ -6,7 +6,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from contracts.failpoints import ENV, armed
+from runtime.failpoints import ENV, armed
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def test_with_a_text_it_fires_only_for_records_that_contain_it() -> None:
 
 def test_an_armed_failpoint_kills_the_process_with_sigkill() -> None:
     code = (
-        "from contracts.failpoints import failpoint\n"
+        "from runtime.failpoints import failpoint\n"
         "failpoint('other')\n"
         "print('passed the other point', flush=True)\n"
         "failpoint('here')\n"
