@@ -1,6 +1,8 @@
-"""Event type names per topic, and the command outcomes (pure). Payloads: docs/events.md."""
+"""Event type names per topic, command outcomes, and DomainEvent (pure). Payloads: payloads/."""
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class EventType(StrEnum):
@@ -56,3 +58,19 @@ class Outcome(StrEnum):
     NOT_HERE = "NotHere"  # the addressed gateway does not hold the station (stale presence)
     EXPIRED = "Expired"  # the deadline passed before the command could be sent
     INVALID = "Invalid"  # the CALL violates the OCPP schema: never sent
+
+
+# NotHere asks the requester to look the station up again (docs/events.md): every other
+# outcome is final.
+FINAL_OUTCOMES = frozenset(Outcome) - {Outcome.NOT_HERE}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DomainEvent:
+    """One event a service publishes: its topic, type, key and payload. The worker wraps it in
+    an envelope with a deterministic event id (runtime/batch.py)."""
+
+    topic: str  # a contracts.topics.Topic
+    event_type: str  # an EventType
+    key: str  # the Kafka key, usually the station_id
+    payload: dict[str, Any]

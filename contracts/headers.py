@@ -1,6 +1,10 @@
-"""Kafka record header names shared by the gateway and the services (pure)."""
+"""Kafka record headers: their names, and the headers of a dead letter (pure)."""
 
+from collections.abc import Iterable
 from enum import StrEnum
+
+Headers = list[tuple[str, bytes]]
+MAX_ERROR_CHARS = 500  # a dead letter's error header is cut here
 
 
 class Header(StrEnum):
@@ -12,3 +16,22 @@ class Header(StrEnum):
     SOURCE_PARTITION = "source-partition"
     SOURCE_OFFSET = "source-offset"
     ERROR = "error"  # dead letters: why it could not be decoded
+
+
+def dead_letter_headers(topic: str, partition: int, offset: int, error: str) -> Headers:
+    """The headers of a record sent to deadletter.v1: where it came from and why it failed
+    (the record's key and value go there unchanged)."""
+    return [
+        (Header.SOURCE_TOPIC.value, topic.encode()),
+        (Header.SOURCE_PARTITION.value, str(partition).encode()),
+        (Header.SOURCE_OFFSET.value, str(offset).encode()),
+        (Header.ERROR.value, error[:MAX_ERROR_CHARS].encode()),
+    ]
+
+
+def header_text(headers: Iterable[tuple[str, bytes]] | None, name: str) -> str | None:
+    """The UTF-8 value of header ``name`` in a record's ``(key, value)`` pairs, if present."""
+    for key, value in headers or ():
+        if str(key) == name:
+            return value.decode("utf-8", "replace")
+    return None

@@ -13,7 +13,7 @@ from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from contracts.codec import decode, encode
 from contracts.envelope import Envelope
 from contracts.errors import DecodeError
-from contracts.headers import Header
+from contracts.headers import dead_letter_headers
 from contracts.topics import Topic
 from gateway.metrics import KAFKA_PRODUCE
 from runtime.kafka import consumer, reliable_producer, start_bounded
@@ -166,12 +166,7 @@ class KafkaBus:
             exc,
             extra={"topic": record.topic},
         )
-        headers = [
-            (Header.SOURCE_TOPIC.value, record.topic.encode()),
-            (Header.SOURCE_PARTITION.value, str(record.partition).encode()),
-            (Header.SOURCE_OFFSET.value, str(record.offset).encode()),
-            (Header.ERROR.value, str(exc)[:500].encode()),
-        ]
+        headers = dead_letter_headers(record.topic, record.partition, record.offset, str(exc))
         await self.producer.send_and_wait(
             Topic.DEAD_LETTERS, record.value, key=record.key, headers=headers
         )

@@ -20,8 +20,11 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from contracts.envelope import Envelope
+from contracts.errors import RecordRejected
 from contracts.events import EventType, Outcome
 from contracts.headers import Header
+from contracts.payloads.commands import StationCommand
+from contracts.payloads.ocpp import Reply
 from contracts.topics import Topic
 from gateway import bridge, metrics
 from gateway.auth import (
@@ -68,7 +71,7 @@ class StationLink:
     session: Session
     ws: ServerConnection
     received_at: dict[str, float] = field(default_factory=dict)  # station CALL id -> when
-    commands: dict[str, tuple[bridge.Command, float]] = field(default_factory=dict)  # by call id
+    commands: dict[str, tuple[StationCommand, float]] = field(default_factory=dict)  # by call id
 
 
 def _remote(connection: ServerConnection) -> str:
@@ -435,17 +438,18 @@ class Gateway:
             log.warning("unknown inbox event type %s", envelope.event_type)
 
     async def _reply(self, envelope: Envelope, correlation: str) -> None:
-        reply = bridge.parse_reply(envelope, correlation)
+        reply = bridge.inbox_reply(envelope, correlation)
         link = self.links.get(envelope.key)
         if reply is None or link is None or link.info.connection_id != reply.connection_id:
             metrics.INBOX_RECORDS.labels("reply", "no-connection").inc()
             return
         now = asyncio.get_running_loop().time()
-        if reply.payload is not None:
-            sent = link.session.send_result(reply.unique_id, dict(reply.payload), now)
+        answer = reply.answer
+        if isinstance(answer, Reply):
+            sent = link.session.send_result(reply.unique_id, answer.payload, now)
         else:
-            code = reply.error_code if reply.error_code in ERROR_CODES else "InternalError"
-            sent = link.session.send_error(reply.unique_id, code, reply.error_description, now)
+            code = answer.code if answer.code in ERROR_CODES else "InternalError"
+            sent = link.session.send_error(reply.unique_id, code, answer.description, now)
         received = link.received_at.pop(reply.unique_id, None)
         if sent and received is not None:
             action = envelope.payload.get("action")
@@ -456,8 +460,8 @@ class Gateway:
 
     async def _command(self, envelope: Envelope) -> None:
         try:
-            command = bridge.parse_command(envelope)
-        except bridge.InvalidCommand as exc:
+            command = StationCommand.parse(envelope)
+        except RecordRejected as exc:
             metrics.INBOX_RECORDS.labels("command", "invalid").inc()
             log.error("invalid StationCommand: %s", exc, extra={"station_id": envelope.key})
             return
@@ -497,7 +501,7 @@ class Gateway:
     async def _station_answered(
         self,
         link: StationLink,
-        command: bridge.Command,
+        command: StationCommand,
         call_id: str,
         answer: CallResult | CallError,
     ) -> None:
@@ -516,7 +520,7 @@ class Gateway:
             }
             outcome = Outcome.CALL_ERROR
             metrics.FRAMES.labels(command.action, "in", "error").inc()
-        audit = bridge.station_answer(
+        audit = bridge.command_answer(
             link.info, command, unique_id=call_id, at=at, response=response, error=error
         )
         self._spawn(self._publish_quietly(Topic.OCPP_INBOUND, audit))
@@ -524,7 +528,7 @@ class Gateway:
 
     async def _complete(
         self,
-        command: bridge.Command,
+        command: StationCommand,
         outcome: Outcome,
         *,
         response: dict[str, Any] | None = None,

@@ -17,7 +17,7 @@ from aiokafka.errors import KafkaError
 from contracts import codec
 from contracts.envelope import Envelope
 from contracts.errors import DecodeError
-from contracts.headers import Header
+from contracts.headers import dead_letter_headers
 from contracts.topics import Topic
 from runtime.kafka import Sender, consumer, partitions_of, start_bounded
 
@@ -131,12 +131,9 @@ class GroupConsumer:
                 Topic.DEAD_LETTERS,
                 record.key,
                 value,
-                headers=[
-                    (Header.SOURCE_TOPIC.value, record.topic.encode()),
-                    (Header.SOURCE_PARTITION.value, str(record.partition).encode()),
-                    (Header.SOURCE_OFFSET.value, str(record.offset).encode()),
-                    (Header.ERROR.value, str(exc)[:200].encode()),
-                ],
+                headers=dead_letter_headers(
+                    record.topic, record.partition, record.offset, str(exc)
+                ),
             )
             return
         await self._handle(envelope)

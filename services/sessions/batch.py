@@ -26,7 +26,7 @@ from contracts.codec import decode, encode
 from contracts.envelope import Envelope
 from contracts.errors import DecodeError
 from contracts.events import EventType
-from contracts.headers import Header
+from contracts.headers import Header, dead_letter_headers
 from contracts.topics import STATION_PARTITIONS, Topic
 from services.sessions.handlers import handle
 from services.sessions.messages import parse
@@ -183,12 +183,7 @@ def _record(
         effects.counts["undecodable", "dead-lettered"] += 1
         where = f"{record.topic}/{record.partition}/{record.offset}"
         effects.undecodable.append(f"{where}: {exc}")
-        headers = [
-            (Header.SOURCE_TOPIC.value, record.topic.encode()),
-            (Header.SOURCE_PARTITION.value, str(record.partition).encode()),
-            (Header.SOURCE_OFFSET.value, str(record.offset).encode()),
-            (Header.ERROR.value, str(exc)[:500].encode()),
-        ]
+        headers = dead_letter_headers(record.topic, record.partition, record.offset, str(exc))
         effects.events.append(Write(Topic.DEAD_LETTERS, record.key, record.value, None, headers))
         return
     message = parse(envelope)

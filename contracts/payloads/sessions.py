@@ -1,0 +1,220 @@
+"""The version-neutral charging sessions of sessions.v1: started, updated, ended, anomalies (pure).
+
+Written by the sessions service (``event()``), read by the API, billing, load balancing and other
+teams (``parse()``). Energy in Wh, power in W, current in A; times are aware datetimes.
+``transaction_id`` is text for both OCPP versions ("17" for 1.6); ``session_id`` is
+``{station_id}/{transaction_id}``. A parser reads an integer ``transaction_id`` as its text and
+takes the record's ``occurred_at`` for a missing time.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from contracts.envelope import Envelope
+from contracts.events import DomainEvent, EventType
+from contracts.fields import moment, number, text, whole
+from contracts.topics import Topic
+
+
+def session_id(station_id: str, transaction_id: str) -> str:
+    """The contract's session id: ``{station_id}/{transaction_id}``."""
+    return f"{station_id}/{transaction_id}"
+
+
+def _event(event_type: str, station_id: str, payload: dict[str, Any]) -> DomainEvent:
+    return DomainEvent(topic=Topic.SESSIONS, event_type=event_type, key=station_id, payload=payload)
+
+
+def _identity(envelope: Envelope, event_type: str) -> tuple[str, str, str] | None:
+    """(session_id, station_id, transaction_id) of a record of ``event_type``, or None."""
+    p = envelope.payload
+    raw = p.get("transaction_id")
+    if envelope.event_type != event_type or isinstance(raw, bool) or not isinstance(raw, str | int):
+        return None
+    station_id, transaction_id = text(p, "station_id") or envelope.key, str(raw)
+    return (
+        text(p, "session_id") or session_id(station_id, transaction_id),
+        station_id,
+        transaction_id,
+    )
+
+
+def _identity_payload(session: "SessionStarted | SessionUpdated | SessionEnded") -> dict[str, Any]:
+    return {
+        "session_id": session.session_id,
+        "station_id": session.station_id,
+        "transaction_id": session.transaction_id,
+    }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionStarted:
+    """A transaction began (1.6 StartTransaction, 2.0.1 TransactionEvent Started)."""
+
+    session_id: str
+    station_id: str
+    transaction_id: str
+    evse_id: int | None
+    connector_id: int | None
+    id_token: str | None
+    meter_start_wh: float | None
+    started_at: datetime | None
+
+    def event(self) -> DomainEvent:
+        return _event(
+            EventType.SESSION_STARTED,
+            self.station_id,
+            _identity_payload(self)
+            | {
+                "evse_id": self.evse_id,
+                "connector_id": self.connector_id,
+                "id_token": self.id_token,
+                "meter_start_wh": self.meter_start_wh,
+                "started_at": self.started_at,
+            },
+        )
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> "SessionStarted | None":
+        ids = _identity(envelope, EventType.SESSION_STARTED)
+        if ids is None:
+            return None
+        p = envelope.payload
+        return cls(
+            session_id=ids[0],
+            station_id=ids[1],
+            transaction_id=ids[2],
+            evse_id=whole(p, "evse_id"),
+            connector_id=whole(p, "connector_id"),
+            id_token=text(p, "id_token"),
+            meter_start_wh=number(p, "meter_start_wh"),
+            started_at=moment(p, "started_at") or envelope.occurred_at,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionUpdated:
+    """New meter values of an open session; a field the station did not report is None."""
+
+    session_id: str
+    station_id: str
+    transaction_id: str
+    energy_wh: float | None
+    power_w: float | None
+    current_a: float | None
+    soc_percent: float | None
+    at: datetime | None
+
+    def measurements(self) -> Mapping[str, float | None]:
+        return {
+            "energy_wh": self.energy_wh,
+            "power_w": self.power_w,
+            "current_a": self.current_a,
+            "soc_percent": self.soc_percent,
+        }
+
+    def event(self) -> DomainEvent:
+        payload = _identity_payload(self) | dict(self.measurements()) | {"at": self.at}
+        return _event(EventType.SESSION_UPDATED, self.station_id, payload)
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> "SessionUpdated | None":
+        ids = _identity(envelope, EventType.SESSION_UPDATED)
+        if ids is None:
+            return None
+        p = envelope.payload
+        return cls(
+            session_id=ids[0],
+            station_id=ids[1],
+            transaction_id=ids[2],
+            energy_wh=number(p, "energy_wh"),
+            power_w=number(p, "power_w"),
+            current_a=number(p, "current_a"),
+            soc_percent=number(p, "soc_percent"),
+            at=moment(p, "at") or envelope.occurred_at,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionEnded:
+    """A transaction ended: one per session (deduplicate on ``session_id``)."""
+
+    session_id: str
+    station_id: str
+    transaction_id: str
+    energy_wh: float | None  # None when unknown, never negative
+    duration_s: float | None
+    id_token: str | None
+    stop_reason: str | None
+    ended_at: datetime | None
+
+    def event(self) -> DomainEvent:
+        return _event(
+            EventType.SESSION_ENDED,
+            self.station_id,
+            _identity_payload(self)
+            | {
+                "energy_wh": self.energy_wh,
+                "duration_s": self.duration_s,
+                "id_token": self.id_token,
+                "stop_reason": self.stop_reason,
+                "ended_at": self.ended_at,
+            },
+        )
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> "SessionEnded | None":
+        ids = _identity(envelope, EventType.SESSION_ENDED)
+        if ids is None:
+            return None
+        p = envelope.payload
+        return cls(
+            session_id=ids[0],
+            station_id=ids[1],
+            transaction_id=ids[2],
+            energy_wh=number(p, "energy_wh"),
+            duration_s=number(p, "duration_s"),
+            id_token=text(p, "id_token"),
+            stop_reason=text(p, "stop_reason"),
+            ended_at=moment(p, "ended_at") or envelope.occurred_at,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnomalyDetected:
+    """Something a station told us that does not fit what we know: reported, never raised."""
+
+    station_id: str
+    reason: str  # UnknownTransaction, ConnectorBusy, StartMismatch, ...
+    detail: str
+    action: str  # the OCPP action that showed it
+    transaction_id: str | None
+    at: datetime | None
+
+    def event(self) -> DomainEvent:
+        payload: dict[str, Any] = {
+            "station_id": self.station_id,
+            "reason": self.reason,
+            "detail": self.detail,
+            "action": self.action,
+            "transaction_id": self.transaction_id,
+            "at": self.at,
+        }
+        return _event(EventType.ANOMALY_DETECTED, self.station_id, payload)
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> "AnomalyDetected | None":
+        p = envelope.payload
+        reason = text(p, "reason")
+        if envelope.event_type != EventType.ANOMALY_DETECTED or reason is None:
+            return None
+        return cls(
+            station_id=text(p, "station_id") or envelope.key,
+            reason=reason,
+            detail=text(p, "detail") or "",
+            action=text(p, "action") or "",
+            transaction_id=text(p, "transaction_id"),
+            at=moment(p, "at") or envelope.occurred_at,
+        )

@@ -1,0 +1,144 @@
+"""The version-neutral station facts of stations.v1: booted, status changed, online/offline (pure).
+
+Written by the sessions service (``event()``), read by the API, billing, load balancing and other
+teams (``parse()``). Times are aware datetimes (msgpack timestamps).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from contracts.envelope import Envelope
+from contracts.events import DomainEvent, EventType
+from contracts.fields import moment, text, whole
+from contracts.topics import Topic
+
+BOOT_FIELDS = ("vendor", "model", "serial_number", "firmware_version", "boot_status")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StationBooted:
+    """A BootNotification the sessions service answered (any status)."""
+
+    station_id: str
+    vendor: str | None
+    model: str | None
+    serial_number: str | None
+    firmware_version: str | None
+    ocpp_version: str | None  # "ocpp1.6", "ocpp2.0.1", ...
+    boot_status: str | None  # Accepted, Pending, Rejected
+
+    def event(self) -> DomainEvent:
+        payload: dict[str, Any] = {
+            "station_id": self.station_id,
+            "vendor": self.vendor,
+            "model": self.model,
+            "serial_number": self.serial_number,
+            "firmware_version": self.firmware_version,
+            "ocpp_version": self.ocpp_version,
+            "boot_status": self.boot_status,
+        }
+        return DomainEvent(
+            topic=Topic.STATIONS,
+            event_type=EventType.STATION_BOOTED,
+            key=self.station_id,
+            payload=payload,
+        )
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> "StationBooted | None":
+        if envelope.event_type != EventType.STATION_BOOTED:
+            return None
+        p = envelope.payload
+        return cls(
+            station_id=text(p, "station_id") or envelope.key,
+            vendor=text(p, "vendor"),
+            model=text(p, "model"),
+            serial_number=text(p, "serial_number"),
+            firmware_version=text(p, "firmware_version"),
+            ocpp_version=text(p, "ocpp_version"),
+            boot_status=text(p, "boot_status"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StationStatusChanged:
+    """A connector's (1.6) or EVSE connector's (2.0.1) new status."""
+
+    station_id: str
+    evse_id: int | None
+    connector_id: int | None
+    status: str  # Available, Occupied, Charging, Faulted, ...
+    error_code: str | None
+    at: datetime | None
+
+    def event(self) -> DomainEvent:
+        payload: dict[str, Any] = {
+            "station_id": self.station_id,
+            "evse_id": self.evse_id,
+            "connector_id": self.connector_id,
+            "status": self.status,
+            "error_code": self.error_code,
+            "at": self.at,
+        }
+        return DomainEvent(
+            topic=Topic.STATIONS,
+            event_type=EventType.STATION_STATUS_CHANGED,
+            key=self.station_id,
+            payload=payload,
+        )
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> "StationStatusChanged | None":
+        """None without a status; a missing ``at`` is the record's ``occurred_at``."""
+        p = envelope.payload
+        status = text(p, "status")
+        if envelope.event_type != EventType.STATION_STATUS_CHANGED or status is None:
+            return None
+        return cls(
+            station_id=text(p, "station_id") or envelope.key,
+            evse_id=whole(p, "evse_id"),
+            connector_id=whole(p, "connector_id"),
+            status=status,
+            error_code=text(p, "error_code"),
+            at=moment(p, "at") or envelope.occurred_at,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StationOnlineChanged:
+    """StationOnline / StationOffline: the sessions service saw the station connect or leave."""
+
+    station_id: str
+    online: bool
+    gateway: int | None
+    connection_id: str | None
+    at: datetime | None
+
+    def event(self) -> DomainEvent:
+        payload: dict[str, Any] = {
+            "station_id": self.station_id,
+            "gateway": self.gateway,
+            "connection_id": self.connection_id,
+            "at": self.at,
+        }
+        return DomainEvent(
+            topic=Topic.STATIONS,
+            event_type=EventType.STATION_ONLINE if self.online else EventType.STATION_OFFLINE,
+            key=self.station_id,
+            payload=payload,
+        )
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> "StationOnlineChanged | None":
+        """A missing ``at`` is the record's ``occurred_at``."""
+        if envelope.event_type not in (EventType.STATION_ONLINE, EventType.STATION_OFFLINE):
+            return None
+        p = envelope.payload
+        return cls(
+            station_id=text(p, "station_id") or envelope.key,
+            online=envelope.event_type == EventType.STATION_ONLINE,
+            gateway=whole(p, "gateway"),
+            connection_id=text(p, "connection_id"),
+            at=moment(p, "at") or envelope.occurred_at,
+        )
