@@ -55,14 +55,9 @@ class Outcome(StrEnum):
     CALL_ERROR = "CallError"  # the station sent a CALLERROR
     TIMED_OUT = "TimedOut"  # sent, but the station did not answer in time
     STATION_OFFLINE = "StationOffline"  # no gateway holds the station
-    NOT_HERE = "NotHere"  # the addressed gateway does not hold the station (stale presence)
+    NOT_HERE = "NotHere"  # not final: the gateway does not hold the station (stale presence)
     EXPIRED = "Expired"  # the deadline passed before the command could be sent
     INVALID = "Invalid"  # the CALL violates the OCPP schema: never sent
-
-
-# NotHere asks the requester to look the station up again (docs/events.md): every other
-# outcome is final.
-FINAL_OUTCOMES = frozenset(Outcome) - {Outcome.NOT_HERE}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

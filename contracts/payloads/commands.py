@@ -12,7 +12,7 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.errors import RecordRejected
-from contracts.events import FINAL_OUTCOMES, EventType
+from contracts.events import EventType, Outcome
 from contracts.fields import jsonable, moment, text, whole
 from contracts.topics import Topic
 
@@ -85,8 +85,8 @@ class CommandCompleted:
 
     @property
     def final(self) -> bool:
-        """Every outcome but NotHere ends the command."""
-        return self.outcome in FINAL_OUTCOMES
+        """Every outcome but NotHere ends the command, also one added after this code."""
+        return self.outcome != Outcome.NOT_HERE
 
     def envelope(
         self, *, at: datetime, causation_id: str | None = None, event_id: str | None = None

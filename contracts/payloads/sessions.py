@@ -10,12 +10,26 @@ takes the record's ``occurred_at`` for a missing time.
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.events import DomainEvent, EventType
 from contracts.fields import moment, number, text, whole
 from contracts.topics import Topic
+
+
+class Anomaly(StrEnum):
+    """``reason`` of an AnomalyDetected event."""
+
+    UNKNOWN_TRANSACTION = "UnknownTransaction"  # a transaction id we never handed out / saw
+    CONNECTOR_BUSY = "ConnectorBusy"  # 1.6 start on a connector with an open transaction
+    START_MISMATCH = "StartMismatch"  # a 1.6 start resent with other idTag or meterStart
+    START_MISSING = "StartMissing"  # ended without its start; announced with estimates
+    LATE_START = "LateStart"  # a start after the transaction was announced with estimates
+    TRANSACTION_DROPPED = "TransactionDropped"  # too many open transactions: oldest dropped
+    NEGATIVE_ENERGY = "NegativeEnergy"  # the meter at the end is below the one at the start
+    UNREADABLE = "Unreadable"  # a field we need is missing or unusable
 
 
 def session_id(station_id: str, transaction_id: str) -> str:
@@ -27,13 +41,19 @@ def _event(event_type: str, station_id: str, payload: dict[str, Any]) -> DomainE
     return DomainEvent(topic=Topic.SESSIONS, event_type=event_type, key=station_id, payload=payload)
 
 
+def _transaction_id(payload: Mapping[str, Any]) -> str | None:
+    """``transaction_id`` as text: 1.6 ids may arrive as integers."""
+    raw = payload.get("transaction_id")
+    return None if isinstance(raw, bool) or not isinstance(raw, str | int) else str(raw)
+
+
 def _identity(envelope: Envelope, event_type: str) -> tuple[str, str, str] | None:
     """(session_id, station_id, transaction_id) of a record of ``event_type``, or None."""
     p = envelope.payload
-    raw = p.get("transaction_id")
-    if envelope.event_type != event_type or isinstance(raw, bool) or not isinstance(raw, str | int):
+    transaction_id = _transaction_id(p)
+    if envelope.event_type != event_type or transaction_id is None:
         return None
-    station_id, transaction_id = text(p, "station_id") or envelope.key, str(raw)
+    station_id = text(p, "station_id") or envelope.key
     return (
         text(p, "session_id") or session_id(station_id, transaction_id),
         station_id,
@@ -187,7 +207,7 @@ class AnomalyDetected:
     """Something a station told us that does not fit what we know: reported, never raised."""
 
     station_id: str
-    reason: str  # UnknownTransaction, ConnectorBusy, StartMismatch, ...
+    reason: str  # an Anomaly: UnknownTransaction, ConnectorBusy, StartMismatch, ...
     detail: str
     action: str  # the OCPP action that showed it
     transaction_id: str | None
@@ -215,6 +235,6 @@ class AnomalyDetected:
             reason=reason,
             detail=text(p, "detail") or "",
             action=text(p, "action") or "",
-            transaction_id=text(p, "transaction_id"),
+            transaction_id=_transaction_id(p),
             at=moment(p, "at") or envelope.occurred_at,
         )

@@ -2,13 +2,13 @@
 
 import pytest
 
+from contracts.payloads.ocpp import Reply, ReplyError
 from ocppj.validation import Validator, station_actions
 from ocppj.versions import OcppVersion
-from services.sessions.handlers import handled_actions
-from services.sessions.policy import BootStatus, Policy
-from services.sessions.step import Reply, ReplyError
-from tests.unit.services.sessions.schema_samples import minimal_request
-from tests.unit.services.sessions.station import V16, V201, Station
+from services.sessions.core.handlers import handled_actions
+from services.sessions.core.policy import BootStatus, Policy
+from tests.unit.services.sessions.core.schema_samples import minimal_request
+from tests.unit.services.sessions.core.station import V16, V201, Station
 
 V21 = OcppVersion.V21
 ALL = [(version, action) for version in (V16, V201) for action in sorted(station_actions(version))]

@@ -4,12 +4,12 @@ from typing import Any
 
 import pytest
 
-from contracts.events import EventType
+from contracts.events import DomainEvent, EventType
+from contracts.payloads.ocpp import Reply
 from contracts.topics import Topic
 from ocppj.versions import OcppVersion
-from services.sessions.policy import BootStatus, Policy
-from services.sessions.step import DomainEvent, Reply
-from tests.unit.services.sessions.station import (
+from services.sessions.core.policy import BootStatus, Policy
+from tests.unit.services.sessions.core.station import (
     STATION_ID,
     V16,
     V201,

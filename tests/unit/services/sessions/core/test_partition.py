@@ -1,4 +1,4 @@
-"""The batch planner: which writes a batch causes, in which phase, and that replaying is stable."""
+"""The sessions partition in the runtime's planner: its changelog, replies, events and replays."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,28 +11,25 @@ from contracts.codec import decode, encode
 from contracts.envelope import Envelope
 from contracts.events import EventType
 from contracts.headers import Header
+from contracts.payloads.ocpp import StationCall
+from contracts.payloads.presence import Presence
+from contracts.payloads.tokens import Token
 from contracts.topics import STATION_PARTITIONS, Topic
-from gateway.bridge import Connection, presence_connected, station_call
-from services.sessions.batch import (
+from runtime.batch import UNREADABLE, RecordHeaders, Write, event_id, plan
+from services.sessions.core.partition import (
     ENDED_SUFFIX,
     INT32_MAX,
     LEGACY_SEQ_KEY,
     SEQ_KEY,
-    UNREADABLE,
     Partition,
-    RecordHeaders,
-    Write,
-    event_id,
-    plan,
     transaction_id,
 )
-from services.sessions.policy import Policy
-from services.sessions.tokens import TokenInfo
-from tests.unit.services.sessions.station import T0, V16, boot_payload
+from services.sessions.core.policy import Policy
+from tests.unit.services.sessions.core.station import T0, V16, boot_payload
 
 P = 3  # the station's partition in these tests
 STATUS = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
-TOKENS = {"TAG-1": TokenInfo(id_token="TAG-1", type="ISO14443", status="Accepted")}
+TOKENS = {"TAG-1": Token(id_token="TAG-1", type="ISO14443", status="Accepted")}
 
 
 @dataclass(frozen=True)
@@ -51,8 +48,9 @@ class Inbound:
     """Records of one 1.6 station on partition P, numbered like a real partition."""
 
     def __init__(self, station_id: str = "CS-1") -> None:
-        self.connection = Connection(
+        self.connection = Presence(
             station_id=station_id,
+            connected=True,
             connection_id="c1",
             ocpp_version=V16,
             gateway=2,
@@ -67,14 +65,21 @@ class Inbound:
         return Record(topic, P, self.offset, key, encode(envelope), headers)
 
     def connected(self) -> Record:
-        return self._record(Topic.PRESENCE, presence_connected(self.connection), ())
+        return self._record(Topic.PRESENCE, self.connection.envelope(), ())
 
     def call(self, action: str, payload: dict[str, Any], second: int = 0) -> Record:
         unique_id = f"u{self.offset}"
         at = T0 + timedelta(seconds=second)
-        envelope = station_call(
-            self.connection, unique_id=unique_id, action=action, payload=payload, at=at
-        )
+        envelope = StationCall(
+            station_id=self.connection.station_id,
+            ocpp_version=V16,
+            unique_id=unique_id,
+            action=action,
+            payload=payload,
+            connection_id="c1",
+            gateway=2,
+            received_at=at,
+        ).envelope()
         headers = [
             (Header.REPLY_PARTITION.value, b"2"),
             (Header.CORRELATION_ID.value, f"c1/{unique_id}".encode()),
@@ -108,9 +113,13 @@ class Inbound:
         ]
 
 
+def _partition() -> Partition:
+    return Partition(P, policy=Policy(), tokens=TOKENS)
+
+
 def _plan(records: list[Record], partition: Partition | None = None) -> tuple[Any, Partition]:
-    partition = partition or Partition()
-    return plan(records, {P: partition}, Policy(), TOKENS), partition
+    partition = partition or _partition()
+    return plan(records, {P: partition}, changelog=Topic.SESSIONS_STATE), partition
 
 
 def test_a_batch_writes_each_station_once_with_its_newest_state_after_the_sequence() -> None:
@@ -119,26 +128,26 @@ def test_a_batch_writes_each_station_once_with_its_newest_state_after_the_sequen
     assert keys == [SEQ_KEY.encode(), b"CS-1" + ENDED_SUFFIX.encode(), b"CS-1"]
     assert all(w.topic == Topic.SESSIONS_STATE and w.partition == P for w in effects.changelog)
     assert msgpack.unpackb(effects.changelog[0].value) == partition.seq == 1
-    restored = Partition()
+    restored = _partition()
     for write in effects.changelog:
         assert write.key is not None
-        restored.apply_changelog(write.key.decode(), write.value)
+        restored.restore(write.key.decode(), write.value)
     assert restored == partition  # what a restore reads back is what the worker holds
 
 
 def _restore(*batches: list[Write]) -> Partition:
-    restored = Partition()
+    restored = _partition()
     for writes in batches:
         for write in writes:
             assert write.key is not None
-            restored.apply_changelog(write.key.decode(), write.value)
+            restored.restore(write.key.decode(), write.value)
     return restored
 
 
 def test_ended_transactions_are_written_only_by_the_batch_that_ends_one() -> None:
     inbound = Inbound()
     session = inbound.session()
-    partition = Partition()
+    partition = _partition()
     first = _plan(session[:5], partition)[0]  # started, not ended
     second = _plan(session[5:], partition)[0]  # StopTransaction
     third = _plan([inbound.call("StatusNotification", STATUS)], partition)[0]
@@ -162,7 +171,7 @@ def _compacted(log: list[Write]) -> list[Write]:
 def test_a_restore_that_found_the_ended_record_but_not_the_state_handles_the_stop_again() -> None:
     inbound = Inbound()
     session = inbound.session()
-    partition = Partition()
+    partition = _partition()
     first = _plan(session[:5], partition)[0]
     second = _plan(session[5:], partition)[0]
     ended_only = [w for w in second.changelog if w.key == b"CS-1/ended"]
@@ -216,7 +225,7 @@ def test_events_carry_ids_from_their_record_so_a_replay_writes_the_same_ones() -
 def test_a_batch_split_differently_ends_in_the_same_state() -> None:
     records = Inbound().session()
     whole, whole_partition = _plan(records)
-    partition = Partition()
+    partition = _partition()
     halves = [_plan(records[:3], partition)[0], _plan(records[3:], partition)[0]]
     assert partition == whole_partition
     assert [w.value for h in halves for w in h.events] == [w.value for w in whole.events]
@@ -274,10 +283,10 @@ def test_transaction_ids_are_unique_across_partitions_and_bounded_by_int32() -> 
 
 
 def test_the_sequence_is_read_under_its_old_key_too() -> None:
-    partition = Partition()
-    partition.apply_changelog(LEGACY_SEQ_KEY, msgpack.packb(41))
+    partition = _partition()
+    partition.restore(LEGACY_SEQ_KEY, msgpack.packb(41))
     assert partition.seq == 41
-    partition.apply_changelog(SEQ_KEY, msgpack.packb(42))
+    partition.restore(SEQ_KEY, msgpack.packb(42))
     assert partition.seq == 42
 
 
@@ -295,4 +304,4 @@ def test_an_unreadable_changelog_record_raises_what_the_restore_skips(
     key: str, value: bytes
 ) -> None:
     with pytest.raises(UNREADABLE):  # the shell logs these and goes on with the next record
-        Partition().apply_changelog(key, value)
+        _partition().restore(key, value)

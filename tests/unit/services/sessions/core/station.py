@@ -12,15 +12,17 @@ import msgpack
 
 from contracts.codec import encode
 from contracts.envelope import Envelope
+from contracts.events import DomainEvent
+from contracts.payloads.ocpp import Reply, StationCall
+from contracts.payloads.presence import Presence
+from contracts.payloads.tokens import Token
 from ocppj.timestamps import rfc3339
 from ocppj.validation import Validator
 from ocppj.versions import OcppVersion
-from services.sessions.handlers import handle
-from services.sessions.messages import PresenceChange, StationCall
-from services.sessions.policy import Policy
-from services.sessions.state import StationState
-from services.sessions.step import Context, DomainEvent, Reply, Step
-from services.sessions.tokens import TokenInfo
+from services.sessions.core.handlers import handle
+from services.sessions.core.policy import Policy
+from services.sessions.core.state import StationState
+from services.sessions.core.step import Context, Step
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -58,7 +60,7 @@ def boot_payload(version: OcppVersion) -> dict[str, Any]:
 class Station:
     version: OcppVersion = V16
     policy: Policy = field(default_factory=Policy)
-    tokens: dict[str, TokenInfo] = field(default_factory=dict)
+    tokens: dict[str, Token] = field(default_factory=dict)
     state: StationState | None = None
     station_id: str = STATION_ID
     next_transaction_id: int = 100
@@ -92,20 +94,22 @@ class Station:
         return self._run(message, action)
 
     def presence(self, *, connected: bool, connection_id: str, gateway: int = 3) -> Step:
-        change = PresenceChange(
+        change = Presence(
             station_id=self.station_id,
             connected=connected,
             connection_id=connection_id,
             gateway=gateway,
             ocpp_version=self.version,
-            at=self.now,
+            gateway_boot="b1",
+            connected_at=self.now if connected else None,
+            disconnected_at=None if connected else self.now,
         )
         return self._run(change, None)
 
     def boot(self) -> Step:
         return self.call("BootNotification", boot_payload(self.version))
 
-    def _run(self, message: StationCall | PresenceChange, action: str | None) -> Step:
+    def _run(self, message: StationCall | Presence, action: str | None) -> Step:
         step = handle(self.state, message, self.context())
         if step.used_transaction_id:
             self.next_transaction_id += 1

@@ -4,16 +4,15 @@ from typing import Any
 
 import pytest
 
-from contracts.events import EventType
+from contracts.events import DomainEvent, EventType
+from contracts.payloads.ocpp import Reply, ReplyError
+from contracts.payloads.tokens import Token
 from contracts.topics import Topic
-from services.sessions.domain_events import ANOMALY_DETECTED
-from services.sessions.state import MAX_OPEN
-from services.sessions.step import DomainEvent, Reply, ReplyError
-from services.sessions.tokens import TokenInfo
-from tests.unit.services.sessions.station import STATION_ID, V16, Station, at, kinds, ts
+from services.sessions.core.state import MAX_OPEN
+from tests.unit.services.sessions.core.station import STATION_ID, V16, Station, at, kinds, ts
 
 TAG = "04A2B3C4"
-TOKENS = {TAG: TokenInfo(id_token=TAG, type="ISO14443", status="Accepted", group_id="FLEET-7")}
+TOKENS = {TAG: Token(id_token=TAG, type="ISO14443", status="Accepted", group_id="FLEET-7")}
 ACCEPTED = {"status": "Accepted", "parentIdTag": "FLEET-7"}
 
 
@@ -199,7 +198,7 @@ def test_a_resent_start_with_other_values_is_reported() -> None:
     again = start(station, meter=1600)
     assert isinstance(again.reply, Reply)
     assert again.reply.payload["transactionId"] == 100
-    assert kinds(again.events) == [ANOMALY_DETECTED]
+    assert kinds(again.events) == [EventType.ANOMALY_DETECTED]
     assert again.events[0].payload["reason"] == "StartMismatch"
 
 
@@ -212,7 +211,7 @@ def test_starts_on_other_connectors_or_times_are_new_transactions() -> None:
     assert isinstance(later.reply, Reply)
     assert later.reply.payload["transactionId"] == 102
     # connector 1 still had 100 open: reported, and both are kept
-    assert kinds(later.events) == [ANOMALY_DETECTED, EventType.SESSION_STARTED]
+    assert kinds(later.events) == [EventType.ANOMALY_DETECTED, EventType.SESSION_STARTED]
     assert later.events[0].payload["reason"] == "ConnectorBusy"
     assert [t.transaction_id for t in later.state.transactions] == [100, 101, 102]
 
@@ -221,12 +220,12 @@ def test_starts_on_other_connectors_or_times_are_new_transactions() -> None:
     ("token", "status"),
     [
         (None, "Invalid"),
-        (TokenInfo(id_token="X", type="ISO14443", status="Blocked"), "Blocked"),
-        (TokenInfo(id_token="X", type="ISO14443", status="Accepted", expires_at=at(-1)), "Expired"),
+        (Token(id_token="X", type="ISO14443", status="Blocked"), "Blocked"),
+        (Token(id_token="X", type="ISO14443", status="Accepted", expires_at=at(-1)), "Expired"),
     ],
 )
 def test_a_start_with_a_refused_token_still_gets_a_transaction_id(
-    token: TokenInfo | None, status: str
+    token: Token | None, status: str
 ) -> None:
     station = booted()
     if token is not None:
@@ -272,7 +271,7 @@ def test_a_stop_of_an_unknown_transaction_is_answered_and_reported() -> None:
         "StopTransaction", {"transactionId": 77, "idTag": TAG, "meterStop": 1, "timestamp": ts(5)}
     )
     assert stopped.reply == Reply({"idTagInfo": ACCEPTED})
-    assert kinds(stopped.events) == [ANOMALY_DETECTED]
+    assert kinds(stopped.events) == [EventType.ANOMALY_DETECTED]
     assert stopped.events[0].payload == {
         "station_id": STATION_ID,
         "reason": "UnknownTransaction",
@@ -309,7 +308,7 @@ def test_a_meter_below_the_start_gives_no_energy_and_an_anomaly() -> None:
     stopped = station.call(
         "StopTransaction", {"transactionId": 100, "meterStop": 10, "timestamp": ts(80)}
     )
-    assert kinds(stopped.events) == [ANOMALY_DETECTED, EventType.SESSION_ENDED]
+    assert kinds(stopped.events) == [EventType.ANOMALY_DETECTED, EventType.SESSION_ENDED]
     assert stopped.events[0].payload["reason"] == "NegativeEnergy"
     assert stopped.events[1].payload["energy_wh"] is None
 
@@ -343,7 +342,7 @@ def test_meter_values_of_an_unknown_transaction_are_reported() -> None:
         {"connectorId": 1, "transactionId": 5, "meterValue": [meter_value(60, {"value": "1"})]},
     )
     assert values.reply == Reply({})
-    assert kinds(values.events) == [ANOMALY_DETECTED]
+    assert kinds(values.events) == [EventType.ANOMALY_DETECTED]
 
 
 def test_late_meter_values_do_not_move_the_latest_values_back() -> None:
@@ -382,7 +381,7 @@ def test_too_many_open_transactions_drop_the_oldest() -> None:
     for connector_id in range(1, MAX_OPEN + 1):
         start(station, connector_id=connector_id)
     one_more = start(station, connector_id=MAX_OPEN + 1)
-    assert kinds(one_more.events) == [EventType.SESSION_STARTED, ANOMALY_DETECTED]
+    assert kinds(one_more.events) == [EventType.SESSION_STARTED, EventType.ANOMALY_DETECTED]
     assert one_more.events[1].payload["reason"] == "TransactionDropped"
     assert one_more.events[1].payload["transaction_id"] == "100"
     assert len(one_more.state.transactions) == MAX_OPEN

@@ -1,66 +1,20 @@
-"""Id tokens: the TokenDefined payload, authorization, idTagInfo and idTokenInfo."""
+"""Id tokens: authorization, idTagInfo and idTokenInfo (the payload: tests/unit/contracts)."""
 
 from datetime import datetime
 from typing import Any
 
 import pytest
 
-from services.sessions.tokens import TokenInfo, authorize, id_tag_info, id_token_info
-from tests.unit.services.sessions.station import T0, at
+from contracts.payloads.tokens import Token
+from services.sessions.core.tokens import authorize, id_tag_info, id_token_info
+from tests.unit.services.sessions.core.station import T0, at
 
 NOW = T0
 
 
-def token(**changes: Any) -> TokenInfo:
+def token(**changes: Any) -> Token:
     fields: dict[str, Any] = {"id_token": "TAG", "type": "ISO14443", "status": "Accepted"}
-    return TokenInfo(**(fields | changes))
-
-
-def test_from_dict_reads_the_token_defined_payload() -> None:
-    payload = {
-        "id_token": "TAG",
-        "type": "ISO14443",
-        "status": "Accepted",
-        "expires_at": at(60),
-        "group_id": "FLEET",
-    }
-    read = TokenInfo.from_dict(payload)
-    assert read == token(expires_at=at(60), group_id="FLEET")
-    assert read.to_dict() == payload
-
-
-def test_from_dict_takes_rfc_3339_expiry_and_empty_group() -> None:
-    payload = {
-        "id_token": "T",
-        "type": "eMAID",
-        "status": "Blocked",
-        "expires_at": "2026-11-25T09:00:00Z",
-        "group_id": "",
-    }
-    read = TokenInfo.from_dict(payload)
-    assert read.expires_at == at(3600)
-    assert read.group_id is None
-
-
-@pytest.mark.parametrize(
-    ("payload", "error"),
-    [
-        ({"type": "ISO14443", "status": "Accepted"}, KeyError),
-        ({"id_token": 1, "type": "ISO14443", "status": "Accepted"}, TypeError),
-        ({"id_token": "T", "type": "ISO14443", "status": "Accepted", "group_id": 7}, TypeError),
-        ({"id_token": "T", "type": "Barcode", "status": "Accepted"}, ValueError),
-        ({"id_token": "T", "type": "ISO14443", "status": "Fine"}, ValueError),
-        (
-            {"id_token": "T", "type": "ISO14443", "status": "Accepted", "expires_at": "soon"},
-            ValueError,
-        ),
-    ],
-)
-def test_from_dict_rejects_what_is_not_a_token(
-    payload: dict[str, Any], error: type[Exception]
-) -> None:
-    with pytest.raises(error):
-        TokenInfo.from_dict(payload)
+    return Token(**(fields | changes))
 
 
 @pytest.mark.parametrize(
@@ -77,7 +31,7 @@ def test_from_dict_rejects_what_is_not_a_token(
     ],
 )
 def test_authorize(
-    stored: TokenInfo | None, now: datetime, token_type: str | None, status: str
+    stored: Token | None, now: datetime, token_type: str | None, status: str
 ) -> None:
     tokens = {} if stored is None else {"TAG": stored}
     assert authorize(tokens, "TAG", now, token_type=token_type) == status
@@ -104,7 +58,7 @@ def test_authorize(
         (token(status="NotAtThisTime"), {"status": "Invalid"}),  # not a 1.6 status
     ],
 )
-def test_id_tag_info_16(stored: TokenInfo | None, info: dict[str, Any]) -> None:
+def test_id_tag_info_16(stored: Token | None, info: dict[str, Any]) -> None:
     tokens = {} if stored is None else {"TAG": stored}
     assert id_tag_info(tokens, "TAG", NOW) == info
 
@@ -137,7 +91,7 @@ def test_id_tag_info_16(stored: TokenInfo | None, info: dict[str, Any]) -> None:
     ],
 )
 def test_id_token_info_201(
-    stored: TokenInfo | None, id_token: dict[str, Any], info: dict[str, Any]
+    stored: Token | None, id_token: dict[str, Any], info: dict[str, Any]
 ) -> None:
     tokens = {} if stored is None else {"TAG": stored}
     assert id_token_info(tokens, id_token, NOW) == info

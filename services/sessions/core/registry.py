@@ -3,12 +3,12 @@
 from dataclasses import replace
 
 from contracts.fields import mapping, text, whole
+from contracts.payloads.ocpp import Reply, StationCall
 from ocppj.timestamps import parse_timestamp, rfc3339
 from ocppj.versions import OcppVersion
-from services.sessions import domain_events as de
-from services.sessions.messages import StationCall
-from services.sessions.state import Connector, StationState
-from services.sessions.step import Context, Reply, Step, protocol_error
+from services.sessions.core import domain_events as de
+from services.sessions.core.state import Connector, StationState
+from services.sessions.core.step import Context, Step, protocol_error
 
 
 def boot_notification(state: StationState, call: StationCall, ctx: Context) -> Step:

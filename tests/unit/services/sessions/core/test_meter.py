@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 
-from services.sessions.meter import Quantity, Reading, apply, readings
-from services.sessions.state import Transaction
-from tests.unit.services.sessions.station import at, ts
+from services.sessions.core.meter import Quantity, Reading, apply, readings
+from services.sessions.core.state import Transaction
+from tests.unit.services.sessions.core.station import at, ts
 
 E, P, C, S = Quantity.ENERGY, Quantity.POWER, Quantity.CURRENT, Quantity.SOC
 PERIODIC = "Sample.Periodic"

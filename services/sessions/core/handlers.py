@@ -12,21 +12,23 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from ocppj.timestamps import rfc3339
+from contracts.events import DomainEvent
+from contracts.payloads.ocpp import Reply, ReplyError, StationCall
+from contracts.payloads.presence import Presence
+from ocppj.timestamps import rfc3339, utc
 from ocppj.versions import OcppVersion
-from services.sessions import domain_events as de
-from services.sessions.messages import PresenceChange, StationCall
-from services.sessions.policy import BootStatus
-from services.sessions.registry import (
+from services.sessions.core import domain_events as de
+from services.sessions.core.policy import BootStatus
+from services.sessions.core.registry import (
     boot_notification,
     firmware_status,
     log_status,
     status_notification,
 )
-from services.sessions.state import StationState
-from services.sessions.step import Context, DomainEvent, Reply, ReplyError, Step
-from services.sessions.transaction_events import transaction_event
-from services.sessions.transactions import (
+from services.sessions.core.state import StationState
+from services.sessions.core.step import Context, Step
+from services.sessions.core.transaction_events import transaction_event
+from services.sessions.core.transactions import (
     authorize,
     meter_values,
     start_transaction,
@@ -124,14 +126,12 @@ def handled_actions(version: OcppVersion) -> frozenset[str]:
     return frozenset(_HANDLERS_2) | frozenset(_ANSWERS_2)
 
 
-def handle(
-    state: StationState | None, message: StationCall | PresenceChange, context: Context
-) -> Step:
+def handle(state: StationState | None, message: StationCall | Presence, context: Context) -> Step:
     """The state after ``message``, the reply to send (if any) and the domain events."""
     if state is None:
         state = StationState(station_id=message.station_id)
-    if isinstance(message, PresenceChange):
-        return _presence(state, message)
+    if isinstance(message, Presence):
+        return _presence(state, message, utc(message.at or context.now))
     call = message
     # G02.FR.04: any message is proof of life, so last seen is the last message.
     state = replace(
@@ -170,9 +170,9 @@ def _later(known: datetime | None, at: datetime) -> datetime:
     return at if known is None or at > known else known
 
 
-def _presence(state: StationState, change: PresenceChange) -> Step:
-    """Online/offline from ocpp.presence.v1. The newest connection wins: a disconnect counts
-    only if it is of the station's current connection (docs/events.md)."""
+def _presence(state: StationState, change: Presence, at: datetime) -> Step:
+    """Online/offline from ocpp.presence.v1 as of ``at``. The newest connection wins: a
+    disconnect counts only if it is of the station's current connection (docs/events.md)."""
     if change.connected:
         is_new = not state.online or change.connection_id != state.connection_id
         state = replace(
@@ -180,14 +180,14 @@ def _presence(state: StationState, change: PresenceChange) -> Step:
             online=True,
             connection_id=change.connection_id,
             gateway=change.gateway,
-            presence_at=change.at,
+            presence_at=at,
             ocpp_version=str(change.ocpp_version) if change.ocpp_version else state.ocpp_version,
-            last_seen=_later(state.last_seen, change.at),
+            last_seen=_later(state.last_seen, at),
         )
-        events = [de.presence(state, online=True, connection_id=change.connection_id, at=change.at)]
+        events = [de.presence(state, online=True, connection_id=change.connection_id, at=at)]
         return Step(state=state, events=events if is_new else [])
     if not state.online or change.connection_id != state.connection_id:
         return Step(state=state)  # a stale disconnect, or a repeated one
-    state = replace(state, online=False, presence_at=change.at)
-    events = [de.presence(state, online=False, connection_id=change.connection_id, at=change.at)]
+    state = replace(state, online=False, presence_at=at)
+    events = [de.presence(state, online=False, connection_id=change.connection_id, at=at)]
     return Step(state=state, events=events)

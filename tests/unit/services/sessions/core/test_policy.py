@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.sessions.policy import BootStatus, Policy
+from services.sessions.core.policy import BootStatus, Policy
 
 
 def test_defaults_accept_every_station() -> None:

@@ -1,4 +1,4 @@
-"""Parsing inbound envelopes into station messages; OCPP timestamps."""
+"""Parsing inbound envelopes into the messages the sessions core handles."""
 
 from typing import Any
 
@@ -6,9 +6,11 @@ import pytest
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
+from contracts.payloads.ocpp import StationCall
+from contracts.payloads.presence import Presence
 from ocppj.versions import OcppVersion
-from services.sessions.messages import PresenceChange, StationCall, parse
-from tests.unit.services.sessions.station import T0, at
+from services.sessions.core.messages import parse
+from tests.unit.services.sessions.core.station import T0, at
 
 CALL = {
     "station_id": "CS-0001",
@@ -82,17 +84,18 @@ def test_no_station_is_none() -> None:
 
 def test_presence() -> None:
     connected = parse(envelope(EventType.STATION_CONNECTED, PRESENCE))
-    assert connected == PresenceChange(
+    assert connected == Presence(
         station_id="CS-0001",
         connected=True,
         connection_id="c1",
         gateway=3,
         ocpp_version=OcppVersion.V201,
-        at=at(-10),
+        gateway_boot="b",
+        connected_at=at(-10),
     )
     gone = PRESENCE | {"disconnected_at": at(-5), "state": "disconnected", "ocpp_version": None}
     disconnected = parse(envelope(EventType.STATION_DISCONNECTED, gone))
-    assert isinstance(disconnected, PresenceChange)
+    assert isinstance(disconnected, Presence)
     assert (disconnected.connected, disconnected.at, disconnected.ocpp_version) == (
         False,
         at(-5),
@@ -100,7 +103,7 @@ def test_presence() -> None:
     )
     # without its own time, the record's
     no_time = parse(envelope(EventType.STATION_DISCONNECTED, PRESENCE))
-    assert isinstance(no_time, PresenceChange)
+    assert isinstance(no_time, Presence)
     assert no_time.at == T0
 
 

@@ -4,15 +4,14 @@ from typing import Any
 
 import pytest
 
-from contracts.events import EventType
+from contracts.events import DomainEvent, EventType
+from contracts.payloads.ocpp import Reply, ReplyError
+from contracts.payloads.tokens import Token
 from contracts.topics import Topic
-from services.sessions.domain_events import ANOMALY_DETECTED
-from services.sessions.step import DomainEvent, Reply, ReplyError
-from services.sessions.tokens import TokenInfo
-from tests.unit.services.sessions.station import STATION_ID, V201, Station, at, kinds, ts
+from tests.unit.services.sessions.core.station import STATION_ID, V201, Station, at, kinds, ts
 
 TOKEN = {"idToken": "04A2B3C4D5", "type": "ISO14443"}
-TOKENS = {"04A2B3C4D5": TokenInfo(id_token="04A2B3C4D5", type="ISO14443", status="Accepted")}
+TOKENS = {"04A2B3C4D5": Token(id_token="04A2B3C4D5", type="ISO14443", status="Accepted")}
 SESSION = {"session_id": f"{STATION_ID}/tx-1", "station_id": STATION_ID, "transaction_id": "tx-1"}
 
 
@@ -227,7 +226,7 @@ def test_an_ended_transaction_whose_start_never_comes_is_released_by_the_next_st
         event("Started", 0, 700, transaction_id="tx-2", meter=[energy(700, 3500)]),
     )
     assert kinds(nxt.events) == [
-        ANOMALY_DETECTED,
+        EventType.ANOMALY_DETECTED,
         EventType.SESSION_STARTED,
         EventType.SESSION_ENDED,
         EventType.SESSION_STARTED,
@@ -239,7 +238,7 @@ def test_an_ended_transaction_whose_start_never_comes_is_released_by_the_next_st
     assert nxt.events[3].payload["transaction_id"] == "tx-2"
     assert nxt.events[3].payload["meter_start_wh"] == 3500.0
     late = station.call("TransactionEvent", offline(STARTED))
-    assert kinds(late.events) == [ANOMALY_DETECTED]
+    assert kinds(late.events) == [EventType.ANOMALY_DETECTED]
     assert late.events[0].payload["reason"] == "LateStart"
 
 

@@ -6,15 +6,17 @@
 from dataclasses import replace
 from datetime import datetime
 
+from contracts.events import DomainEvent
 from contracts.fields import mapping, number, text, whole
+from contracts.payloads.ocpp import Reply, StationCall
+from contracts.payloads.sessions import Anomaly
 from ocppj.timestamps import parse_timestamp
 from ocppj.versions import OcppVersion
-from services.sessions import domain_events as de
-from services.sessions.messages import StationCall
-from services.sessions.meter import apply, readings
-from services.sessions.state import StationState, Transaction
-from services.sessions.step import Context, DomainEvent, Reply, Step, protocol_error
-from services.sessions.tokens import id_tag_info, id_token_info
+from services.sessions.core import domain_events as de
+from services.sessions.core.meter import apply, readings
+from services.sessions.core.state import StationState, Transaction
+from services.sessions.core.step import Context, Step, protocol_error
+from services.sessions.core.tokens import id_tag_info, id_token_info
 
 LOCAL = "Local"  # 1.6 Reason / 2.0.1 ReasonEnumType default: "stopped locally"
 
@@ -39,7 +41,7 @@ def settle(
             events.append(
                 de.anomaly(
                     station_id,
-                    de.Anomaly.NEGATIVE_ENERGY,
+                    Anomaly.NEGATIVE_ENERGY,
                     f"meter at the end {t.stop_wh} Wh is below the start {t.start_wh} Wh",
                     action=action,
                     at=at,
@@ -61,7 +63,7 @@ def save(
     return state, [
         de.anomaly(
             state.station_id,
-            de.Anomaly.TRANSACTION_DROPPED,
+            Anomaly.TRANSACTION_DROPPED,
             detail,
             action=action,
             at=at,
@@ -73,7 +75,7 @@ def save(
 def unknown_transaction(call: StationCall, transaction_id: int | str) -> DomainEvent:
     return de.anomaly(
         call.station_id,
-        de.Anomaly.UNKNOWN_TRANSACTION,
+        Anomaly.UNKNOWN_TRANSACTION,
         f"{call.action} for transaction {transaction_id}, which this station never started",
         action=call.action,
         at=call.received_at,
@@ -133,7 +135,7 @@ def start_transaction(state: StationState, call: StationCall, ctx: Context) -> S
             events.append(
                 de.anomaly(
                     call.station_id,
-                    de.Anomaly.START_MISMATCH,
+                    Anomaly.START_MISMATCH,
                     detail,
                     action=call.action,
                     at=call.received_at,
@@ -149,7 +151,7 @@ def start_transaction(state: StationState, call: StationCall, ctx: Context) -> S
         events.append(
             de.anomaly(
                 call.station_id,
-                de.Anomaly.CONNECTOR_BUSY,
+                Anomaly.CONNECTOR_BUSY,
                 detail,
                 action=call.action,
                 at=call.received_at,

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.sessions.state import (
+from services.sessions.core.state import (
     MAX_ENDED,
     Connector,
     StationState,
@@ -14,7 +14,7 @@ from services.sessions.state import (
     seq_add,
     seq_seen,
 )
-from tests.unit.services.sessions.station import at, round_trip
+from tests.unit.services.sessions.core.station import at, round_trip
 
 texts = st.text(max_size=12)
 maybe_text = st.none() | texts

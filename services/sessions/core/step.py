@@ -1,4 +1,4 @@
-"""One handling step: its Context, and its outputs Step, Reply, ReplyError, DomainEvent (pure).
+"""One handling step: its Context (in) and its Step (out: state, reply, domain events) (pure).
 
 Context is what a handler may know besides the state and the message.
 """
@@ -6,12 +6,12 @@ Context is what a handler may know besides the state and the message.
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from services.sessions.messages import StationCall
-from services.sessions.policy import Policy
-from services.sessions.state import StationState
-from services.sessions.tokens import TokenInfo
+from contracts.events import DomainEvent
+from contracts.payloads.ocpp import Reply, ReplyError, StationCall
+from contracts.payloads.tokens import Token
+from services.sessions.core.policy import Policy
+from services.sessions.core.state import StationState
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -19,34 +19,9 @@ class Context:
     """Inputs from the shell: no clock, no I/O."""
 
     policy: Policy
-    tokens: Mapping[str, TokenInfo]  # id_token -> token: the token store, read only
+    tokens: Mapping[str, Token]  # id_token -> token: the token store, read only
     now: datetime  # the record's occurred_at, never a clock
     new_transaction_id: int  # a fresh, globally unique int32 for a NEW 1.6 transaction
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """The CALLRESULT payload for the station's CALL (OcppReply)."""
-
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class ReplyError:
-    """A CALLERROR for the station's CALL (OcppReplyError)."""
-
-    code: str  # e.g. "SecurityError"
-    description: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DomainEvent:
-    """One record for stations.v1 or sessions.v1 (docs/events.md "Domain events")."""
-
-    topic: str  # a contracts.topics.Topic
-    event_type: str  # a contracts.events.EventType
-    key: str  # the station_id
-    payload: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,15 +13,17 @@ with estimates and an AnomalyDetected StartMissing).
 from dataclasses import replace
 from datetime import datetime
 
+from contracts.events import DomainEvent
 from contracts.fields import mapping, text, whole
+from contracts.payloads.ocpp import Reply, StationCall
+from contracts.payloads.sessions import Anomaly
 from ocppj.timestamps import parse_timestamp
-from services.sessions import domain_events as de
-from services.sessions.messages import StationCall
-from services.sessions.meter import Quantity, apply, readings
-from services.sessions.state import StationState, Transaction, seq_add, seq_seen
-from services.sessions.step import Context, DomainEvent, Reply, Step, protocol_error
-from services.sessions.tokens import id_token_info
-from services.sessions.transactions import LOCAL, save, settle
+from services.sessions.core import domain_events as de
+from services.sessions.core.meter import Quantity, apply, readings
+from services.sessions.core.state import StationState, Transaction, seq_add, seq_seen
+from services.sessions.core.step import Context, Step, protocol_error
+from services.sessions.core.tokens import id_token_info
+from services.sessions.core.transactions import LOCAL, save, settle
 
 STARTED, UPDATED, ENDED = "Started", "Updated", "Ended"
 
@@ -86,7 +88,7 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
                 _anomaly(
                     call,
                     t,
-                    de.Anomaly.LATE_START,
+                    Anomaly.LATE_START,
                     "Started after the transaction was announced without it",
                 )
             )
@@ -114,7 +116,7 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
     return Step(state=state, reply=reply, events=events + settled + dropped)
 
 
-def _anomaly(call: StationCall, t: Transaction, reason: de.Anomaly, detail: str) -> DomainEvent:
+def _anomaly(call: StationCall, t: Transaction, reason: Anomaly, detail: str) -> DomainEvent:
     return de.anomaly(
         call.station_id,
         reason,
@@ -134,7 +136,7 @@ def _release_orphans(
     for t in state.transactions:
         if not t.ended or t.announced or t.ended_at is None or t.ended_at > started_at:
             continue
-        events.append(_anomaly(call, t, de.Anomaly.START_MISSING, "ended without a Started"))
+        events.append(_anomaly(call, t, Anomaly.START_MISSING, "ended without a Started"))
         released, settled = settle(
             call.station_id, t, action=call.action, at=call.received_at, force=True
         )

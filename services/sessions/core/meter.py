@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from ocppj.timestamps import parse_timestamp
-from services.sessions.state import Transaction
+from services.sessions.core.state import Transaction
 
 DEFAULT_MEASURAND = "Energy.Active.Import.Register"  # 1.6 and 2.0.1 SampledValue default
 DEFAULT_CONTEXT = "Sample.Periodic"

@@ -1,0 +1,182 @@
+"""One batch of input records -> the writes it causes, by the order they must land (sans-I/O).
+
+The stateful worker (worker.py) writes ``Effects`` in three phases:
+
+1. ``events`` (domain events, dead letters), and waits for their acknowledgements;
+2. ``changelog`` (what each partition's store says changed), and waits for their
+   acknowledgements;
+3. ``replies`` to the gateway inboxes.
+
+Events land before the state that remembers them: if the worker dies in between, the records
+are handled again from the older state and the same events are written again with the same
+event ids (consumers deduplicate on them). The other order could lose an event for good: the
+new state would say "SessionEnded written" while the event never landed.
+
+A service supplies one ``Store`` per assigned partition (its pure core behind three methods);
+this module does what every service shares: decoding and dead letters, deterministic event ids,
+replies routed to the gateway partition that waits, and one changelog flush per batch.
+"""
+
+import hashlib
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from contracts.codec import decode, encode
+from contracts.envelope import Envelope
+from contracts.errors import DecodeError
+from contracts.events import DomainEvent
+from contracts.headers import Header, dead_letter_headers, header_text
+from contracts.payloads.ocpp import Reply, ReplyError, reply_to
+from contracts.topics import Topic
+
+RecordHeaders = Sequence[tuple[str, bytes]]
+
+
+class InputRecord(Protocol):
+    """What the planner reads of a consumed record (aiokafka's ConsumerRecord has it)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> RecordHeaders: ...
+
+
+class Handled(Protocol):
+    """What handling one record gave: events to publish and the answer to a station CALL."""
+
+    @property
+    def events(self) -> Sequence[DomainEvent]: ...
+    @property
+    def reply(self) -> Reply | ReplyError | None: ...
+
+
+class Store(Protocol):
+    """The state of one partition as a service's pure core keeps it."""
+
+    def restore(self, key: str, value: bytes | None) -> None:
+        """Apply one changelog record, oldest first (a tombstone: ``value`` None).
+
+        Raises:
+            ValueError, TypeError, KeyError, AttributeError: the record is unreadable (the
+                worker logs it and goes on: one bad record must not stop a partition).
+        """
+
+    def handle(self, envelope: Envelope) -> Handled | None:
+        """Handle one decoded input record; None if it is not for this service (ignored)."""
+
+    def changes(self) -> Sequence[tuple[str, bytes | None]]:
+        """The changelog records (key, value) that the records handled since the last call
+        caused, in the order they must land; forgets them."""
+
+
+# What Store.restore raises for a record it cannot read (msgpack's errors are ValueErrors).
+UNREADABLE = (ValueError, TypeError, AttributeError, KeyError)
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One record to produce."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    partition: int | None = None  # None: the producer's partitioner (by key)
+    headers: RecordHeaders = ()
+
+
+@dataclass
+class Effects:
+    """What one batch causes, by phase; ``counts`` is (kind, fate) -> records, for metrics."""
+
+    events: list[Write] = field(default_factory=list)
+    changelog: list[Write] = field(default_factory=list)
+    replies: list[Write] = field(default_factory=list)
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    undecodable: list[str] = field(default_factory=list)  # "topic/partition/offset: why"
+
+
+def event_id(topic: str, partition: int, offset: int, index: int) -> str:
+    """Deterministic: a record handled again yields the same ids, so consumers dedupe."""
+    digest = hashlib.blake2b(f"{topic}/{partition}/{offset}/{index}".encode(), digest_size=16)
+    return uuid.UUID(bytes=digest.digest()).hex
+
+
+def plan(records: Iterable[InputRecord], stores: Mapping[int, Store], *, changelog: str) -> Effects:
+    """Handle ``records`` in order, each by the store of its partition; their effects.
+
+    Every record's partition must be in ``stores``. Partition p of the input topics keeps its
+    state in partition p of ``changelog``, written once per batch.
+    """
+    effects = Effects()
+    touched: dict[int, None] = {}  # partitions in the order the batch first touched them
+    for record in records:
+        if _record(record, stores[record.partition], effects):
+            touched[record.partition] = None
+    for p in touched:
+        for key, value in stores[p].changes():
+            effects.changelog.append(Write(changelog, key.encode(), value, p))
+    return effects
+
+
+def _record(record: InputRecord, store: Store, effects: Effects) -> bool:
+    """Plan one record into ``effects``; whether the store handled it."""
+    if record.value is None:
+        return False  # a tombstone on a compacted input topic
+    try:
+        envelope = decode(record.value)
+    except DecodeError as exc:
+        effects.counts["undecodable", "dead-lettered"] += 1
+        where = f"{record.topic}/{record.partition}/{record.offset}"
+        effects.undecodable.append(f"{where}: {exc}")
+        headers = dead_letter_headers(record.topic, record.partition, record.offset, str(exc))
+        effects.events.append(Write(Topic.DEAD_LETTERS, record.key, record.value, None, headers))
+        return False
+    handled = store.handle(envelope)
+    if handled is None:
+        effects.counts[envelope.event_type, "ignored"] += 1
+        return False
+    for index, output in enumerate(handled.events):
+        out = Envelope(
+            event_type=output.event_type,
+            schema_version=1,
+            key=output.key,
+            payload=output.payload,
+            occurred_at=envelope.occurred_at,
+            event_id=event_id(record.topic, record.partition, record.offset, index),
+            causation_id=envelope.event_id,
+        )
+        effects.events.append(Write(output.topic, output.key.encode(), encode(out)))
+    effects.counts[envelope.event_type, "handled"] += 1
+    if handled.reply is not None:
+        reply = _reply(envelope, record.headers, handled.reply)
+        if reply is None:
+            effects.counts["reply", "no-route"] += 1
+        else:
+            effects.replies.append(reply)
+    return True
+
+
+def _reply(call: Envelope, headers: RecordHeaders, reply: Reply | ReplyError) -> Write | None:
+    """The answer for the gateway inbox partition that waits for it; None without a route."""
+    partition = header_text(headers, Header.REPLY_PARTITION)
+    correlation = header_text(headers, Header.CORRELATION_ID)
+    if partition is None or correlation is None or not partition.isdecimal():
+        return None
+    return Write(
+        Topic.GATEWAY_INBOX,
+        call.key.encode(),
+        encode(reply_to(call, reply)),
+        int(partition),
+        [(Header.CORRELATION_ID.value, correlation.encode())],
+    )

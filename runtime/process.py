@@ -1,0 +1,110 @@
+"""A stateful worker as a process: command line, signals, /metrics, /readyz, exit codes (I/O).
+
+Every worker service's ``__main__.py`` is a description and a ``Service``; this module does the
+rest the same way for all of them: ``--group``, ``--offset-reset``, the operations server, the
+tuning flags, SIGTERM/SIGINT, and exit code 2 when Kafka or a topic is missing.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Callable, Sequence
+
+from runtime import eventloop, logs
+from runtime.http import start_operations_server
+from runtime.kafka import DEFAULT_CONNECT_TIMEOUT_S, KafkaUnavailable, TopicMissing
+from runtime.settings import bootstrap_servers
+from runtime.worker import FETCH_MAX_WAIT_MS, FETCH_MIN_BYTES, MAX_IN_FLIGHT, Service, Worker
+
+
+def parser(
+    *, prog: str, description: str, group: str, http_port: int, first_input: str
+) -> argparse.ArgumentParser:
+    """The worker's command line; ``first_input`` names the topic --offset-reset is about."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--group", default=group, help="consumer group id")
+    parser.add_argument(
+        "--offset-reset",
+        choices=("latest", "earliest"),
+        default="latest",
+        help=f"where a NEW group starts reading {first_input}; restarts resume where they were",
+    )
+    parser.add_argument("--http-host", default="0.0.0.0", help="/metrics, /healthz, /readyz")
+    parser.add_argument("--http-port", type=int, default=http_port)
+    parser.add_argument("--bootstrap-servers", default=bootstrap_servers(os.environ))
+    parser.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=DEFAULT_CONNECT_TIMEOUT_S,
+        help="seconds to reach Kafka at start",
+    )
+    tuning = parser.add_argument_group("throughput and latency")
+    tuning.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=MAX_IN_FLIGHT,
+        help="batches handled while earlier ones wait for the broker [%(default)s]",
+    )
+    tuning.add_argument(
+        "--fetch-min-bytes",
+        type=int,
+        default=FETCH_MIN_BYTES,
+        help="the broker answers a fetch once this much is there ... [%(default)s]",
+    )
+    tuning.add_argument(
+        "--fetch-max-wait-ms",
+        type=int,
+        default=FETCH_MAX_WAIT_MS,
+        help="... or after this long [%(default)s]",
+    )
+    parser.add_argument("--log-level", default="INFO")
+    return parser
+
+
+async def serve(service: Service, args: argparse.Namespace) -> int:
+    """Run one worker of ``service`` until SIGTERM/SIGINT; 2 if Kafka or a topic is missing."""
+    worker = Worker(
+        args.bootstrap_servers,
+        service,
+        group_id=args.group,
+        offset_reset=args.offset_reset,
+        max_in_flight=args.max_in_flight,
+        fetch_min_bytes=args.fetch_min_bytes,
+        fetch_max_wait_ms=args.fetch_max_wait_ms,
+    )
+    ops = await start_operations_server(worker.readiness, args.http_host, args.http_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await worker.start(args.connect_timeout)
+        running = asyncio.create_task(worker.run())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait([running, stopping], return_when=asyncio.FIRST_COMPLETED)
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        return 0
+    except (KafkaUnavailable, TopicMissing) as exc:
+        worker.log.error("%s", exc)
+        return 2
+    finally:
+        with contextlib.suppress(Exception):
+            await worker.stop()
+        await ops.cleanup()
+
+
+def main(
+    argv: Sequence[str],
+    command_line: argparse.ArgumentParser,
+    service: Callable[[argparse.Namespace], Service],
+) -> int:
+    """Parse ``argv``, configure JSON logs, build the service and run it on uvloop."""
+    args = command_line.parse_args(argv)
+    logs.configure(args.log_level)
+    return eventloop.run(serve(service(args), args))

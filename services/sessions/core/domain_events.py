@@ -1,0 +1,112 @@
+"""The domain events of stations.v1 and sessions.v1, built from the sessions state (pure).
+
+The payloads themselves are contracts/payloads/{stations,sessions}.py; this module says what of
+the state goes into them. Numbers are floats, times aware datetimes.
+"""
+
+from datetime import datetime
+
+from contracts.events import DomainEvent
+from contracts.payloads.sessions import (
+    Anomaly,
+    AnomalyDetected,
+    SessionEnded,
+    SessionStarted,
+    SessionUpdated,
+    session_id,
+)
+from contracts.payloads.stations import StationBooted, StationOnlineChanged, StationStatusChanged
+from services.sessions.core.state import Connector, StationState, Transaction
+
+
+def station_booted(state: StationState) -> DomainEvent:
+    return StationBooted(
+        station_id=state.station_id,
+        vendor=state.vendor,
+        model=state.model,
+        serial_number=state.serial_number,
+        firmware_version=state.firmware_version,
+        ocpp_version=state.ocpp_version,
+        boot_status=state.boot_status,
+    ).event()
+
+
+def status_changed(station_id: str, connector: Connector) -> DomainEvent:
+    return StationStatusChanged(
+        station_id=station_id,
+        evse_id=connector.evse_id,
+        connector_id=connector.connector_id,
+        status=connector.status,
+        error_code=connector.error_code,
+        at=connector.at,
+    ).event()
+
+
+def presence(state: StationState, *, online: bool, connection_id: str, at: datetime) -> DomainEvent:
+    return StationOnlineChanged(
+        station_id=state.station_id,
+        online=online,
+        gateway=state.gateway,
+        connection_id=connection_id,
+        at=at,
+    ).event()
+
+
+def session_started(station_id: str, t: Transaction) -> DomainEvent:
+    return SessionStarted(
+        session_id=session_id(station_id, t.key),
+        station_id=station_id,
+        transaction_id=t.key,
+        evse_id=t.evse_id,
+        connector_id=t.connector_id,
+        id_token=t.id_token,
+        meter_start_wh=t.start_wh,
+        started_at=t.start_time,
+    ).event()
+
+
+def session_updated(station_id: str, t: Transaction) -> DomainEvent:
+    times = [at for at in (t.energy_register_at, t.power_at, t.current_at, t.soc_at) if at]
+    return SessionUpdated(
+        session_id=session_id(station_id, t.key),
+        station_id=station_id,
+        transaction_id=t.key,
+        energy_wh=t.energy_wh(t.energy_register_wh),
+        power_w=t.power_w,
+        current_a=t.current_a,
+        soc_percent=t.soc_percent,
+        at=max(times, default=None),
+    ).event()
+
+
+def session_ended(station_id: str, t: Transaction) -> DomainEvent:
+    energy = t.energy_wh(t.stop_wh)
+    return SessionEnded(
+        session_id=session_id(station_id, t.key),
+        station_id=station_id,
+        transaction_id=t.key,
+        energy_wh=energy if energy is None or energy >= 0 else None,
+        duration_s=t.duration_s,
+        id_token=t.id_token,
+        stop_reason=t.stop_reason,
+        ended_at=t.ended_at,
+    ).event()
+
+
+def anomaly(
+    station_id: str,
+    reason: Anomaly,
+    detail: str,
+    *,
+    action: str,
+    at: datetime,
+    transaction_id: str | None = None,
+) -> DomainEvent:
+    return AnomalyDetected(
+        station_id=station_id,
+        reason=str(reason),
+        detail=detail,
+        action=action,
+        transaction_id=transaction_id,
+        at=at,
+    ).event()

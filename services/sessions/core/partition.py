@@ -1,0 +1,129 @@
+"""The stations of one partition: records handled, and the changelog that restores them (pure).
+
+``Partition`` is the sessions core as the runtime's stateful worker drives it (runtime/batch.py
+``Store``): ``handle`` parses one input record and calls ``handle(state, message, context)``;
+``changes`` gives what the batch changed, for partition p of sessions.state.v1; ``restore``
+reads that changelog back after a restart or a rebalance.
+
+Changelog records of a partition (docs/sessions.md "State"):
+
+- ``/transaction-seq``: how many 1.6 transaction ids the partition handed out; written first,
+  so a persisted state never comes with a lost sequence and no id is handed out twice;
+- ``<station_id>/ended``: the station's last ended transactions, only when they changed, before
+  the state (a restore that finds the state also finds what it ended);
+- ``<station_id>``: the station's state without its ended transactions, once per batch, as it is
+  after the batch's last record of that station.
+
+A station id never holds "/" (the gateway takes it from one URL path segment), so the keys
+cannot clash.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import msgpack
+
+from contracts.envelope import Envelope
+from contracts.payloads.tokens import Token
+from contracts.topics import STATION_PARTITIONS
+from services.sessions.core.handlers import handle
+from services.sessions.core.messages import parse
+from services.sessions.core.policy import Policy
+from services.sessions.core.state import StationState, ended_from_list
+from services.sessions.core.step import Context, Step
+
+INT32_MAX = 2**31 - 1
+SEQ_KEY = "/transaction-seq"  # per changelog partition: 1.6 transaction ids handed out
+ENDED_SUFFIX = "/ended"  # station_id + ENDED_SUFFIX: the station's ended transactions
+LEGACY_SEQ_KEY = "__transaction_seq"  # SEQ_KEY before 2026-11-25, still read
+
+
+def transaction_id(seq: int, partition: int) -> int:
+    """The seq-th 1.6 transaction id of a partition: unique across partitions and workers.
+
+    Raises:
+        OverflowError: the partition used up its int32 ids (268 million with 8 partitions).
+    """
+    value = seq * STATION_PARTITIONS + partition + 1
+    if value > INT32_MAX:
+        raise OverflowError(f"partition {partition} ran out of 1.6 transaction ids")
+    return value
+
+
+@dataclass
+class Partition:
+    """The states of one assigned partition, as restored and kept up to date."""
+
+    partition: int
+    policy: Policy = field(default_factory=Policy)
+    tokens: Mapping[str, Token] = field(default_factory=dict)  # the token store, read only
+    states: dict[str, StationState] = field(default_factory=dict)
+    seq: int = 0
+    # Since the last changes(): each touched station as the changelog has it, and whether the
+    # sequence moved.
+    _before: dict[str, StationState | None] = field(default_factory=dict, compare=False)
+    _seq_used: bool = field(default=False, compare=False)
+
+    def handle(self, envelope: Envelope) -> Step | None:
+        """Handle one input record; None if it is not a message of ours.
+
+        Raises:
+            OverflowError: the partition ran out of 1.6 transaction ids.
+        """
+        message = parse(envelope)
+        if message is None:
+            return None
+        context = Context(
+            policy=self.policy,
+            tokens=self.tokens,
+            now=envelope.occurred_at,
+            new_transaction_id=transaction_id(self.seq, self.partition),
+        )
+        state = self.states.get(envelope.key)
+        step = handle(state, message, context)
+        if step.used_transaction_id:
+            self.seq += 1
+            self._seq_used = True
+        self.states[envelope.key] = step.state
+        self._before.setdefault(envelope.key, state)
+        return step
+
+    def changes(self) -> list[tuple[str, bytes | None]]:
+        """The changelog records since the last call, in the order they must land."""
+        writes: list[tuple[str, bytes | None]] = []
+        if self._seq_used:
+            writes.append((SEQ_KEY, msgpack.packb(self.seq)))
+        for station_id, old in self._before.items():
+            state = self.states[station_id]
+            if state.ended_changed(old):
+                ended = msgpack.packb(state.ended_to_list(), datetime=True)
+                writes.append((station_id + ENDED_SUFFIX, ended))
+            writes.append(
+                (station_id, msgpack.packb(state.to_dict(with_ended=False), datetime=True))
+            )
+        self._before, self._seq_used = {}, False
+        return writes
+
+    def restore(self, key: str, value: bytes | None) -> None:
+        """One record of this partition's changelog, oldest first. A station's state and its
+        ended transactions are two keys that may come in either order.
+
+        Raises:
+            ValueError, TypeError, KeyError, AttributeError: an unreadable record.
+        """
+        if key in (SEQ_KEY, LEGACY_SEQ_KEY):
+            self.seq = int(msgpack.unpackb(value)) if value is not None else 0
+            return
+        station_id, _, suffix = key.partition("/")
+        known = self.states.get(station_id)
+        if suffix:
+            if suffix == ENDED_SUFFIX[1:]:
+                data = msgpack.unpackb(value, timestamp=3) if value is not None else []
+                known = known or StationState(station_id=station_id)
+                self.states[station_id] = replace(known, ended=ended_from_list(data))
+        elif value is None:
+            self.states.pop(station_id, None)
+        else:
+            ended = known.ended if known is not None else ()
+            data = msgpack.unpackb(value, timestamp=3)
+            self.states[station_id] = StationState.from_dict(data, ended=ended)
