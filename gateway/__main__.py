@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 
-from gateway.auth import CredentialStore
+from gateway.core.auth import CredentialStore
 from gateway.credentials import CredentialFollower, credentials_main
 from gateway.kafka import InboxMissing, KafkaBus
 from gateway.server import Gateway
@@ -35,7 +35,7 @@ async def main(settings: Settings) -> int:
     def ready() -> tuple[bool, str]:
         if follower is not None and not follower.ready.is_set():
             return False, "reading credentials"
-        return gateway.readiness()
+        return gateway.readiness(inbox_assigned=bus.assigned)
 
     ops = await start_operations_server(ready, settings.http_host, settings.http_port)
     stop = asyncio.Event()
@@ -56,7 +56,7 @@ async def main(settings: Settings) -> int:
             )
         await gateway.serve(ssl)
         tasks = [
-            asyncio.create_task(gateway.consume_inbox()),
+            asyncio.create_task(gateway.consume_inbox(bus.inbox())),
             asyncio.create_task(gateway.run_timers()),
             asyncio.create_task(bus.commit_periodically()),
         ]

@@ -1,41 +1,178 @@
-"""The gateway's memory of commands: which are in progress and how recent ones ended (pure)."""
+"""Commands to stations: admitted, put on the station's link, each ended with one outcome (I/O).
 
-from collections import OrderedDict
+The decisions are pure (core/admission.py); this reads the clock and publishes. Design
+"Routing": "Every command ends in exactly one outcome on command-results.v1"; the station's
+answer also goes to ocpp.inbound.v1 for auditing (docs/gateway.md, "Commands").
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
 
 from contracts.envelope import Envelope
+from contracts.errors import RecordRejected
+from contracts.events import Outcome
+from contracts.payloads.commands import StationCommand
+from contracts.topics import Topic
+from gateway import metrics
+from gateway.bus import Publisher, publish_quietly
+from gateway.core import bridge
+from gateway.core.admission import (
+    CommandLedger,
+    Duplicate,
+    Expired,
+    InProgress,
+    NotHere,
+    Send,
+    StationOffline,
+    admit,
+)
+from gateway.core.links import LinkTable
+from gateway.link import StationLink
+from ocppj.errors import InvalidOutgoing
+from ocppj.framing import CallError, CallResult
+
+log = logging.getLogger("gateway")
+
+Spawn = Callable[[Coroutine[Any, Any, None]], None]  # runs a coroutine in the background
 
 
-class CommandLedger:
-    """A command id seen again gets the earlier outcome instead of being sent twice (design).
+class Commands:
+    """Admits StationCommands from the inbox, sends them, and publishes how each ended.
 
-    Completed outcomes are kept for the last `capacity` commands (LRU), which covers the
-    window in which a requester retries with the same command id.
+    ``process(link)`` acts on the link's session events and sends its frames (the gateway's
+    own step after any change to a session); ``spawn`` runs fire-and-forget publishes.
     """
 
-    def __init__(self, capacity: int = 100_000) -> None:
-        self._capacity = capacity
-        self._in_progress: set[str] = set()
-        self._completed: OrderedDict[str, Envelope] = OrderedDict()
+    def __init__(
+        self,
+        publisher: Publisher,
+        links: LinkTable[StationLink],
+        *,
+        instance: int,
+        call_timeout_s: float,
+        process: Callable[[StationLink], Awaitable[None]],
+        spawn: Spawn,
+    ) -> None:
+        self.publisher = publisher
+        self.links = links
+        self.instance = instance
+        self.call_timeout_s = call_timeout_s
+        self.ledger = CommandLedger()
+        self._process = process
+        self._spawn = spawn
 
-    def outcome_of(self, command_id: str) -> Envelope | None:
-        """The outcome already published for this command id, if any."""
-        outcome = self._completed.get(command_id)
-        if outcome is not None:
-            self._completed.move_to_end(command_id)
-        return outcome
+    async def receive(self, envelope: Envelope) -> None:
+        """A StationCommand read from the inbox."""
+        try:
+            command = StationCommand.parse(envelope)
+        except RecordRejected as exc:
+            metrics.INBOX_RECORDS.labels("command", "invalid").inc()
+            log.error("invalid StationCommand: %s", exc, extra={"station_id": envelope.key})
+            return
+        link = self.links.get(command.station_id)
+        decision = admit(
+            command,
+            self.ledger,
+            holds=link is not None,
+            recently_held=self.links.recently_left(command.station_id),
+            now=datetime.now(UTC),
+            gateway=self.instance,
+        )
+        match decision:
+            case Duplicate(earlier):  # a command id seen again gets the earlier outcome
+                metrics.INBOX_RECORDS.labels("command", "duplicate").inc()
+                await self.publisher.publish(command.reply_topic, earlier)
+            case InProgress():
+                metrics.INBOX_RECORDS.labels("command", "duplicate").inc()
+            case Expired() | StationOffline() | NotHere() as unsent:
+                await self.complete(command, unsent.outcome, detail=unsent.detail)
+            case Send():
+                assert link is not None  # admit() sends only to a held station
+                await self._send(link, command)
 
-    def in_progress(self, command_id: str) -> bool:
-        return command_id in self._in_progress
+    async def _send(self, link: StationLink, command: StationCommand) -> None:
+        now = asyncio.get_running_loop().time()
+        try:
+            call_id = link.session.send_call(
+                command.action, dict(command.payload), now, tag=command.command_id
+            )
+        except InvalidOutgoing as exc:
+            await self.complete(command, Outcome.INVALID, detail=str(exc)[:500])
+            return
+        metrics.FRAMES.labels(command.action, "out", "call").inc()
+        self.ledger.start(command.command_id)
+        link.commands[call_id] = (command, now)
+        await self._process(link)
 
-    def start(self, command_id: str) -> None:
-        self._in_progress.add(command_id)
+    async def answered(
+        self,
+        link: StationLink,
+        call_id: str,
+        action: str,
+        answer: CallResult | CallError,
+        now: float,
+    ) -> None:
+        """The station answered the CALL ``call_id`` at loop time ``now`` (one of ours, if it
+        is in link.commands)."""
+        entry = link.commands.pop(call_id, None)
+        if entry is None:
+            return
+        command, sent_at = entry
+        metrics.STATION_ROUND_TRIP.labels(action).observe(now - sent_at)
+        outcome, response, error = bridge.answer_outcome(answer)
+        message_type = "result" if outcome is Outcome.ANSWERED else "error"
+        metrics.FRAMES.labels(command.action, "in", message_type).inc()
+        audit = bridge.command_answer(
+            link.info,
+            command,
+            unique_id=call_id,
+            at=datetime.now(UTC),
+            response=response,
+            error=error,
+        )
+        self._spawn(publish_quietly(self.publisher, Topic.OCPP_INBOUND, audit))
+        await self.complete(command, outcome, response=response, error=error)
 
-    def complete(self, command_id: str, outcome: Envelope) -> None:
-        self._in_progress.discard(command_id)
-        self._completed[command_id] = outcome
-        self._completed.move_to_end(command_id)
-        while len(self._completed) > self._capacity:
-            self._completed.popitem(last=False)
+    async def timed_out(self, link: StationLink, call_id: str) -> None:
+        """The station did not answer the CALL ``call_id`` within the call timeout."""
+        entry = link.commands.pop(call_id, None)
+        if entry is not None:
+            detail = f"no answer within {self.call_timeout_s:g} s"
+            await self.complete(entry[0], Outcome.TIMED_OUT, detail=detail)
 
-    def __len__(self) -> int:
-        return len(self._completed)
+    async def disconnected(self, link: StationLink) -> None:
+        """The link closed: the commands still on it timed out."""
+        for command, _ in link.commands.values():
+            await self.complete(command, Outcome.TIMED_OUT, detail="station disconnected")
+
+    async def complete(
+        self,
+        command: StationCommand,
+        outcome: Outcome,
+        *,
+        response: dict[str, Any] | None = None,
+        error: dict[str, Any] | None = None,
+        detail: str = "",
+    ) -> None:
+        """Record and publish the command's one outcome (CommandCompleted on its reply topic)."""
+        envelope = bridge.command_outcome(
+            command,
+            outcome,
+            gateway=self.instance,
+            at=datetime.now(UTC),
+            response=response,
+            error=error,
+            detail=detail,
+        )
+        self.ledger.complete(command.command_id, envelope)
+        metrics.COMMANDS.labels(str(outcome)).inc()
+        log.info(
+            "command %s: %s",
+            command.action,
+            outcome,
+            extra={"station_id": command.station_id, "command_id": command.command_id},
+        )
+        await publish_quietly(self.publisher, command.reply_topic, envelope)

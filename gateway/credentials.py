@@ -20,7 +20,7 @@ from aiokafka.errors import KafkaError
 from contracts import codec
 from contracts.envelope import Envelope
 from contracts.topics import Topic
-from gateway.auth import (
+from gateway.core.auth import (
     CredentialStore,
     InvalidStationId,
     PasswordPolicyViolation,

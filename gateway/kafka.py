@@ -1,10 +1,12 @@
-"""The gateway's Kafka side: an idempotent producer and the inbox partition it owns (I/O)."""
+"""The gateway's Kafka side: an idempotent producer and the inbox partition it owns (I/O).
+
+KafkaBus is the production Publisher (gateway/bus.py) and the source of InboxRecords.
+"""
 
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import KafkaError
@@ -15,29 +17,15 @@ from contracts.envelope import Envelope
 from contracts.errors import DecodeError
 from contracts.headers import dead_letter_headers
 from contracts.topics import Topic
+from gateway.bus import Headers, InboxRecord, PublishFailed
 from gateway.metrics import KAFKA_PRODUCE
 from runtime.kafka import consumer, reliable_producer, start_bounded
 
 log = logging.getLogger(__name__)
 
-Headers = Sequence[tuple[str, bytes]]
-
-
-@dataclass(frozen=True, slots=True)
-class InboxRecord:
-    """A decoded record of this gateway's inbox partition."""
-
-    envelope: Envelope
-    headers: dict[str, str]
-    offset: int
-
 
 class InboxMissing(Exception):
     """The inbox topic lacks this gateway's partition (not provisioned, or --instance too high)."""
-
-
-class PublishFailed(Exception):
-    """A record could not be written (the broker is down or did not acknowledge in time)."""
 
 
 class KafkaBus:

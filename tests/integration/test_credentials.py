@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from contracts import codec
-from gateway.auth import (
+from gateway.core.auth import (
     AuthResult,
     CredentialStore,
     SecurityProfile,

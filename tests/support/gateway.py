@@ -1,4 +1,5 @@
-"""A real gateway process for integration tests, and a test that plays the owning service."""
+"""A real gateway process for integration tests, a test that plays the owning service, and a
+recording publisher for the gateway in-process (no Kafka)."""
 
 import asyncio
 import itertools
@@ -10,7 +11,7 @@ import sys
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from contracts.envelope import Envelope
 from contracts.events import EventType
 from contracts.headers import Header
 from contracts.topics import SPECS, Topic
+from gateway.bus import PublishFailed
 
 ROOT = Path(__file__).resolve().parents[2]
 # Tests take inbox partitions from the top so they never meet `make run`'s gateway 0.
@@ -227,3 +229,53 @@ class ServicePlayer:
             Topic.GATEWAY_INBOX, encode(envelope), key=station_id.encode(), partition=gateway
         )
         return command_id
+
+
+@dataclass(frozen=True)
+class Published:
+    """One record a RecordingPublisher was given."""
+
+    topic: str
+    envelope: Envelope
+    headers: dict[str, str]
+    partition: int | None
+
+
+class RecordingPublisher:
+    """A gateway Publisher that keeps what it is given; topics in ``failing`` raise
+    PublishFailed, as KafkaBus does when the broker is down."""
+
+    def __init__(self) -> None:
+        self.records: list[Published] = []
+        self.failing: set[str] = set()
+        self._changed = asyncio.Condition()
+
+    async def publish(
+        self,
+        topic: str,
+        envelope: Envelope,
+        *,
+        headers: Sequence[tuple[str, bytes]] = (),
+        partition: int | None = None,
+    ) -> None:
+        if topic in self.failing:
+            raise PublishFailed(f"{topic}: failing on purpose")
+        decoded = {str(k): v.decode() for k, v in headers}
+        async with self._changed:
+            self.records.append(Published(topic, envelope, decoded, partition))
+            self._changed.notify_all()
+
+    def on(self, topic: str, station_id: str) -> list[Published]:
+        """What was published on ``topic`` for ``station_id``, in order."""
+        return [r for r in self.records if r.topic == topic and r.envelope.key == station_id]
+
+    async def wait_for(self, match: Callable[[Published], bool], limit_s: float = 5) -> Published:
+        """The first record that matches, once there is one."""
+        async with asyncio.timeout(limit_s), self._changed:
+            await self._changed.wait_for(lambda: any(match(r) for r in self.records))
+        return next(r for r in self.records if match(r))
+
+    async def wait_count(self, topic: str, station_id: str, count: int, limit_s: float = 5) -> None:
+        """Until at least ``count`` records were published on ``topic`` for ``station_id``."""
+        async with asyncio.timeout(limit_s), self._changed:
+            await self._changed.wait_for(lambda: len(self.on(topic, station_id)) >= count)

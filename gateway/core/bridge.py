@@ -14,6 +14,7 @@ from contracts.events import Outcome
 from contracts.payloads.commands import CommandCompleted, StationCommand, status_of
 from contracts.payloads.ocpp import Reply, ReplyError, StationCall, parse_reply, station_answer
 from contracts.payloads.presence import Presence
+from ocppj.framing import CallError, CallResult
 from ocppj.timestamps import rfc3339
 from ocppj.versions import OcppVersion
 
@@ -117,6 +118,17 @@ def command_outcome(
         detail=detail,
         gateway=gateway,
     ).envelope(at=at, causation_id=command.event_id)
+
+
+def answer_outcome(
+    answer: CallResult | CallError,
+) -> tuple[Outcome, dict[str, Any] | None, dict[str, Any] | None]:
+    """(outcome, response, error) of a station's answer to a command: a CALLRESULT is
+    ``Answered`` with its payload, a CALLERROR is ``CallError`` with code, description, details."""
+    if isinstance(answer, CallResult):
+        return Outcome.ANSWERED, dict(answer.payload), None
+    error = {"code": answer.code, "description": answer.description, "details": answer.details}
+    return Outcome.CALL_ERROR, None, error
 
 
 def command_answer(

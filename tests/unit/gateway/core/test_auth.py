@@ -1,4 +1,4 @@
-"""gateway.auth: hashes, both 1.6 key forms, HTTP Basic parsing, the store, the failure limiter."""
+"""gateway.core.auth and limiter: hashes, 1.6 key forms, HTTP Basic, the store, the limiter."""
 
 import base64
 from datetime import UTC, datetime
@@ -9,7 +9,7 @@ from argon2 import PasswordHasher, Type, extract_parameters
 
 from contracts.codec import decode, encode
 from contracts.envelope import Envelope
-from gateway.auth import (
+from gateway.core.auth import (
     MEMORY_COST_KIB,
     TIME_COST,
     AuthResult,
@@ -27,9 +27,10 @@ from gateway.auth import (
     credential_from_envelope,
     hash_password,
     parse_basic_auth,
+    station_id_from_path,
     verify_password,
 )
-from gateway.limiter import FailureLimiter
+from gateway.core.limiter import FailureLimiter
 
 # OCPP-J 1.6 §6.2.2's example: identity "AL1000", authorization key
 # 0001020304050607FFFFFFCCCCCCCCCCCC (17 bytes), header "Basic QUwxMDAwOgABAgMEBQYH////zMzMzMzM".
@@ -444,3 +445,26 @@ def test_limiter_survives_a_huge_failure_count() -> None:
 def test_limiter_refuses_nonsense_settings() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         FailureLimiter(max_failures=0)
+
+
+@pytest.mark.parametrize(
+    ("path", "prefix", "expected"),
+    [
+        ("/ocpp/CS-1", "/ocpp", "CS-1"),
+        ("/ocpp/CS-1", "/ocpp/", "CS-1"),
+        ("/ocpp/CS-1?token=x", "/ocpp", "CS-1"),
+        ("/ocpp/CS%201", "/ocpp", "CS 1"),  # percent-decoded
+        ("/ocpp/" + "x" * 48, "/ocpp", "x" * 48),  # 2.0.1 identifierString: at most 48
+        ("/ocpp/" + "x" * 49, "/ocpp", None),
+        ("/other/CS-1", "/ocpp", None),
+        ("/ocpp", "/ocpp", None),
+        ("/ocpp/", "/ocpp", None),
+        ("/ocpp/site/CS-1", "/ocpp", None),
+        ("/ocpp/site%2FCS-1", "/ocpp", None),
+        ("/ocpp/CS%3A1", "/ocpp", None),  # ':' cannot be a Basic user-id
+        ("/ocpp/CS%0A1", "/ocpp", None),
+        ("/ocpp/%FF", "/ocpp", None),  # not UTF-8
+    ],
+)
+def test_station_id_from_path(path: str, prefix: str, expected: str | None) -> None:
+    assert station_id_from_path(path, prefix) == expected

@@ -1,4 +1,4 @@
-"""Station authentication: password hashes, HTTP Basic, credential store, failure limiter (pure).
+"""Station authentication: identity, password hashes, HTTP Basic, credential store (pure).
 
 AuthError
  ├── InvalidCredential        a credential record we refuse to store (shape, algorithm, cost)
@@ -8,7 +8,7 @@ AuthError
 Nothing here does I/O or reads a clock: time arrives as ``now`` (monotonic seconds) or as an
 aware ``datetime``. Verifying a password costs one Argon2id computation (~17 ms on this project's
 2-core machine, docs/security.md): the gateway runs ``check_basic_auth`` in a worker thread
-(argon2-cffi releases the GIL) and consults the ``FailureLimiter`` first.
+(argon2-cffi releases the GIL) and consults the ``FailureLimiter`` (limiter.py) first.
 """
 
 import base64
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any, Final
+from urllib.parse import unquote
 
 from argon2 import PasswordHasher, Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -95,6 +96,27 @@ def check_station_id(station_id: str) -> None:
         raise InvalidStationId(f"station id must be 1-255 characters, got {len(station_id)}")
     if ":" in station_id or any(ord(c) < 0x20 or ord(c) == 0x7F for c in station_id):
         raise InvalidStationId(f"station id {station_id!r} contains ':' or a control character")
+
+
+MAX_STATION_ID: Final = 48  # 2.0.1 identifierString (reference ocpp.md §1.5)
+
+
+def station_id_from_path(path: str, prefix: str) -> str | None:
+    """The percent-decoded identity after ``prefix`` (``/ocpp/{station_id}``), or None if the
+    path is not one of ours: another prefix, a further ``/``, more than 48 characters, bytes
+    that are not UTF-8, or an id that cannot be a Basic user-id."""
+    prefix = prefix.rstrip("/") + "/"
+    path = path.split("?", 1)[0]
+    if not path.startswith(prefix):
+        return None
+    try:
+        station_id = unquote(path[len(prefix) :], errors="strict")
+        check_station_id(station_id)
+    except (UnicodeDecodeError, InvalidStationId):
+        return None
+    if "/" in station_id or len(station_id) > MAX_STATION_ID:
+        return None
+    return station_id
 
 
 def check_new_password(password: bytes) -> None:

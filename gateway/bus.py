@@ -1,0 +1,57 @@
+"""What the gateway needs of its bus: a Publisher, PublishFailed, InboxRecord (interfaces, no I/O).
+
+Production passes gateway/kafka.py's KafkaBus; tests pass a recording publisher and feed
+InboxRecords to ``Gateway.inbox_record`` themselves, with no broker. ``publish_quietly`` is the
+one helper: it only awaits the publisher and logs.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from contracts.envelope import Envelope
+
+log = logging.getLogger("gateway")
+
+Headers = Sequence[tuple[str, bytes]]
+
+
+class PublishFailed(Exception):
+    """A record could not be written (the broker is down or did not acknowledge in time)."""
+
+
+class Publisher(Protocol):
+    """Writes envelopes to topics (key: ``envelope.key``)."""
+
+    async def publish(
+        self,
+        topic: str,
+        envelope: Envelope,
+        *,
+        headers: Headers = (),
+        partition: int | None = None,
+    ) -> None:
+        """Write one record and return once it is acknowledged (acks=all).
+
+        Raises:
+            PublishFailed: if the record was not acknowledged.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRecord:
+    """A decoded record of this gateway's inbox partition (ocpp.gateway-inbox.v1, partition k)."""
+
+    envelope: Envelope
+    headers: dict[str, str]
+    offset: int
+
+
+async def publish_quietly(publisher: Publisher, topic: str, envelope: Envelope) -> None:
+    """Publish a fire-and-forget record: a failure is logged, never raised."""
+    try:
+        await publisher.publish(topic, envelope)
+    except Exception:  # a fire-and-forget record: log, never crash the connection
+        log.exception("could not publish %s", envelope.event_type, extra={"topic": topic})

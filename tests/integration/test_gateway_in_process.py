@@ -1,0 +1,202 @@
+"""The Gateway in-process: real WebSockets on 127.0.0.1, a RecordingPublisher instead of Kafka."""
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+from contracts.envelope import Envelope
+from contracts.events import EventType, Outcome
+from contracts.headers import Header
+from contracts.payloads.commands import CommandCompleted, StationCommand
+from contracts.payloads.ocpp import Reply, reply_to
+from contracts.payloads.presence import Presence
+from contracts.topics import Topic
+from gateway.bus import InboxRecord
+from gateway.server import Gateway
+from gateway.settings import Settings
+from tests.support.gateway import Published, RecordingPublisher
+
+INSTANCE = 5
+BOOT = {"chargePointVendor": "chargebus", "chargePointModel": "test"}
+
+
+@dataclass
+class InProcess:
+    gateway: Gateway
+    publisher: RecordingPublisher
+    url: str
+
+    def station(self, station_id: str) -> connect:
+        """A 1.6 station's connection (an async context manager)."""
+        return connect(f"{self.url}/{station_id}", subprotocols=[Subprotocol("ocpp1.6")])
+
+    async def feed(self, envelope: Envelope, headers: dict[str, str] | None = None) -> None:
+        """As if the record had been read from the gateway's inbox partition."""
+        await self.gateway.inbox_record(InboxRecord(envelope, headers or {}, offset=0))
+
+    async def command(self, station_id: str, action: str, payload: dict[str, Any]) -> str:
+        command_id = uuid.uuid4().hex
+        command = StationCommand(
+            command_id=command_id,
+            station_id=station_id,
+            action=action,
+            payload=payload,
+            deadline=datetime.now(UTC) + timedelta(seconds=30),
+        )
+        await self.feed(command.envelope())
+        return command_id
+
+    async def outcome(self, command_id: str) -> CommandCompleted:
+        def match(record: Published) -> bool:
+            completed = CommandCompleted.parse(record.envelope)
+            return completed is not None and completed.command_id == command_id
+
+        record = await self.publisher.wait_for(match)
+        assert record.topic == Topic.COMMAND_RESULTS
+        completed = CommandCompleted.parse(record.envelope)
+        assert completed is not None
+        return completed
+
+
+@pytest.fixture
+async def running() -> AsyncIterator[InProcess]:
+    publisher = RecordingPublisher()
+    settings = Settings(
+        host="127.0.0.1", port=0, instance=INSTANCE, security_profile=0, drain_timeout_s=1.0
+    )
+    gateway = Gateway(settings, publisher, None)
+    server = await gateway.serve()
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield InProcess(gateway, publisher, f"ws://127.0.0.1:{port}/ocpp")
+    finally:
+        await gateway.drain()
+
+
+def _station_id() -> str:
+    return f"CS-{uuid.uuid4().hex[:10]}"
+
+
+async def _call(ws: ClientConnection, unique_id: str, action: str, payload: Any) -> list[Any]:
+    await ws.send(json.dumps([2, unique_id, action, payload]))
+    answer: list[Any] = json.loads(await ws.recv())
+    return answer
+
+
+def _presence(records: list[Published]) -> list[tuple[str, str]]:
+    """(event type, connection id) of each presence record."""
+    pairs = []
+    for record in records:
+        presence = Presence.parse(record.envelope)
+        assert presence is not None
+        pairs.append((record.envelope.event_type, presence.connection_id))
+    return pairs
+
+
+async def test_a_station_call_is_published_with_the_reply_route_and_answered(
+    running: InProcess,
+) -> None:
+    station_id = _station_id()
+    async with running.station(station_id) as ws:
+        await ws.send(json.dumps([2, "boot-1", "BootNotification", BOOT]))
+        call = await running.publisher.wait_for(
+            lambda r: r.envelope.key == station_id and r.envelope.event_type == EventType.OCPP_CALL
+        )
+        assert call.topic == Topic.OCPP_INBOUND
+        assert call.envelope.payload["action"] == "BootNotification"
+        assert call.envelope.payload["payload"] == BOOT
+        assert not call.envelope.payload["answered_by_gateway"]
+        connection_id = call.envelope.payload["connection_id"]
+        assert call.headers == {
+            Header.REPLY_PARTITION: str(INSTANCE),
+            Header.CORRELATION_ID: f"{connection_id}/boot-1",
+        }
+        answer = {"status": "Accepted", "currentTime": "2025-06-01T12:00:00Z", "interval": 300}
+        reply = reply_to(call.envelope, Reply(answer))
+        await running.feed(reply, {Header.CORRELATION_ID: call.headers[Header.CORRELATION_ID]})
+        assert json.loads(await ws.recv()) == [3, "boot-1", answer]
+
+
+async def test_heartbeat_is_answered_by_the_gateway_and_still_published(
+    running: InProcess,
+) -> None:
+    station_id = _station_id()
+    async with running.station(station_id) as ws:
+        answer = await _call(ws, "hb-1", "Heartbeat", {})
+        assert answer[:2] == [3, "hb-1"]
+        assert datetime.fromisoformat(answer[2]["currentTime"]).tzinfo is not None
+        published = await running.publisher.wait_for(
+            lambda r: r.envelope.key == station_id and r.envelope.event_type == EventType.OCPP_CALL
+        )
+        assert published.topic == Topic.OCPP_INBOUND
+        assert published.envelope.payload["action"] == "Heartbeat"
+        assert published.envelope.payload["answered_by_gateway"]
+        assert published.headers == {}  # no service answers it
+
+
+async def test_a_failed_publish_answers_internal_error(running: InProcess) -> None:
+    running.publisher.failing.add(Topic.OCPP_INBOUND)
+    async with running.station(_station_id()) as ws:
+        answer = await _call(ws, "boot-1", "BootNotification", BOOT)
+        assert answer == [4, "boot-1", "InternalError", "CSMS unavailable, retry", {}]
+
+
+async def test_a_second_connection_closes_the_first_and_presence_stays_right(
+    running: InProcess,
+) -> None:
+    station_id = _station_id()
+    presence = running.publisher
+    async with running.station(station_id) as first:
+        await presence.wait_count(Topic.PRESENCE, station_id, 1)
+        async with running.station(station_id) as second:
+            with pytest.raises(ConnectionClosed):
+                await first.recv()
+            assert (first.close_code, first.close_reason) == (
+                1000,
+                "replaced by a newer connection",
+            )
+            await presence.wait_count(Topic.PRESENCE, station_id, 4)
+            records = _presence(presence.on(Topic.PRESENCE, station_id))
+            a, b = records[0][1], records[1][1]
+            assert records == [
+                (EventType.STATION_CONNECTED, a),
+                (EventType.STATION_CONNECTED, b),
+                (EventType.STATION_DISCONNECTED, a),  # the late disconnect of the first
+                (EventType.STATION_CONNECTED, b),  # re-asserted: compaction may keep only one
+            ]
+            assert a != b
+            assert await _call(second, "hb-2", "Heartbeat", {}) != []  # the second one lives
+            assert running.gateway.readiness(inbox_assigned=True) == (True, "1 stations")
+
+
+async def test_commands_to_absent_departed_and_held_stations(running: InProcess) -> None:
+    station_id = _station_id()
+    not_here = await running.command(station_id, "Reset", {"type": "Soft"})
+    completed = await running.outcome(not_here)
+    assert (completed.outcome, completed.detail) == (Outcome.NOT_HERE, f"gateway {INSTANCE}")
+
+    async with running.station(station_id) as ws:
+        reset = await running.command(station_id, "Reset", {"type": "Soft"})
+        message_type, call_id, action, payload = json.loads(await ws.recv())
+        assert (message_type, action, payload) == (2, "Reset", {"type": "Soft"})
+        await ws.send(json.dumps([3, call_id, {"status": "Accepted"}]))
+        completed = await running.outcome(reset)
+        assert (completed.outcome, completed.status) == (Outcome.ANSWERED, "Accepted")
+        audit = await running.publisher.wait_for(
+            lambda r: (
+                r.envelope.event_type == EventType.OCPP_CALL_RESULT and r.envelope.key == station_id
+            )
+        )
+        assert audit.topic == Topic.OCPP_INBOUND
+
+    await running.publisher.wait_count(Topic.PRESENCE, station_id, 2)  # it left
+    offline = await running.command(station_id, "Reset", {"type": "Soft"})
+    assert (await running.outcome(offline)).outcome == Outcome.STATION_OFFLINE
