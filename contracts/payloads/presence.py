@@ -1,8 +1,9 @@
 """StationConnected / StationDisconnected on ocpp.presence.v1: which gateway holds a station (pure).
 
-Readers apply the rules of docs/events.md: the newest connection of a station wins; a
-disconnect applies only if its ``connection_id`` is the station's current one; an entry written
-by an older boot of its gateway (``gateway_boot``) is stale.
+Readers apply the rules of docs/events.md, as ``PresenceView`` does: the newest connection of a
+station wins; a disconnect applies only if its ``connection_id`` is the station's current one;
+an entry written by an older boot of its gateway (``gateway_boot``) is stale. Any service that
+routes commands to stations follows ocpp.presence.v1 into a PresenceView.
 """
 
 from dataclasses import dataclass, replace
@@ -93,3 +94,75 @@ class Presence:
             ),
             reason=text(p, "reason"),
         )
+
+
+class PresenceView:
+    """The current (or last) connection per station, kept equal to ocpp.presence.v1 by
+    ``apply``; every entry names its gateway."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Presence] = {}
+        self._boots: dict[int, tuple[datetime, str]] = {}  # gateway -> newest (seen at, boot)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, station_id: object) -> bool:
+        return station_id in self._entries
+
+    def get(self, station_id: str) -> Presence | None:
+        return self._entries.get(station_id)
+
+    def online(self, station_id: str) -> bool:
+        """Connected, and written by the newest boot of its gateway that we know of."""
+        entry = self._entries.get(station_id)
+        return entry is not None and entry.connected and not self._stale(entry)
+
+    def _stale(self, entry: Presence) -> bool:
+        newest = None if entry.gateway is None else self._boots.get(entry.gateway)
+        return newest is not None and bool(entry.gateway_boot) and newest[1] != entry.gateway_boot
+
+    def apply(self, envelope: Envelope) -> bool:
+        """Apply one presence record; returns whether it changed the view (False: ignored)."""
+        record = Presence.parse(envelope)
+        if record is None or record.gateway is None:
+            return False  # not presence, or no route to the station in it
+        if record.gateway_boot:
+            self._note_boot(record.gateway, record.gateway_boot, envelope.occurred_at)
+        current = self._entries.get(record.station_id)
+        if record.connected:
+            if (
+                current is not None
+                and current.connection_id != record.connection_id
+                and current.connected
+                and current.connected_at is not None
+                and record.connected_at is not None
+                and record.connected_at < current.connected_at
+            ):
+                return False  # an older socket's record: the newest connection wins
+            self._entries[record.station_id] = record
+            return True
+        if current is None:
+            self._entries[record.station_id] = record
+            return True
+        if current.connection_id != record.connection_id:
+            return False  # a late disconnect of an older connection
+        self._entries[record.station_id] = replace(
+            current,
+            connected=False,
+            disconnected_at=record.disconnected_at,
+            reason=record.reason,
+        )
+        return True
+
+    def remove(self, station_id: str) -> None:
+        """A tombstone: the station is forgotten."""
+        self._entries.pop(station_id, None)
+
+    def _note_boot(self, gateway: int, boot: str, at: datetime) -> None:
+        newest = self._boots.get(gateway)
+        if newest is None or at >= newest[0]:
+            self._boots[gateway] = (at, boot)
+
+    def station_ids(self) -> list[str]:
+        return list(self._entries)

@@ -26,12 +26,15 @@ from websockets.typing import Subprotocol
 from contracts.codec import encode
 from contracts.envelope import Envelope
 from contracts.events import EventType
+from contracts.payloads.commands import CommandCompleted, OperatorCommand, StationCommand
+from contracts.payloads.presence import Presence
 from contracts.topics import Topic
+from ocppj.versions import OcppVersion
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.http import build_app
 from services.sessions.api.settings import Settings
 from tests.support.gateway import GatewayProcess, TopicTail, for_station, running_gateway
-from tests.unit.services.api.test_openapi import response as matches_spec
+from tests.unit.services.sessions.api.test_openapi import response as matches_spec
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -284,18 +287,13 @@ async def test_an_operator_command_on_the_topic_gets_an_outcome(
     station_id = _station_id()
 
     async def operator_command(command_id: str, command: str, arguments: dict[str, Any]) -> None:
-        envelope = Envelope(
-            event_type=EventType.OPERATOR_COMMAND,
-            schema_version=1,
-            key=station_id,
-            payload={
-                "command_id": command_id,
-                "station_id": station_id,
-                "command": command,
-                "arguments": arguments,
-                "deadline": datetime.now(UTC) + timedelta(seconds=20),
-            },
-        )
+        envelope = OperatorCommand(
+            command_id=command_id,
+            station_id=station_id,
+            command=command,
+            arguments=arguments,
+            deadline=datetime.now(UTC) + timedelta(seconds=20),
+        ).envelope()
         await producer.send_and_wait(Topic.COMMANDS, encode(envelope), key=station_id.encode())
 
     async with (
@@ -330,37 +328,28 @@ async def test_not_here_is_rerouted_once_presence_moves(
     """Stale presence: the test plays a gateway 0 that answers NotHere (reference/kafka.md §4.3)."""
     station_id = _station_id()
 
-    async def presence(gateway_k: int, connection_id: str, boot: str) -> None:
-        now = datetime.now(UTC)
-        envelope = Envelope(
-            event_type=EventType.STATION_CONNECTED,
-            schema_version=1,
-            key=station_id,
-            payload={
-                "station_id": station_id,
-                "ocpp_version": "ocpp1.6",
-                "connection_id": connection_id,
-                "gateway": gateway_k,
-                "gateway_boot": boot,
-                "connected_at": now,
-                "state": "connected",
-            },
-            occurred_at=now,
-        )
+    async def presence(gateway_k: int | None, connection_id: str, boot: str) -> None:
+        envelope = Presence(
+            station_id=station_id,
+            connected=True,
+            gateway=gateway_k,
+            connection_id=connection_id,
+            ocpp_version=OcppVersion.V16,
+            gateway_boot=boot,
+            connected_at=datetime.now(UTC),
+        ).envelope()
         await producer.send_and_wait(Topic.PRESENCE, encode(envelope), key=station_id.encode())
 
-    async def not_here(command: Envelope) -> None:
-        outcome = command.caused(
-            EventType.COMMAND_COMPLETED,
-            {
-                "command_id": command.payload["command_id"],
-                "station_id": station_id,
-                "action": command.payload["action"],
-                "outcome": "NotHere",
-                "gateway": 0,
-                "detail": "gateway 0",
-            },
-        )
+    async def not_here(record: Envelope) -> None:
+        command = StationCommand.parse(record)
+        outcome = CommandCompleted(
+            command_id=command.command_id,
+            station_id=station_id,
+            action=command.action,
+            outcome="NotHere",
+            gateway=0,
+            detail="gateway 0",
+        ).envelope(at=datetime.now(UTC), causation_id=record.event_id)
         await producer.send_and_wait(
             Topic.COMMAND_RESULTS, encode(outcome), key=station_id.encode()
         )

@@ -1,1 +1,1 @@
-"""The operator API of the sessions service: read models, commands and the HTTP shell."""
+"""The operator API of the sessions service: pure core/ plus its Kafka and HTTP shells (I/O)."""

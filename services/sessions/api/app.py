@@ -14,18 +14,19 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from contracts import codec
 from contracts.envelope import Envelope
+from contracts.payloads.presence import PresenceView
+from contracts.payloads.tokens import Token
 from contracts.topics import Topic
 from runtime.consumer import GroupConsumer
 from runtime.follower import Follower
 from runtime.kafka import reliable_producer, start_bounded
-from services.sessions.api.errors import TokenNotFound
+from services.sessions.api.core.errors import TokenNotFound
+from services.sessions.api.core.sessions import SessionsView
+from services.sessions.api.core.stations import StationsView
+from services.sessions.api.core.tokens import TokensView
 from services.sessions.api.metrics import Metrics
-from services.sessions.api.presence import PresenceView
 from services.sessions.api.router import CommandRouter
-from services.sessions.api.sessions import SessionsView
 from services.sessions.api.settings import Settings
-from services.sessions.api.stations import StationsView
-from services.sessions.api.tokens import Token, TokensView
 
 PRODUCE_TIMEOUT_S = 15.0
 READ_YOUR_WRITES_S = 5.0  # a token write returns once this instance's view shows it

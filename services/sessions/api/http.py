@@ -1,7 +1,8 @@
 """The HTTP routes of the sessions API, beside /metrics, /healthz and /readyz (I/O: aiohttp).
 
 Every answer is JSON; every error is ``{"error": "<ErrorName>", "message": "..."}`` with the
-status the error class names (errors.py). services/sessions/openapi.json describes each route.
+status the error class names (core/errors.py). openapi.json, beside this module, describes
+each route.
 """
 
 import json
@@ -17,10 +18,11 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiokafka.errors import KafkaError
 
+from contracts.payloads.sessions import session_id
 from ocppj.commands.arguments import InvalidCommand
 from runtime.http import operations_app
 from services.sessions.api.app import SessionsApi
-from services.sessions.api.errors import (
+from services.sessions.api.core.errors import (
     ApiError,
     InvalidRequest,
     OutcomeNotFound,
@@ -28,26 +30,26 @@ from services.sessions.api.errors import (
     StationNotFound,
     TokenNotFound,
 )
-from services.sessions.api.queries import (
+from services.sessions.api.core.outcomes import http_status, result_json
+from services.sessions.api.core.queries import (
     Query,
     list_sessions,
     list_stations,
     list_tokens,
     station_document,
 )
-from services.sessions.api.sessions import session_id_of
+from services.sessions.api.core.tokens import check_id_token, parse_definition, token_json
 from services.sessions.api.settings import MAX_TIMEOUT_S
-from services.sessions.api.tokens import check_id_token, parse_definition
 
 log = logging.getLogger("sessions.api")
 
-SPEC_PATH = Path(__file__).resolve().parents[1] / "openapi.json"
+SPEC_PATH = Path(__file__).resolve().parent / "openapi.json"
 _COMMAND_ID = re.compile(r"[\x21-\x7e]{1,128}")
 
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    """The OpenAPI 3.1 description of this API (services/sessions/openapi.json)."""
+    """The OpenAPI 3.1 description of this API (services/sessions/api/openapi.json)."""
     document: dict[str, Any] = json.loads(SPEC_PATH.read_text("utf-8"))
     return document
 
@@ -160,7 +162,7 @@ class Routes:
         Query(request.query).done()
         station_id = request.match_info["station_id"]
         transaction_id = request.match_info["transaction_id"]
-        session = self.api.sessions.get(session_id_of(station_id, transaction_id))
+        session = self.api.sessions.get(session_id(station_id, transaction_id))
         if session is None:
             raise SessionNotFound(
                 f"no open or recent session {transaction_id!r} at station {station_id!r}"
@@ -178,7 +180,7 @@ class Routes:
             command_id=command_id,
             timeout_s=timeout_s,
         )
-        return web.json_response(result.to_json(), status=result.http_status)
+        return web.json_response(result_json(result), status=http_status(result))
 
     async def command_outcome(self, request: web.Request) -> web.Response:
         Query(request.query).done()
@@ -189,7 +191,7 @@ class Routes:
                 f"no outcome for command {command_id!r} since this instance started "
                 "(none yet, or forgotten: command-results.v1 keeps every outcome for 7 days)"
             )
-        return web.json_response(result.to_json())
+        return web.json_response(result_json(result))
 
     async def sessions(self, request: web.Request) -> web.Response:
         return web.json_response(list_sessions(Query(request.query), self.api.sessions))
@@ -203,7 +205,7 @@ class Routes:
         token = self.api.tokens.get(id_token)
         if token is None:
             raise TokenNotFound(f"no token {id_token!r} in the token store")
-        return web.json_response(token.to_json())
+        return web.json_response(token_json(token))
 
     async def put_token(self, request: web.Request) -> web.Response:
         Query(request.query).done()
@@ -211,7 +213,7 @@ class Routes:
         token = parse_definition(id_token, await _json_object(request))
         created = await self.api.put_token(token)
         headers = {"Location": f"/tokens/{id_token}"} if created else {}
-        return web.json_response(token.to_json(), status=201 if created else 200, headers=headers)
+        return web.json_response(token_json(token), status=201 if created else 200, headers=headers)
 
     async def delete_token(self, request: web.Request) -> web.Response:
         Query(request.query).done()

@@ -19,27 +19,20 @@ from typing import Any
 from contracts import codec
 from contracts.envelope import Envelope
 from contracts.events import Outcome
+from contracts.payloads.commands import CommandCompleted, OperatorCommand, StationCommand
+from contracts.payloads.presence import Presence, PresenceView
 from contracts.topics import Topic
 from ocppj.commands.arguments import InvalidCommand
 from ocppj.commands.context import TokenTypes
 from ocppj.commands.translate import OutgoingCall, canonical, translate
 from ocppj.versions import OcppVersion
 from runtime.kafka import Sender
-from services.sessions.api.errors import StationNotFound
+from services.sessions.api.core.errors import StationNotFound
+from services.sessions.api.core.outcomes import Job, completed_here, timed_out
+from services.sessions.api.core.queries import known_station
+from services.sessions.api.core.stations import StationsView
 from services.sessions.api.metrics import Metrics
-from services.sessions.api.outcomes import (
-    CommandResult,
-    Job,
-    command_completed,
-    operator_command,
-    result_of,
-    station_command,
-    timed_out,
-)
-from services.sessions.api.presence import Presence, PresenceView
-from services.sessions.api.queries import known_station
 from services.sessions.api.settings import MAX_TIMEOUT_S, Settings
-from services.sessions.api.stations import StationsView
 
 log = logging.getLogger("sessions.api")
 
@@ -67,9 +60,9 @@ class CommandRouter:
         self._capacity = settings.recent_outcomes
         self._default_timeout_s = settings.command_timeout_s
         self._reroute_wait_s = settings.reroute_wait_s
-        self._outcomes: OrderedDict[str, tuple[CommandResult, Envelope]] = OrderedDict()
-        self._listeners: dict[str, list[asyncio.Queue[CommandResult]]] = {}
-        self._inflight: dict[str, asyncio.Task[CommandResult]] = {}
+        self._outcomes: OrderedDict[str, tuple[CommandCompleted, Envelope]] = OrderedDict()
+        self._listeners: dict[str, list[asyncio.Queue[CommandCompleted]]] = {}
+        self._inflight: dict[str, asyncio.Task[CommandCompleted]] = {}
         self._presence_moved = asyncio.Event()
 
     def presence_moved(self) -> None:
@@ -92,7 +85,7 @@ class CommandRouter:
     def _route(self, station_id: str) -> Presence | None:
         return self.presence.get(station_id) if self.presence.online(station_id) else None
 
-    def outcome(self, command_id: str) -> CommandResult | None:
+    def outcome(self, command_id: str) -> CommandCompleted | None:
         """The final outcome this instance saw for ``command_id`` (since it started)."""
         known = self._outcomes.get(command_id)
         return None if known is None else known[0]
@@ -114,7 +107,7 @@ class CommandRouter:
         *,
         command_id: str,
         timeout_s: float,
-    ) -> CommandResult:
+    ) -> CommandCompleted:
         """Carry out a command and return its outcome (a command id seen before: its outcome).
 
         Raises:
@@ -147,11 +140,11 @@ class CommandRouter:
 
     def _spawn(
         self, job: Job, sent: asyncio.Future[None] | None = None
-    ) -> asyncio.Task[CommandResult]:
+    ) -> asyncio.Task[CommandCompleted]:
         task = asyncio.create_task(self._execute(job, sent), name=f"command {job.command_id}")
         self._inflight[job.command_id] = task
 
-        def done(finished: asyncio.Task[CommandResult]) -> None:
+        def done(finished: asyncio.Task[CommandCompleted]) -> None:
             self._inflight.pop(job.command_id, None)
             if not finished.cancelled() and finished.exception() is not None:
                 log.error(
@@ -164,21 +157,21 @@ class CommandRouter:
         task.add_done_callback(done)
         return task
 
-    async def _execute(self, job: Job, sent: asyncio.Future[None] | None) -> CommandResult:
+    async def _execute(self, job: Job, sent: asyncio.Future[None] | None) -> CommandCompleted:
         """Route, send, wait; at most MAX_HOPS sends. ``sent`` resolves once the first record
         (a StationCommand, or our own outcome) was acknowledged."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         budget = (job.deadline - datetime.now(UTC)).total_seconds()
         until = started + min(max(budget, 0.0), MAX_TIMEOUT_S)
-        queue: asyncio.Queue[CommandResult] = asyncio.Queue()
+        queue: asyncio.Queue[CommandCompleted] = asyncio.Queue()
         self._listeners.setdefault(job.command_id, []).append(queue)
         route, hops = self._route(job.station_id), 0
         call: OutgoingCall | None = None
         call_version: OcppVersion | None = None
         try:
             while True:
-                if route is None or route.ocpp_version is None:
+                if route is None or route.ocpp_version is None or route.gateway is None:
                     detail = f"presence says {job.station_id} is not connected"
                     result = await self._complete_here(job, Outcome.STATION_OFFLINE, detail, call)
                     break
@@ -191,14 +184,13 @@ class CommandRouter:
                     except InvalidCommand as exc:  # it reconnected with another version
                         result = await self._complete_here(job, Outcome.INVALID, str(exc), call)
                         break
-                envelope = station_command(
-                    job.station_id,
+                envelope = StationCommand(
                     command_id=job.command_id,
+                    station_id=job.station_id,
                     action=call.action,
                     payload=call.payload,
                     deadline=job.deadline,
-                    causation_id=job.cause,
-                )
+                ).envelope(causation_id=job.cause)
                 await self._sender(
                     Topic.GATEWAY_INBOX,
                     job.station_id.encode(),
@@ -218,7 +210,7 @@ class CommandRouter:
                 moved = await self._await_move(queue, job.station_id, route, until)
                 if moved is _STILL:
                     break  # NotHere stands: presence keeps naming the same connection
-                if isinstance(moved, CommandResult):
+                if isinstance(moved, CommandCompleted):
                     result = moved
                     break
                 route = moved if isinstance(moved, Presence) else None
@@ -248,8 +240,8 @@ class CommandRouter:
         return result
 
     async def _next(
-        self, queue: asyncio.Queue[CommandResult], until: float
-    ) -> CommandResult | None:
+        self, queue: asyncio.Queue[CommandCompleted], until: float
+    ) -> CommandCompleted | None:
         remaining = until - asyncio.get_running_loop().time()
         try:
             async with asyncio.timeout(max(remaining, 0.0)):
@@ -258,7 +250,7 @@ class CommandRouter:
             return None
 
     async def _await_move(
-        self, queue: asyncio.Queue[CommandResult], station_id: str, route: Presence, until: float
+        self, queue: asyncio.Queue[CommandCompleted], station_id: str, route: Presence, until: float
     ) -> object:
         """After NotHere: the station's new route (a Presence, or None when it went offline),
         a final outcome that arrived meanwhile, or _STILL if presence did not move in time."""
@@ -282,10 +274,10 @@ class CommandRouter:
 
     async def _complete_here(
         self, job: Job, outcome: Outcome, detail: str, call: OutgoingCall | None
-    ) -> CommandResult:
+    ) -> CommandCompleted:
         """Write the outcome ourselves (StationOffline, Invalid, Expired) to command-results.v1."""
         entry = self.presence.get(job.station_id)
-        result = CommandResult(
+        result = CommandCompleted(
             command_id=job.command_id,
             station_id=job.station_id,
             action=job.name if call is None else call.action,
@@ -293,19 +285,19 @@ class CommandRouter:
             detail=detail,
             gateway=None if entry is None else entry.gateway,
         )
-        envelope = command_completed(result, at=datetime.now(UTC), causation_id=job.cause)
+        envelope = completed_here(result, at=datetime.now(UTC), causation_id=job.cause)
         await self._sender(Topic.COMMAND_RESULTS, job.station_id.encode(), codec.encode(envelope))
         self._remember(result, envelope)
         return result
 
-    def _remember(self, result: CommandResult, envelope: Envelope) -> None:
+    def _remember(self, result: CommandCompleted, envelope: Envelope) -> None:
         self._outcomes[result.command_id] = (result, envelope)
         self._outcomes.move_to_end(result.command_id)
         while len(self._outcomes) > self._capacity:
             self._outcomes.popitem(last=False)
 
     def on_result(self, topic: str, key: str, envelope: Envelope | None) -> bool:
-        result = None if envelope is None else result_of(envelope)
+        result = None if envelope is None else CommandCompleted.parse(envelope)
         if result is None or envelope is None:
             self.metrics.records.labels(topic, "ignored").inc()
             return False
@@ -322,7 +314,8 @@ class CommandRouter:
         """One OperatorCommand: returns once its first record was acknowledged (then the
         consumer commits); waiting for the outcome and re-routing go on in a task."""
         now = datetime.now(UTC)
-        command = operator_command(envelope, now=now, timeout_s=self._default_timeout_s)
+        command = OperatorCommand.parse(envelope, now=now, timeout_s=self._default_timeout_s)
+        deadline = command.deadline or now  # parse always sets one
         earlier = self._outcomes.get(command.command_id)
         if earlier is not None:  # handled before: the same outcome again, as the gateway does
             await self._sender(
@@ -336,7 +329,7 @@ class CommandRouter:
             name=command.command,
             arguments=command.arguments,
             command_id=command.command_id,
-            deadline=command.deadline,
+            deadline=deadline,
             source="topic",
             cause=command.event_id,
         )
@@ -353,7 +346,7 @@ class CommandRouter:
         if not known_station(job.station_id, self.presence, self.stations):
             await self._finish_here(job, Outcome.STATION_OFFLINE, "unknown station")
             return
-        if command.deadline <= now:
+        if deadline <= now:
             await self._finish_here(job, Outcome.EXPIRED, "deadline passed before sending")
             return
         sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()

@@ -45,7 +45,7 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         prog="python -m services.sessions.api",
         description="chargebus sessions API: stations, sessions and tokens read from Kafka, and "
         "operator commands sent to stations through the gateways. Routes: docs/api.md and "
-        f"services/sessions/openapi.json. Kafka address: ${BOOTSTRAP_ENV}.",
+        f"services/sessions/api/openapi.json. Kafka address: ${BOOTSTRAP_ENV}.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--host", default=d.host, help="listen address")

@@ -1,4 +1,4 @@
-"""services.sessions.api.outcomes: the records the API writes and reads, and HTTP statuses."""
+"""services.sessions.api.core.outcomes, and the contracts' command records as the API uses them."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,13 +7,12 @@ import pytest
 from contracts.codec import decode, encode
 from contracts.envelope import Envelope
 from contracts.events import EventType, Outcome
-from services.sessions.api.outcomes import (
+from contracts.payloads.commands import CommandCompleted, OperatorCommand, StationCommand
+from services.sessions.api.core.outcomes import (
     HTTP_STATUS,
-    CommandResult,
-    command_completed,
-    operator_command,
-    result_of,
-    station_command,
+    completed_here,
+    http_status,
+    result_json,
 )
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -22,20 +21,22 @@ NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 def test_every_outcome_has_an_http_status() -> None:
     assert set(HTTP_STATUS) == set(Outcome)
     assert (
-        CommandResult(command_id="c", station_id="S", action=None, outcome="New").http_status == 502
+        http_status(CommandCompleted(command_id="c", station_id="S", action=None, outcome="New"))
+        == 502
     )
-    assert not CommandResult(command_id="c", station_id="S", action=None, outcome="NotHere").final
+    assert not CommandCompleted(
+        command_id="c", station_id="S", action=None, outcome="NotHere"
+    ).final
 
 
 def test_station_command_is_what_the_gateway_parses() -> None:
-    envelope = station_command(
-        "CS-1",
+    envelope = StationCommand(
         command_id="c1",
+        station_id="CS-1",
         action="Reset",
         payload={"type": "Soft"},
         deadline=NOW,
-        causation_id="e0",
-    )
+    ).envelope(causation_id="e0")
     again = decode(encode(envelope))
     assert again.event_type == EventType.STATION_COMMAND
     assert again.key == "CS-1"
@@ -50,7 +51,7 @@ def test_station_command_is_what_the_gateway_parses() -> None:
 
 
 def test_our_outcomes_are_deduplicable_and_read_back() -> None:
-    result = CommandResult(
+    result = CommandCompleted(
         command_id="c1",
         station_id="CS-1",
         action="Reset",
@@ -58,17 +59,19 @@ def test_our_outcomes_are_deduplicable_and_read_back() -> None:
         detail="presence says CS-1 is not connected",
         gateway=3,
     )
-    first = command_completed(result, at=NOW)
-    second = command_completed(result, at=NOW + timedelta(seconds=5))
+    first = completed_here(result, at=NOW, causation_id="e0")
+    second = completed_here(result, at=NOW + timedelta(seconds=5))
     assert first.event_id == second.event_id  # handled twice: the same event for consumers
     assert (
         first.event_id
-        != command_completed(
-            CommandResult(command_id="c1", station_id="CS-1", action="Reset", outcome="Expired"),
+        != completed_here(
+            CommandCompleted(command_id="c1", station_id="CS-1", action="Reset", outcome="Expired"),
             at=NOW,
         ).event_id
     )
-    assert result_of(decode(encode(first))) == result
+    again = decode(encode(first))
+    assert (again.occurred_at, again.causation_id) == (NOW, "e0")
+    assert CommandCompleted.parse(again) == result
 
 
 def test_a_gateway_outcome_is_read() -> None:
@@ -87,12 +90,23 @@ def test_a_gateway_outcome_is_read() -> None:
             "detail": "",
         },
     )
-    result = result_of(envelope)
+    result = CommandCompleted.parse(envelope)
     assert result is not None
     assert result.final
-    assert result.http_status == 200
-    assert result.to_json()["response"] == {"status": "Accepted"}
-    assert result_of(Envelope(event_type="Other", schema_version=1, key="k", payload={})) is None
+    assert http_status(result) == 200
+    assert result_json(result) == {
+        "command_id": "c1",
+        "station_id": "CS-1",
+        "action": "Reset",
+        "outcome": "Answered",
+        "status": "Accepted",
+        "response": {"status": "Accepted"},
+        "error": None,
+        "detail": "",
+        "gateway": 3,
+    }
+    other = Envelope(event_type="Other", schema_version=1, key="k", payload={})
+    assert CommandCompleted.parse(other) is None
 
 
 def operator(**payload: object) -> Envelope:
@@ -103,7 +117,7 @@ def operator(**payload: object) -> Envelope:
 
 def test_an_operator_command_is_read() -> None:
     deadline = NOW + timedelta(seconds=60)
-    command = operator_command(
+    command = OperatorCommand.parse(
         operator(
             command_id="c1",
             station_id="CS-1",
@@ -120,7 +134,7 @@ def test_an_operator_command_is_read() -> None:
 
 
 def test_an_operator_command_without_a_deadline_gets_the_default() -> None:
-    command = operator_command(
+    command = OperatorCommand.parse(
         operator(command_id="c1", station_id="CS-1", command="ClearCache"), now=NOW, timeout_s=30
     )
     assert command.deadline == NOW + timedelta(seconds=30)
@@ -138,6 +152,6 @@ def test_an_operator_command_without_a_deadline_gets_the_default() -> None:
     ],
 )
 def test_a_broken_operator_command_says_why(payload: dict[str, object], problem: str) -> None:
-    command = operator_command(operator(**payload), now=NOW, timeout_s=30)
+    command = OperatorCommand.parse(operator(**payload), now=NOW, timeout_s=30)
     assert problem in command.problem
     assert command.command_id  # answered under its event id when it has no command id

@@ -8,18 +8,19 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from contracts.envelope import Envelope
-from contracts.events import EventType
-from contracts.fields import jsonable, moment, number, text, whole
+from contracts.fields import jsonable
+from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
 
 _DEFAULT_RECENT = 10_000
+_T = TypeVar("_T")
 
 
-def session_id_of(station_id: str, transaction_id: str) -> str:
-    """The contract's session id (docs/events.md): ``{station_id}/{transaction_id}``."""
-    return f"{station_id}/{transaction_id}"
+def _known(new: _T | None, old: _T | None) -> _T | None:
+    """A measurement the record did not report keeps its last value."""
+    return old if new is None else new
 
 
 @dataclass(slots=True, kw_only=True)
@@ -32,15 +33,15 @@ class Session:
     evse_id: int | None = None
     connector_id: int | None = None
     id_token: str | None = None
-    meter_start_wh: int | float | None = None
+    meter_start_wh: float | None = None
     started_at: datetime | None = None
-    energy_wh: int | float | None = None
-    power_w: int | float | None = None
-    current_a: int | float | None = None
-    soc_percent: int | float | None = None
+    energy_wh: float | None = None
+    power_w: float | None = None
+    current_a: float | None = None
+    soc_percent: float | None = None
     updated_at: datetime | None = None
     ended_at: datetime | None = None
-    duration_s: int | float | None = None
+    duration_s: float | None = None
     stop_reason: str | None = None
 
     @property
@@ -53,6 +54,7 @@ class Session:
         return self.started_at or self.updated_at or self.ended_at
 
     def to_json(self) -> dict[str, Any]:
+        """The session document (openapi.json: Session)."""
         return {
             "session_id": self.session_id,
             "station_id": self.station_id,
@@ -72,12 +74,6 @@ class Session:
             "duration_s": self.duration_s,
             "stop_reason": self.stop_reason,
         }
-
-
-def _update(session: Session, p: Any, name: str) -> None:
-    value = number(p, name)
-    if value is not None:
-        setattr(session, name, value)
 
 
 class SessionsView:
@@ -104,48 +100,42 @@ class SessionsView:
 
     def apply(self, envelope: Envelope) -> bool:
         """Apply one sessions.v1 record; returns whether the view changed."""
-        p = envelope.payload
-        station_id = text(p, "station_id") or envelope.key
-        raw_tid = p.get("transaction_id")
-        if isinstance(raw_tid, bool) or not isinstance(raw_tid, str | int):
-            return False
-        transaction_id = str(raw_tid)
-        session_id = text(p, "session_id") or session_id_of(station_id, transaction_id)
-        if session_id in self._ended:
-            return False  # a duplicate or a late record of an ended session
-        session = self._open.get(session_id)
+        record = (
+            SessionStarted.parse(envelope)
+            or SessionUpdated.parse(envelope)
+            or SessionEnded.parse(envelope)
+        )
+        if record is None or record.session_id in self._ended:
+            return False  # not a session record, or a duplicate or late one of an ended session
+        session = self._open.get(record.session_id)
         if session is None:
-            if envelope.event_type not in (
-                EventType.SESSION_STARTED,
-                EventType.SESSION_UPDATED,
-                EventType.SESSION_ENDED,
-            ):
-                return False
             # Updated/Ended without Started: its start fell out of retention; keep what we know.
-            session = Session(
-                session_id=session_id, station_id=station_id, transaction_id=transaction_id
+            session = self._open[record.session_id] = Session(
+                session_id=record.session_id,
+                station_id=record.station_id,
+                transaction_id=record.transaction_id,
             )
-            self._open[session_id] = session
-        if envelope.event_type == EventType.SESSION_STARTED:
-            session.evse_id = whole(p, "evse_id")
-            session.connector_id = whole(p, "connector_id")
-            session.id_token = text(p, "id_token")
-            session.meter_start_wh = number(p, "meter_start_wh")
-            session.started_at = moment(p, "started_at") or envelope.occurred_at
-        elif envelope.event_type == EventType.SESSION_UPDATED:
-            for name in ("energy_wh", "power_w", "current_a", "soc_percent"):
-                _update(session, p, name)
-            session.updated_at = moment(p, "at") or envelope.occurred_at
-        elif envelope.event_type == EventType.SESSION_ENDED:
-            for name in ("energy_wh", "duration_s"):
-                _update(session, p, name)
-            session.id_token = session.id_token or text(p, "id_token")
-            session.stop_reason = text(p, "stop_reason")
-            session.ended_at = moment(p, "ended_at") or envelope.occurred_at
-            del self._open[session_id]
-            self._ended[session_id] = session
-            while len(self._ended) > self.recent:
-                self._ended.popitem(last=False)
-        else:
-            return False
+        match record:
+            case SessionStarted():
+                session.evse_id = record.evse_id
+                session.connector_id = record.connector_id
+                session.id_token = record.id_token
+                session.meter_start_wh = record.meter_start_wh
+                session.started_at = record.started_at
+            case SessionUpdated():
+                session.energy_wh = _known(record.energy_wh, session.energy_wh)
+                session.power_w = _known(record.power_w, session.power_w)
+                session.current_a = _known(record.current_a, session.current_a)
+                session.soc_percent = _known(record.soc_percent, session.soc_percent)
+                session.updated_at = record.at
+            case SessionEnded():
+                session.energy_wh = _known(record.energy_wh, session.energy_wh)
+                session.duration_s = _known(record.duration_s, session.duration_s)
+                session.id_token = session.id_token or record.id_token
+                session.stop_reason = record.stop_reason
+                session.ended_at = record.ended_at
+                del self._open[record.session_id]
+                self._ended[record.session_id] = session
+                while len(self._ended) > self.recent:
+                    self._ended.popitem(last=False)
         return True

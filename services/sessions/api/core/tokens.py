@@ -1,18 +1,17 @@
-"""The token store's read model from sessions.tokens.v1, and strict TokenDefined input (pure)."""
+"""The token store's read model from sessions.tokens.v1, and strict PUT /tokens input (pure)."""
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from contracts.envelope import Envelope
-from contracts.events import EventType
-from contracts.fields import jsonable, moment, text
+from contracts.errors import RecordRejected
+from contracts.fields import jsonable
+from contracts.payloads.tokens import Token
 from ocppj.authorization import ID_TOKEN_TYPES
 from ocppj.commands.arguments import Arguments
 from ocppj.timestamps import parse_zoned
-from services.sessions.api.errors import InvalidToken
+from services.sessions.api.core.errors import InvalidToken
 
 TOKEN_STATUSES = frozenset({"Accepted", "Blocked", "Expired", "Invalid"})
 # OCPP 2.0.1 IdTokenType.idToken is a CiString36 (printable ASCII); no spaces, so nothing hides.
@@ -20,37 +19,9 @@ _ID_TOKEN = re.compile(r"[\x21-\x7e]{1,36}")
 MAX_GROUP_ID = 36
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Token:
-    """One TokenDefined payload (docs/events.md)."""
-
-    id_token: str
-    type: str
-    status: str
-    expires_at: datetime | None
-    group_id: str | None
-
-    def payload(self) -> dict[str, Any]:
-        """The TokenDefined payload (expires_at stays a datetime: a msgpack timestamp)."""
-        return {
-            "id_token": self.id_token,
-            "type": self.type,
-            "status": self.status,
-            "expires_at": self.expires_at,
-            "group_id": self.group_id,
-        }
-
-    def to_json(self) -> dict[str, Any]:
-        return {**self.payload(), "expires_at": jsonable(self.expires_at)}
-
-    def envelope(self) -> Envelope:
-        """TokenDefined for sessions.tokens.v1, keyed by the token's value."""
-        return Envelope(
-            event_type=EventType.TOKEN_DEFINED,
-            schema_version=1,
-            key=self.id_token,
-            payload=self.payload(),
-        )
+def token_json(token: Token) -> dict[str, Any]:
+    """The token document: the TokenDefined payload with ``expires_at`` as RFC 3339 text."""
+    return {name: jsonable(value) for name, value in token.payload().items()}
 
 
 def check_id_token(id_token: str) -> str:
@@ -115,20 +86,15 @@ class TokensView:
         return sorted(self._tokens.values(), key=lambda t: t.id_token)
 
     def apply(self, envelope: Envelope) -> bool:
-        """Apply one TokenDefined; returns whether it was taken (False: not a token)."""
-        if envelope.event_type != EventType.TOKEN_DEFINED:
+        """Apply one TokenDefined; returns whether it was taken (False: a record that is not a
+        valid TokenDefined, or whose ``id_token`` is not its key, is ignored)."""
+        try:
+            token = Token.parse(envelope)
+        except RecordRejected:
             return False
-        p = envelope.payload
-        token_type, status = text(p, "type"), text(p, "status")
-        if token_type is None or status is None:
-            return False
-        self._tokens[envelope.key] = Token(
-            id_token=envelope.key,
-            type=token_type,
-            status=status,
-            expires_at=moment(p, "expires_at"),
-            group_id=text(p, "group_id"),
-        )
+        if token.id_token != envelope.key:
+            return False  # a tombstone of this key would not delete it
+        self._tokens[token.id_token] = token
         return True
 
     def remove(self, id_token: str) -> None:

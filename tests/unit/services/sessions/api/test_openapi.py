@@ -1,4 +1,4 @@
-"""services/sessions/openapi.json against the aiohttp app and the documents the API returns."""
+"""services/sessions/api/openapi.json against the aiohttp app and the documents it returns."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -11,16 +11,17 @@ from referencing.jsonschema import DRAFT202012
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
+from contracts.payloads.commands import CommandCompleted
+from contracts.payloads.presence import PresenceView
 from ocppj.commands.translate import ALIASES, COMMANDS, canonical
 from services.sessions.api.app import SessionsApi
+from services.sessions.api.core.outcomes import Job, http_status, result_json, timed_out
+from services.sessions.api.core.queries import Query, list_sessions, list_stations, list_tokens
+from services.sessions.api.core.sessions import SessionsView
+from services.sessions.api.core.stations import StationsView
+from services.sessions.api.core.tokens import TokensView, parse_definition, token_json
 from services.sessions.api.http import build_app, openapi_document
-from services.sessions.api.outcomes import CommandResult, Job, timed_out
-from services.sessions.api.presence import PresenceView
-from services.sessions.api.queries import Query, list_sessions, list_stations, list_tokens
-from services.sessions.api.sessions import SessionsView
 from services.sessions.api.settings import Settings
-from services.sessions.api.stations import StationsView
-from services.sessions.api.tokens import TokensView, parse_definition
 from tests.unit.ocppj.commands.test_translate import REFUSALS, TRANSLATIONS
 
 SPEC = openapi_document()
@@ -232,8 +233,8 @@ def test_read_documents_match_the_schemas() -> None:
         response("/stations/{station_id}/sessions/{transaction_id}", "get", 200, session)
     all_tokens = list_tokens(Query({}), tokens)
     response("/tokens", "get", 200, all_tokens)
-    response("/tokens/{id_token}", "get", 200, token.to_json())
-    response("/tokens/{id_token}", "put", 201, token.to_json())
+    response("/tokens/{id_token}", "get", 200, token_json(token))
+    response("/tokens/{id_token}", "put", 201, token_json(token))
     validate(
         {"type": "ISO14443", "status": "Accepted", "expires_at": None},
         "components",
@@ -244,7 +245,7 @@ def test_read_documents_match_the_schemas() -> None:
 
 def test_command_results_match_the_schemas() -> None:
     route = "/stations/{station_id}/commands/{command}"
-    answered = CommandResult(
+    answered = CommandCompleted(
         command_id="c",
         station_id="CS-1",
         action="Reset",
@@ -253,7 +254,7 @@ def test_command_results_match_the_schemas() -> None:
         response={"status": "Accepted"},
         gateway=1,
     )
-    call_error = CommandResult(
+    call_error = CommandCompleted(
         command_id="c",
         station_id="CS-1",
         action="Reset",
@@ -261,7 +262,7 @@ def test_command_results_match_the_schemas() -> None:
         error={"code": "NotSupported", "description": "", "details": {}},
         gateway=1,
     )
-    offline = CommandResult(
+    offline = CommandCompleted(
         command_id="c", station_id="CS-1", action="Reset", outcome="StationOffline"
     )
     job = Job(
@@ -272,13 +273,15 @@ def test_command_results_match_the_schemas() -> None:
         deadline=T0,
         source="http",
     )
-    not_here = CommandResult(command_id="c", station_id="CS-1", action="Reset", outcome="NotHere")
-    invalid = CommandResult(command_id="c", station_id="CS-1", action="Reset", outcome="Invalid")
-    expired = CommandResult(command_id="c", station_id="CS-1", action="Reset", outcome="Expired")
+    not_here = CommandCompleted(
+        command_id="c", station_id="CS-1", action="Reset", outcome="NotHere"
+    )
+    invalid = CommandCompleted(command_id="c", station_id="CS-1", action="Reset", outcome="Invalid")
+    expired = CommandCompleted(command_id="c", station_id="CS-1", action="Reset", outcome="Expired")
     late = timed_out(job, "Reset", 1, 30.0)
     for result in (answered, call_error, offline, not_here, invalid, expired, late):
-        response(route, "post", result.http_status, result.to_json())
-        response("/commands/{command_id}", "get", 200, result.to_json())
+        response(route, "post", http_status(result), result_json(result))
+        response("/commands/{command_id}", "get", 200, result_json(result))
 
 
 def test_errors_and_health_match_the_schemas() -> None:

@@ -7,12 +7,18 @@ import pytest
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
+from contracts.payloads.sessions import session_id
+from contracts.payloads.tokens import Token
 from ocppj.versions import OcppVersion
-from services.sessions.api.errors import InvalidToken
-from services.sessions.api.presence import PresenceView
-from services.sessions.api.sessions import SessionsView, session_id_of
-from services.sessions.api.stations import StationsView
-from services.sessions.api.tokens import Token, TokensView, check_id_token, parse_definition
+from services.sessions.api.core.errors import InvalidToken
+from services.sessions.api.core.sessions import SessionsView
+from services.sessions.api.core.stations import StationsView
+from services.sessions.api.core.tokens import (
+    TokensView,
+    check_id_token,
+    parse_definition,
+    token_json,
+)
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -72,85 +78,6 @@ def disconnected(
     )
 
 
-# -- presence -----------------------------------------------------------------------------------
-
-
-def test_connect_and_disconnect() -> None:
-    view = PresenceView()
-    assert view.apply(connected("A"))
-    entry = view.get("CS-1")
-    assert entry is not None
-    assert (entry.gateway, entry.connection_id, entry.ocpp_version) == (3, "A", OcppVersion.V16)
-    assert view.online("CS-1")
-    assert view.apply(disconnected("A", t=5))
-    assert not view.online("CS-1")
-    assert view.get("CS-1") is not None  # still known: its last connection is remembered
-
-
-def test_a_late_disconnect_of_an_older_connection_is_ignored() -> None:
-    view = PresenceView()
-    view.apply(connected("A", gateway=3, t=0))
-    view.apply(connected("B", gateway=5, boot="c1", t=10))
-    assert not view.apply(disconnected("A", gateway=3, t=11))
-    entry = view.get("CS-1")
-    assert entry is not None
-    assert (entry.gateway, entry.connection_id) == (5, "B")
-    assert view.online("CS-1")
-
-
-def test_the_newest_connection_wins() -> None:
-    view = PresenceView()
-    view.apply(connected("B", gateway=5, boot="c1", t=10))
-    assert not view.apply(connected("A", gateway=3, t=0))  # an older socket's record
-    entry = view.get("CS-1")
-    assert entry is not None
-    assert entry.connection_id == "B"
-    view.apply(connected("B", gateway=5, boot="c1", t=20))  # re-assertion of the live one
-    assert view.online("CS-1")
-
-
-def test_a_reconnect_after_a_disconnect_applies() -> None:
-    view = PresenceView()
-    view.apply(connected("B", t=10))
-    view.apply(disconnected("B", t=11))
-    assert view.apply(connected("C", t=5))  # the current one is not connected: any connect wins
-    assert view.online("CS-1")
-
-
-def test_an_entry_of_an_older_gateway_boot_is_offline() -> None:
-    view = PresenceView()
-    view.apply(connected("A", gateway=3, boot="old", t=0))
-    other = envelope(
-        EventType.STATION_CONNECTED,
-        "CS-2",
-        60,
-        station_id="CS-2",
-        connection_id="Z",
-        gateway=3,
-        gateway_boot="new",
-        connected_at=at(60),
-    )
-    view.apply(other)
-    assert not view.online("CS-1")  # gateway 3 restarted: nobody holds CS-1's old socket
-    assert view.online("CS-2")
-
-
-def test_a_disconnect_for_an_unknown_station_records_it_offline() -> None:
-    view = PresenceView()
-    assert view.apply(disconnected("A", t=3))
-    assert "CS-1" in view
-    assert not view.online("CS-1")
-
-
-def test_presence_records_without_routing_data_are_ignored() -> None:
-    view = PresenceView()
-    assert not view.apply(envelope(EventType.STATION_CONNECTED, "CS-1", station_id="CS-1"))
-    assert not view.apply(envelope(EventType.CREDENTIAL_SET, "CS-1", connection_id="A", gateway=1))
-    view.apply(connected("A"))
-    view.remove("CS-1")
-    assert "CS-1" not in view
-
-
 # -- stations -----------------------------------------------------------------------------------
 
 
@@ -208,7 +135,7 @@ def started(transaction_id: str, t: float = 0, station_id: str = "CS-1") -> Enve
         EventType.SESSION_STARTED,
         station_id,
         t,
-        session_id=session_id_of(station_id, transaction_id),
+        session_id=session_id(station_id, transaction_id),
         station_id=station_id,
         transaction_id=transaction_id,
         evse_id=1,
@@ -224,7 +151,7 @@ def ended(transaction_id: str, t: float, station_id: str = "CS-1") -> Envelope:
         EventType.SESSION_ENDED,
         station_id,
         t,
-        session_id=session_id_of(station_id, transaction_id),
+        session_id=session_id(station_id, transaction_id),
         station_id=station_id,
         transaction_id=transaction_id,
         energy_wh=5000,
@@ -319,6 +246,14 @@ def test_tokens_are_defined_replaced_and_deleted() -> None:
     view.remove("A")  # tombstone
     assert "A" not in view
     assert not view.apply(token_envelope("C", status="Accepted"))  # no type
+    assert not view.apply(token_envelope("C", type="Local", status="Maybe"))
+    assert not view.apply(token_envelope("C", type="Local", status="Accepted", expires_at="soon"))
+    other_key = envelope(
+        EventType.TOKEN_DEFINED, "C", id_token="D", type="Local", status="Accepted"
+    )
+    assert not view.apply(other_key)  # a tombstone of key C would not delete it
+    assert "C" not in view
+    assert "D" not in view
     assert not view.apply(envelope(EventType.CREDENTIAL_SET, "D"))
 
 
@@ -337,7 +272,7 @@ def test_a_token_definition_round_trips_as_an_envelope() -> None:
     view = TokensView()
     assert view.apply(token.envelope())
     assert view.get("04A2B3C4") == token
-    assert token.to_json()["expires_at"] == "2027-01-01T00:00:00.000Z"
+    assert token_json(token)["expires_at"] == "2027-01-01T00:00:00.000Z"
 
 
 @pytest.mark.parametrize(

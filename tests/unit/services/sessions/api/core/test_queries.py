@@ -1,4 +1,4 @@
-"""services.sessions.api.queries: filters, paging and strict query strings over the views."""
+"""services.sessions.api.core.queries: filters, paging and strict query strings over the views."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -7,18 +7,18 @@ import pytest
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
-from services.sessions.api.errors import InvalidRequest
-from services.sessions.api.presence import PresenceView
-from services.sessions.api.queries import (
+from contracts.payloads.presence import PresenceView
+from services.sessions.api.core.errors import InvalidRequest
+from services.sessions.api.core.queries import (
     Query,
     list_sessions,
     list_stations,
     list_tokens,
     station_document,
 )
-from services.sessions.api.sessions import SessionsView
-from services.sessions.api.stations import StationsView
-from services.sessions.api.tokens import TokensView, parse_definition
+from services.sessions.api.core.sessions import SessionsView
+from services.sessions.api.core.stations import StationsView
+from services.sessions.api.core.tokens import TokensView, parse_definition
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 

@@ -4,12 +4,13 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from contracts.payloads.presence import PresenceView
 from ocppj.timestamps import parse_zoned
-from services.sessions.api.errors import InvalidRequest
-from services.sessions.api.presence import PresenceView
-from services.sessions.api.sessions import SessionsView
-from services.sessions.api.stations import StationsView
-from services.sessions.api.tokens import TOKEN_STATUSES, TokensView
+from services.sessions.api.core.errors import InvalidRequest
+from services.sessions.api.core.presence import presence_json
+from services.sessions.api.core.sessions import SessionsView
+from services.sessions.api.core.stations import StationsView
+from services.sessions.api.core.tokens import TOKEN_STATUSES, TokensView, token_json
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -115,7 +116,9 @@ def station_document(
         "station_id": station_id,
         "online": presence.online(station_id),
         "ocpp_version": None if version is None else str(version),
-        "presence": None if entry is None else entry.to_json(online=presence.online(station_id)),
+        "presence": None
+        if entry is None
+        else presence_json(entry, online=presence.online(station_id)),
         **(record.to_json() if record is not None else {"boot": None, "connectors": []}),
     }
 
@@ -158,4 +161,4 @@ def list_tokens(query: Query, tokens: TokensView) -> dict[str, Any]:
         if (status is None or t.status == status) and (group_id is None or t.group_id == group_id)
     ]
     page, counts = _paged(query, matching)
-    return {"items": [t.to_json() for t in page], **counts}
+    return {"items": [token_json(t) for t in page], **counts}

@@ -1,0 +1,1 @@
+"""The pure core of the sessions API: read models, queries, outcomes, errors (no I/O)."""

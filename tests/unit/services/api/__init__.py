@@ -1,1 +1,0 @@
-"""Unit tests of the sessions API: translations, read models, queries, the OpenAPI document."""

@@ -1,0 +1,1 @@
+"""Unit tests of the sessions API: the OpenAPI document against the app."""

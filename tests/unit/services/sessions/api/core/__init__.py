@@ -1,0 +1,1 @@
+"""Unit tests of the sessions API core: read models, queries, outcomes."""
