@@ -15,8 +15,8 @@ import time
 import uuid
 
 from contracts.codec import decode, encode
-from contracts.events import EventType
 from contracts.headers import Header
+from contracts.payloads.ocpp import Reply, StationCall, reply_to
 from contracts.topics import Topic
 from runtime.kafka import consumer, reliable_producer, start_bounded
 from runtime.settings import bootstrap_servers
@@ -56,14 +56,13 @@ async def echo(bootstrap: str, group: str) -> None:
                 for record in records:
                     if record.value is None:
                         continue
-                    call = decode(record.value)
-                    p = call.payload
-                    if call.event_type != EventType.OCPP_CALL or p.get("answered_by_gateway"):
+                    envelope = decode(record.value)
+                    call = StationCall.parse(envelope)
+                    if call is None or call.send or call.answered_by_gateway:
                         continue
-                    version = VERSIONS.get(p["ocpp_version"], Version.V201)
-                    answer = csms.answer(version, p["action"], p["payload"], time.time())
-                    body = {"action": p["action"], "payload": answer or {}}
-                    reply = call.caused(EventType.OCPP_REPLY, body)
+                    version = VERSIONS.get(call.ocpp_version, Version.V201)
+                    answer = csms.answer(version, call.action, dict(call.payload), time.time())
+                    reply = reply_to(envelope, Reply(answer or {}))
                     headers = dict(record.headers)
                     sends.append(
                         await producer.send(

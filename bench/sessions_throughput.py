@@ -31,8 +31,7 @@ from bench.harness import (
     wait_port,
 )
 from contracts.codec import encode
-from contracts.envelope import Envelope
-from contracts.events import EventType
+from contracts.payloads.tokens import Token
 from contracts.topics import Topic
 from runtime.kafka import reliable_producer
 from runtime.settings import bootstrap_servers
@@ -44,16 +43,7 @@ TOKEN = "BENCH-TOKEN"
 async def _define_token() -> None:
     producer = reliable_producer(bootstrap_servers(os.environ))
     await producer.start()
-    payload = {
-        "id_token": TOKEN,
-        "type": "ISO14443",
-        "status": "Accepted",
-        "expires_at": None,
-        "group_id": None,
-    }
-    envelope = Envelope(
-        event_type=EventType.TOKEN_DEFINED, schema_version=1, key=TOKEN, payload=payload
-    )
+    envelope = Token(id_token=TOKEN, type="ISO14443", status="Accepted").envelope()
     await producer.send_and_wait(Topic.TOKENS, encode(envelope), key=TOKEN.encode())
     await producer.stop()
 

@@ -19,7 +19,7 @@ from contracts.envelope import Envelope
 from contracts.errors import DecodeError
 from contracts.headers import dead_letter_headers
 from contracts.topics import Topic
-from runtime.kafka import Sender, consumer, partitions_of, start_bounded
+from runtime.kafka import ConsumerTask, Sender, consumer, partitions_of, start_bounded
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class _Assigned(ConsumerRebalanceListener):
         self._event.set()
 
 
-class GroupConsumer:
+class GroupConsumer(ConsumerTask):
     """Reads a topic in a consumer group and commits after ``handle`` returned (at-least-once).
 
     ``handle`` gets each envelope; an exception from it is logged and the record is read again
@@ -65,8 +65,7 @@ class GroupConsumer:
         self._offset_reset = offset_reset
         self._connect_timeout_s = connect_timeout_s
         self._assigned = asyncio.Event()
-        self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
 
     async def start(self) -> None:
         """Raises: KafkaUnavailable, TopicMissing: as ``partitions_of``."""
@@ -80,17 +79,7 @@ class GroupConsumer:
         )
         await start_bounded(kafka, self._bootstrap, self._connect_timeout_s)
         kafka.subscribe([self.topic], listener=_Assigned(self._assigned))
-        self._consumer = kafka
-        self._task = asyncio.create_task(self._consume(kafka), name=f"consume {self.topic}")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-        if self._consumer is not None:
-            await self._consumer.stop()
-            self._consumer = None
+        self.run(kafka, self._consume(kafka), name=f"consume {self.topic}")
 
     async def _consume(self, kafka: AIOKafkaConsumer) -> None:
         while True:

@@ -29,6 +29,7 @@ from contracts.envelope import Envelope
 from contracts.errors import DecodeError, RecordRejected
 from runtime.kafka import (
     DEFAULT_CONNECT_TIMEOUT_S,
+    ConsumerTask,
     KafkaUnavailable,
     consumer,
     partitions_of,
@@ -43,7 +44,7 @@ RecordHandler = Callable[[str, str, Envelope | None], object]
 RejectHandler = Callable[[str, str | None], None]
 
 
-class Follower:
+class Follower(ConsumerTask):
     """Reads every partition of ``topics`` into ``handle``, from the beginning or the end."""
 
     def __init__(
@@ -67,8 +68,7 @@ class Follower:
         self._poll_timeout_ms = poll_timeout_ms
         self._on_rejected = on_rejected
         self._describe = describe or (lambda: ", ".join(self.topics))
-        self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
         self._catching_up: dict[TopicPartition, int] = {}  # partition -> end offset at start
         self._applied: dict[TopicPartition, int] = {}  # next offset to apply, per partition
         self._waiters: list[tuple[TopicPartition, int, asyncio.Future[None]]] = []
@@ -105,19 +105,12 @@ class Follower:
         except BaseException:
             await kafka.stop()
             raise
-        self._consumer = kafka
         if not self._catching_up:
             self._set_ready()
-        self._task = asyncio.create_task(self._follow(kafka), name=f"follow {self.topics}")
+        self.run(kafka, self._follow(kafka), name=f"follow {', '.join(self.topics)}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-        if self._consumer is not None:
-            await self._consumer.stop()
-            self._consumer = None
+        await super().stop()
         for _, _, waiter in self._waiters:
             waiter.cancel()
 

@@ -1,7 +1,7 @@
 """Kafka clients with chargebus defaults and a bounded start (I/O shell shared by every process)."""
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -129,3 +129,26 @@ async def partitions_of(
         ) from exc
     finally:
         await admin.close()
+
+
+class ConsumerTask:
+    """A consumer read by a task of its own: ``run`` hands both over, ``stop`` ends both."""
+
+    def __init__(self) -> None:
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def run(self, kafka: AIOKafkaConsumer, loop: Coroutine[Any, Any, None], *, name: str) -> None:
+        """Keep ``kafka`` (started) and read it with ``loop`` in a task named ``name``."""
+        self._consumer = kafka
+        self._task = asyncio.create_task(loop, name=name)
+
+    async def stop(self) -> None:
+        """Cancel the task, then stop the consumer."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None

@@ -23,8 +23,9 @@ from aiokafka.structs import TopicPartition
 
 from contracts.codec import decode, encode
 from contracts.envelope import Envelope
-from contracts.events import EventType
 from contracts.headers import Header
+from contracts.payloads.commands import StationCommand
+from contracts.payloads.ocpp import Reply, ReplyError, reply_to
 from contracts.topics import SPECS, Topic
 from gateway.bus import PublishFailed
 
@@ -185,16 +186,13 @@ class ServicePlayer:
         await self.producer.stop()
 
     async def reply(self, call: Received, payload: Mapping[str, Any]) -> None:
-        await self._to_inbox(call, EventType.OCPP_REPLY, {"payload": dict(payload)})
+        await self._to_inbox(call, Reply(dict(payload)))
 
     async def reply_error(self, call: Received, code: str, description: str) -> None:
-        body = {"code": code, "description": description}
-        await self._to_inbox(call, EventType.OCPP_REPLY_ERROR, body)
+        await self._to_inbox(call, ReplyError(code, description))
 
-    async def _to_inbox(self, call: Received, event_type: str, body: dict[str, Any]) -> None:
-        envelope = call.envelope.caused(
-            event_type, {**body, "action": call.envelope.payload["action"]}
-        )
+    async def _to_inbox(self, call: Received, answer: Reply | ReplyError) -> None:
+        envelope = reply_to(call.envelope, answer)
         await self.producer.send_and_wait(
             Topic.GATEWAY_INBOX,
             encode(envelope),
@@ -214,17 +212,13 @@ class ServicePlayer:
         deadline: datetime | None = None,
     ) -> str:
         command_id = command_id or uuid.uuid4().hex
-        envelope = Envelope(
-            event_type=EventType.STATION_COMMAND,
-            schema_version=1,
-            key=station_id,
-            payload={
-                "command_id": command_id,
-                "action": action,
-                "payload": dict(payload),
-                "deadline": deadline or datetime.now(UTC) + timedelta(seconds=30),
-            },
-        )
+        envelope = StationCommand(
+            command_id=command_id,
+            station_id=station_id,
+            action=action,
+            payload=payload,
+            deadline=deadline or datetime.now(UTC) + timedelta(seconds=30),
+        ).envelope()
         await self.producer.send_and_wait(
             Topic.GATEWAY_INBOX, encode(envelope), key=station_id.encode(), partition=gateway
         )

@@ -1,4 +1,4 @@
-"""A real sessions worker process (faust) for integration tests."""
+"""A real sessions worker process (`python -m services.sessions`) for the tests."""
 
 import asyncio
 import os

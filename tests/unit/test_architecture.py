@@ -135,3 +135,15 @@ def test_a_pure_module_that_imports_asyncio_or_aiokafka_fails_lint(
 def test_a_shell_may_do_io(filename: str, source: str) -> None:
     result = ruff(filename, source + "\n__all__ = ['asyncio', 'TopicPartition']\n")
     assert "TID251" not in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("package", ["contracts", "ocppj", "runtime", "gateway", "services"])
+def test_production_code_does_not_import_faust(package: str) -> None:
+    """faust-streaming is a development dependency only (docs/decisions.md)."""
+    found = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in modules(package)
+        for line, module in imports(path)
+        if module.split(".")[0] in ("faust", "mode")
+    ]
+    assert found == []

@@ -37,47 +37,6 @@ def envelope(event_type: str, key: str, occurred_s: float = 0, **payload: Any) -
     )
 
 
-def connected(
-    connection_id: str,
-    *,
-    gateway: int = 3,
-    boot: str = "b1",
-    t: float = 0,
-    version: str = "ocpp1.6",
-) -> Envelope:
-    return envelope(
-        EventType.STATION_CONNECTED,
-        "CS-1",
-        t,
-        station_id="CS-1",
-        ocpp_version=version,
-        connection_id=connection_id,
-        gateway=gateway,
-        gateway_boot=boot,
-        connected_at=at(t),
-        state="connected",
-    )
-
-
-def disconnected(
-    connection_id: str, *, gateway: int = 3, boot: str = "b1", t: float = 0
-) -> Envelope:
-    return envelope(
-        EventType.STATION_DISCONNECTED,
-        "CS-1",
-        t,
-        station_id="CS-1",
-        ocpp_version="ocpp1.6",
-        connection_id=connection_id,
-        gateway=gateway,
-        gateway_boot=boot,
-        connected_at=at(0),
-        disconnected_at=at(t),
-        reason="1000",
-        state="disconnected",
-    )
-
-
 # -- stations -----------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""The sessions service end to end: ocpp-library stations -> a real gateway -> Kafka -> faust
+"""The sessions service end to end: ocpp-library stations -> a real gateway -> Kafka -> sessions
 workers (real processes, killed for real) -> replies and domain events."""
 
 import asyncio
@@ -23,7 +23,9 @@ from websockets.typing import Subprotocol
 from contracts.codec import encode
 from contracts.envelope import Envelope
 from contracts.events import EventType
+from contracts.payloads.ocpp import StationCall
 from contracts.topics import Topic
+from ocppj.versions import OcppVersion
 from runtime.failpoints import ENV as FAILPOINT_ENV
 from runtime.kafka import reliable_producer
 from tests.support.gateway import GatewayProcess, TopicTail, for_station, running_gateway
@@ -401,19 +403,16 @@ async def test_records_waiting_during_the_restore_are_handled_not_skipped(
     await producer.start()
     try:
         for index, station_id in enumerate(ids):
-            payload = {
-                "station_id": station_id,
-                "ocpp_version": "ocpp1.6",
-                "connection_id": "c1",
-                "gateway": 1,
-                "unique_id": f"boot-{index}",
-                "action": "BootNotification",
-                "payload": {"chargePointModel": "M", "chargePointVendor": "V"},
-                "answered_by_gateway": False,
-            }
-            call = Envelope(
-                event_type=EventType.OCPP_CALL, schema_version=1, key=station_id, payload=payload
-            )
+            call = StationCall(
+                station_id=station_id,
+                ocpp_version=OcppVersion.V16,
+                unique_id=f"boot-{index}",
+                action="BootNotification",
+                payload={"chargePointModel": "M", "chargePointVendor": "V"},
+                connection_id="c1",
+                gateway=1,
+                received_at=datetime.now(UTC),
+            ).envelope()
             await producer.send_and_wait(Topic.OCPP_INBOUND, encode(call), key=station_id.encode())
     finally:
         await producer.stop()
