@@ -11,7 +11,7 @@ if ! "$here/kafka.sh" status >/dev/null 2>&1; then
   "$here/kafka.sh" start >/dev/null
   started=1
 fi
-cleanup() { [[ -n $started ]] && "$here/kafka.sh" stop; }
+cleanup() { if [[ -n $started ]]; then "$here/kafka.sh" stop; fi; }
 trap cleanup EXIT
 port=${KAFKA_PORT:-9092}
 export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$port
