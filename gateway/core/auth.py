@@ -14,11 +14,11 @@ aware ``datetime``. Verifying a password costs one Argon2id computation (~17 ms 
 import base64
 import binascii
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
-from typing import Any, Final
+from typing import Final
 from urllib.parse import unquote
 
 from argon2 import PasswordHasher, Type, extract_parameters
@@ -26,6 +26,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from contracts.envelope import Envelope
 from contracts.errors import RecordRejected
+from contracts.payloads.credentials import CredentialSet
 
 
 class AuthError(Exception):
@@ -144,10 +145,6 @@ class SecurityProfile(IntEnum):
     TLS_CLIENT_CERTIFICATE = 3  # wss:// + client certificate (mTLS)
 
 
-CREDENTIAL_SET: Final = "CredentialSet"  # event_type on ocpp.credentials.v1
-ALGORITHM: Final = "argon2id"
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Credential:
     """What the gateway knows about one station's password; never the password itself."""
@@ -168,42 +165,23 @@ def credential_envelope(
     allowed_profiles: Iterable[SecurityProfile] | None = None,
 ) -> Envelope:
     """The ocpp.credentials.v1 record value (key: station_id) for a new password hash."""
-    profiles = None if allowed_profiles is None else sorted(int(p) for p in allowed_profiles)
-    return Envelope(
-        event_type=CREDENTIAL_SET,
-        schema_version=1,
-        key=station_id,
-        payload={
-            "station_id": station_id,
-            "password_hash": password_hash,
-            "algorithm": ALGORITHM,
-            "allowed_profiles": profiles,
-        },
-        occurred_at=set_at,
-    )
+    profiles = None if allowed_profiles is None else (int(p) for p in allowed_profiles)
+    record = CredentialSet.of(station_id, password_hash, set_at=set_at, allowed_profiles=profiles)
+    return record.envelope()
 
 
 def credential_from_envelope(envelope: Envelope) -> Credential:
     """Raises: InvalidCredential: if the envelope is not a CredentialSet v1 we can verify."""
-    if envelope.event_type != CREDENTIAL_SET or envelope.schema_version != 1:
-        raise InvalidCredential(
-            f"not a {CREDENTIAL_SET} v1: {envelope.event_type} v{envelope.schema_version}"
-        )
-    payload: Mapping[str, Any] = envelope.payload
-    station_id = payload.get("station_id")
-    if station_id != envelope.key:
-        raise InvalidCredential(f"payload station_id {station_id!r} is not the key")
-    if payload.get("algorithm") != ALGORITHM:
-        raise InvalidCredential(f"algorithm {payload.get('algorithm')!r} is not {ALGORITHM}")
-    password_hash = payload.get("password_hash")
-    if not isinstance(password_hash, str):
-        raise InvalidCredential("password_hash is missing")
-    _check_hash_cost(password_hash)
+    try:
+        record = CredentialSet.parse(envelope)
+    except RecordRejected as exc:
+        raise InvalidCredential(str(exc)) from exc
+    _check_hash_cost(record.password_hash)
     return Credential(
-        station_id=envelope.key,
-        password_hash=password_hash,
-        allowed_profiles=_profiles(payload.get("allowed_profiles")),
-        set_at=envelope.occurred_at,
+        station_id=record.station_id,
+        password_hash=record.password_hash,
+        allowed_profiles=_profiles(record.allowed_profiles),
+        set_at=record.set_at,
     )
 
 
@@ -226,15 +204,11 @@ def _check_hash_cost(password_hash: str) -> None:
         )
 
 
-def _profiles(value: object) -> frozenset[SecurityProfile] | None:
+def _profiles(value: tuple[int, ...] | None) -> frozenset[SecurityProfile] | None:
     if value is None:
         return None
     valid = {int(p) for p in SecurityProfile}
-    if (
-        not isinstance(value, list)
-        or not value
-        or any(type(p) is not int or p not in valid for p in value)  # bool is not a profile
-    ):
+    if any(p not in valid for p in value):
         raise InvalidCredential(f"allowed_profiles must be a non-empty list of 1-3: {value!r}")
     return frozenset(SecurityProfile(p) for p in value)
 
