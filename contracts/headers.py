@@ -1,9 +1,9 @@
 """Kafka record headers: their names, and the headers of a dead letter (pure)."""
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from enum import StrEnum
 
-Headers = list[tuple[str, bytes]]
+Headers = Sequence[tuple[str, bytes]]  # a record's headers: (name, UTF-8 value) pairs
 MAX_ERROR_CHARS = 500  # a dead letter's error header is cut here
 
 
@@ -29,7 +29,7 @@ def dead_letter_headers(topic: str, partition: int, offset: int, error: str) -> 
     ]
 
 
-def header_text(headers: Iterable[tuple[str, bytes]] | None, name: str) -> str | None:
+def header_text(headers: Headers | None, name: str) -> str | None:
     """The UTF-8 value of header ``name`` in a record's ``(key, value)`` pairs, if present."""
     for key, value in headers or ():
         if str(key) == name:

@@ -4,7 +4,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import sys
 
 from gateway.core.auth import CredentialStore
@@ -13,9 +12,9 @@ from gateway.kafka import InboxMissing, KafkaBus
 from gateway.server import Gateway
 from gateway.settings import Settings, parse
 from gateway.tls import server_context
-from runtime import eventloop, logs
+from runtime import eventloop, logs, process
 from runtime.http import start_operations_server
-from runtime.kafka import KafkaUnavailable
+from runtime.kafka import KafkaUnavailable, TopicMissing
 
 log = logging.getLogger("gateway")
 
@@ -38,10 +37,7 @@ async def main(settings: Settings) -> int:
         return gateway.readiness(inbox_assigned=bus.assigned)
 
     ops = await start_operations_server(ready, settings.http_host, settings.http_port)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = process.stop_on_signals()
     try:
         await bus.start()
         if follower is not None:
@@ -80,7 +76,7 @@ async def main(settings: Settings) -> int:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         return 0
-    except (KafkaUnavailable, InboxMissing) as exc:
+    except (KafkaUnavailable, TopicMissing, InboxMissing) as exc:
         log.error("%s", exc)
         return 2
     finally:

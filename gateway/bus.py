@@ -1,4 +1,4 @@
-"""What the gateway needs of its bus: a Publisher, PublishFailed, InboxRecord (interfaces, no I/O).
+"""What the gateway needs of its bus: a Publisher and InboxRecord (interfaces, no I/O).
 
 Production passes gateway/kafka.py's KafkaBus; tests pass a recording publisher and feed
 InboxRecords to ``Gateway.inbox_record`` themselves, with no broker. ``publish_quietly`` is the
@@ -6,19 +6,13 @@ one helper: it only awaits the publisher and logs.
 """
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from contracts.envelope import Envelope
+from contracts.headers import Headers
 
 log = logging.getLogger("gateway")
-
-Headers = Sequence[tuple[str, bytes]]
-
-
-class PublishFailed(Exception):
-    """A record could not be written (the broker is down or did not acknowledge in time)."""
 
 
 class Publisher(Protocol):
@@ -35,7 +29,7 @@ class Publisher(Protocol):
         """Write one record and return once it is acknowledged (acks=all).
 
         Raises:
-            PublishFailed: if the record was not acknowledged.
+            PublishFailed (runtime.kafka): if the record was not acknowledged.
         """
         ...
 

@@ -15,8 +15,6 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from aiokafka.errors import KafkaError
-
 from contracts import codec
 from contracts.envelope import Envelope
 from contracts.topics import Topic
@@ -34,7 +32,9 @@ from runtime.follower import Follower
 from runtime.kafka import (
     DEFAULT_CONNECT_TIMEOUT_S,
     KafkaUnavailable,
+    PublishFailed,
     reliable_producer,
+    send_acknowledged,
     start_bounded,
 )
 from runtime.settings import BOOTSTRAP_ENV, bootstrap_servers
@@ -56,7 +56,7 @@ async def publish_credential(
     Raises:
         InvalidStationId, PasswordPolicyViolation: before anything is hashed or sent.
         KafkaUnavailable: if the broker cannot be reached within ``timeout_s``.
-        KafkaError, TimeoutError: if the broker did not acknowledge the record in time.
+        PublishFailed: if the broker did not acknowledge the record in time.
     """
     check_station_id(station_id)
     check_new_password(password)
@@ -79,7 +79,7 @@ async def revoke_credential(
     Raises:
         InvalidStationId: before anything is sent.
         KafkaUnavailable: if the broker cannot be reached within ``timeout_s``.
-        KafkaError, TimeoutError: if the broker did not acknowledge the record in time.
+        PublishFailed: if the broker did not acknowledge the record in time.
     """
     check_station_id(station_id)
     await _send(bootstrap_servers, topic, station_id, None, timeout_s)
@@ -91,8 +91,7 @@ async def _send(
     producer = reliable_producer(bootstrap_servers)  # idempotent, acks=all
     await start_bounded(producer, bootstrap_servers, timeout_s)
     try:
-        async with asyncio.timeout(timeout_s):
-            await producer.send_and_wait(topic, value, key=station_id.encode())
+        await send_acknowledged(producer, topic, station_id.encode(), value, timeout_s=timeout_s)
     finally:
         await producer.stop()
 
@@ -233,9 +232,8 @@ def credentials_main(argv: list[str]) -> int:
     except (InvalidStationId, PasswordPolicyViolation, KafkaUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - CLI output
         return 2
-    except (KafkaError, TimeoutError) as exc:
-        reason = str(exc) or type(exc).__name__
-        print(f"error: the broker did not acknowledge: {reason}", file=sys.stderr)  # noqa: T201
+    except PublishFailed as exc:
+        print(f"error: the broker did not acknowledge: {exc}", file=sys.stderr)  # noqa: T201
         return 1
     print(done)  # noqa: T201 - CLI output, without the secret
     return 0

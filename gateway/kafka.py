@@ -15,11 +15,12 @@ from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from contracts.codec import decode, encode
 from contracts.envelope import Envelope
 from contracts.errors import DecodeError
-from contracts.headers import dead_letter_headers
+from contracts.headers import Headers
 from contracts.topics import Topic
-from gateway.bus import Headers, InboxRecord, PublishFailed
+from gateway.bus import InboxRecord
 from gateway.metrics import KAFKA_PRODUCE
-from runtime.kafka import consumer, reliable_producer, start_bounded
+from runtime.batch import dead_letter
+from runtime.kafka import consumer, reliable_producer, send_acknowledged, start_bounded
 
 log = logging.getLogger(__name__)
 
@@ -105,16 +106,10 @@ class KafkaBus:
             PublishFailed: if the record was not acknowledged.
         """
         started = time.perf_counter()
-        try:
-            await self.producer.send_and_wait(
-                topic,
-                encode(envelope),
-                key=envelope.key.encode(),
-                headers=[(str(k), v) for k, v in headers],  # the C encoder wants exact str
-                partition=partition,
-            )
-        except KafkaError as exc:
-            raise PublishFailed(f"{topic}: {exc}") from exc
+        key, value = envelope.key.encode(), encode(envelope)
+        await send_acknowledged(
+            self.producer, topic, key, value, partition=partition, headers=headers
+        )
         KAFKA_PRODUCE.labels(topic).observe(time.perf_counter() - started)
 
     async def inbox(self) -> AsyncIterator[InboxRecord]:
@@ -154,7 +149,7 @@ class KafkaBus:
             exc,
             extra={"topic": record.topic},
         )
-        headers = dead_letter_headers(record.topic, record.partition, record.offset, str(exc))
-        await self.producer.send_and_wait(
-            Topic.DEAD_LETTERS, record.value, key=record.key, headers=headers
+        letter = dead_letter(record, exc)
+        await send_acknowledged(
+            self.producer, letter.topic, letter.key, letter.value, headers=letter.headers
         )

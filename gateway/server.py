@@ -25,7 +25,7 @@ from contracts.headers import Header
 from contracts.payloads.ocpp import Reply
 from contracts.topics import Topic
 from gateway import metrics
-from gateway.bus import InboxRecord, Publisher, PublishFailed, publish_quietly
+from gateway.bus import InboxRecord, Publisher, publish_quietly
 from gateway.commands import Commands
 from gateway.core import bridge
 from gateway.core.auth import CredentialStore
@@ -49,6 +49,7 @@ from ocppj.session import (
 )
 from ocppj.validation import Validator, actions
 from ocppj.versions import OcppVersion
+from runtime.kafka import PublishFailed
 
 log = logging.getLogger("gateway")
 
@@ -217,7 +218,7 @@ class Gateway:
                     self._spawn(publish_quietly(self.publisher, Topic.OCPP_INBOUND, envelope))
                 else:
                     link.received_at[unique_id] = now
-                    await self._forward_call(link, unique_id, envelope)
+                    await self._forward_call(link, unique_id, action, envelope)
             case SendReceived(unique_id, action, payload):
                 metrics.FRAMES.labels(action, "in", "send").inc()
                 envelope = bridge.station_call(
@@ -263,7 +264,9 @@ class Gateway:
             case MessageIgnored(unique_id, reason):
                 log.info("ignored a frame: %s", reason, extra={"station_id": info.station_id})
 
-    async def _forward_call(self, link: StationLink, unique_id: str, envelope: Envelope) -> None:
+    async def _forward_call(
+        self, link: StationLink, unique_id: str, action: str, envelope: Envelope
+    ) -> None:
         """Publish a station CALL for its service; the reply comes back on our inbox."""
         correlation = bridge.correlation_id(link.info.connection_id, unique_id)
         headers = [
@@ -275,7 +278,7 @@ class Gateway:
         except PublishFailed as exc:  # Kafka down: tell the station to retry (design rule 4)
             log.error(
                 "could not publish %s: %s",
-                envelope.payload["action"],
+                action,
                 exc,
                 extra={"station_id": link.info.station_id, "correlation_id": correlation},
             )
@@ -324,8 +327,8 @@ class Gateway:
             sent = link.session.send_error(reply.unique_id, code, answer.description, now)
         received = link.received_at.pop(reply.unique_id, None)
         if sent and received is not None:
-            action = envelope.payload.get("action")
-            label = self._action_label(link, action) if isinstance(action, str) else "unknown"
+            action = reply.action
+            label = "unknown" if action is None else self._action_label(link, action)
             metrics.SERVICE_ROUND_TRIP.labels(label).observe(now - received)
         metrics.INBOX_RECORDS.labels("reply", "sent" if sent else "late").inc()
         await self._process(link)

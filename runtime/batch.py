@@ -28,11 +28,9 @@ from contracts.codec import decode, encode
 from contracts.envelope import Envelope
 from contracts.errors import DecodeError
 from contracts.events import DomainEvent
-from contracts.headers import Header, dead_letter_headers, header_text
+from contracts.headers import Header, Headers, dead_letter_headers, header_text
 from contracts.payloads.ocpp import Reply, ReplyError, reply_to
 from contracts.topics import Topic
-
-RecordHeaders = Sequence[tuple[str, bytes]]
 
 
 class InputRecord(Protocol):
@@ -49,7 +47,7 @@ class InputRecord(Protocol):
     @property
     def value(self) -> bytes | None: ...
     @property
-    def headers(self) -> RecordHeaders: ...
+    def headers(self) -> Headers: ...
 
 
 class Handled(Protocol):
@@ -92,7 +90,7 @@ class Write:
     key: bytes | None
     value: bytes | None
     partition: int | None = None  # None: the producer's partitioner (by key)
-    headers: RecordHeaders = ()
+    headers: Headers = ()
 
 
 @dataclass
@@ -110,6 +108,12 @@ def event_id(topic: str, partition: int, offset: int, index: int) -> str:
     """Deterministic: a record handled again yields the same ids, so consumers dedupe."""
     digest = hashlib.blake2b(f"{topic}/{partition}/{offset}/{index}".encode(), digest_size=16)
     return uuid.UUID(bytes=digest.digest()).hex
+
+
+def dead_letter(record: InputRecord, error: DecodeError) -> Write:
+    """The record for deadletter.v1: the undecodable bytes unchanged, the source in headers."""
+    headers = dead_letter_headers(record.topic, record.partition, record.offset, str(error))
+    return Write(Topic.DEAD_LETTERS, record.key, record.value, None, headers)
 
 
 def plan(records: Iterable[InputRecord], stores: Mapping[int, Store], *, changelog: str) -> Effects:
@@ -139,8 +143,7 @@ def _record(record: InputRecord, store: Store, effects: Effects) -> bool:
         effects.counts["undecodable", "dead-lettered"] += 1
         where = f"{record.topic}/{record.partition}/{record.offset}"
         effects.undecodable.append(f"{where}: {exc}")
-        headers = dead_letter_headers(record.topic, record.partition, record.offset, str(exc))
-        effects.events.append(Write(Topic.DEAD_LETTERS, record.key, record.value, None, headers))
+        effects.events.append(dead_letter(record, exc))
         return False
     handled = store.handle(envelope)
     if handled is None:
@@ -167,7 +170,7 @@ def _record(record: InputRecord, store: Store, effects: Effects) -> bool:
     return True
 
 
-def _reply(call: Envelope, headers: RecordHeaders, reply: Reply | ReplyError) -> Write | None:
+def _reply(call: Envelope, headers: Headers, reply: Reply | ReplyError) -> Write | None:
     """The answer for the gateway inbox partition that waits for it; None without a route."""
     partition = header_text(headers, Header.REPLY_PARTITION)
     correlation = header_text(headers, Header.CORRELATION_ID)

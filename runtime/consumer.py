@@ -17,8 +17,7 @@ from aiokafka.errors import KafkaError
 from contracts import codec
 from contracts.envelope import Envelope
 from contracts.errors import DecodeError
-from contracts.headers import dead_letter_headers
-from contracts.topics import Topic
+from runtime.batch import dead_letter
 from runtime.kafka import ConsumerTask, Sender, consumer, partitions_of, start_bounded
 
 log = logging.getLogger(__name__)
@@ -116,14 +115,8 @@ class GroupConsumer(ConsumerTask):
             )
             if self._on_undecodable is not None:
                 self._on_undecodable(record.topic)
-            await self._sender(
-                Topic.DEAD_LETTERS,
-                record.key,
-                value,
-                headers=dead_letter_headers(
-                    record.topic, record.partition, record.offset, str(exc)
-                ),
-            )
+            letter = dead_letter(record, exc)
+            await self._sender(letter.topic, letter.key, letter.value, headers=letter.headers)
             return
         await self._handle(envelope)
 

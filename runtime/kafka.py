@@ -21,6 +21,10 @@ class TopicMissing(Exception):
     """A topic the process reads does not exist on the broker (not provisioned)."""
 
 
+class PublishFailed(Exception):
+    """A record could not be written (the broker is down or did not acknowledge in time)."""
+
+
 class Sender(Protocol):
     """Writes one record and returns once the broker acknowledged it (acks=all)."""
 
@@ -70,6 +74,37 @@ def reliable_producer(bootstrap_servers: str, **overrides: Any) -> AIOKafkaProdu
     }
     options.update(overrides)
     return AIOKafkaProducer(**options)
+
+
+async def send_acknowledged(
+    producer: AIOKafkaProducer,
+    topic: str,
+    key: bytes | None,
+    value: bytes | None,
+    *,
+    partition: int | None = None,
+    headers: Sequence[tuple[str, bytes]] | None = None,
+    timeout_s: float | None = None,
+) -> RecordMetadata:
+    """Write one record (``value`` None: a tombstone) and return once the broker acknowledged
+    it (acks=all); ``timeout_s`` bounds the wait beyond the producer's own request timeout.
+
+    Raises:
+        PublishFailed: if the record was not acknowledged (in time).
+    """
+    try:
+        async with asyncio.timeout(timeout_s):
+            metadata: RecordMetadata = await producer.send_and_wait(
+                topic,
+                value,
+                key=key,
+                partition=partition,
+                headers=[(str(k), v) for k, v in headers or ()],  # the C encoder wants exact str
+            )
+    except (KafkaError, TimeoutError) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise PublishFailed(f"{topic}: {reason}") from exc
+    return metadata
 
 
 def consumer(bootstrap_servers: str, *topics: str, **overrides: Any) -> AIOKafkaConsumer:

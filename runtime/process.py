@@ -19,6 +19,15 @@ from runtime.settings import bootstrap_servers
 from runtime.worker import FETCH_MAX_WAIT_MS, FETCH_MIN_BYTES, MAX_IN_FLIGHT, Service, Worker
 
 
+def stop_on_signals() -> asyncio.Event:
+    """An event that SIGTERM or SIGINT sets: the process then stops cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
 def parser(
     *, prog: str, description: str, group: str, http_port: int, first_input: str
 ) -> argparse.ArgumentParser:
@@ -77,10 +86,7 @@ async def serve(service: Service, args: argparse.Namespace) -> int:
         fetch_max_wait_ms=args.fetch_max_wait_ms,
     )
     ops = await start_operations_server(worker.readiness, args.http_host, args.http_port)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     try:
         await worker.start(args.connect_timeout)
         running = asyncio.create_task(worker.run())

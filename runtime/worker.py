@@ -11,7 +11,7 @@ changelog writes go after batch n's events are acknowledged and its changelog wr
 offsets are committed in batch order. Replies of batch n+1 may go out before those of batch n
 (each station's CALLs are one at a time, OCPP-J §4.1.1).
 On assignment, a partition's store is restored from partition p of the changelog before its
-first record is handled (docs/sessions.md, "Why not faust tables"). Followers (a token store,
+first record is handled (why not faust tables: docs/decisions.md). Followers (a token store,
 say) are started with the worker and must be read before it is ready.
 """
 

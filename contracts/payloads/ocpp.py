@@ -10,9 +10,10 @@ from contracts.events import EventType
 from contracts.fields import text, whole
 from contracts.payloads.presence import Presence
 from ocppj.timestamps import utc
-from ocppj.versions import OcppVersion, version_named
+from ocppj.versions import OcppVersion
 
 SCHEMA_VERSION = 1
+_SUBPROTOCOLS = frozenset(str(v) for v in OcppVersion)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,7 +57,9 @@ class StationCall:
             return None
         p = envelope.payload
         station_id = text(p, "station_id") or envelope.key
-        version = version_named(p.get("ocpp_version"))
+        # Exactly the subprotocol name the gateway writes: a CALL is only handled as that.
+        raw_version = p.get("ocpp_version")
+        version = OcppVersion(raw_version) if raw_version in _SUBPROTOCOLS else None
         unique_id, action, payload = text(p, "unique_id"), text(p, "action"), p.get("payload")
         if not station_id or version is None or not unique_id or not action:
             return None
@@ -111,6 +114,11 @@ def parse_reply(envelope: Envelope) -> Reply | ReplyError | None:
     if envelope.event_type == EventType.OCPP_REPLY_ERROR:
         return ReplyError(text(p, "code") or "InternalError", text(p, "description") or "")
     return None
+
+
+def reply_action(envelope: Envelope) -> str | None:
+    """The action of the CALL an OcppReply/OcppReplyError answers, as ``reply_to`` copied it."""
+    return text(envelope.payload, "action")
 
 
 def station_answer(

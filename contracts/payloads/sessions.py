@@ -49,9 +49,11 @@ def _transaction_id(payload: Mapping[str, Any]) -> str | None:
 
 def _identity(envelope: Envelope, event_type: str) -> tuple[str, str, str] | None:
     """(session_id, station_id, transaction_id) of a record of ``event_type``, or None."""
+    if envelope.event_type != event_type:
+        return None
     p = envelope.payload
     transaction_id = _transaction_id(p)
-    if envelope.event_type != event_type or transaction_id is None:
+    if transaction_id is None:
         return None
     station_id = text(p, "station_id") or envelope.key
     return (
@@ -59,14 +61,6 @@ def _identity(envelope: Envelope, event_type: str) -> tuple[str, str, str] | Non
         station_id,
         transaction_id,
     )
-
-
-def _identity_payload(session: "SessionStarted | SessionUpdated | SessionEnded") -> dict[str, Any]:
-    return {
-        "session_id": session.session_id,
-        "station_id": session.station_id,
-        "transaction_id": session.transaction_id,
-    }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,18 +77,17 @@ class SessionStarted:
     started_at: datetime | None
 
     def event(self) -> DomainEvent:
-        return _event(
-            EventType.SESSION_STARTED,
-            self.station_id,
-            _identity_payload(self)
-            | {
-                "evse_id": self.evse_id,
-                "connector_id": self.connector_id,
-                "id_token": self.id_token,
-                "meter_start_wh": self.meter_start_wh,
-                "started_at": self.started_at,
-            },
-        )
+        payload: dict[str, Any] = {
+            "session_id": self.session_id,
+            "station_id": self.station_id,
+            "transaction_id": self.transaction_id,
+            "evse_id": self.evse_id,
+            "connector_id": self.connector_id,
+            "id_token": self.id_token,
+            "meter_start_wh": self.meter_start_wh,
+            "started_at": self.started_at,
+        }
+        return _event(EventType.SESSION_STARTED, self.station_id, payload)
 
     @classmethod
     def parse(cls, envelope: Envelope) -> "SessionStarted | None":
@@ -127,16 +120,17 @@ class SessionUpdated:
     soc_percent: float | None
     at: datetime | None
 
-    def measurements(self) -> Mapping[str, float | None]:
-        return {
+    def event(self) -> DomainEvent:
+        payload: dict[str, Any] = {
+            "session_id": self.session_id,
+            "station_id": self.station_id,
+            "transaction_id": self.transaction_id,
             "energy_wh": self.energy_wh,
             "power_w": self.power_w,
             "current_a": self.current_a,
             "soc_percent": self.soc_percent,
+            "at": self.at,
         }
-
-    def event(self) -> DomainEvent:
-        payload = _identity_payload(self) | dict(self.measurements()) | {"at": self.at}
         return _event(EventType.SESSION_UPDATED, self.station_id, payload)
 
     @classmethod
@@ -171,18 +165,17 @@ class SessionEnded:
     ended_at: datetime | None
 
     def event(self) -> DomainEvent:
-        return _event(
-            EventType.SESSION_ENDED,
-            self.station_id,
-            _identity_payload(self)
-            | {
-                "energy_wh": self.energy_wh,
-                "duration_s": self.duration_s,
-                "id_token": self.id_token,
-                "stop_reason": self.stop_reason,
-                "ended_at": self.ended_at,
-            },
-        )
+        payload: dict[str, Any] = {
+            "session_id": self.session_id,
+            "station_id": self.station_id,
+            "transaction_id": self.transaction_id,
+            "energy_wh": self.energy_wh,
+            "duration_s": self.duration_s,
+            "id_token": self.id_token,
+            "stop_reason": self.stop_reason,
+            "ended_at": self.ended_at,
+        }
+        return _event(EventType.SESSION_ENDED, self.station_id, payload)
 
     @classmethod
     def parse(cls, envelope: Envelope) -> "SessionEnded | None":

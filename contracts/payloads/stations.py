@@ -13,8 +13,6 @@ from contracts.events import DomainEvent, EventType
 from contracts.fields import moment, text, whole
 from contracts.topics import Topic
 
-BOOT_FIELDS = ("vendor", "model", "serial_number", "firmware_version", "boot_status")
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StationBooted:

@@ -1,6 +1,5 @@
 """TokenDefined on sessions.tokens.v1: one id token of the token store (pure)."""
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,21 +46,20 @@ class Token:
         """A TokenDefined record; ``expires_at`` may be a datetime or RFC 3339 text.
 
         Raises:
-            RecordRejected: another event type, a missing or mistyped field, a type that is not
+            RecordRejected: another event type, an ``id_token`` that is not the record key, a
+                missing or mistyped field, a type that is not
                 an IdTokenEnumType, a status that is not an AuthorizationStatusEnumType, or an
                 unreadable ``expires_at``.
         """
         if envelope.event_type != EventType.TOKEN_DEFINED:
             raise RecordRejected(f"not a {EventType.TOKEN_DEFINED}: {envelope.event_type}")
-        return cls.from_payload(envelope.payload)
-
-    @classmethod
-    def from_payload(cls, data: Mapping[str, Any]) -> "Token":
-        """Raises: RecordRejected: as ``parse``."""
+        data = envelope.payload
         id_token, token_type, status = data.get("id_token"), data.get("type"), data.get("status")
         group_id, raw_expiry = data.get("group_id"), data.get("expires_at")
         if not isinstance(id_token, str):
             raise RecordRejected("invalid token record: id_token must be a string")
+        if id_token != envelope.key:  # a tombstone of the key would not delete it
+            raise RecordRejected("invalid token record: id_token is not the record key")
         if group_id is not None and not isinstance(group_id, str):
             raise RecordRejected("invalid token record: group_id must be a string")
         if not isinstance(token_type, str) or token_type not in ID_TOKEN_TYPES:

@@ -12,7 +12,14 @@ from typing import Any
 from contracts.envelope import Envelope
 from contracts.events import Outcome
 from contracts.payloads.commands import CommandCompleted, StationCommand, status_of
-from contracts.payloads.ocpp import Reply, ReplyError, StationCall, parse_reply, station_answer
+from contracts.payloads.ocpp import (
+    Reply,
+    ReplyError,
+    StationCall,
+    parse_reply,
+    reply_action,
+    station_answer,
+)
 from contracts.payloads.presence import Presence
 from ocppj.framing import CallError, CallResult
 from ocppj.timestamps import rfc3339
@@ -160,6 +167,7 @@ class InboxReply:
     connection_id: str
     unique_id: str
     answer: Reply | ReplyError
+    action: str | None  # of the CALL it answers, for metrics
 
 
 def inbox_reply(envelope: Envelope, correlation: str) -> InboxReply | None:
@@ -168,4 +176,4 @@ def inbox_reply(envelope: Envelope, correlation: str) -> InboxReply | None:
     answer = parse_reply(envelope)
     if ids is None or answer is None:
         return None
-    return InboxReply(ids[0], ids[1], answer)
+    return InboxReply(ids[0], ids[1], answer, reply_action(envelope))

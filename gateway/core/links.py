@@ -58,9 +58,6 @@ class LinkTable(Generic[L]):
     def get(self, station_id: str) -> L | None:
         return self._links.get(station_id)
 
-    def holds(self, station_id: str) -> bool:
-        return station_id in self._links
-
     def recently_left(self, station_id: str) -> bool:
         """Whether the station was held here and left (an outcome of StationOffline, not
         NotHere, for commands to it)."""

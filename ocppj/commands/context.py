@@ -9,14 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ocppj.authorization import ID_TOKEN_TYPES, STATUSES_16, STATUSES_201
+from ocppj.authorization import ID_TOKEN_TYPES
 from ocppj.commands.arguments import Arguments
 from ocppj.versions import OcppVersion
 
 V16 = OcppVersion.V16
-# One vocabulary with the token store: IdTokenEnumType and the authorization statuses.
-AUTHORIZATION_STATUSES_16 = STATUSES_16
-AUTHORIZATION_STATUSES_2 = STATUSES_201
 TRIGGERS_16 = frozenset(
     {
         "BootNotification",

@@ -7,12 +7,10 @@ functional blocks B, D, L, N).
 from collections.abc import Mapping
 from typing import Any
 
-from ocppj.authorization import ID_TOKEN_TYPES
+from ocppj.authorization import ID_TOKEN_TYPES, STATUSES_16, STATUSES_201
 from ocppj.commands.arguments import Arguments, InvalidCommand
 from ocppj.commands.context import (
     ATTRIBUTE_TYPES,
-    AUTHORIZATION_STATUSES_2,
-    AUTHORIZATION_STATUSES_16,
     Context,
     Translation,
     evse_2,
@@ -77,7 +75,7 @@ def _variables(a: Arguments, ctx: Context, *, set_: bool) -> tuple[str, dict[str
 
 def _local_list_entry(item: Mapping[str, Any], what: str, ctx: Context) -> dict[str, Any]:
     a = Arguments(what, item, InvalidCommand)
-    statuses = AUTHORIZATION_STATUSES_16 if ctx.v16 else AUTHORIZATION_STATUSES_2
+    statuses = STATUSES_16 if ctx.v16 else STATUSES_201
     if ctx.v16:
         entry: dict[str, Any] = {"idTag": a.string("id_token")}
         a.ignore("type")

@@ -24,6 +24,7 @@ class TokenStore(Follower):
             bootstrap_servers,
             [Topic.TOKENS],
             self._apply,
+            poll_timeout_ms=500,
             on_rejected=self._rejected,
             describe=lambda: f"{Topic.TOKENS}: {len(self.tokens)} tokens",
         )

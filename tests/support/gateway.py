@@ -27,7 +27,7 @@ from contracts.headers import Header
 from contracts.payloads.commands import StationCommand
 from contracts.payloads.ocpp import Reply, ReplyError, reply_to
 from contracts.topics import SPECS, Topic
-from gateway.bus import PublishFailed
+from runtime.kafka import PublishFailed
 
 ROOT = Path(__file__).resolve().parents[2]
 # Tests take inbox partitions from the top so they never meet `make run`'s gateway 0.

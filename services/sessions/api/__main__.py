@@ -1,14 +1,12 @@
 """`python -m services.sessions.api`: wiring only (settings, logging, Kafka, HTTP, signals)."""
 
-import asyncio
 import logging
 import os
-import signal
 import sys
 
 from aiohttp import web
 
-from runtime import eventloop, logs
+from runtime import eventloop, logs, process
 from runtime.kafka import KafkaUnavailable, TopicMissing
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.http import build_app
@@ -21,10 +19,7 @@ async def main(settings: Settings) -> int:
     api = SessionsApi(settings)
     runner = web.AppRunner(build_app(api), access_log=None)
     await runner.setup()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = process.stop_on_signals()
     try:
         # Serve first: /healthz answers and /readyz says 503 while the views are read.
         await web.TCPSite(runner, settings.host, settings.port).start()

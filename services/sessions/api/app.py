@@ -5,7 +5,6 @@ the beginning into its views, and command-results.v1 live; a consumer group shar
 among the instances. Commands are router.py's business.
 """
 
-import asyncio
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
@@ -19,7 +18,7 @@ from contracts.payloads.tokens import Token
 from contracts.topics import Topic
 from runtime.consumer import GroupConsumer
 from runtime.follower import Follower
-from runtime.kafka import reliable_producer, start_bounded
+from runtime.kafka import reliable_producer, send_acknowledged, start_bounded
 from services.sessions.api.core.errors import TokenNotFound
 from services.sessions.api.core.sessions import SessionsView
 from services.sessions.api.core.stations import StationsView
@@ -176,10 +175,14 @@ class SessionsApi:
         partition: int | None = None,
         headers: Sequence[tuple[str, bytes]] | None = None,
     ) -> RecordMetadata:
-        """Raises: KafkaError, TimeoutError: the broker did not acknowledge in time."""
+        """Raises: PublishFailed: the broker did not acknowledge in time."""
         assert self._producer is not None, "start() first"
-        async with asyncio.timeout(PRODUCE_TIMEOUT_S):
-            metadata: RecordMetadata = await self._producer.send_and_wait(
-                topic, value, key=key, partition=partition, headers=list(headers or ())
-            )
-        return metadata
+        return await send_acknowledged(
+            self._producer,
+            topic,
+            key,
+            value,
+            partition=partition,
+            headers=headers,
+            timeout_s=PRODUCE_TIMEOUT_S,
+        )

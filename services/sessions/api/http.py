@@ -21,6 +21,7 @@ from aiokafka.errors import KafkaError
 from contracts.payloads.sessions import session_id
 from ocppj.commands.arguments import InvalidCommand
 from runtime.http import operations_app
+from runtime.kafka import PublishFailed
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.core.errors import (
     ApiError,
@@ -78,7 +79,7 @@ def _middleware(api: SessionsApi) -> Any:
             allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
             message = f"{exc.reason}: {request.method} {request.path}"
             response = _error(exc.status, name, message, **allow)
-        except (KafkaError, TimeoutError) as exc:
+        except (PublishFailed, KafkaError, TimeoutError) as exc:
             reason = str(exc) or type(exc).__name__
             message = f"Kafka did not acknowledge the write in time: {reason}; try again"
             response = _error(503, "KafkaUnavailable", message)

@@ -113,7 +113,7 @@ class CommandRouter:
         Raises:
             StationNotFound: neither presence nor stations.v1 knows the station.
             InvalidCommand: the command cannot be translated for the station's version.
-            KafkaError, TimeoutError: the broker did not acknowledge the StationCommand.
+            PublishFailed: the broker did not acknowledge the StationCommand.
         """
         earlier = self.outcome(command_id)
         if earlier is not None:

@@ -614,6 +614,7 @@ def test_a_missing_station_id_is_the_record_key(
         {"action": ""},
         {"ocpp_version": ...},
         {"ocpp_version": "ocpp9.9"},
+        {"ocpp_version": "1.6"},  # only the subprotocol name the gateway writes
         {"ocpp_version": None},
         {"payload": ...},
         {"payload": [1, "StartTransaction"]},
@@ -630,8 +631,7 @@ def test_station_call_rejects_an_unusable_call(changes: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"ocpp_version": "1.6"}, CALL),
-        ({"ocpp_version": "2.0.1"}, dataclasses.replace(CALL, ocpp_version=OcppVersion.V201)),
+        ({"ocpp_version": "ocpp2.0.1"}, dataclasses.replace(CALL, ocpp_version=OcppVersion.V201)),
         ({"connection_id": ...}, dataclasses.replace(CALL, connection_id="")),
         ({"answered_by_gateway": "true"}, CALL),
         ({"answered_by_gateway": 1}, CALL),
@@ -996,6 +996,7 @@ def test_operator_command_builder_writes_no_deadline_as_nil() -> None:
     [
         ({"id_token": ...}, "id_token must be a string"),
         ({"id_token": 4}, "id_token must be a string"),
+        ({"id_token": "ANOTHER-TAG"}, "id_token is not the record key"),
         ({"group_id": 7}, "group_id must be a string"),
         ({"type": "Magic"}, "type 'Magic' is unknown"),
         ({"type": ...}, "type None is unknown"),
@@ -1058,7 +1059,6 @@ def test_any_valid_token_round_trips(
         id_token=id_token, type=token_type, status=status, expires_at=expires_at, group_id=group_id
     )
     assert Token.parse(_wire(token.envelope())) == token
-    assert Token.from_payload(token.payload()) == token
 
 
 # --- sessions
@@ -1096,8 +1096,6 @@ def test_any_session_update_round_trips(
     )
     parsed = SessionUpdated.parse(_wire(update.event()))
     assert parsed == update
-    assert parsed is not None
-    assert parsed.measurements() == update.measurements()
 
 
 # --- dead letters and headers

@@ -9,10 +9,10 @@ import pytest
 from contracts.codec import decode, encode
 from contracts.envelope import Envelope
 from contracts.events import DomainEvent, EventType
-from contracts.headers import Header
+from contracts.headers import Header, Headers
 from contracts.payloads.ocpp import Reply, ReplyError
 from contracts.topics import Topic
-from runtime.batch import RecordHeaders, event_id, plan
+from runtime.batch import event_id, plan
 
 T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 CHANGELOG = "toy.state"
@@ -25,7 +25,7 @@ class Record:
     offset: int
     key: bytes | None
     value: bytes | None
-    headers: RecordHeaders = ()
+    headers: Headers = ()
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def test_a_reply_goes_to_the_inbox_partition_named_by_the_call(
     "headers",
     [(), [(Header.REPLY_PARTITION.value, b"x"), (Header.CORRELATION_ID.value, b"c/u")]],
 )
-def test_a_call_without_a_usable_route_is_counted_not_answered(headers: RecordHeaders) -> None:
+def test_a_call_without_a_usable_route_is_counted_not_answered(headers: Headers) -> None:
     unrouted = record(1, "a", route=False)
     unrouted = Record(unrouted.topic, 0, 1, unrouted.key, unrouted.value, headers)
     effects = plan([unrouted], {0: Counter()}, changelog=CHANGELOG)

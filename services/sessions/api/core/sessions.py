@@ -5,16 +5,22 @@ Memory is bounded: every open session is kept, ended sessions only for the last 
 """
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from contracts.envelope import Envelope
+from contracts.events import EventType
 from contracts.fields import jsonable
 from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
 
 _DEFAULT_RECENT = 10_000
+_PARSERS: dict[str, Callable[[Envelope], SessionStarted | SessionUpdated | SessionEnded | None]] = {
+    EventType.SESSION_STARTED: SessionStarted.parse,
+    EventType.SESSION_UPDATED: SessionUpdated.parse,
+    EventType.SESSION_ENDED: SessionEnded.parse,
+}
 _T = TypeVar("_T")
 
 
@@ -100,11 +106,8 @@ class SessionsView:
 
     def apply(self, envelope: Envelope) -> bool:
         """Apply one sessions.v1 record; returns whether the view changed."""
-        record = (
-            SessionStarted.parse(envelope)
-            or SessionUpdated.parse(envelope)
-            or SessionEnded.parse(envelope)
-        )
+        parse = _PARSERS.get(envelope.event_type)
+        record = None if parse is None else parse(envelope)
         if record is None or record.session_id in self._ended:
             return False  # not a session record, or a duplicate or late one of an ended session
         session = self._open.get(record.session_id)

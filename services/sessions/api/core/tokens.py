@@ -86,14 +86,14 @@ class TokensView:
         return sorted(self._tokens.values(), key=lambda t: t.id_token)
 
     def apply(self, envelope: Envelope) -> bool:
-        """Apply one TokenDefined; returns whether it was taken (False: a record that is not a
-        valid TokenDefined, or whose ``id_token`` is not its key, is ignored)."""
+        """Apply one TokenDefined; returns whether it was taken. A record that is not a valid
+        TokenDefined for its key deletes the key's token, as the sessions worker does (an
+        unreadable token is Invalid there), and counts as ignored."""
         try:
             token = Token.parse(envelope)
         except RecordRejected:
+            self._tokens.pop(envelope.key, None)
             return False
-        if token.id_token != envelope.key:
-            return False  # a tombstone of this key would not delete it
         self._tokens[token.id_token] = token
         return True
 

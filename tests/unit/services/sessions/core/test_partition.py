@@ -10,12 +10,12 @@ import pytest
 from contracts.codec import decode, encode
 from contracts.envelope import Envelope
 from contracts.events import EventType
-from contracts.headers import Header
+from contracts.headers import Header, Headers
 from contracts.payloads.ocpp import StationCall
 from contracts.payloads.presence import Presence
 from contracts.payloads.tokens import Token
 from contracts.topics import STATION_PARTITIONS, Topic
-from runtime.batch import UNREADABLE, RecordHeaders, Write, event_id, plan
+from runtime.batch import UNREADABLE, Write, event_id, plan
 from services.sessions.core.partition import (
     ENDED_SUFFIX,
     INT32_MAX,
@@ -41,7 +41,7 @@ class Record:
     offset: int
     key: bytes | None
     value: bytes | None
-    headers: RecordHeaders = ()
+    headers: Headers = ()
 
 
 class Inbound:
@@ -59,7 +59,7 @@ class Inbound:
         )
         self.offset = 0
 
-    def _record(self, topic: str, envelope: Envelope, headers: RecordHeaders) -> Record:
+    def _record(self, topic: str, envelope: Envelope, headers: Headers) -> Record:
         self.offset += 1
         key = envelope.key.encode()
         return Record(topic, P, self.offset, key, encode(envelope), headers)

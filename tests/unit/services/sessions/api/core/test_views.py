@@ -214,6 +214,10 @@ def test_tokens_are_defined_replaced_and_deleted() -> None:
     assert "C" not in view
     assert "D" not in view
     assert not view.apply(envelope(EventType.CREDENTIAL_SET, "D"))
+    # A refused record deletes the key's token, as the sessions worker does: both say Invalid.
+    assert view.apply(token_envelope("E", type="Local", status="Accepted"))
+    assert not view.apply(token_envelope("E", type="Local", status="Maybe"))
+    assert "E" not in view
 
 
 def test_a_token_definition_round_trips_as_an_envelope() -> None:
