@@ -25,6 +25,7 @@ from contracts.payloads.ocpp import (
     ReplyError,
     StationCall,
     parse_reply,
+    reply_action,
     reply_to,
     station_answer,
 )
@@ -1146,3 +1147,19 @@ def test_header_text_finds_the_source_topic_of_a_dead_letter() -> None:
     assert header_text(headers, Header.SOURCE_TOPIC) == "ocpp.inbound.v1"
     assert header_text(headers, Header.SOURCE_OFFSET) == "0"
     assert header_text(headers, Header.CORRELATION_ID) is None
+
+
+def test_a_reply_names_the_action_it_answers() -> None:
+    call = StationCall(
+        station_id="CS-1",
+        ocpp_version=OcppVersion.V16,
+        unique_id="u1",
+        action="Authorize",
+        payload={"idTag": "T"},
+        connection_id="c1",
+        received_at=AT,
+    ).envelope()
+    assert reply_action(_wire(reply_to(call, Reply({"idTagInfo": {"status": "Accepted"}})))) == (
+        "Authorize"
+    )
+    assert reply_action(_with(call, action=7)) is None
