@@ -22,6 +22,8 @@ class EventType(StrEnum):
     STATION_DISCONNECTED = "StationDisconnected"
     # ocpp.credentials.v1 (operators)
     CREDENTIAL_SET = "CredentialSet"
+    # api.keys.v1 (operators: `python -m services.sessions.api keys create`)
+    API_KEY_ISSUED = "ApiKeyIssued"
     # command-results.v1 (gateway, sessions)
     COMMAND_COMPLETED = "CommandCompleted"
     # sessions.tokens.v1 (operators, the sessions API)

@@ -26,6 +26,7 @@ class Topic(StrEnum):
     GRID_CAPACITY = "grid.capacity.v1"  # key site_id
     LIMITS = "loadbalance.limits.v1"  # key site_id
     DEAD_LETTERS = "deadletter.v1"  # key: the key of the undecodable record
+    API_KEYS = "api.keys.v1"  # key: the API key's name; SHA-256 hashes of operator API keys
 
 
 CleanupPolicy = Literal["delete", "compact", "compact,delete"]
@@ -186,6 +187,14 @@ _SPECS = (
         cleanup_policy="delete",
         retention_ms=14 * DAY_MS,
         description="Records no consumer could decode, with their source topic/partition/offset.",
+    ),
+    TopicSpec(
+        topic=Topic.API_KEYS,
+        key="key name",
+        partitions=1,
+        cleanup_policy="compact",
+        retention_ms=-1,
+        description="Operator API keys: name, role and SHA-256, never the key; every API reads it.",
     ),
 )
 

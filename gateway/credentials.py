@@ -33,9 +33,7 @@ from runtime.kafka import (
     DEFAULT_CONNECT_TIMEOUT_S,
     KafkaUnavailable,
     PublishFailed,
-    reliable_producer,
-    send_acknowledged,
-    start_bounded,
+    publish_once,
 )
 from runtime.settings import BOOTSTRAP_ENV, bootstrap_servers
 
@@ -64,7 +62,7 @@ async def publish_credential(
     envelope = credential_envelope(
         station_id, password_hash, set_at=datetime.now(UTC), allowed_profiles=allowed_profiles
     )
-    await _send(bootstrap_servers, topic, station_id, codec.encode(envelope), timeout_s)
+    await publish_once(bootstrap_servers, topic, station_id, codec.encode(envelope), timeout_s)
 
 
 async def revoke_credential(
@@ -82,18 +80,7 @@ async def revoke_credential(
         PublishFailed: if the broker did not acknowledge the record in time.
     """
     check_station_id(station_id)
-    await _send(bootstrap_servers, topic, station_id, None, timeout_s)
-
-
-async def _send(
-    bootstrap_servers: str, topic: str, station_id: str, value: bytes | None, timeout_s: float
-) -> None:
-    producer = reliable_producer(bootstrap_servers)  # idempotent, acks=all
-    await start_bounded(producer, bootstrap_servers, timeout_s)
-    try:
-        await send_acknowledged(producer, topic, station_id.encode(), value, timeout_s=timeout_s)
-    finally:
-        await producer.stop()
+    await publish_once(bootstrap_servers, topic, station_id, None, timeout_s)
 
 
 class CredentialFollower(Follower):

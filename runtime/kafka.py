@@ -111,6 +111,23 @@ async def send_acknowledged(
     return metadata
 
 
+async def publish_once(
+    bootstrap_servers: str, topic: str, key: str, value: bytes | None, timeout_s: float
+) -> RecordMetadata:
+    """One acknowledged record from a short-lived producer (the command-line tools).
+
+    Raises:
+        KafkaUnavailable: if the broker cannot be reached within ``timeout_s``.
+        PublishFailed: if the broker did not acknowledge the record in time.
+    """
+    producer = reliable_producer(bootstrap_servers)
+    await start_bounded(producer, bootstrap_servers, timeout_s)
+    try:
+        return await send_acknowledged(producer, topic, key.encode(), value, timeout_s=timeout_s)
+    finally:
+        await producer.stop()
+
+
 def consumer(bootstrap_servers: str, *topics: str, **overrides: Any) -> AIOKafkaConsumer:
     """A consumer that commits manually, after its outputs (at-least-once)."""
     options: dict[str, Any] = {

@@ -59,9 +59,16 @@ wait_ready "http://127.0.0.1:$http_port/readyz" gateway
 wait_ready "http://127.0.0.1:$sessions_port/readyz" sessions
 wait_ready "http://127.0.0.1:$api_port/readyz" api
 
+# A dev API key (admin role), made anew each run: the old one of that name stops working.
+api_key=$(cd "$root" && "$python" -m services.sessions.api keys create local-dev --role admin | tail -n 1)
+for _ in $(seq 1 50); do  # the API reads new keys within a second
+  curl -fsS "http://127.0.0.1:$api_port/stations?limit=1" -H "Authorization: Bearer $api_key" \
+    >/dev/null 2>&1 && break
+  sleep 0.1
+done
 # The simulated stations' card, in the token store (through the API, hence Kafka).
 curl -fsS -X PUT "http://127.0.0.1:$api_port/tokens/DEMO-TOKEN-1" -H 'Content-Type: application/json' \
-  -d '{"type": "ISO14443", "status": "Accepted"}' >/dev/null
+  -H "Authorization: Bearer $api_key" -d '{"type": "ISO14443", "status": "Accepted"}' >/dev/null
 # A few stations that boot, report status and charge, against the gateway, for a day at most.
 (cd "$root" && exec "$python" -m tools.simulator --url "ws://127.0.0.1:$gateway_port/ocpp" \
   --stations "${STATIONS:-5}" --version mixed --connect-rate 5 --duration 86400 \
@@ -73,6 +80,7 @@ chargebus is running:
   gateway    ws://127.0.0.1:$gateway_port/ocpp/{station_id}   metrics http://127.0.0.1:$http_port/metrics
   sessions   one worker                                      metrics http://127.0.0.1:$sessions_port/metrics
   API        http://127.0.0.1:$api_port/stations  /sessions  /tokens   (docs/api.md)
+  API key    $api_key   (role admin; send Authorization: Bearer KEY)
   stations   ${STATIONS:-5} simulated stations (logs: $log_dir/)
 Ctrl-C stops everything this command started.
 MSG

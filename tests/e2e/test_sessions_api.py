@@ -1,6 +1,9 @@
 """The sessions API end to end: a real gateway process, the real broker, ocpp-library stations."""
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -26,10 +29,12 @@ from websockets.typing import Subprotocol
 from contracts.codec import encode
 from contracts.envelope import Envelope
 from contracts.events import EventType
+from contracts.payloads.api_keys import Role
 from contracts.payloads.commands import CommandCompleted, OperatorCommand, StationCommand
 from contracts.payloads.presence import Presence
 from contracts.topics import Topic
 from ocppj.versions import OcppVersion
+from runtime.api_keys import issue_key
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.http import build_app
 from services.sessions.api.settings import Settings
@@ -109,8 +114,18 @@ async def api(kafka_bootstrap: str) -> AsyncIterator[SessionsApi]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def client(api: SessionsApi) -> AsyncIterator[Client]:
-    async with TestClient(TestServer(build_app(api), host="127.0.0.1", port=0)) as http:
+async def operator_key(kafka_bootstrap: str, api: SessionsApi) -> str:
+    """A key issued on api.keys.v1, once the API has read it."""
+    name = f"test-operator-{uuid.uuid4().hex[:8]}"
+    key = await issue_key(kafka_bootstrap, name, Role.OPERATOR)
+    await _eventually(lambda: api.keys.authenticate(key) is not None, "the API knows the key")
+    return key
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def client(api: SessionsApi, operator_key: str) -> AsyncIterator[Client]:
+    server = TestServer(build_app(api), host="127.0.0.1", port=0)
+    async with TestClient(server, headers={"Authorization": f"Bearer {operator_key}"}) as http:
         yield http
 
 
@@ -388,3 +403,49 @@ async def test_not_here_is_rerouted_once_presence_moves(
         assert outcome["gateway"] == gateway.instance
         assert station.resets == 1
         task.cancel()
+
+
+def _keys_cli(kafka_bootstrap: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "services.sessions.api", "keys", *argv]
+    environment = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=60)
+
+
+async def test_keys_made_and_revoked_by_the_command_line(
+    kafka_bootstrap: str, api: SessionsApi, client: Client
+) -> None:
+    name = f"cli-reader-{uuid.uuid4().hex[:8]}"
+    created = await asyncio.to_thread(_keys_cli, kafka_bootstrap, "create", name, "--role", "read")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.splitlines()[-1]  # printed once, as the last line
+    assert key.startswith("cbk_")
+    reader = {"Authorization": f"Bearer {key}"}
+    await _eventually(lambda: api.keys.authenticate(key) is not None, "the API reads the key")
+    async with client.get("/stations", headers=reader) as answer:
+        assert answer.status == 200
+    async with client.post("/stations/CS-1/commands/Reset", json={}, headers=reader) as answer:
+        assert answer.status == 403
+        assert (await answer.json())["error"] == "Forbidden"
+    listed = await asyncio.to_thread(_keys_cli, kafka_bootstrap, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert f"{name}\tread\t" in listed.stdout
+    assert key not in listed.stdout
+    revoked = await asyncio.to_thread(_keys_cli, kafka_bootstrap, "revoke", name)
+    assert revoked.returncode == 0, revoked.stderr
+    started = time.monotonic()
+    await _eventually(lambda: api.keys.authenticate(key) is None, "revoked", limit_s=5)
+    assert time.monotonic() - started < 5
+    async with client.get("/stations", headers=reader) as answer:
+        assert answer.status == 401
+    bad = await asyncio.to_thread(
+        _keys_cli, kafka_bootstrap, "create", "no spaces", "--role", "read"
+    )
+    assert bad.returncode == 2
+    assert "key name" in bad.stderr
+
+
+async def test_without_a_key_nothing_but_operations(client: Client) -> None:
+    async with client.get("/stations", headers={"Authorization": ""}) as answer:
+        assert answer.status == 401
+    async with client.get("/readyz", headers={"Authorization": ""}) as answer:
+        assert answer.status == 200

@@ -7,6 +7,7 @@ import sys
 from aiohttp import web
 
 from runtime import eventloop, logs, process
+from runtime.api_keys import keys_main
 from runtime.kafka import KafkaUnavailable, TopicMissing
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.http import build_app
@@ -41,6 +42,8 @@ async def main(settings: Settings) -> int:
 
 
 def run(argv: list[str]) -> int:
+    if argv[:1] == ["keys"]:
+        return keys_main(argv[1:], prog="python -m services.sessions.api")
     settings = parse(argv, os.environ)
     logs.configure(settings.log_level)
     return eventloop.run(main(settings))

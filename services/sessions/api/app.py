@@ -1,8 +1,8 @@
 """The API's shell: read models fed from Kafka, token writes, the command router (I/O).
 
-Every instance follows ocpp.presence.v1, stations.v1, sessions.v1 and sessions.tokens.v1 from
-the beginning into its views, and command-results.v1 live; a consumer group shares commands.v1
-among the instances. Commands are router.py's business.
+Every instance follows ocpp.presence.v1, stations.v1, sessions.v1, sessions.tokens.v1 and
+api.keys.v1 from the beginning into its views, and command-results.v1 live; a consumer group
+shares commands.v1 among the instances. Commands are router.py's business.
 """
 
 from collections.abc import Sequence
@@ -13,9 +13,11 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from contracts import codec
 from contracts.envelope import Envelope
+from contracts.payloads.api_keys import KeyRing
 from contracts.payloads.presence import PresenceView
 from contracts.payloads.tokens import Token
 from contracts.topics import Topic
+from runtime.api_keys import KeyFollower
 from runtime.consumer import GroupConsumer
 from runtime.follower import Follower
 from runtime.kafka import reliable_producer, send_acknowledged, start_bounded
@@ -42,17 +44,20 @@ class SessionsApi:
         self.stations = StationsView()
         self.sessions = SessionsView(settings.recent_sessions)
         self.tokens = TokensView()
+        self.keys = KeyRing()
         for name, view in (
             ("presence", self.presence),
             ("stations", self.stations),
             ("sessions", self.sessions),
             ("tokens", self.tokens),
+            ("api_keys", self.keys),
         ):
             self.metrics.view_size.labels(name).set_function(view.__len__)
         self.router = CommandRouter(
             settings, self.presence, self.stations, self.tokens.type_of, self._send, self.metrics
         )
         connect = settings.connect_timeout_s
+        self._keys = KeyFollower(settings.bootstrap_servers, self.keys, connect_timeout_s=connect)
         self._views = Follower(
             settings.bootstrap_servers,
             [Topic.PRESENCE, Topic.STATIONS, Topic.SESSIONS, Topic.TOKENS],
@@ -90,6 +95,7 @@ class SessionsApi:
             producer, self.settings.bootstrap_servers, self.settings.connect_timeout_s
         )
         self._producer = producer
+        await self._keys.start()
         await self._results.start()  # before anything is sent: no outcome is missed
         await self._views.start()
         await self._commands.start()
@@ -99,6 +105,7 @@ class SessionsApi:
         await self._commands.stop()
         await self._views.stop()
         await self._results.stop()
+        await self._keys.stop()
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
@@ -108,6 +115,7 @@ class SessionsApi:
             what
             for what, ready in (
                 ("kafka producer", self._producer is not None),
+                ("api.keys.v1", self._keys.ready.is_set()),
                 ("presence, stations, sessions and tokens", self._views.ready.is_set()),
                 ("command-results.v1 assignment", self._results.ready.is_set()),
                 ("commands.v1 assignment", self._commands.ready.is_set()),

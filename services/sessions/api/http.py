@@ -1,5 +1,6 @@
 """The HTTP routes of the sessions API, beside /metrics, /healthz and /readyz (I/O: aiohttp).
 
+Every route but the operations ones and /openapi.json needs an API key (runtime/api_keys.py).
 Every answer is JSON; every error is ``{"error": "<ErrorName>", "message": "..."}`` with the
 status the error class names (core/errors.py). openapi.json, beside this module, describes
 each route.
@@ -20,6 +21,7 @@ from aiokafka.errors import KafkaError
 
 from contracts.payloads.sessions import session_id
 from ocppj.commands.arguments import InvalidCommand
+from runtime.api_keys import authentication
 from runtime.http import operations_app
 from runtime.kafka import PublishFailed
 from services.sessions.api.app import SessionsApi
@@ -227,7 +229,7 @@ class Routes:
 
 def build_app(api: SessionsApi) -> web.Application:
     """The API's routes plus the shared /healthz, /readyz and /metrics handlers."""
-    app = web.Application(middlewares=[_middleware(api)])
+    app = web.Application(middlewares=[_middleware(api), authentication(api.keys)])
     for route in operations_app(api.readiness, api.registry).router.routes():
         if route.method != "HEAD" and route.resource is not None:
             app.router.add_route(route.method, route.resource.canonical, route.handler)

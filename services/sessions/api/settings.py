@@ -45,7 +45,9 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         prog="python -m services.sessions.api",
         description="chargebus sessions API: stations, sessions and tokens read from Kafka, and "
         "operator commands sent to stations through the gateways. Routes: docs/api.md and "
-        f"services/sessions/api/openapi.json. Kafka address: ${BOOTSTRAP_ENV}.",
+        f"services/sessions/api/openapi.json. Kafka address: ${BOOTSTRAP_ENV}. Requests need "
+        "an API key (Authorization: Bearer KEY); manage keys with "
+        "'python -m services.sessions.api keys {create,revoke,list} --help'.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--host", default=d.host, help="listen address")

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import make_mocked_request
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from prometheus_client import CollectorRegistry
 from referencing import Registry
@@ -14,6 +15,7 @@ from contracts.events import EventType
 from contracts.payloads.commands import CommandCompleted
 from contracts.payloads.presence import PresenceView
 from ocppj.commands.translate import ALIASES, COMMANDS, canonical
+from runtime.api_keys import role_by_method
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.core.outcomes import Job, http_status, result_json, timed_out
 from services.sessions.api.core.queries import Query, list_sessions, list_stations, list_tokens
@@ -70,6 +72,25 @@ def test_every_route_is_documented_and_every_documented_route_exists() -> None:
         if method in METHODS
     }
     assert routes == documented
+
+
+def test_the_document_says_which_role_each_route_needs_as_the_api_decides_it() -> None:
+    api = SessionsApi(Settings(), CollectorRegistry())
+    for route in build_app(api).router.routes():
+        if route.method == "HEAD" or route.resource is None:
+            continue
+        path = route.resource.canonical
+        operation = SPEC["paths"][path][route.method.lower()]
+        needed = role_by_method(make_mocked_request(route.method, path))
+        if needed is None:
+            assert operation["security"] == [], path
+            assert "401" not in operation["responses"]
+        else:
+            assert "security" not in operation  # the document's default: the bearer key
+            assert operation["x-required-role"] == needed, (route.method, path)
+            assert {"401", "403"} <= set(operation["responses"])
+    assert SPEC["security"] == [{"apiKey": []}]
+    assert SPEC["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
 
 
 def test_the_document_is_consistent() -> None:
