@@ -20,6 +20,7 @@ class EventType(StrEnum):
     # ocpp.presence.v1 (gateway)
     STATION_CONNECTED = "StationConnected"
     STATION_DISCONNECTED = "StationDisconnected"
+    GATEWAY_ALIVE = "GatewayAlive"  # key gateway/<k>: a gateway's heartbeat, on every partition
     # ocpp.credentials.v1 (operators)
     CREDENTIAL_SET = "CredentialSet"
     # api.keys.v1 (operators: `python -m services.sessions.api keys create`)

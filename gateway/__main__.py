@@ -6,15 +6,17 @@ import logging
 import os
 import sys
 
+from contracts.topics import Topic
 from gateway.core.auth import CredentialStore
 from gateway.credentials import CredentialFollower, credentials_main
 from gateway.kafka import InboxMissing, KafkaBus
+from gateway.presence import Heartbeats, PresenceFollower
 from gateway.server import Gateway
 from gateway.settings import Settings, parse
 from gateway.tls import server_context
 from runtime import eventloop, logs, process
 from runtime.http import start_operations_server
-from runtime.kafka import KafkaUnavailable, TopicMissing
+from runtime.kafka import KafkaUnavailable, TopicMissing, partitions_of
 
 log = logging.getLogger("gateway")
 
@@ -30,16 +32,38 @@ async def main(settings: Settings) -> int:
     store = CredentialStore() if settings.security_profile in (1, 2) else None
     follower = CredentialFollower(settings.bootstrap_servers, store) if store is not None else None
     gateway = Gateway(settings, bus, store)
+    presence = PresenceFollower(
+        settings.bootstrap_servers,
+        gateway.observe_presence,
+        connect_timeout_s=settings.connect_timeout_s,
+    )
 
     def ready() -> tuple[bool, str]:
         if follower is not None and not follower.ready.is_set():
             return False, "reading credentials"
+        if not presence.ready.is_set():
+            return False, "following presence"
         return gateway.readiness(inbox_assigned=bus.assigned)
 
     ops = await start_operations_server(ready, settings.http_host, settings.http_port)
     stop = process.stop_on_signals()
     try:
         await bus.start()
+        await presence.start()  # from the end: before the first station connects
+        heartbeats = Heartbeats(
+            bus,
+            gateway=settings.instance,
+            boot=gateway.boot,
+            partitions=len(
+                await partitions_of(
+                    settings.bootstrap_servers, [Topic.PRESENCE], settings.connect_timeout_s
+                )
+            ),
+            heartbeat_s=settings.heartbeat_s,
+            lease_s=settings.lease_s,
+            reassert=gateway.reassert_presence,
+        )
+        await heartbeats.beat()  # the lease starts before the first station connects
         if follower is not None:
             await follower.start()
             await follower.ready.wait()
@@ -55,6 +79,7 @@ async def main(settings: Settings) -> int:
             asyncio.create_task(gateway.consume_inbox(bus.inbox())),
             asyncio.create_task(gateway.run_timers()),
             asyncio.create_task(bus.commit_periodically()),
+            asyncio.create_task(heartbeats.run()),
         ]
         log.info(
             "gateway %d listening on %s:%d (profile %d)",
@@ -75,11 +100,13 @@ async def main(settings: Settings) -> int:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await heartbeats.stopped()  # after the disconnects: the lease ends with them
         return 0
     except (KafkaUnavailable, TopicMissing, InboxMissing) as exc:
         log.error("%s", exc)
         return 2
     finally:
+        await presence.stop()
         if follower is not None:
             await follower.stop()
         with contextlib.suppress(Exception):

@@ -38,3 +38,7 @@ KAFKA_PRODUCE = Histogram(
 INBOX_RECORDS = Counter(
     "chargebus_gateway_inbox_records_total", "Inbox records by kind and fate", ["kind", "fate"]
 )
+SUPERSEDED = Counter(
+    "chargebus_gateway_superseded_total",
+    "Links closed because the station connected again at another gateway",
+)

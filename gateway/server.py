@@ -23,13 +23,20 @@ from contracts.envelope import Envelope
 from contracts.events import EventType
 from contracts.headers import Header
 from contracts.payloads.ocpp import Reply
+from contracts.payloads.presence import Presence
 from contracts.topics import Topic
 from gateway import metrics
 from gateway.bus import InboxRecord, Publisher, publish_quietly
 from gateway.commands import Commands
 from gateway.core import bridge
 from gateway.core.auth import CredentialStore
-from gateway.core.links import REPLACED_CLOSE_CODE, REPLACED_CLOSE_REASON, LinkTable
+from gateway.core.links import (
+    REPLACED_CLOSE_CODE,
+    REPLACED_CLOSE_REASON,
+    LinkTable,
+    Reassert,
+    Superseded,
+)
 from gateway.handshake import Handshake
 from gateway.link import StationLink
 from gateway.settings import Settings
@@ -94,6 +101,8 @@ class Gateway:
             return False, "draining"
         if not inbox_assigned:
             return False, "inbox not assigned"
+        if self._server is None:
+            return False, "not listening yet"
         return True, f"{len(self.links)} stations"
 
     # -- handshake ------------------------------------------------------------------------------
@@ -175,8 +184,7 @@ class Gateway:
         self._timed.discard(link)
         await self.commands.disconnected(link)
         reason = f"{ws.close_code or 1006} {ws.close_reason or ''}".strip()
-        # A replaced link's disconnect is followed by the live link's StationConnected: compaction
-        # may keep only this late disconnect (links.py).
+        # Only the station's current link writes a disconnect (links.py).
         ended = self.links.disconnect(link, at=datetime.now(UTC), reason=reason)
         log.info("disconnected: %s", reason, extra={"station_id": info.station_id})
         try:
@@ -184,6 +192,25 @@ class Gateway:
                 await self.publisher.publish(Topic.PRESENCE, envelope)
         except Exception:  # the handler must end; presence is eventually re-asserted
             log.exception("could not publish the disconnect", extra={"station_id": info.station_id})
+
+    # -- presence across gateways --------------------------------------------------------------
+
+    def observe_presence(self, record: Presence) -> None:
+        """A record of ocpp.presence.v1 read back (presence.py's follower): close a link that
+        another gateway's newer connection superseded, or write a link's presence again."""
+        match self.links.observe(record):
+            case Superseded(link):
+                extra = {"station_id": record.station_id, "connection_id": link.info.connection_id}
+                log.info("connected again at gateway %s: closing", record.gateway, extra=extra)
+                metrics.SUPERSEDED.inc()
+                self._spawn(link.ws.close(REPLACED_CLOSE_CODE, REPLACED_CLOSE_REASON))
+            case Reassert(envelope):
+                self._spawn(publish_quietly(self.publisher, Topic.PRESENCE, envelope))
+
+    async def reassert_presence(self) -> None:
+        """Write every held link's StationConnected again (after the lease lapsed)."""
+        for envelope in self.links.reassert_all():
+            await publish_quietly(self.publisher, Topic.PRESENCE, envelope)
 
     # -- session events ------------------------------------------------------------------------
 

@@ -23,6 +23,8 @@ class Settings:
     max_frame_bytes: int = 65536
     ping_interval_s: float | None = 20.0
     drain_timeout_s: float = 10.0
+    heartbeat_s: float = 5.0  # GatewayAlive to every partition of ocpp.presence.v1 this often
+    lease_s: float = 15.0  # ... and readers take the gateway for gone this long after the last
     timer_resolution_s: float = 0.1
     security_profile: int = 1
     accept_unknown_stations: bool = False
@@ -101,6 +103,19 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help="on SIGTERM, seconds to let in-flight calls finish before closing with 1001",
     )
     p.add_argument(
+        "--heartbeat-interval",
+        type=float,
+        default=d.heartbeat_s,
+        help="seconds between GatewayAlive records on ocpp.presence.v1 (docs/gateway.md)",
+    )
+    p.add_argument(
+        "--lease",
+        type=float,
+        default=d.lease_s,
+        help="seconds after the last GatewayAlive at which readers take this gateway's "
+        "stations for offline; more than twice --heartbeat-interval",
+    )
+    p.add_argument(
         "--security-profile",
         type=int,
         choices=(0, 1, 2, 3),
@@ -149,6 +164,10 @@ def parse(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         p.error(f"--security-profile {a.security_profile} needs --tls-cert and --tls-key")
     if a.security_profile == 3 and not a.tls_client_ca:
         p.error("--security-profile 3 needs --tls-client-ca")
+    if not 0 < 2 * a.heartbeat_interval < a.lease:
+        p.error(
+            "--lease must be more than twice --heartbeat-interval (one lost heartbeat is no death)"
+        )
     return Settings(
         host=a.host,
         port=a.port,
@@ -163,6 +182,8 @@ def parse(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         max_frame_bytes=a.max_frame_bytes,
         ping_interval_s=a.ping_interval or None,
         drain_timeout_s=a.drain_timeout,
+        heartbeat_s=a.heartbeat_interval,
+        lease_s=a.lease,
         security_profile=a.security_profile,
         accept_unknown_stations=a.accept_unknown_stations,
         tls_cert=a.tls_cert,

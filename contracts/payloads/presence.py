@@ -1,13 +1,20 @@
-"""StationConnected / StationDisconnected on ocpp.presence.v1: which gateway holds a station (pure).
+"""StationConnected / StationDisconnected / GatewayAlive on ocpp.presence.v1: which gateway holds
+a station, and which gateways live (pure).
 
 Readers apply the rules of docs/events.md, as ``PresenceView`` does: the newest connection of a
 station wins; a disconnect applies only if its ``connection_id`` is the station's current one;
-an entry written by an older boot of its gateway (``gateway_boot``) is stale. Any service that
-routes commands to stations follows ocpp.presence.v1 into a PresenceView.
+an entry written by an older boot of its gateway (``gateway_boot``) is stale, and so is one
+whose gateway's lease ran out (no GatewayAlive for ``lease_s``). Any service that routes
+commands to stations follows ocpp.presence.v1 into a PresenceView.
+
+Every gateway writes GatewayAlive to every partition of the topic every few seconds, keyed
+``gateway/<k>`` (a station id never holds "/"): liveness travels in the same ordered stream as
+the presence it judges, so a worker decides "that gateway is gone" from the log alone.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
@@ -30,6 +37,7 @@ class Presence:
     connected_at: datetime | None
     disconnected_at: datetime | None = None
     reason: str | None = None  # of the disconnect: "1006", "1000 replaced by ..."
+    reasserted: bool = False  # a StationConnected written again for compaction's sake
 
     @property
     def at(self) -> datetime | None:
@@ -55,6 +63,8 @@ class Presence:
         }
         if not self.connected:
             payload |= {"disconnected_at": self.disconnected_at, "reason": self.reason}
+        elif self.reasserted:
+            payload["reasserted"] = True
         payload["state"] = "connected" if self.connected else "disconnected"
         return Envelope(
             event_type=(
@@ -93,16 +103,70 @@ class Presence:
                 None if connected else moment(p, "disconnected_at") or envelope.occurred_at
             ),
             reason=text(p, "reason"),
+            reasserted=connected and p.get("reasserted") is True,
         )
+
+
+GATEWAY_KEY_PREFIX = "gateway/"
+
+
+def gateway_key(gateway: int) -> str:
+    """The record key of a gateway's GatewayAlive on ocpp.presence.v1."""
+    return f"{GATEWAY_KEY_PREFIX}{gateway}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatewayAlive:
+    """A gateway's heartbeat: boot ``boot`` of gateway ``gateway`` lives until ``at + lease_s``.
+
+    A lease of 0 says the gateway stopped cleanly (after writing its disconnects)."""
+
+    gateway: int
+    boot: str
+    at: datetime
+    lease_s: float
+
+    @property
+    def until(self) -> datetime:
+        return self.at + timedelta(seconds=self.lease_s)
+
+    def envelope(self) -> Envelope:
+        return Envelope(
+            event_type=EventType.GATEWAY_ALIVE,
+            schema_version=SCHEMA_VERSION,
+            key=gateway_key(self.gateway),
+            payload={"gateway": self.gateway, "boot": self.boot, "lease_s": self.lease_s},
+            occurred_at=self.at,
+        )
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> "GatewayAlive | None":
+        """The heartbeat; None for other event types or without gateway, boot or lease."""
+        if envelope.event_type != EventType.GATEWAY_ALIVE:
+            return None
+        p = envelope.payload
+        gateway, boot, lease = whole(p, "gateway"), text(p, "boot"), p.get("lease_s")
+        if gateway is None or not boot or isinstance(lease, bool):
+            return None
+        if not isinstance(lease, int | float) or lease < 0:
+            return None
+        return cls(gateway=gateway, boot=boot, at=envelope.occurred_at, lease_s=float(lease))
 
 
 class PresenceView:
     """The current (or last) connection per station, kept equal to ocpp.presence.v1 by
-    ``apply``; every entry names its gateway."""
+    ``apply``; every entry names its gateway.
 
-    def __init__(self) -> None:
+    ``clock`` gives "now" for leases (a live reader passes the wall clock); without one, now is
+    the newest GatewayAlive in the log, so that a replay decides as the live reader did.
+    """
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self._entries: dict[str, Presence] = {}
         self._boots: dict[int, tuple[datetime, str]] = {}  # gateway -> newest (seen at, boot)
+        self._leases: dict[int, GatewayAlive] = {}  # gateway -> its newest heartbeat
+        self._log_now: datetime | None = None
+        self._clock = clock
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -114,16 +178,28 @@ class PresenceView:
         return self._entries.get(station_id)
 
     def online(self, station_id: str) -> bool:
-        """Connected, and written by the newest boot of its gateway that we know of."""
+        """Connected, written by the newest boot of its gateway that we know of, and that
+        gateway's lease (if it ever sent one) not run out."""
         entry = self._entries.get(station_id)
         return entry is not None and entry.connected and not self._stale(entry)
 
+    def lease(self, gateway: int) -> GatewayAlive | None:
+        """The gateway's newest heartbeat, if any."""
+        return self._leases.get(gateway)
+
     def _stale(self, entry: Presence) -> bool:
         newest = None if entry.gateway is None else self._boots.get(entry.gateway)
-        return newest is not None and bool(entry.gateway_boot) and newest[1] != entry.gateway_boot
+        if newest is not None and bool(entry.gateway_boot) and newest[1] != entry.gateway_boot:
+            return True
+        lease = None if entry.gateway is None else self._leases.get(entry.gateway)
+        now = self._clock() if self._clock is not None else self._log_now
+        return lease is not None and now is not None and lease.until < now
 
     def apply(self, envelope: Envelope) -> bool:
         """Apply one presence record; returns whether it changed the view (False: ignored)."""
+        alive = GatewayAlive.parse(envelope)
+        if alive is not None:
+            return self._alive(alive)
         record = Presence.parse(envelope)
         if record is None or record.gateway is None:
             return False  # not presence, or no route to the station in it
@@ -155,9 +231,24 @@ class PresenceView:
         )
         return True
 
-    def remove(self, station_id: str) -> None:
-        """A tombstone: the station is forgotten."""
-        self._entries.pop(station_id, None)
+    def remove(self, key: str) -> None:
+        """A tombstone: the station (or the gateway's lease) is forgotten."""
+        if key.startswith(GATEWAY_KEY_PREFIX):
+            gateway = key.removeprefix(GATEWAY_KEY_PREFIX)
+            if gateway.isdecimal():
+                self._leases.pop(int(gateway), None)
+            return
+        self._entries.pop(key, None)
+
+    def _alive(self, alive: GatewayAlive) -> bool:
+        self._note_boot(alive.gateway, alive.boot, alive.at)
+        if self._log_now is None or alive.at > self._log_now:
+            self._log_now = alive.at
+        known = self._leases.get(alive.gateway)
+        if known is not None and known.at > alive.at:
+            return False  # an older heartbeat (from another partition, say)
+        self._leases[alive.gateway] = alive
+        return True
 
     def _note_boot(self, gateway: int, boot: str, at: datetime) -> None:
         newest = self._boots.get(gateway)

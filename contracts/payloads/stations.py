@@ -112,6 +112,7 @@ class StationOnlineChanged:
     gateway: int | None
     connection_id: str | None
     at: datetime | None
+    reason: str | None = None  # StationOffline without a disconnect: why (its gateway is gone)
 
     def event(self) -> DomainEvent:
         payload: dict[str, Any] = {
@@ -120,6 +121,8 @@ class StationOnlineChanged:
             "connection_id": self.connection_id,
             "at": self.at,
         }
+        if self.reason is not None:
+            payload["reason"] = self.reason
         return DomainEvent(
             topic=Topic.STATIONS,
             event_type=EventType.STATION_ONLINE if self.online else EventType.STATION_OFFLINE,
@@ -139,4 +142,5 @@ class StationOnlineChanged:
             gateway=whole(p, "gateway"),
             connection_id=text(p, "connection_id"),
             at=moment(p, "at") or envelope.occurred_at,
+            reason=text(p, "reason"),
         )

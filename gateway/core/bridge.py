@@ -5,7 +5,7 @@ gateway writes for what happens on a connection, and how a reply finds its CALL 
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -94,8 +94,10 @@ def heartbeat_result(now: datetime) -> dict[str, str]:
     return {"currentTime": rfc3339(now)}
 
 
-def presence_connected(connection: Connection) -> Envelope:
-    return connection.presence().envelope()
+def presence_connected(connection: Connection, *, reasserted: bool = False) -> Envelope:
+    """The connection's StationConnected; ``reasserted``: written again, not a new socket."""
+    presence = connection.presence()
+    return (replace(presence, reasserted=True) if reasserted else presence).envelope()
 
 
 def presence_disconnected(connection: Connection, *, at: datetime, reason: str) -> Envelope:

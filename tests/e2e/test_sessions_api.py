@@ -343,7 +343,9 @@ async def test_not_here_is_rerouted_once_presence_moves(
     """Stale presence: the test plays a gateway 0 that answers NotHere (reference/kafka.md §4.3)."""
     station_id = _station_id()
 
-    async def presence(gateway_k: int | None, connection_id: str, boot: str) -> None:
+    async def presence(
+        gateway_k: int | None, connection_id: str, boot: str, *, reasserted: bool = False
+    ) -> None:
         envelope = Presence(
             station_id=station_id,
             connected=True,
@@ -352,6 +354,7 @@ async def test_not_here_is_rerouted_once_presence_moves(
             ocpp_version=OcppVersion.V16,
             gateway_boot=boot,
             connected_at=datetime.now(UTC),
+            reasserted=reasserted,
         ).envelope()
         await producer.send_and_wait(Topic.PRESENCE, encode(envelope), key=station_id.encode())
 
@@ -381,7 +384,9 @@ async def test_not_here_is_rerouted_once_presence_moves(
         await _eventually(lambda: api.presence.online(station_id), "presence says online")
         live = api.presence.get(station_id)
         assert live is not None
-        await presence(0, "stale", "another-boot")
+        # Written as a re-assertion: a new connection would make the real gateway close the
+        # station's socket (the newest connection wins across gateways).
+        await presence(0, "stale", "another-boot", reasserted=True)
         await _eventually(at_gateway(0), "presence names gateway 0")
 
         # Presence does not move: NotHere stands (503) after reroute_wait_s.

@@ -6,6 +6,7 @@ shares commands.v1 among the instances. Commands are router.py's business.
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
@@ -40,7 +41,7 @@ class SessionsApi:
         self.settings = settings
         self.registry = registry
         self.metrics = Metrics(registry)
-        self.presence = PresenceView()
+        self.presence = PresenceView(clock=lambda: datetime.now(UTC))  # gateway leases
         self.stations = StationsView()
         self.sessions = SessionsView(settings.recent_sessions)
         self.tokens = TokensView()

@@ -42,13 +42,21 @@ def status_changed(station_id: str, connector: Connector) -> DomainEvent:
     ).event()
 
 
-def presence(state: StationState, *, online: bool, connection_id: str, at: datetime) -> DomainEvent:
+def presence(
+    state: StationState,
+    *,
+    online: bool,
+    connection_id: str,
+    at: datetime,
+    reason: str | None = None,
+) -> DomainEvent:
     return StationOnlineChanged(
         station_id=state.station_id,
         online=online,
         gateway=state.gateway,
         connection_id=connection_id,
         at=at,
+        reason=reason,
     ).event()
 
 

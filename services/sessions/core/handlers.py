@@ -180,6 +180,7 @@ def _presence(state: StationState, change: Presence, at: datetime) -> Step:
             online=True,
             connection_id=change.connection_id,
             gateway=change.gateway,
+            gateway_boot=change.gateway_boot or None,
             presence_at=at,
             ocpp_version=str(change.ocpp_version) if change.ocpp_version else state.ocpp_version,
             last_seen=_later(state.last_seen, at),

@@ -18,15 +18,20 @@ A station id never holds "/" (the gateway takes it from one URL path segment), s
 cannot clash.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import msgpack
 
 from contracts.envelope import Envelope
+from contracts.events import DomainEvent
+from contracts.payloads.ocpp import Reply, ReplyError
+from contracts.payloads.presence import GatewayAlive
 from contracts.payloads.tokens import Token
 from contracts.topics import STATION_PARTITIONS
+from services.sessions.core import domain_events as de
 from services.sessions.core.handlers import handle
+from services.sessions.core.leases import Leases
 from services.sessions.core.messages import parse
 from services.sessions.core.policy import Policy
 from services.sessions.core.state import StationState, ended_from_list
@@ -50,6 +55,14 @@ def transaction_id(seq: int, partition: int) -> int:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class Swept:
+    """What a GatewayAlive did: StationOffline for the stations its judgement found lost."""
+
+    events: Sequence[DomainEvent]
+    reply: Reply | ReplyError | None = None  # a heartbeat is never answered
+
+
 @dataclass
 class Partition:
     """The states of one assigned partition, as restored and kept up to date."""
@@ -59,17 +72,21 @@ class Partition:
     tokens: Mapping[str, Token] = field(default_factory=dict)  # the token store, read only
     states: dict[str, StationState] = field(default_factory=dict)
     seq: int = 0
+    leases: Leases = field(default_factory=Leases)  # the gateways' heartbeats (memory only)
     # Since the last changes(): each touched station as the changelog has it, and whether the
     # sequence moved.
     _before: dict[str, StationState | None] = field(default_factory=dict, compare=False)
     _seq_used: bool = field(default=False, compare=False)
 
-    def handle(self, envelope: Envelope) -> Step | None:
+    def handle(self, envelope: Envelope) -> Step | Swept | None:
         """Handle one input record; None if it is not a message of ours.
 
         Raises:
             OverflowError: the partition ran out of 1.6 transaction ids.
         """
+        alive = GatewayAlive.parse(envelope)
+        if alive is not None:
+            return self._heartbeat(alive)
         message = parse(envelope)
         if message is None:
             return None
@@ -87,6 +104,27 @@ class Partition:
         self.states[envelope.key] = step.state
         self._before.setdefault(envelope.key, state)
         return step
+
+    def _heartbeat(self, alive: GatewayAlive) -> Swept:
+        """A gateway's heartbeat: stations connected through a gateway now judged gone go
+        offline (leases.py); a look at every station only when the judgement changed."""
+        if not self.leases.heartbeat(alive):
+            return Swept(events=())
+        events: list[DomainEvent] = []
+        for station_id, state in self.states.items():
+            reason = self.leases.lost(state.gateway, state.gateway_boot) if state.online else None
+            if reason is None:
+                continue
+            offline = replace(state, online=False, presence_at=alive.at)
+            self._before.setdefault(station_id, state)
+            self.states[station_id] = offline
+            connection_id = state.connection_id or ""
+            events.append(
+                de.presence(
+                    offline, online=False, connection_id=connection_id, at=alive.at, reason=reason
+                )
+            )
+        return Swept(events=events)
 
     def changes(self) -> list[tuple[str, bytes | None]]:
         """The changelog records since the last call, in the order they must land."""

@@ -215,6 +215,7 @@ class StationState:
     online: bool = False
     connection_id: str | None = None
     gateway: int | None = None
+    gateway_boot: str | None = None  # the boot of that gateway that holds the connection
     presence_at: datetime | None = None
     connectors: tuple[Connector, ...] = ()  # sorted by (evse_id, connector_id)
     transactions: tuple[Transaction, ...] = ()  # open, or ended but not yet announced

@@ -1,11 +1,12 @@
 """contracts.payloads.presence.PresenceView: the rules every reader of ocpp.presence.v1 applies."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
-from contracts.payloads.presence import PresenceView
+from contracts.payloads.presence import GatewayAlive, Presence, PresenceView, gateway_key
 from ocppj.versions import OcppVersion
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -143,3 +144,91 @@ def test_presence_records_without_routing_data_are_ignored() -> None:
     view.apply(connected("A"))
     view.remove("CS-1")
     assert "CS-1" not in view
+
+
+def alive(gateway: int, boot: str, t: float, lease_s: float = 15) -> Envelope:
+    return GatewayAlive(gateway=gateway, boot=boot, at=at(t), lease_s=lease_s).envelope()
+
+
+def test_a_heartbeat_round_trips_under_its_gateway_key() -> None:
+    heartbeat = GatewayAlive(gateway=3, boot="b1", at=at(5), lease_s=15)
+    envelope = heartbeat.envelope()
+    assert (envelope.event_type, envelope.key) == (EventType.GATEWAY_ALIVE, "gateway/3")
+    assert envelope.payload == {"gateway": 3, "boot": "b1", "lease_s": 15}
+    assert GatewayAlive.parse(envelope) == heartbeat
+    assert heartbeat.until == at(20)
+    assert gateway_key(3) == "gateway/3"
+
+
+def test_unusable_heartbeats_are_not_heartbeats() -> None:
+    for payload in (
+        {"boot": "b1", "lease_s": 15},
+        {"gateway": 3, "lease_s": 15},
+        {"gateway": 3, "boot": "b1", "lease_s": True},
+        {"gateway": 3, "boot": "b1", "lease_s": -1},
+        {"gateway": 3, "boot": "b1"},
+    ):
+        assert GatewayAlive.parse(envelope(EventType.GATEWAY_ALIVE, "gateway/3", **payload)) is None
+    assert GatewayAlive.parse(connected("c1")) is None
+
+
+def test_a_station_goes_offline_when_its_gateway_lease_runs_out_in_the_log() -> None:
+    view = PresenceView()  # no clock: the newest heartbeat is "now"
+    view.apply(alive(3, "b1", t=0))
+    view.apply(connected("c1", t=1))
+    view.apply(alive(4, "x", t=14))
+    assert view.online("CS-1")
+    view.apply(alive(4, "x", t=16))  # gateway 3 said nothing since 0: its lease ended at 15
+    assert not view.online("CS-1")
+    assert view.apply(alive(3, "b1", t=17))  # it was only late: back
+    assert view.online("CS-1")
+
+
+def test_a_live_reader_judges_leases_by_its_clock() -> None:
+    now = [at(10)]
+    view = PresenceView(clock=lambda: now[0])
+    view.apply(alive(3, "b1", t=0))
+    view.apply(connected("c1", t=1))
+    assert view.online("CS-1")
+    now[0] = at(16)  # no record at all since: every gateway may be dead
+    assert not view.online("CS-1")
+
+
+def test_a_lease_of_zero_ends_at_once_and_older_heartbeats_change_nothing() -> None:
+    view = PresenceView(clock=lambda: at(31))
+    view.apply(alive(3, "b1", t=20))
+    view.apply(connected("c1", t=21))
+    assert not view.apply(alive(3, "b1", t=19))  # from a partition read later
+    assert view.lease(3) == GatewayAlive(gateway=3, boot="b1", at=at(20), lease_s=15)
+    assert view.online("CS-1")
+    view.apply(alive(3, "b1", t=30, lease_s=0))
+    assert not view.online("CS-1")
+
+
+def test_a_heartbeat_tombstone_forgets_the_lease_and_not_a_station() -> None:
+    view = PresenceView(clock=lambda: at(100))
+    view.apply(alive(3, "b1", t=0))
+    view.apply(connected("c1", t=1))
+    assert not view.online("CS-1")
+    view.remove("gateway/3")
+    assert view.lease(3) is None
+    assert view.online("CS-1")  # without a lease, presence alone decides
+    view.remove("gateway/x")
+    assert "CS-1" in view
+
+
+def test_a_written_again_connection_says_so_and_reads_back() -> None:
+    record = Presence(
+        station_id="CS-1",
+        connected=True,
+        gateway=3,
+        connection_id="c1",
+        ocpp_version=OcppVersion.V16,
+        gateway_boot="b1",
+        connected_at=at(0),
+        reasserted=True,
+    )
+    envelope = record.envelope()
+    assert envelope.payload["reasserted"] is True
+    assert Presence.parse(envelope) == record
+    assert "reasserted" not in replace(record, reasserted=False).envelope().payload

@@ -1,6 +1,6 @@
 """gateway.core.links: the newest connection wins, late disconnects, the recently-left memory."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,7 +9,7 @@ from contracts.envelope import Envelope
 from contracts.events import EventType
 from contracts.payloads.presence import Presence
 from gateway.core.bridge import Connection
-from gateway.core.links import RECENTLY_LEFT_CAPACITY, LinkTable
+from gateway.core.links import RECENTLY_LEFT_CAPACITY, LinkTable, Reassert, Superseded
 from ocppj.versions import OcppVersion
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -84,10 +84,10 @@ SCENARIOS = [
     pytest.param(
         ["a", "b"],
         "a",
-        [(DISCONNECTED, "a"), (CONNECTED, "b")],  # compaction may keep only the disconnect
+        [],  # the log's last word stays about "b": compaction keeps the right record
         False,
         "b",
-        id="a-replaced-link-re-asserts-the-live-one",
+        id="a-replaced-link-writes-nothing",
     ),
     pytest.param(["a", "b"], "b", [(DISCONNECTED, "b")], True, None, id="the-newest-link"),
 ]
@@ -113,14 +113,14 @@ def test_disconnect(
     assert table.recently_left("CS-1") is (held is None)
 
 
-def test_a_replaced_link_that_ends_after_its_replacement_publishes_only_its_disconnect() -> None:
+def test_a_replaced_link_that_ends_after_its_replacement_publishes_nothing() -> None:
     table: LinkTable[Link] = LinkTable()
     a, b = link("CS-1", "a"), link("CS-1", "b", minute=1)
     table.connect(a)
     table.connect(b)
     table.disconnect(b, at=T0 + timedelta(hours=1), reason="1000")
     ended = table.disconnect(a, at=T0 + timedelta(hours=2), reason="1000 replaced")
-    assert [presence(envelope) for envelope in ended.publish] == [(DISCONNECTED, "a")]
+    assert ended.publish == ()
     assert not ended.was_current
     assert table.recently_left("CS-1")
 
@@ -157,3 +157,89 @@ def test_the_recently_left_memory_is_bounded_oldest_first() -> None:
 
 def test_the_default_memory_is_100000_stations() -> None:
     assert LinkTable[Link]().remember == RECENTLY_LEFT_CAPACITY == 100_000
+
+
+def elsewhere(
+    connection_id: str, *, connected: bool = True, reasserted: bool = False, gateway: int = 5
+) -> Presence:
+    """A presence record of station CS-1 as another gateway (or a reader) wrote it."""
+    record = Presence(
+        station_id="CS-1",
+        connected=True,
+        gateway=gateway,
+        connection_id=connection_id,
+        ocpp_version=OcppVersion.V16,
+        gateway_boot="boot-x",
+        connected_at=T0 + timedelta(minutes=30),
+        reasserted=reasserted,
+    )
+    return record if connected else record.ended(at=T0 + timedelta(minutes=31), reason="1006")
+
+
+def test_records_before_our_own_connect_record_ask_nothing() -> None:
+    table: LinkTable[Link] = LinkTable()
+    a = link("CS-1", "a")
+    table.connect(a)
+    # An older connection's records, written before ours landed: nothing to do.
+    assert table.observe(elsewhere("old")) is None
+    assert table.observe(elsewhere("old", connected=False)) is None
+    assert table.get("CS-1") is a
+
+
+def test_a_newer_connection_elsewhere_supersedes_the_link() -> None:
+    table: LinkTable[Link] = LinkTable()
+    a = link("CS-1", "a")
+    table.connect(a)
+    assert table.observe(a.info.presence()) is None  # our own record, read back
+    observed = table.observe(elsewhere("new"))
+    assert isinstance(observed, Superseded)
+    assert observed.link is a
+    assert table.get("CS-1") is None
+    # Its end writes nothing and does not count as "recently left": the station is elsewhere.
+    ended = table.disconnect(a, at=T0 + timedelta(hours=1), reason="1000 replaced")
+    assert ended.publish == ()
+    assert not table.recently_left("CS-1")
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        pytest.param(elsewhere("old", connected=False), id="a-late-disconnect-elsewhere"),
+        pytest.param(elsewhere("old", reasserted=True), id="an-older-connection-written-again"),
+    ],
+)
+def test_a_later_record_about_another_connection_asks_for_ours_again(record: Presence) -> None:
+    table: LinkTable[Link] = LinkTable()
+    a = link("CS-1", "a")
+    table.connect(a)
+    table.observe(a.info.presence())
+    observed = table.observe(record)
+    assert isinstance(observed, Reassert)
+    again = Presence.parse(observed.publish)
+    assert again == replace(a.info.presence(), reasserted=True)
+    assert table.get("CS-1") is a
+
+
+def test_a_local_reconnect_waits_for_its_own_record_again() -> None:
+    table: LinkTable[Link] = LinkTable()
+    a, b = link("CS-1", "a"), link("CS-1", "b", minute=1)
+    table.connect(a)
+    table.observe(a.info.presence())
+    table.connect(b)
+    assert table.observe(a.info.presence()) is None  # a's record is older than b's
+    assert table.observe(b.info.presence()) is None
+    assert isinstance(table.observe(elsewhere("c")), Superseded)
+
+
+def test_records_of_stations_not_held_ask_nothing() -> None:
+    table: LinkTable[Link] = LinkTable()
+    assert table.observe(elsewhere("x")) is None
+
+
+def test_every_link_can_be_written_again() -> None:
+    table: LinkTable[Link] = LinkTable()
+    a, b = link("CS-1", "a"), link("CS-2", "b")
+    table.connect(a)
+    table.connect(b)
+    again = [Presence.parse(envelope) for envelope in table.reassert_all()]
+    assert again == [replace(x.info.presence(), reasserted=True) for x in (a, b)]
