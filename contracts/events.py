@@ -72,3 +72,4 @@ class DomainEvent:
     event_type: str  # an EventType
     key: str  # the Kafka key, usually the station_id
     payload: dict[str, Any]
+    partition: int | None = None  # None: by key; a StationCommand names its gateway's partition

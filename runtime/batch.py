@@ -159,7 +159,8 @@ def _record(record: InputRecord, store: Store, effects: Effects) -> bool:
             event_id=event_id(record.topic, record.partition, record.offset, index),
             causation_id=envelope.event_id,
         )
-        effects.events.append(Write(output.topic, output.key.encode(), encode(out)))
+        key = output.key.encode()
+        effects.events.append(Write(output.topic, key, encode(out), output.partition))
     effects.counts[envelope.event_type, "handled"] += 1
     if handled.reply is not None:
         reply = _reply(envelope, record.headers, handled.reply)

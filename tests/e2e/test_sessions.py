@@ -3,6 +3,7 @@ workers (real processes, killed for real) -> replies and domain events."""
 
 import asyncio
 import contextlib
+import json
 import signal
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -476,3 +477,39 @@ async def test_a_worker_killed_after_the_events_but_before_the_state_writes_them
     assert ended[0].payload["energy_wh"] == 800
     started_events = [e for e in records if e.event_type == EventType.SESSION_STARTED]
     assert len({e.event_id for e in started_events}) == 1
+
+
+async def test_a_station_whose_state_was_lost_is_asked_to_boot_and_heals(
+    gateway: GatewayProcess, sessions: SessionsWorker
+) -> None:
+    """No BootNotification in the worker's state (lost): the station's next CALL is refused and
+    brings TriggerMessage(BootNotification) to its socket; its boot then lets it in."""
+    station_id = _station_id()
+    async with connect(f"{gateway.url}/{station_id}", subprotocols=V16) as ws:
+        status = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
+
+        async def call(unique_id: str, action: str, payload: dict[str, Any]) -> list[Any]:
+            await ws.send(json.dumps([2, unique_id, action, payload]))
+            while True:  # the TriggerMessage may come before or after the answer
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                if frame[0] == 2:
+                    triggers.append(frame)
+                    continue
+                assert frame[1] == unique_id
+                return list(frame)
+
+        triggers: list[list[Any]] = []
+        refused = await _retry(lambda: call("s1", "StatusNotification", status))
+        assert refused[:3] == [4, "s1", "SecurityError"]
+        while not triggers:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if frame[0] == 2:
+                triggers.append(frame)
+        [[_, trigger_id, action, payload]] = triggers
+        assert (action, payload) == ("TriggerMessage", {"requestedMessage": "BootNotification"})
+        await ws.send(json.dumps([3, trigger_id, {"status": "Accepted"}]))
+        boot = {"chargePointModel": "M", "chargePointVendor": "V"}
+        booted = await call("b1", "BootNotification", boot)
+        assert booted[2]["status"] == "Accepted"
+        assert (await call("s2", "StatusNotification", status)) == [3, "s2", {}]
+        assert len(triggers) == 1  # asked once

@@ -18,6 +18,7 @@ from contracts.payloads.presence import Presence
 from ocppj.timestamps import rfc3339, utc
 from ocppj.versions import OcppVersion
 from services.sessions.core import domain_events as de
+from services.sessions.core.boot_request import boot_request
 from services.sessions.core.policy import BootStatus
 from services.sessions.core.registry import (
     boot_notification,
@@ -140,13 +141,15 @@ def handle(state: StationState | None, message: StationCall | Presence, context:
         last_seen=_later(state.last_seen, call.received_at),
     )
     if call.answered_by_gateway:
-        return Step(state=state)
+        state, asked = boot_request(state, call, context)  # a Heartbeat of a station we lost
+        return Step(state=state, events=asked)
     if not _admitted(state, call.action):
         # 2.0.1 B02/B03: before Accepted the CSMS SHALL answer CALLERROR SecurityError (ocpp.md
         # §1.7); 1.6 has the same code and the same rule (§4.2), so 1.6 gets it too.
         status = state.boot_status or "not received"
         description = f"{call.action} before BootNotification was Accepted (boot: {status})"
-        return Step(state=state, reply=ReplyError(SECURITY_ERROR, description))
+        state, asked = boot_request(state, call, context)
+        return Step(state=state, reply=ReplyError(SECURITY_ERROR, description), events=asked)
     v16 = call.ocpp_version is OcppVersion.V16
     handler = (_HANDLERS_16 if v16 else _HANDLERS_2).get(call.action)
     if handler is not None:

@@ -33,6 +33,9 @@ class Policy:
     overrides: Mapping[str, BootStatus] = field(default_factory=_no_overrides)
     heartbeat_interval_s: int = 300  # BootNotification interval when Accepted
     retry_interval_s: int = 60  # ... when Pending or Rejected: when to boot again
+    # A station that talks to us while we hold no boot of it (state lost, say) is asked for a
+    # BootNotification (TriggerMessage) at most this often; 0 switches it off.
+    boot_request_interval_s: int = 60
 
     def boot_status(self, station_id: str) -> BootStatus:
         return self.overrides.get(station_id, self.unknown_station)
@@ -45,7 +48,8 @@ class Policy:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> "Policy":
         """Reads SESSIONS_UNKNOWN_STATIONS, SESSIONS_STATION_OVERRIDES ("CS1=Rejected,CS2=Pending"),
-        SESSIONS_HEARTBEAT_INTERVAL and SESSIONS_RETRY_INTERVAL (seconds).
+        SESSIONS_HEARTBEAT_INTERVAL, SESSIONS_RETRY_INTERVAL and SESSIONS_BOOT_REQUEST_INTERVAL
+        (seconds; 0 switches boot requests off).
 
         Raises:
             ValueError: a value is not a boot status, not a positive integer, or an override
@@ -67,6 +71,9 @@ class Policy:
             overrides=MappingProxyType(overrides),
             heartbeat_interval_s=_seconds(environ, "SESSIONS_HEARTBEAT_INTERVAL", 300),
             retry_interval_s=_seconds(environ, "SESSIONS_RETRY_INTERVAL", 60),
+            boot_request_interval_s=_seconds(
+                environ, "SESSIONS_BOOT_REQUEST_INTERVAL", 60, allow_zero=True
+            ),
         )
 
 
@@ -78,7 +85,9 @@ def _status(value: str, name: str) -> BootStatus:
         raise ValueError(f"{name}: {value!r} is not one of {choices}") from None
 
 
-def _seconds(environ: Mapping[str, str], name: str, default: int) -> int:
+def _seconds(
+    environ: Mapping[str, str], name: str, default: int, *, allow_zero: bool = False
+) -> int:
     text = environ.get(name, "").strip()
     if not text:
         return default
@@ -86,6 +95,6 @@ def _seconds(environ: Mapping[str, str], name: str, default: int) -> int:
         value = int(text)
     except ValueError:
         raise ValueError(f"{name}: {text!r} is not a whole number of seconds") from None
-    if value <= 0:
+    if value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{name}: must be positive, got {value}")
     return value

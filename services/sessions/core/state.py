@@ -210,6 +210,7 @@ class StationState:
     boot_status: str | None = None  # Accepted | Pending | Rejected; None: never booted
     boot_reason: str | None = None  # 2.0.1 BootReasonEnumType
     booted_at: datetime | None = None
+    boot_requested_at: datetime | None = None  # we asked for a BootNotification (TriggerMessage)
     # presence (ocpp.presence.v1) and liveness
     last_seen: datetime | None = None
     online: bool = False

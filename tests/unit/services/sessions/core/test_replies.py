@@ -109,7 +109,8 @@ def test_before_any_boot_every_call_gets_security_error(version: OcppVersion, ac
     assert step.reply == ReplyError(
         "SecurityError", f"{action} before BootNotification was Accepted (boot: not received)"
     )
-    assert step.events == []
+    [asked] = step.events  # and the station is asked for its boot (test_boot_request.py)
+    assert asked.payload["action"] == "TriggerMessage"
     assert step.state.transactions == ()
 
 
