@@ -40,6 +40,7 @@ class EventType(StrEnum):
     SESSION_STARTED = "SessionStarted"
     SESSION_UPDATED = "SessionUpdated"
     SESSION_ENDED = "SessionEnded"
+    SESSION_CORRECTED = "SessionCorrected"  # the station's own end after the CSMS closed it
     ANOMALY_DETECTED = "AnomalyDetected"  # an impossible transition, reported, never raised
     # billing, load balancing
     TARIFF_DEFINED = "TariffDefined"

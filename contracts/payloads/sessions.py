@@ -32,6 +32,17 @@ class Anomaly(StrEnum):
     UNREADABLE = "Unreadable"  # a field we need is missing or unusable
 
 
+CLOSED_BY_CSMS = "ClosedByCsms"  # SessionEnded.stop_reason when we closed an abandoned one
+
+
+class Closure(StrEnum):
+    """Why the CSMS closed a transaction the station abandoned (docs/sessions.md)."""
+
+    NEW_TRANSACTION = "NewTransaction"  # another transaction started on its connector / EVSE
+    REBOOTED = "Rebooted"  # the station sent BootNotification: it rebooted
+    SILENCE = "Silence"  # nothing about it for SESSIONS_ABANDON_AFTER
+
+
 def session_id(station_id: str, transaction_id: str) -> str:
     """The contract's session id: ``{station_id}/{transaction_id}``."""
     return f"{station_id}/{transaction_id}"
@@ -153,7 +164,12 @@ class SessionUpdated:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SessionEnded:
-    """A transaction ended: one per session (deduplicate on ``session_id``)."""
+    """A transaction ended: one per session (deduplicate on ``session_id``).
+
+    ``closed_by_csms`` says why we ended a transaction the station abandoned (Closure); then
+    ``stop_reason`` is ``ClosedByCsms`` and the energy and end are the last ones we knew. A
+    station's own end that arrives after that writes one ``SessionCorrected`` with the same
+    fields (``corrected``): consumers replace what SessionEnded said."""
 
     session_id: str
     station_id: str
@@ -163,6 +179,8 @@ class SessionEnded:
     id_token: str | None
     stop_reason: str | None
     ended_at: datetime | None
+    closed_by_csms: str | None = None  # a Closure
+    corrected: bool = False  # a SessionCorrected: the station's own end, after our closure
 
     def event(self) -> DomainEvent:
         payload: dict[str, Any] = {
@@ -175,11 +193,18 @@ class SessionEnded:
             "stop_reason": self.stop_reason,
             "ended_at": self.ended_at,
         }
-        return _event(EventType.SESSION_ENDED, self.station_id, payload)
+        if self.closed_by_csms is not None:
+            payload["closed_by_csms"] = self.closed_by_csms
+        event_type = EventType.SESSION_CORRECTED if self.corrected else EventType.SESSION_ENDED
+        return _event(event_type, self.station_id, payload)
 
     @classmethod
     def parse(cls, envelope: Envelope) -> "SessionEnded | None":
-        ids = _identity(envelope, EventType.SESSION_ENDED)
+        """A SessionEnded, or a SessionCorrected (``corrected``)."""
+        corrected = envelope.event_type == EventType.SESSION_CORRECTED
+        ids = _identity(
+            envelope, EventType.SESSION_CORRECTED if corrected else EventType.SESSION_ENDED
+        )
         if ids is None:
             return None
         p = envelope.payload
@@ -192,6 +217,8 @@ class SessionEnded:
             id_token=text(p, "id_token"),
             stop_reason=text(p, "stop_reason"),
             ended_at=moment(p, "ended_at") or envelope.occurred_at,
+            closed_by_csms=text(p, "closed_by_csms"),
+            corrected=corrected,
         )
 
 

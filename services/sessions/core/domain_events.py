@@ -98,6 +98,8 @@ def session_ended(station_id: str, t: Transaction) -> DomainEvent:
         id_token=t.id_token,
         stop_reason=t.stop_reason,
         ended_at=t.ended_at,
+        closed_by_csms=t.closed_by_csms,
+        corrected=t.corrected,
     ).event()
 
 

@@ -20,6 +20,7 @@ cannot clash.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 import msgpack
 
@@ -27,9 +28,11 @@ from contracts.envelope import Envelope
 from contracts.events import DomainEvent
 from contracts.payloads.ocpp import Reply, ReplyError
 from contracts.payloads.presence import GatewayAlive
+from contracts.payloads.sessions import Closure
 from contracts.payloads.tokens import Token
 from contracts.topics import STATION_PARTITIONS
 from services.sessions.core import domain_events as de
+from services.sessions.core.abandoned import close_open, silent
 from services.sessions.core.handlers import handle
 from services.sessions.core.leases import Leases
 from services.sessions.core.messages import parse
@@ -38,6 +41,7 @@ from services.sessions.core.state import StationState, ended_from_list
 from services.sessions.core.step import Context, Step
 
 INT32_MAX = 2**31 - 1
+SILENCE_CHECK = timedelta(minutes=1)  # of log time, between looks for abandoned transactions
 SEQ_KEY = "/transaction-seq"  # per changelog partition: 1.6 transaction ids handed out
 ENDED_SUFFIX = "/ended"  # station_id + ENDED_SUFFIX: the station's ended transactions
 LEGACY_SEQ_KEY = "__transaction_seq"  # SEQ_KEY before 2026-11-25, still read
@@ -73,6 +77,7 @@ class Partition:
     states: dict[str, StationState] = field(default_factory=dict)
     seq: int = 0
     leases: Leases = field(default_factory=Leases)  # the gateways' heartbeats (memory only)
+    silence_checked: datetime | None = field(default=None, compare=False)
     # Since the last changes(): each touched station as the changelog has it, and whether the
     # sequence moved.
     _before: dict[str, StationState | None] = field(default_factory=dict, compare=False)
@@ -106,11 +111,12 @@ class Partition:
         return step
 
     def _heartbeat(self, alive: GatewayAlive) -> Swept:
-        """A gateway's heartbeat: stations connected through a gateway now judged gone go
-        offline (leases.py); a look at every station only when the judgement changed."""
+        """A gateway's heartbeat, the partition's clock: stations connected through a gateway
+        now judged gone go offline (leases.py), looked at only when the judgement changed; once
+        a minute, the open transactions of silent stations are closed (abandoned.py)."""
+        events = self._silence(alive.at)
         if not self.leases.heartbeat(alive):
-            return Swept(events=())
-        events: list[DomainEvent] = []
+            return Swept(events=events)
         for station_id, state in self.states.items():
             reason = self.leases.lost(state.gateway, state.gateway_boot) if state.online else None
             if reason is None:
@@ -125,6 +131,25 @@ class Partition:
                 )
             )
         return Swept(events=events)
+
+    def _silence(self, now: datetime) -> list[DomainEvent]:
+        after = timedelta(seconds=self.policy.abandon_after_s)
+        checked = self.silence_checked
+        if not after or (checked is not None and now - checked < SILENCE_CHECK):
+            return []
+        self.silence_checked = now
+        events: list[DomainEvent] = []
+        for station_id, state in list(self.states.items()):
+            if not silent(state, now=now, after=after):
+                continue
+            closed, written = close_open(
+                state, Closure.SILENCE, action="GatewayAlive", at=now, quiet_before=now - after
+            )
+            if written:
+                self._before.setdefault(station_id, state)
+                self.states[station_id] = closed
+                events += written
+        return events
 
     def changes(self) -> list[tuple[str, bytes | None]]:
         """The changelog records since the last call, in the order they must land."""

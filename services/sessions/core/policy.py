@@ -36,6 +36,9 @@ class Policy:
     # A station that talks to us while we hold no boot of it (state lost, say) is asked for a
     # BootNotification (TriggerMessage) at most this often; 0 switches it off.
     boot_request_interval_s: int = 60
+    # An open transaction of a station silent this long (no message at all) is closed as
+    # abandoned (core/abandoned.py); 0 switches it off.
+    abandon_after_s: int = 48 * 3600
 
     def boot_status(self, station_id: str) -> BootStatus:
         return self.overrides.get(station_id, self.unknown_station)
@@ -48,8 +51,8 @@ class Policy:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> "Policy":
         """Reads SESSIONS_UNKNOWN_STATIONS, SESSIONS_STATION_OVERRIDES ("CS1=Rejected,CS2=Pending"),
-        SESSIONS_HEARTBEAT_INTERVAL, SESSIONS_RETRY_INTERVAL and SESSIONS_BOOT_REQUEST_INTERVAL
-        (seconds; 0 switches boot requests off).
+        SESSIONS_HEARTBEAT_INTERVAL, SESSIONS_RETRY_INTERVAL, SESSIONS_BOOT_REQUEST_INTERVAL and
+        SESSIONS_ABANDON_AFTER (seconds; 0 switches boot requests or closing off).
 
         Raises:
             ValueError: a value is not a boot status, not a positive integer, or an override
@@ -74,6 +77,7 @@ class Policy:
             boot_request_interval_s=_seconds(
                 environ, "SESSIONS_BOOT_REQUEST_INTERVAL", 60, allow_zero=True
             ),
+            abandon_after_s=_seconds(environ, "SESSIONS_ABANDON_AFTER", 48 * 3600, allow_zero=True),
         )
 
 

@@ -2,11 +2,14 @@
 
 from dataclasses import replace
 
+from contracts.events import DomainEvent
 from contracts.fields import mapping, text, whole
 from contracts.payloads.ocpp import Reply, StationCall
+from contracts.payloads.sessions import Closure
 from ocppj.timestamps import parse_timestamp, rfc3339
 from ocppj.versions import OcppVersion
 from services.sessions.core import domain_events as de
+from services.sessions.core.abandoned import close_open
 from services.sessions.core.state import Connector, StationState
 from services.sessions.core.step import Context, Step, protocol_error
 
@@ -25,6 +28,9 @@ def boot_notification(state: StationState, call: StationCall, ctx: Context) -> S
         serial, firmware = text(station, "serialNumber"), text(station, "firmwareVersion")
         reason = text(p, "reason")
     status = ctx.policy.boot_status(call.station_id)
+    # At-least-once: a boot read again after a crash finds a state that already has it (or a
+    # later one); the transactions open in that state began after it and must stay open.
+    replayed = state.booted_at is not None and state.booted_at >= ctx.now
     state = replace(
         state,
         vendor=vendor,
@@ -40,7 +46,12 @@ def boot_notification(state: StationState, call: StationCall, ctx: Context) -> S
         "currentTime": rfc3339(ctx.now),
         "interval": ctx.policy.interval_s(status),
     }
-    return Step(state=state, reply=Reply(reply), events=[de.station_booted(state)])
+    # A BootNotification is a reboot, and stations end their transactions when they reboot:
+    # the open ones were abandoned; a late end of theirs corrects them (abandoned.py).
+    closed: list[DomainEvent] = []
+    if not replayed:
+        state, closed = close_open(state, Closure.REBOOTED, action=call.action, at=call.received_at)
+    return Step(state=state, reply=Reply(reply), events=[*closed, de.station_booted(state)])
 
 
 def status_notification(state: StationState, call: StationCall, ctx: Context) -> Step:

@@ -139,6 +139,8 @@ class Transaction:
     ended_at: datetime | None = None
     meter_stop_wh: float | None = None  # 1.6 meterStop; 2.0.1 a Transaction.End reading
     stop_reason: str | None = None
+    closed_by_csms: str | None = None  # a Closure: we ended it, the station had abandoned it
+    corrected: bool = False  # the station's own end came after that: SessionCorrected written
     announced: bool = False  # SessionStarted written
     update_pending: bool = False  # a SessionUpdated waits for SessionStarted
     end_announced: bool = False  # SessionEnded written

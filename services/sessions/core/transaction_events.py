@@ -16,14 +16,16 @@ from datetime import datetime
 from contracts.events import DomainEvent
 from contracts.fields import mapping, text, whole
 from contracts.payloads.ocpp import Reply, StationCall
-from contracts.payloads.sessions import Anomaly
+from contracts.payloads.sessions import Anomaly, Closure
 from ocppj.timestamps import parse_timestamp
 from services.sessions.core import domain_events as de
+from services.sessions.core.abandoned import close_open, correct
 from services.sessions.core.meter import Quantity, apply, readings
+from services.sessions.core.settling import save, settle
 from services.sessions.core.state import StationState, Transaction, seq_add, seq_seen
 from services.sessions.core.step import Context, Step, protocol_error
 from services.sessions.core.tokens import id_token_info
-from services.sessions.core.transactions import LOCAL, save, settle
+from services.sessions.core.transactions import LOCAL
 
 STARTED, UPDATED, ENDED = "Started", "Updated", "Ended"
 
@@ -48,15 +50,26 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
     if known is not None and seq_seen(known.seq_nos, seq_no):
         return Step(state=state, reply=reply)  # a duplicate: answered again, nothing written
     events: list[DomainEvent] = []
+    evse = mapping(p, "evse")
     if known is None and event_type == STARTED:
         state, events = _release_orphans(state, call, at)
+        evse_id = None if evse is None else whole(evse, "id")
+        if evse_id is not None:  # an EVSE holds one transaction: an older open one was abandoned
+            state, closed = close_open(
+                state,
+                Closure.NEW_TRANSACTION,
+                action=call.action,
+                at=call.received_at,
+                evse_id=evse_id,
+                started_before=at,
+            )
+            events += closed
     t = known or Transaction(transaction_id=transaction_id)
     t = replace(
         t,
         seq_nos=seq_add(t.seq_nos, seq_no),
         first_event_at=at if t.first_event_at is None else min(t.first_event_at, at),
     )
-    evse = mapping(p, "evse")
     if evse is not None and whole(evse, "id") is not None:
         connector_id = whole(evse, "connectorId")
         t = replace(
@@ -97,6 +110,15 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
             t.meter_start_wh if t.meter_start_wh is not None else next(iter(energy), None)
         )
         t = replace(t, started=True, started_at=at, meter_start_wh=meter_start_wh)
+    elif event_type == ENDED and t.closed_by_csms is not None:
+        t, corrected = correct(
+            call.station_id,
+            t,
+            ended_at=at,
+            meter_stop_wh=next(reversed(energy), None),
+            stop_reason=text(info, "stoppedReason") or LOCAL,
+        )
+        events += corrected
     elif event_type == ENDED and not t.ended:
         # 2.0.1 TransactionType: stoppedReason may be omitted only when the reason is Local.
         meter_stop_wh = (

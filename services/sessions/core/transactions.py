@@ -4,72 +4,22 @@
 """
 
 from dataclasses import replace
-from datetime import datetime
 
 from contracts.events import DomainEvent
 from contracts.fields import mapping, number, text, whole
 from contracts.payloads.ocpp import Reply, StationCall
-from contracts.payloads.sessions import Anomaly
+from contracts.payloads.sessions import Anomaly, Closure
 from ocppj.timestamps import parse_timestamp
 from ocppj.versions import OcppVersion
 from services.sessions.core import domain_events as de
+from services.sessions.core.abandoned import close_open, correct
 from services.sessions.core.meter import apply, readings
+from services.sessions.core.settling import save, settle
 from services.sessions.core.state import StationState, Transaction
 from services.sessions.core.step import Context, Step, protocol_error
 from services.sessions.core.tokens import id_tag_info, id_token_info
 
 LOCAL = "Local"  # 1.6 Reason / 2.0.1 ReasonEnumType default: "stopped locally"
-
-
-def settle(
-    station_id: str, t: Transaction, *, action: str, at: datetime, force: bool = False
-) -> tuple[Transaction, list[DomainEvent]]:
-    """Writes what ``t`` now lets us state, in the order SessionStarted, SessionUpdated,
-    SessionEnded, each at most once; nothing is written about a transaction before its start
-    is known, unless ``force`` (its start will not come: announce it with estimates)."""
-    events: list[DomainEvent] = []
-    if not t.announced and (t.started or force):
-        t = replace(t, announced=True)
-        events.append(de.session_started(station_id, t))
-    if t.announced and t.update_pending and not t.end_announced:
-        t = replace(t, update_pending=False)
-        events.append(de.session_updated(station_id, t))
-    if t.announced and t.ended and not t.end_announced:
-        t = replace(t, end_announced=True)
-        energy = t.energy_wh(t.stop_wh)
-        if energy is not None and energy < 0:
-            events.append(
-                de.anomaly(
-                    station_id,
-                    Anomaly.NEGATIVE_ENERGY,
-                    f"meter at the end {t.stop_wh} Wh is below the start {t.start_wh} Wh",
-                    action=action,
-                    at=at,
-                    transaction_id=t.key,
-                )
-            )
-        events.append(de.session_ended(station_id, t))
-    return t, events
-
-
-def save(
-    state: StationState, t: Transaction, *, action: str, at: datetime
-) -> tuple[StationState, list[DomainEvent]]:
-    """``state`` with ``t`` stored, and an anomaly if an old open transaction had to go."""
-    state, dropped = state.store(t)
-    if dropped is None:
-        return state, []
-    detail = f"more than the open transactions a station may have; dropped {dropped.key}"
-    return state, [
-        de.anomaly(
-            state.station_id,
-            Anomaly.TRANSACTION_DROPPED,
-            detail,
-            action=action,
-            at=at,
-            transaction_id=dropped.key,
-        )
-    ]
 
 
 def unknown_transaction(call: StationCall, transaction_id: int | str) -> DomainEvent:
@@ -158,6 +108,16 @@ def start_transaction(state: StationState, call: StationCall, ctx: Context) -> S
                 transaction_id=busy.key,
             )
         )
+        # A connector holds one transaction: an older open one was abandoned (abandoned.py).
+        state, closed = close_open(
+            state,
+            Closure.NEW_TRANSACTION,
+            action=call.action,
+            at=call.received_at,
+            evse_id=connector_id,
+            started_before=started_at,
+        )
+        events += closed
     t = Transaction(
         transaction_id=ctx.new_transaction_id,
         evse_id=connector_id,  # a 1.6 connector is an EVSE with one connector
@@ -198,10 +158,19 @@ def stop_transaction(state: StationState, call: StationCall, ctx: Context) -> St
     t = state.transaction(transaction_id)
     if t is None:
         return Step(state=state, reply=reply, events=[unknown_transaction(call, transaction_id)])
-    if t.ended:
-        return Step(state=state, reply=reply)
-    t, _ = apply(t, readings(p.get("transactionData")))
     reason = text(p, "reason") or LOCAL
+    if t.ended:  # a resend, or the station's own end of a transaction we closed
+        t, corrected = correct(
+            call.station_id,
+            t,
+            ended_at=ended_at,
+            meter_stop_wh=meter_stop_wh,
+            stop_reason=reason,
+        )
+        if corrected:
+            state, _ = save(state, t, action=call.action, at=call.received_at)
+        return Step(state=state, reply=reply, events=corrected)
+    t, _ = apply(t, readings(p.get("transactionData")))
     t = replace(t, ended=True, ended_at=ended_at, meter_stop_wh=meter_stop_wh, stop_reason=reason)
     t, events = settle(call.station_id, t, action=call.action, at=call.received_at)
     state, dropped = save(state, t, action=call.action, at=call.received_at)

@@ -20,6 +20,7 @@ _PARSERS: dict[str, Callable[[Envelope], SessionStarted | SessionUpdated | Sessi
     EventType.SESSION_STARTED: SessionStarted.parse,
     EventType.SESSION_UPDATED: SessionUpdated.parse,
     EventType.SESSION_ENDED: SessionEnded.parse,
+    EventType.SESSION_CORRECTED: SessionEnded.parse,
 }
 _T = TypeVar("_T")
 
@@ -49,6 +50,8 @@ class Session:
     ended_at: datetime | None = None
     duration_s: float | None = None
     stop_reason: str | None = None
+    closed_by_csms: str | None = None  # why we closed it, if the station abandoned it
+    corrected: bool = False  # the station's own end came later and replaced ours
 
     @property
     def open(self) -> bool:
@@ -79,6 +82,8 @@ class Session:
             "ended_at": jsonable(self.ended_at),
             "duration_s": self.duration_s,
             "stop_reason": self.stop_reason,
+            "closed_by_csms": self.closed_by_csms,
+            "corrected": self.corrected,
         }
 
 
@@ -108,6 +113,8 @@ class SessionsView:
         """Apply one sessions.v1 record; returns whether the view changed."""
         parse = _PARSERS.get(envelope.event_type)
         record = None if parse is None else parse(envelope)
+        if isinstance(record, SessionEnded) and record.corrected:
+            return self._correct(record)
         if record is None or record.session_id in self._ended:
             return False  # not a session record, or a duplicate or late one of an ended session
         session = self._open.get(record.session_id)
@@ -137,8 +144,22 @@ class SessionsView:
                 session.id_token = session.id_token or record.id_token
                 session.stop_reason = record.stop_reason
                 session.ended_at = record.ended_at
+                session.closed_by_csms = record.closed_by_csms
                 del self._open[record.session_id]
                 self._ended[record.session_id] = session
                 while len(self._ended) > self.recent:
                     self._ended.popitem(last=False)
+        return True
+
+    def _correct(self, record: SessionEnded) -> bool:
+        """SessionCorrected: the station's own end replaces what our closure said."""
+        session = self._ended.get(record.session_id) or self._open.get(record.session_id)
+        if session is None or session.corrected:
+            return False
+        session.energy_wh = _known(record.energy_wh, session.energy_wh)
+        session.duration_s = _known(record.duration_s, session.duration_s)
+        session.stop_reason = record.stop_reason
+        session.ended_at = record.ended_at
+        session.closed_by_csms = record.closed_by_csms
+        session.corrected = True
         return True

@@ -13,8 +13,9 @@ from contracts.topics import Topic
 from runtime.batch import plan
 from services.sessions.core.leases import Leases
 from services.sessions.core.partition import Partition
+from services.sessions.core.policy import Policy
 from tests.unit.services.sessions.core.station import T0, V16
-from tests.unit.services.sessions.core.test_partition import P, Record
+from tests.unit.services.sessions.core.test_partition import TOKENS, Inbound, P, Record
 
 
 class Log:
@@ -110,3 +111,24 @@ def test_the_judgement_looks_at_stations_only_when_it_changed() -> None:
     assert leases.lost(0, "b") is None
     assert leases.lost(None, "b") is None
     assert leases.lost(3, "x") is None  # never heard, but no lease has passed yet
+
+
+def test_a_silent_stations_open_transaction_is_closed_on_the_heartbeat_clock() -> None:
+    inbound = Inbound()
+    charging = inbound.session()[:5]  # connected, booted, authorized, started, a meter value
+    partition = Partition(P, policy=Policy(abandon_after_s=3600), tokens=TOKENS)
+    plan(charging, {P: partition}, changelog=Topic.SESSIONS_STATE)
+
+    def beat(offset: int, seconds: float) -> list[Envelope]:
+        heartbeat = alive(2, seconds, boot="b1")
+        record = Record(Topic.PRESENCE, P, offset, b"gateway/2", encode(heartbeat))
+        effects = plan([record], {P: partition}, changelog=Topic.SESSIONS_STATE)
+        return [decode(w.value) for w in effects.events if w.value is not None]
+
+    assert beat(100, 1800) == []  # half an hour of silence: nothing
+    [ended] = beat(101, 3700)
+    assert ended.event_type == EventType.SESSION_ENDED
+    assert ended.payload["closed_by_csms"] == "Silence"
+    assert ended.payload["energy_wh"] == 500  # 1500 Wh at the last meter value, from 1000
+    assert beat(102, 3800) == []  # looked at again only after a minute, and nothing is open
+    assert partition.states["CS-1"].transactions == ()

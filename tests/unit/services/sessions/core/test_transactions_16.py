@@ -210,10 +210,15 @@ def test_starts_on_other_connectors_or_times_are_new_transactions() -> None:
     assert [s.used_transaction_id for s in (other_connector, later)] == [True, True]
     assert isinstance(later.reply, Reply)
     assert later.reply.payload["transactionId"] == 102
-    # connector 1 still had 100 open: reported, and both are kept
-    assert kinds(later.events) == [EventType.ANOMALY_DETECTED, EventType.SESSION_STARTED]
+    # connector 1 still had 100 open: reported, and closed as abandoned (test_abandoned.py)
+    assert kinds(later.events) == [
+        EventType.ANOMALY_DETECTED,
+        EventType.SESSION_ENDED,
+        EventType.SESSION_STARTED,
+    ]
     assert later.events[0].payload["reason"] == "ConnectorBusy"
-    assert [t.transaction_id for t in later.state.transactions] == [100, 101, 102]
+    assert later.events[1].payload["closed_by_csms"] == "NewTransaction"
+    assert [t.transaction_id for t in later.state.transactions] == [101, 102]
 
 
 @pytest.mark.parametrize(

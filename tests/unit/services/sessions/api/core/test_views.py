@@ -1,5 +1,6 @@
 """The API's read models: presence (newest wins, stale disconnects), stations, sessions, tokens."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -263,3 +264,37 @@ def test_check_id_token() -> None:
     assert check_id_token("04A2B3C4") == "04A2B3C4"
     with pytest.raises(InvalidToken):
         check_id_token("")
+
+
+def test_a_closed_session_is_corrected_once_by_the_stations_own_end() -> None:
+    view = SessionsView()
+    view.apply(started("8"))
+    closed = ended("8", 30)
+    closed = replace(
+        closed,
+        payload={**closed.payload, "stop_reason": "ClosedByCsms", "closed_by_csms": "Rebooted"},
+    )
+    assert view.apply(closed)
+    session = view.get("CS-1/8")
+    assert session is not None
+    assert (session.to_json()["closed_by_csms"], session.corrected) == ("Rebooted", False)
+    own = ended("8", 45)
+    correction = replace(
+        own,
+        event_type=EventType.SESSION_CORRECTED,
+        payload={
+            **own.payload,
+            "energy_wh": 6100,
+            "stop_reason": "PowerLoss",
+            "closed_by_csms": "Rebooted",
+        },
+    )
+    assert view.apply(correction)
+    document = session.to_json()
+    assert (document["energy_wh"], document["stop_reason"], document["corrected"]) == (
+        6100,
+        "PowerLoss",
+        True,
+    )
+    assert document["ended_at"] == "2026-11-25T08:00:45.000Z"
+    assert not view.apply(correction)  # once

@@ -1,0 +1,60 @@
+"""Session events written once each, in order, and transactions stored within bounds (pure)."""
+
+from dataclasses import replace
+from datetime import datetime
+
+from contracts.events import DomainEvent
+from contracts.payloads.sessions import Anomaly
+from services.sessions.core import domain_events as de
+from services.sessions.core.state import StationState, Transaction
+
+
+def settle(
+    station_id: str, t: Transaction, *, action: str, at: datetime, force: bool = False
+) -> tuple[Transaction, list[DomainEvent]]:
+    """Writes what ``t`` now lets us state, in the order SessionStarted, SessionUpdated,
+    SessionEnded, each at most once; nothing is written about a transaction before its start
+    is known, unless ``force`` (its start will not come: announce it with estimates)."""
+    events: list[DomainEvent] = []
+    if not t.announced and (t.started or force):
+        t = replace(t, announced=True)
+        events.append(de.session_started(station_id, t))
+    if t.announced and t.update_pending and not t.end_announced:
+        t = replace(t, update_pending=False)
+        events.append(de.session_updated(station_id, t))
+    if t.announced and t.ended and not t.end_announced:
+        t = replace(t, end_announced=True)
+        energy = t.energy_wh(t.stop_wh)
+        if energy is not None and energy < 0:
+            events.append(
+                de.anomaly(
+                    station_id,
+                    Anomaly.NEGATIVE_ENERGY,
+                    f"meter at the end {t.stop_wh} Wh is below the start {t.start_wh} Wh",
+                    action=action,
+                    at=at,
+                    transaction_id=t.key,
+                )
+            )
+        events.append(de.session_ended(station_id, t))
+    return t, events
+
+
+def save(
+    state: StationState, t: Transaction, *, action: str, at: datetime
+) -> tuple[StationState, list[DomainEvent]]:
+    """``state`` with ``t`` stored, and an anomaly if an old open transaction had to go."""
+    state, dropped = state.store(t)
+    if dropped is None:
+        return state, []
+    detail = f"more than the open transactions a station may have; dropped {dropped.key}"
+    return state, [
+        de.anomaly(
+            state.station_id,
+            Anomaly.TRANSACTION_DROPPED,
+            detail,
+            action=action,
+            at=at,
+            transaction_id=dropped.key,
+        )
+    ]
