@@ -25,6 +25,8 @@ class EventType(StrEnum):
     CREDENTIAL_SET = "CredentialSet"
     # api.keys.v1 (operators: `python -m services.sessions.api keys create`)
     API_KEY_ISSUED = "ApiKeyIssued"
+    # commands.ledger.v1 (gateways, APIs): a command's sent and final marks
+    COMMAND_LOGGED = "CommandLogged"
     # command-results.v1 (gateway, sessions)
     COMMAND_COMPLETED = "CommandCompleted"
     # sessions.tokens.v1 (operators, the sessions API)

@@ -20,6 +20,7 @@ class Topic(StrEnum):
     SESSIONS_STATE = "sessions.state.v1"  # key station_id: the sessions service's changelog
     COMMANDS = "commands.v1"  # key station_id: operator commands from other teams
     COMMAND_RESULTS = "command-results.v1"  # key station_id: one outcome per command
+    COMMAND_LEDGER = "commands.ledger.v1"  # key command_id: sent and final marks
     TARIFFS = "billing.tariffs.v1"  # key tariff_id
     CDRS = "billing.cdrs.v1"  # key session id
     SITES = "loadbalance.sites.v1"  # key site_id
@@ -187,6 +188,14 @@ _SPECS = (
         cleanup_policy="delete",
         retention_ms=14 * DAY_MS,
         description="Records no consumer could decode, with their source topic/partition/offset.",
+    ),
+    TopicSpec(
+        topic=Topic.COMMAND_LEDGER,
+        key="command_id",
+        partitions=8,
+        cleanup_policy="compact,delete",
+        retention_ms=7 * DAY_MS,
+        description="The durable command ledger: each command's sent and final marks (7 days).",
     ),
     TopicSpec(
         topic=Topic.API_KEYS,

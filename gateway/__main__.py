@@ -5,6 +5,7 @@ import contextlib
 import logging
 import os
 import sys
+import uuid
 
 from contracts.topics import Topic
 from gateway.core.auth import CredentialStore
@@ -16,7 +17,8 @@ from gateway.settings import Settings, parse
 from gateway.tls import server_context
 from runtime import eventloop, logs, process
 from runtime.http import start_operations_server
-from runtime.kafka import KafkaUnavailable, TopicMissing, partitions_of
+from runtime.kafka import KafkaUnavailable, TopicMissing, partitions_of, send_acknowledged
+from runtime.ledger import DurableLedger
 
 log = logging.getLogger("gateway")
 
@@ -31,7 +33,13 @@ async def main(settings: Settings) -> int:
     )
     store = CredentialStore() if settings.security_profile in (1, 2) else None
     follower = CredentialFollower(settings.bootstrap_servers, store) if store is not None else None
-    gateway = Gateway(settings, bus, store)
+    boot = uuid.uuid4().hex
+    ledger = DurableLedger(
+        settings.bootstrap_servers,
+        lambda topic, key, value: send_acknowledged(bus.producer, topic, key, value),
+        connect_timeout_s=settings.connect_timeout_s,
+    )
+    gateway = Gateway(settings, bus, store, ledger, boot=boot)
     presence = PresenceFollower(
         settings.bootstrap_servers,
         gateway.observe_presence,
@@ -43,6 +51,8 @@ async def main(settings: Settings) -> int:
             return False, "reading credentials"
         if not presence.ready.is_set():
             return False, "following presence"
+        if not ledger.ready.is_set():
+            return False, "reading the command ledger"
         return gateway.readiness(inbox_assigned=bus.assigned)
 
     ops = await start_operations_server(ready, settings.http_host, settings.http_port)
@@ -50,6 +60,8 @@ async def main(settings: Settings) -> int:
     try:
         await bus.start()
         await presence.start()  # from the end: before the first station connects
+        await ledger.start()
+        await ledger.ready.wait()  # every command decided so far, before the first is admitted
         heartbeats = Heartbeats(
             bus,
             gateway=settings.instance,
@@ -107,6 +119,7 @@ async def main(settings: Settings) -> int:
         return 2
     finally:
         await presence.stop()
+        await ledger.stop()
         if follower is not None:
             await follower.stop()
         with contextlib.suppress(Exception):

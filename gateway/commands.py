@@ -1,8 +1,9 @@
-"""Commands to stations: admitted, put on the station's link, each ended with one outcome (I/O).
+"""Commands to stations: admitted, claimed in the ledger, sent, each ended with one outcome (I/O).
 
-The decisions are pure (core/admission.py); this reads the clock and publishes. Design
-"Routing": "Every command ends in exactly one outcome on command-results.v1"; the station's
-answer also goes to ocpp.inbound.v1 for auditing (docs/gateway.md, "Commands").
+The decisions are pure (core/admission.py); this reads the clock, writes the ledger's marks and
+publishes. Design "Routing": "Every command ends in exactly one outcome on command-results.v1":
+an outcome is published only by the writer whose final mark the ledger took first. The
+station's answer also goes to ocpp.inbound.v1 for auditing (docs/gateway.md, "Commands").
 """
 
 import asyncio
@@ -15,16 +16,17 @@ from contracts.envelope import Envelope
 from contracts.errors import RecordRejected
 from contracts.events import Outcome
 from contracts.payloads.commands import StationCommand
+from contracts.payloads.ledger import LedgerRecord, Mark
 from contracts.topics import Topic
 from gateway import metrics
 from gateway.bus import Publisher, publish_quietly
 from gateway.core import bridge
 from gateway.core.admission import (
-    CommandLedger,
     Duplicate,
     Expired,
     InProgress,
     NotHere,
+    Orphaned,
     Send,
     StationOffline,
     admit,
@@ -33,6 +35,8 @@ from gateway.core.links import LinkTable
 from gateway.link import StationLink
 from ocppj.errors import InvalidOutgoing
 from ocppj.framing import CallError, CallResult
+from runtime.kafka import PublishFailed
+from runtime.ledger import Ledger
 
 log = logging.getLogger("gateway")
 
@@ -52,6 +56,8 @@ class Commands:
         links: LinkTable[StationLink],
         *,
         instance: int,
+        writer: str,
+        ledger: Ledger,
         call_timeout_s: float,
         process: Callable[[StationLink], Awaitable[None]],
         spawn: Spawn,
@@ -59,8 +65,9 @@ class Commands:
         self.publisher = publisher
         self.links = links
         self.instance = instance
+        self.writer = writer  # this gateway boot's name in the ledger: gateway/<k>/<boot>
+        self.ledger = ledger
         self.call_timeout_s = call_timeout_s
-        self.ledger = CommandLedger()
         self._process = process
         self._spawn = spawn
 
@@ -75,37 +82,71 @@ class Commands:
         link = self.links.get(command.station_id)
         decision = admit(
             command,
-            self.ledger,
+            self.ledger.view.get(command.command_id),
             holds=link is not None,
             recently_held=self.links.recently_left(command.station_id),
             now=datetime.now(UTC),
             gateway=self.instance,
+            writer=self.writer,
         )
         match decision:
             case Duplicate(earlier):  # a command id seen again gets the earlier outcome
                 metrics.INBOX_RECORDS.labels("command", "duplicate").inc()
-                await self.publisher.publish(command.reply_topic, earlier)
+                await publish_quietly(self.publisher, command.reply_topic, earlier)
             case InProgress():
                 metrics.INBOX_RECORDS.labels("command", "duplicate").inc()
-            case Expired() | StationOffline() | NotHere() as unsent:
+            case Expired() | StationOffline() | NotHere() | Orphaned() as unsent:
                 await self.complete(command, unsent.outcome, detail=unsent.detail)
             case Send():
-                assert link is not None  # admit() sends only to a held station
-                await self._send(link, command)
+                await self._claim_and_send(command)
+
+    async def _claim_and_send(self, command: StationCommand) -> None:
+        """Write the sent mark; only if the ledger took ours first does the CALL go out."""
+        mark = LedgerRecord(
+            command_id=command.command_id,
+            station_id=command.station_id,
+            mark=Mark.SENT,
+            writer=self.writer,
+            at=datetime.now(UTC),
+            gateway=self.instance,
+            deadline=command.deadline,
+        )
+        try:
+            entry = await self.ledger.record(mark)
+        except PublishFailed as exc:  # not claimed: not sent; a retry is decided afresh
+            log.error("could not claim command: %s", exc, extra=_extra(command))
+            return
+        if entry.final is not None and entry.final.outcome is not None:
+            await publish_quietly(self.publisher, command.reply_topic, entry.final.outcome)
+            return
+        if entry.sent is None or entry.sent.writer != self.writer:
+            metrics.INBOX_RECORDS.labels("command", "duplicate").inc()
+            return  # another copy (here or at another gateway) claimed it first
+        link = self.links.get(command.station_id)
+        if link is None:  # it left while we claimed
+            await self.complete(command, Outcome.STATION_OFFLINE, detail=f"gateway {self.instance}")
+            return
+        await self._send(link, command)
 
     async def _send(self, link: StationLink, command: StationCommand) -> None:
-        now = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        expires_at = now + (command.deadline - datetime.now(UTC)).total_seconds()
         try:
             call_id = link.session.send_call(
-                command.action, dict(command.payload), now, tag=command.command_id
+                command.action,
+                dict(command.payload),
+                now,
+                tag=command.command_id,
+                expires_at=expires_at,
             )
         except InvalidOutgoing as exc:
             await self.complete(command, Outcome.INVALID, detail=str(exc)[:500])
             return
-        metrics.FRAMES.labels(command.action, "out", "call").inc()
-        self.ledger.start(command.command_id)
         link.commands[call_id] = (command, now)
         await self._process(link)
+        if call_id in link.commands:  # not dropped at once as expired
+            metrics.FRAMES.labels(command.action, "out", "call").inc()
 
     async def answered(
         self,
@@ -143,6 +184,13 @@ class Commands:
             detail = f"no answer within {self.call_timeout_s:g} s"
             await self.complete(entry[0], Outcome.TIMED_OUT, detail=detail)
 
+    async def expired(self, link: StationLink, call_id: str) -> None:
+        """The CALL ``call_id`` waited in the queue past its command's deadline: never sent."""
+        entry = link.commands.pop(call_id, None)
+        if entry is not None:
+            detail = "deadline passed while queued behind another CALL"
+            await self.complete(entry[0], Outcome.EXPIRED, detail=detail)
+
     async def disconnected(self, link: StationLink) -> None:
         """The link closed: the commands still on it timed out."""
         for command, _ in link.commands.values():
@@ -167,12 +215,34 @@ class Commands:
             error=error,
             detail=detail,
         )
-        self.ledger.complete(command.command_id, envelope)
+        if outcome is not Outcome.NOT_HERE and not await self._decided(command, envelope):
+            return
         metrics.COMMANDS.labels(str(outcome)).inc()
-        log.info(
-            "command %s: %s",
-            command.action,
-            outcome,
-            extra={"station_id": command.station_id, "command_id": command.command_id},
-        )
+        log.info("command %s: %s", command.action, outcome, extra=_extra(command))
         await publish_quietly(self.publisher, command.reply_topic, envelope)
+
+    async def _decided(self, command: StationCommand, envelope: Envelope) -> bool:
+        """Write the final mark; whether ours is the command's one outcome (NotHere is not
+        final and is never marked)."""
+        mark = LedgerRecord(
+            command_id=command.command_id,
+            station_id=command.station_id,
+            mark=Mark.FINAL,
+            writer=self.writer,
+            at=envelope.occurred_at,
+            outcome=envelope,
+        )
+        try:
+            entry = await self.ledger.record(mark)
+        except PublishFailed as exc:  # Kafka is away: publish anyway, the outcome matters more
+            log.error("could not mark the outcome: %s", exc, extra=_extra(command))
+            return True
+        final = entry.final
+        if final is None or final.outcome is None or final.outcome.event_id != envelope.event_id:
+            log.info("command %s already ended elsewhere", command.action, extra=_extra(command))
+            return False
+        return True
+
+
+def _extra(command: StationCommand) -> dict[str, str]:
+    return {"station_id": command.station_id, "command_id": command.command_id}

@@ -44,6 +44,7 @@ from ocppj.errors import ERROR_CODES
 from ocppj.session import (
     AnswerReceived,
     AnswerTimedOut,
+    CallExpired,
     CallReceived,
     CallTimedOut,
     ErrorSent,
@@ -57,6 +58,7 @@ from ocppj.session import (
 from ocppj.validation import Validator, actions
 from ocppj.versions import OcppVersion
 from runtime.kafka import PublishFailed
+from runtime.ledger import Ledger, MemoryLedger
 
 log = logging.getLogger("gateway")
 
@@ -65,21 +67,30 @@ class Gateway:
     """Holds station links and moves frames between them and the bus.
 
     ``publisher`` writes every record; inbox records arrive through ``consume_inbox`` (or
-    ``inbox_record``), so that the gateway runs in-process without Kafka in tests.
+    ``inbox_record``), so that the gateway runs in-process without Kafka in tests; ``ledger`` is
+    the durable command ledger (runtime/ledger.py; in memory when not given).
     """
 
     def __init__(
-        self, settings: Settings, publisher: Publisher, credentials: CredentialStore | None
+        self,
+        settings: Settings,
+        publisher: Publisher,
+        credentials: CredentialStore | None,
+        ledger: Ledger | None = None,
+        *,
+        boot: str | None = None,
     ) -> None:
         self.settings = settings
         self.publisher = publisher
         self.handshake = Handshake(settings, credentials)
-        self.boot = uuid.uuid4().hex
+        self.boot = boot or uuid.uuid4().hex
         self.links: LinkTable[StationLink] = LinkTable()
         self.commands = Commands(
             publisher,
             self.links,
             instance=settings.instance,
+            writer=f"gateway/{settings.instance}/{self.boot}",
+            ledger=ledger or MemoryLedger(),
             call_timeout_s=settings.call_timeout_s,
             process=self._process,
             spawn=self._spawn,
@@ -261,6 +272,8 @@ class Gateway:
                 await self.commands.answered(link, call_id, action, answer, now)
             case CallTimedOut(call_id, _, _):
                 await self.commands.timed_out(link, call_id)
+            case CallExpired(call_id, _, _):
+                await self.commands.expired(link, call_id)
             case AnswerTimedOut(unique_id, action):
                 link.received_at.pop(unique_id, None)
                 log.warning(

@@ -78,6 +78,15 @@ class CallTimedOut:
 
 
 @dataclass(frozen=True, slots=True)
+class CallExpired:
+    """Our queued CALL reached its ``expires_at`` before it could go on the wire: never sent."""
+
+    call_id: str
+    action: str
+    tag: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerTimedOut:
     """No send_result/send_error within answer_timeout_s: the session sent InternalError."""
 
@@ -122,6 +131,7 @@ Event: TypeAlias = (
     | SendReceived
     | AnswerReceived
     | CallTimedOut
+    | CallExpired
     | AnswerTimedOut
     | ErrorSent
     | LateAnswer
@@ -137,6 +147,7 @@ class _OutgoingCall:
     tag: str | None
     text: str
     deadline: float = 0.0  # set when it goes on the wire
+    expires_at: float | None = None  # not sent after this (the command's deadline)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +227,7 @@ class Session:
             self._in_flight = None
             self._events.append(CallTimedOut(call.unique_id, call.action, call.tag))
             self._send_next_call(now)  # OCPP-J §4.1.1: "responded to or have timed out"
+        self._expire_queued(now)
         expired = [uid for uid, pending in self._station_calls.items() if now >= pending.deadline]
         for unique_id in expired:
             action = self._station_calls.pop(unique_id).action
@@ -227,9 +239,16 @@ class Session:
     # -- what the services ask for -------------------------------------------------------------
 
     def send_call(
-        self, action: str, payload: Payload, now: float, *, tag: str | None = None
+        self,
+        action: str,
+        payload: Payload,
+        now: float,
+        *,
+        tag: str | None = None,
+        expires_at: float | None = None,
     ) -> str:
-        """Queue a CSMS-initiated CALL; returns its unique_id. One is in flight at a time.
+        """Queue a CSMS-initiated CALL; returns its unique_id. One is in flight at a time; a
+        queued CALL still waiting at ``expires_at`` is dropped with CallExpired.
 
         Raises:
             InvalidOutgoing: ``action`` is not CSMS-initiated or ``payload`` is invalid.
@@ -240,7 +259,7 @@ class Session:
             text = serialize(Call(unique_id, action, payload))
         except (OcppError, ValueError, TypeError) as exc:
             raise InvalidOutgoing(f"{action}: {exc}") from exc
-        self._queue.append(_OutgoingCall(unique_id, action, tag, text))
+        self._queue.append(_OutgoingCall(unique_id, action, tag, text, expires_at=expires_at))
         self._send_next_call(now)
         return unique_id
 
@@ -293,6 +312,7 @@ class Session:
         deadlines = [pending.deadline for pending in self._station_calls.values()]
         if self._in_flight is not None:
             deadlines.append(self._in_flight.deadline)
+        deadlines += [c.expires_at for c in self._queue if c.expires_at is not None]
         return min(deadlines, default=None)
 
     # -- internals -----------------------------------------------------------------------------
@@ -368,7 +388,17 @@ class Session:
         self._data.append(serialize(error_type(unique_id, on_wire, reason, {})))
         self._events.append(ErrorSent(unique_id, on_wire, reason))
 
+    def _expire_queued(self, now: float) -> None:
+        kept: deque[_OutgoingCall] = deque()
+        for call in self._queue:
+            if call.expires_at is not None and now >= call.expires_at:
+                self._events.append(CallExpired(call.unique_id, call.action, call.tag))
+            else:
+                kept.append(call)
+        self._queue = kept
+
     def _send_next_call(self, now: float) -> None:
+        self._expire_queued(now)
         if self._in_flight is None and self._queue:
             call = self._queue.popleft()
             call.deadline = now + self._call_timeout_s

@@ -1,20 +1,23 @@
-"""Admission of commands to stations: the ledger of commands and the decision for each (pure).
+"""Admission of commands to stations: the decision for each, from the durable ledger (pure).
 
-A StationCommand read from this gateway's inbox partition is decided in this order:
+A StationCommand read from this gateway's inbox partition is decided in this order, from its
+entry in the command ledger (commands.ledger.v1, contracts/payloads/ledger.py), which every
+gateway and API shares:
 
-    Duplicate       its command id already ended here: publish the earlier outcome again
-    InProgress      its command id is on the wire: drop this copy (the first one's outcome comes)
+    Duplicate       it has a final mark: publish that outcome again, never send
+    Orphaned        it was sent by an earlier boot of this gateway, or its deadline passed
+                    while sent elsewhere, and never ended: end it TimedOut, never send again
+    InProgress      it is on a station's wire: drop this copy (the first one's outcome comes)
     Expired         its deadline has passed: never sent
     StationOffline  this gateway held the station recently and it left
     NotHere         this gateway does not hold the station (the sender's presence is stale)
-    Send            put the CALL on the station's connection
+    Send            claim it in the ledger (a sent mark), then put the CALL on the wire
 
 Design "Routing": "The gateway answers a command for a station it does not hold, or one past
 its deadline, with an explicit outcome (StationOffline, NotHere, Expired) instead of dropping
 it. Every command ends in exactly one outcome on command-results.v1".
 """
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -22,46 +25,7 @@ from typing import ClassVar
 from contracts.envelope import Envelope
 from contracts.events import Outcome
 from contracts.payloads.commands import StationCommand
-
-COMPLETED_CAPACITY = 100_000  # docs/gateway.md: "the last 100,000 outcomes are remembered"
-
-
-class CommandLedger:
-    """Which commands are in progress, and how the last ``capacity`` ended (LRU).
-
-    "A command id seen again gets the earlier outcome instead of being sent twice"
-    (docs/gateway.md); the window covers a requester that retries with the same command id.
-    """
-
-    def __init__(self, capacity: int = COMPLETED_CAPACITY) -> None:
-        self._capacity = capacity
-        self._in_progress: set[str] = set()
-        self._completed: OrderedDict[str, Envelope] = OrderedDict()
-
-    def outcome_of(self, command_id: str) -> Envelope | None:
-        """The outcome already published for this command id, if any (and marks it used)."""
-        outcome = self._completed.get(command_id)
-        if outcome is not None:
-            self._completed.move_to_end(command_id)
-        return outcome
-
-    def in_progress(self, command_id: str) -> bool:
-        return command_id in self._in_progress
-
-    def start(self, command_id: str) -> None:
-        """The command's CALL was queued on a connection."""
-        self._in_progress.add(command_id)
-
-    def complete(self, command_id: str, outcome: Envelope) -> None:
-        """The command ended with ``outcome`` (its CommandCompleted)."""
-        self._in_progress.discard(command_id)
-        self._completed[command_id] = outcome
-        self._completed.move_to_end(command_id)
-        while len(self._completed) > self._capacity:
-            self._completed.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._completed)
+from contracts.payloads.ledger import LedgerEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +33,14 @@ class Duplicate:
     """The command id already ended: publish ``earlier``, its CommandCompleted, again."""
 
     earlier: Envelope
+
+
+@dataclass(frozen=True, slots=True)
+class Orphaned:
+    """Sent, and nobody will end it: end it TimedOut (whether the station acted is unknown)."""
+
+    outcome: ClassVar[Outcome] = Outcome.TIMED_OUT
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,33 +74,41 @@ class NotHere:
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    """Send the CALL on the station's connection; ``CommandLedger.start`` once it is queued."""
+    """Claim the command (a sent mark) and, if the claim wins, put the CALL on the wire."""
 
 
-Unsent = Expired | StationOffline | NotHere  # the command ends here with ``outcome``, unsent
+Unsent = Expired | StationOffline | NotHere | Orphaned  # ends here with ``outcome``, unsent
 Decision = Duplicate | InProgress | Unsent | Send
 
 
 def admit(
     command: StationCommand,
-    ledger: CommandLedger,
+    entry: LedgerEntry | None,
     *,
     holds: bool,
     recently_held: bool,
     now: datetime,
     gateway: int,
+    writer: str,
 ) -> Decision:
-    """What to do with ``command``: ``holds`` says whether this gateway holds the station,
-    ``recently_held`` whether it held it and the station left, ``now`` is an aware time,
-    ``gateway`` this gateway's instance (it names the gateway in the outcome's detail).
+    """What to do with ``command``: ``entry`` is its ledger entry, ``holds`` says whether this
+    gateway holds the station, ``recently_held`` whether it held it and the station left,
+    ``now`` is an aware time, ``gateway`` this gateway's instance and ``writer`` its ledger name
+    (``gateway/<k>/<boot>``).
 
-    The deadline is checked on arrival only: "once queued behind another CALL it is bounded by
-    the call timeout, not the deadline" (docs/gateway.md).
+    A queued command is bounded by its deadline too: the session drops it (CallExpired) if its
+    turn comes too late (docs/gateway.md).
     """
-    earlier = ledger.outcome_of(command.command_id)
-    if earlier is not None:
-        return Duplicate(earlier)
-    if ledger.in_progress(command.command_id):
+    if entry is not None and entry.final is not None and entry.final.outcome is not None:
+        return Duplicate(entry.final.outcome)
+    if entry is not None and entry.sent is not None:
+        sent = entry.sent
+        own_prefix = f"gateway/{gateway}/"
+        if sent.writer.startswith(own_prefix) and sent.writer != writer:
+            return Orphaned(f"sent by gateway {gateway} before it restarted; no answer known")
+        if command.deadline <= now:
+            where = sent.gateway if sent.gateway is not None else "?"
+            return Orphaned(f"sent at gateway {where}; no outcome by the deadline")
         return InProgress()
     if command.deadline <= now:
         return Expired()

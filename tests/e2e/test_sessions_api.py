@@ -318,15 +318,15 @@ async def test_an_operator_command_on_the_topic_gets_an_outcome(
         station = Station16(station_id, ws)
         task = _serve(station)
         await _eventually(lambda: api.presence.online(station_id), "presence says online")
-        await operator_command("op-1", "Reset", {"type": "Soft"})
+        await operator_command(f"op-1-{station_id}", "Reset", {"type": "Soft"})
         done = await results.next(for_station(station_id, EventType.COMMAND_COMPLETED))
-        assert done.envelope.payload["command_id"] == "op-1"
+        assert done.envelope.payload["command_id"] == f"op-1-{station_id}"
         assert done.envelope.payload["outcome"] == "Answered"
         assert done.envelope.payload["status"] == "Accepted"
         assert station.resets == 1
-        await operator_command("op-2", "Reset", {"type": "Sideways"})
+        await operator_command(f"op-2-{station_id}", "Reset", {"type": "Sideways"})
         invalid = await results.next(for_station(station_id, EventType.COMMAND_COMPLETED))
-        assert invalid.envelope.payload["command_id"] == "op-2"
+        assert invalid.envelope.payload["command_id"] == f"op-2-{station_id}"
         assert invalid.envelope.payload["outcome"] == "Invalid"
         assert "type must be one of Hard, Soft" in invalid.envelope.payload["detail"]
         assert station.resets == 1

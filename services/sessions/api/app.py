@@ -5,6 +5,7 @@ api.keys.v1 from the beginning into its views, and command-results.v1 live; a co
 shares commands.v1 among the instances. Commands are router.py's business.
 """
 
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -22,6 +23,7 @@ from runtime.api_keys import KeyFollower
 from runtime.consumer import GroupConsumer
 from runtime.follower import Follower
 from runtime.kafka import reliable_producer, send_acknowledged, start_bounded
+from runtime.ledger import DurableLedger
 from services.sessions.api.core.errors import TokenNotFound
 from services.sessions.api.core.sessions import SessionsView
 from services.sessions.api.core.stations import StationsView
@@ -54,10 +56,22 @@ class SessionsApi:
             ("api_keys", self.keys),
         ):
             self.metrics.view_size.labels(name).set_function(view.__len__)
-        self.router = CommandRouter(
-            settings, self.presence, self.stations, self.tokens.type_of, self._send, self.metrics
-        )
         connect = settings.connect_timeout_s
+        self.ledger = DurableLedger(
+            settings.bootstrap_servers,
+            lambda topic, key, value: self._send(topic, key, value),
+            connect_timeout_s=connect,
+        )
+        self.router = CommandRouter(
+            settings,
+            self.presence,
+            self.stations,
+            self.tokens.type_of,
+            self._send,
+            self.metrics,
+            self.ledger,
+            writer=f"api/{uuid.uuid4().hex[:12]}",
+        )
         self._keys = KeyFollower(settings.bootstrap_servers, self.keys, connect_timeout_s=connect)
         self._views = Follower(
             settings.bootstrap_servers,
@@ -97,6 +111,7 @@ class SessionsApi:
         )
         self._producer = producer
         await self._keys.start()
+        await self.ledger.start()
         await self._results.start()  # before anything is sent: no outcome is missed
         await self._views.start()
         await self._commands.start()
@@ -107,6 +122,7 @@ class SessionsApi:
         await self._views.stop()
         await self._results.stop()
         await self._keys.stop()
+        await self.ledger.stop()
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
@@ -117,6 +133,7 @@ class SessionsApi:
             for what, ready in (
                 ("kafka producer", self._producer is not None),
                 ("api.keys.v1", self._keys.ready.is_set()),
+                ("commands.ledger.v1", self.ledger.ready.is_set()),
                 ("presence, stations, sessions and tokens", self._views.ready.is_set()),
                 ("command-results.v1 assignment", self._results.ready.is_set()),
                 ("commands.v1 assignment", self._commands.ready.is_set()),

@@ -191,8 +191,8 @@ class Routes:
         result = self.api.router.outcome(command_id)
         if result is None:
             raise OutcomeNotFound(
-                f"no outcome for command {command_id!r} since this instance started "
-                "(none yet, or forgotten: command-results.v1 keeps every outcome for 7 days)"
+                f"no outcome for command {command_id!r} (none yet, or older than the command "
+                "ledger's 7 days)"
             )
         return web.json_response(result_json(result))
 

@@ -20,13 +20,15 @@ from contracts import codec
 from contracts.envelope import Envelope
 from contracts.events import Outcome
 from contracts.payloads.commands import CommandCompleted, OperatorCommand, StationCommand
+from contracts.payloads.ledger import LedgerRecord, Mark
 from contracts.payloads.presence import Presence, PresenceView
 from contracts.topics import Topic
 from ocppj.commands.arguments import InvalidCommand
 from ocppj.commands.context import TokenTypes
 from ocppj.commands.translate import OutgoingCall, canonical, translate
 from ocppj.versions import OcppVersion
-from runtime.kafka import Sender
+from runtime.kafka import PublishFailed, Sender
+from runtime.ledger import Ledger
 from services.sessions.api.core.errors import StationNotFound
 from services.sessions.api.core.outcomes import Job, completed_here, timed_out
 from services.sessions.api.core.queries import known_station
@@ -51,7 +53,11 @@ class CommandRouter:
         token_types: TokenTypes,
         sender: Sender,
         metrics: Metrics,
+        ledger: Ledger,
+        writer: str,
     ) -> None:
+        self.ledger = ledger
+        self.writer = writer  # this instance's name in the command ledger: api/<id>
         self.presence = presence
         self.stations = stations
         self.metrics = metrics
@@ -86,9 +92,20 @@ class CommandRouter:
         return self.presence.get(station_id) if self.presence.online(station_id) else None
 
     def outcome(self, command_id: str) -> CommandCompleted | None:
-        """The final outcome this instance saw for ``command_id`` (since it started)."""
+        """The final outcome of ``command_id``: the command ledger's (7 days, every instance),
+        else one this instance saw."""
+        entry = self.ledger.view.get(command_id)
+        if entry is not None and entry.final is not None and entry.final.outcome is not None:
+            decided = CommandCompleted.parse(entry.final.outcome)
+            if decided is not None:
+                return decided
         known = self._outcomes.get(command_id)
         return None if known is None else known[0]
+
+    def _sent_elsewhere(self, command_id: str) -> bool:
+        """A gateway put the command on a station's wire and its outcome is still to come."""
+        entry = self.ledger.view.get(command_id)
+        return entry is not None and entry.sent is not None and entry.sent.gateway is not None
 
     def _translate(self, job: Job, version: OcppVersion) -> OutgoingCall:
         return translate(
@@ -135,13 +152,16 @@ class CommandRouter:
             version = self.version_of(station_id)
             if version is not None:
                 self._translate(job, version)  # InvalidCommand -> 400 before anything is sent
-            running = self._spawn(job)
+            # A retry after a restart of this API: a gateway has it already, wait for its end.
+            running = self._spawn(job, watch_only=self._sent_elsewhere(command_id))
         return await asyncio.shield(running)
 
     def _spawn(
-        self, job: Job, sent: asyncio.Future[None] | None = None
+        self, job: Job, sent: asyncio.Future[None] | None = None, *, watch_only: bool = False
     ) -> asyncio.Task[CommandCompleted]:
-        task = asyncio.create_task(self._execute(job, sent), name=f"command {job.command_id}")
+        task = asyncio.create_task(
+            self._execute(job, sent, watch_only=watch_only), name=f"command {job.command_id}"
+        )
         self._inflight[job.command_id] = task
 
         def done(finished: asyncio.Task[CommandCompleted]) -> None:
@@ -157,9 +177,12 @@ class CommandRouter:
         task.add_done_callback(done)
         return task
 
-    async def _execute(self, job: Job, sent: asyncio.Future[None] | None) -> CommandCompleted:
+    async def _execute(
+        self, job: Job, sent: asyncio.Future[None] | None, *, watch_only: bool = False
+    ) -> CommandCompleted:
         """Route, send, wait; at most MAX_HOPS sends. ``sent`` resolves once the first record
-        (a StationCommand, or our own outcome) was acknowledged."""
+        (a StationCommand, or our own outcome) was acknowledged. ``watch_only``: a gateway
+        has sent it already (the ledger says so): only wait for its outcome."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         budget = (job.deadline - datetime.now(UTC)).total_seconds()
@@ -170,7 +193,15 @@ class CommandRouter:
         call: OutgoingCall | None = None
         call_version: OcppVersion | None = None
         try:
-            while True:
+            while watch_only:
+                answer = await self._next(queue, until)
+                if answer is None:
+                    result = await self._deadline_passed(job, None, until - started)
+                    break
+                if answer.final:
+                    result = answer
+                    break
+            while not watch_only:
                 if route is None or route.ocpp_version is None or route.gateway is None:
                     detail = f"presence says {job.station_id} is not connected"
                     result = await self._complete_here(job, Outcome.STATION_OFFLINE, detail, call)
@@ -202,7 +233,7 @@ class CommandRouter:
                     sent.set_result(None)
                 answer = await self._next(queue, until)
                 if answer is None:
-                    result = timed_out(job, call.action, route.gateway, until - started)
+                    result = await self._deadline_passed(job, call, until - started)
                     break
                 result = answer
                 if result.final or hops >= MAX_HOPS:
@@ -275,7 +306,9 @@ class CommandRouter:
     async def _complete_here(
         self, job: Job, outcome: Outcome, detail: str, call: OutgoingCall | None
     ) -> CommandCompleted:
-        """Write the outcome ourselves (StationOffline, Invalid, Expired) to command-results.v1."""
+        """Write the outcome ourselves (StationOffline, Invalid, Expired, TimedOut): our final
+        mark first; only if the ledger took it first is it published to command-results.v1,
+        else the outcome that was first is the command's."""
         entry = self.presence.get(job.station_id)
         result = CommandCompleted(
             command_id=job.command_id,
@@ -286,9 +319,54 @@ class CommandRouter:
             gateway=None if entry is None else entry.gateway,
         )
         envelope = completed_here(result, at=datetime.now(UTC), causation_id=job.cause)
+        decided = await self.ledger.record(self._mark(job, Mark.FINAL, outcome=envelope))
+        first = decided.final.outcome if decided.final is not None else None
+        if first is not None and first.event_id != envelope.event_id:
+            earlier = CommandCompleted.parse(first)
+            if earlier is not None:
+                return earlier
         await self._sender(Topic.COMMAND_RESULTS, job.station_id.encode(), codec.encode(envelope))
         self._remember(result, envelope)
         return result
+
+    def _mark(self, job: Job, mark: Mark, *, outcome: Envelope | None = None) -> LedgerRecord:
+        return LedgerRecord(
+            command_id=job.command_id,
+            station_id=job.station_id,
+            mark=mark,
+            writer=self.writer,
+            at=datetime.now(UTC),
+            deadline=job.deadline,
+            outcome=outcome,
+        )
+
+    async def _deadline_passed(
+        self, job: Job, call: OutgoingCall | None, waited_s: float
+    ) -> CommandCompleted:
+        """No outcome by the deadline. We withdraw the command with a sent mark of our own: if
+        ours is first, no gateway will ever send it and it ends Expired here; if a gateway's is
+        first, that gateway ends it, unless its lease ran out (then TimedOut here)."""
+        try:
+            entry = await self.ledger.record(self._mark(job, Mark.SENT))
+        except PublishFailed:
+            return timed_out(job, job.name if call is None else call.action, None, waited_s)
+        if entry.final is not None and entry.final.outcome is not None:
+            first = CommandCompleted.parse(entry.final.outcome)
+            if first is not None:
+                return first
+        sent = entry.sent
+        if sent is None or sent.writer == self.writer:
+            return await self._complete_here(
+                job, Outcome.EXPIRED, "not sent to the station before the deadline", call
+            )
+        lease = None if sent.gateway is None else self.presence.lease(sent.gateway)
+        # The sender is gone if its lease ran out, or if its gateway is back with another boot
+        # (the writer is gateway/<k>/<boot>): then nobody will end the command but us.
+        restarted = lease is not None and not sent.writer.endswith(f"/{lease.boot}")
+        if lease is not None and (restarted or lease.until < datetime.now(UTC)):
+            detail = f"sent at gateway {sent.gateway}, which is gone; no answer known"
+            return await self._complete_here(job, Outcome.TIMED_OUT, detail, call)
+        return timed_out(job, job.name if call is None else call.action, sent.gateway, waited_s)
 
     def _remember(self, result: CommandCompleted, envelope: Envelope) -> None:
         self._outcomes[result.command_id] = (result, envelope)
@@ -316,13 +394,13 @@ class CommandRouter:
         now = datetime.now(UTC)
         command = OperatorCommand.parse(envelope, now=now, timeout_s=self._default_timeout_s)
         deadline = command.deadline or now  # parse always sets one
-        earlier = self._outcomes.get(command.command_id)
-        if earlier is not None:  # handled before: the same outcome again, as the gateway does
-            await self._sender(
-                Topic.COMMAND_RESULTS, command.station_id.encode(), codec.encode(earlier[1])
-            )
+        entry = self.ledger.view.get(command.command_id)
+        if entry is not None and entry.final is not None and entry.final.outcome is not None:
+            # handled before: the same outcome again (the same event id), as the gateway does
+            again = codec.encode(entry.final.outcome)
+            await self._sender(Topic.COMMAND_RESULTS, command.station_id.encode(), again)
             return
-        if command.command_id in self._inflight:
+        if command.command_id in self._inflight or self._sent_elsewhere(command.command_id):
             return
         job = Job(
             station_id=command.station_id,

@@ -12,6 +12,7 @@ from ocppj.framing import CallError, CallResult, CallResultError, parse
 from ocppj.session import (
     AnswerReceived,
     AnswerTimedOut,
+    CallExpired,
     CallReceived,
     CallTimedOut,
     ErrorSent,
@@ -303,6 +304,29 @@ def test_call_timeout_sends_the_next_queued_call() -> None:
     s.receive_text(json.dumps([3, reset, RESET_OK]), now=31.0)
     assert s.events_received() == [LateAnswer(reset, CallResult(reset, RESET_OK))]
     assert s.next_deadline() == 60.0
+
+
+def test_a_queued_call_is_dropped_at_its_expiry_never_sent() -> None:
+    s = session(V201)
+    reset = s.send_call("Reset", RESET[V201], now=0.0, tag="r")
+    clear = s.send_call("ClearCache", {}, now=0.0, tag="c", expires_at=10.0)
+    later = s.send_call("ClearCache", {}, now=0.0, tag="l", expires_at=100.0)
+    assert [frame[1] for frame in sent(s)] == [reset]
+    assert s.next_deadline() == 10.0  # the queued call's expiry, before the call timeout
+    s.handle_timer(now=10.0)
+    assert s.events_received() == [CallExpired(clear, "ClearCache", "c")]
+    assert sent(s) == []  # the Reset is still in flight
+    s.receive_text(json.dumps([3, reset, RESET_OK]), now=11.0)
+    s.events_received()
+    assert sent(s) == [[2, later, "ClearCache", {}]]
+    # An expiry that passed while waiting is checked when its turn comes, too.
+    s.receive_text(json.dumps([3, later, {"status": "Accepted"}]), now=12.0)
+    s.events_received()
+    s.send_call("Reset", RESET[V201], now=12.0)
+    gone = s.send_call("ClearCache", {}, now=12.0, expires_at=13.0)
+    s.receive_text(json.dumps([3, sent(s)[0][1], RESET_OK]), now=20.0)
+    assert CallExpired(gone, "ClearCache", None) in s.events_received()
+    assert sent(s) == []
 
 
 def test_answer_without_call_in_flight_is_late() -> None:

@@ -73,8 +73,9 @@ class Job:
     cause: str | None = None  # the OperatorCommand's event id
 
 
-def timed_out(job: Job, action: str, gateway: int, waited_s: float) -> CommandCompleted:
-    """What the API answers when no outcome came within the wait (it is not published)."""
+def timed_out(job: Job, action: str, gateway: int | None, waited_s: float) -> CommandCompleted:
+    """What the API answers when no outcome came within the wait while a live gateway still owns
+    the command (it is not published: that gateway publishes the command's one outcome)."""
     return CommandCompleted(
         command_id=job.command_id,
         station_id=job.station_id,
