@@ -43,6 +43,7 @@ class EventType(StrEnum):
     SESSION_UPDATED = "SessionUpdated"
     SESSION_ENDED = "SessionEnded"
     SESSION_CORRECTED = "SessionCorrected"  # the station's own end after the CSMS closed it
+    SESSION_OPEN = "SessionOpen"  # sessions.open.v1: an open session as it stands now
     ANOMALY_DETECTED = "AnomalyDetected"  # an impossible transition, reported, never raised
     # billing, load balancing
     TARIFF_DEFINED = "TariffDefined"
@@ -76,3 +77,4 @@ class DomainEvent:
     key: str  # the Kafka key, usually the station_id
     payload: dict[str, Any]
     partition: int | None = None  # None: by key; a StationCommand names its gateway's partition
+    tombstone: bool = False  # write a null value (a compacted topic forgets the key)

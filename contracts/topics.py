@@ -16,6 +16,8 @@ class Topic(StrEnum):
     CREDENTIALS = "ocpp.credentials.v1"  # key station_id: password hashes, never secrets
     STATIONS = "stations.v1"  # key station_id: booted, status changed, online/offline
     SESSIONS = "sessions.v1"  # key station_id: started, updated, ended
+    STATIONS_LATEST = "stations.latest.v1"  # key station_id/<fact>: the newest of each fact
+    SESSIONS_OPEN = "sessions.open.v1"  # key session_id: each open session as it stands
     TOKENS = "sessions.tokens.v1"  # key id_token: the token store (authorization)
     SESSIONS_STATE = "sessions.state.v1"  # key station_id: the sessions service's changelog
     COMMANDS = "commands.v1"  # key station_id: operator commands from other teams
@@ -188,6 +190,23 @@ _SPECS = (
         cleanup_policy="delete",
         retention_ms=14 * DAY_MS,
         description="Records no consumer could decode, with their source topic/partition/offset.",
+    ),
+    TopicSpec(
+        topic=Topic.STATIONS_LATEST,
+        key="station_id/boot, station_id/online, station_id/connector/<evse>/<connector>",
+        partitions=STATION_PARTITIONS,
+        cleanup_policy="compact",
+        retention_ms=-1,
+        description="The newest stations.v1 event of each fact of each station: read models "
+        "start from it in time that does not grow with history.",
+    ),
+    TopicSpec(
+        topic=Topic.SESSIONS_OPEN,
+        key="session_id",
+        partitions=STATION_PARTITIONS,
+        cleanup_policy="compact",
+        retention_ms=-1,
+        description="Every open session as it stands (SessionOpen); a tombstone when it ends.",
     ),
     TopicSpec(
         topic=Topic.COMMAND_LEDGER,

@@ -150,6 +150,9 @@ def _record(record: InputRecord, store: Store, effects: Effects) -> bool:
         effects.counts[envelope.event_type, "ignored"] += 1
         return False
     for index, output in enumerate(handled.events):
+        if output.tombstone:  # a compacted topic forgets the key
+            effects.events.append(Write(output.topic, output.key.encode(), None, output.partition))
+            continue
         out = Envelope(
             event_type=output.event_type,
             schema_version=1,

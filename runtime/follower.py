@@ -8,6 +8,8 @@ read models and command outcomes in the API. It assigns every partition of its t
   up to the end offset it had at ``start()``.
 - From the end (live outcomes): ``ready`` once the positions are fixed, so that nothing written
   after that is missed.
+- From a time (``start_at``, a recent window of a log): each partition from its first record
+  written at or after it, ``ready`` as from the beginning.
 
 ``handle(topic, key, envelope)`` gets every record (``None`` for a tombstone). A record whose key
 is not UTF-8, that is not an envelope, whose envelope key is not the record key, or that
@@ -19,6 +21,7 @@ read-your-writes to a process that wrote a record it also follows.
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -54,6 +57,7 @@ class Follower(ConsumerTask):
         handle: RecordHandler,
         *,
         from_beginning: bool = True,
+        start_at: Callable[[], datetime] | None = None,
         connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
         poll_timeout_ms: int = 200,
         on_rejected: RejectHandler | None = None,
@@ -64,6 +68,7 @@ class Follower(ConsumerTask):
         self._bootstrap_servers = bootstrap_servers
         self._handle = handle
         self._from_beginning = from_beginning
+        self._start_at = start_at
         self._connect_timeout_s = connect_timeout_s
         self._poll_timeout_ms = poll_timeout_ms
         self._on_rejected = on_rejected
@@ -88,9 +93,13 @@ class Follower(ConsumerTask):
         try:
             async with asyncio.timeout(self._connect_timeout_s):
                 kafka.assign(assigned)
-                if self._from_beginning:
-                    await kafka.seek_to_beginning(*assigned)
+                if self._start_at is not None:
+                    await self._seek_to_time(kafka, assigned, self._start_at())
                     ends: dict[TopicPartition, int] = await kafka.end_offsets(assigned)
+                    self._catching_up = {tp: end for tp, end in ends.items() if end > 0}
+                elif self._from_beginning:
+                    await kafka.seek_to_beginning(*assigned)
+                    ends = await kafka.end_offsets(assigned)
                     self._catching_up = {tp: end for tp, end in ends.items() if end > 0}
                 else:
                     await kafka.seek_to_end(*assigned)
@@ -108,6 +117,19 @@ class Follower(ConsumerTask):
         if not self._catching_up:
             self._set_ready()
         self.run(kafka, self._follow(kafka), name=f"follow {', '.join(self.topics)}")
+
+    @staticmethod
+    async def _seek_to_time(
+        kafka: AIOKafkaConsumer, assigned: list[TopicPartition], at: datetime
+    ) -> None:
+        """Each partition at its first record written at or after ``at`` (else at its end)."""
+        found = await kafka.offsets_for_times({tp: int(at.timestamp() * 1000) for tp in assigned})
+        late = [tp for tp, offset in found.items() if offset is None]
+        if late:
+            await kafka.seek_to_end(*late)
+        for tp, offset in found.items():
+            if offset is not None:
+                kafka.seek(tp, offset.offset)
 
     async def stop(self) -> None:
         await super().stop()

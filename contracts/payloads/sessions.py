@@ -8,7 +8,7 @@ takes the record's ``occurred_at`` for a missing time.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -220,6 +220,55 @@ class SessionEnded:
             closed_by_csms=text(p, "closed_by_csms"),
             corrected=corrected,
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionOpen:
+    """An open session as it stands (sessions.open.v1, key session_id): its start and its
+    latest meter values in one record, so that the newest record per key is all of it."""
+
+    started: SessionStarted
+    updated: SessionUpdated | None = None
+
+    def event(self) -> DomainEvent:
+        u = self.updated
+        payload = dict(self.started.event().payload) | {
+            "energy_wh": None if u is None else u.energy_wh,
+            "power_w": None if u is None else u.power_w,
+            "current_a": None if u is None else u.current_a,
+            "soc_percent": None if u is None else u.soc_percent,
+            "updated_at": None if u is None else u.at,
+        }
+        return DomainEvent(
+            topic=Topic.SESSIONS_OPEN,
+            event_type=EventType.SESSION_OPEN,
+            key=self.started.session_id,
+            payload=payload,
+        )
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> "SessionOpen | None":
+        if envelope.event_type != EventType.SESSION_OPEN:
+            return None
+        as_started = replace(envelope, event_type=EventType.SESSION_STARTED)
+        started = SessionStarted.parse(as_started)
+        if started is None:
+            return None
+        p = envelope.payload
+        updated_at = moment(p, "updated_at")
+        updated = None
+        if updated_at is not None:
+            updated = SessionUpdated(
+                session_id=started.session_id,
+                station_id=started.station_id,
+                transaction_id=started.transaction_id,
+                energy_wh=number(p, "energy_wh"),
+                power_w=number(p, "power_w"),
+                current_a=number(p, "current_a"),
+                soc_percent=number(p, "soc_percent"),
+                at=updated_at,
+            )
+        return cls(started=started, updated=updated)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,7 +4,7 @@ Written by the sessions service (``event()``), read by the API, billing, load ba
 teams (``parse()``). Times are aware datetimes (msgpack timestamps).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -144,3 +144,23 @@ class StationOnlineChanged:
             at=moment(p, "at") or envelope.occurred_at,
             reason=text(p, "reason"),
         )
+
+
+def latest(event: DomainEvent) -> DomainEvent | None:
+    """The copy of a stations.v1 event for stations.latest.v1, keyed by the fact it states, so
+    that compaction keeps the newest of each: ``<station_id>/boot``, ``<station_id>/online``,
+    ``<station_id>/connector/<evse_id>/<connector_id>`` (a missing id as 0). None for other
+    events."""
+    if event.topic != Topic.STATIONS:
+        return None
+    station_id = str(event.payload.get("station_id") or event.key)
+    if event.event_type == EventType.STATION_BOOTED:
+        fact = "boot"
+    elif event.event_type in (EventType.STATION_ONLINE, EventType.STATION_OFFLINE):
+        fact = "online"
+    elif event.event_type == EventType.STATION_STATUS_CHANGED:
+        evse, connector = event.payload.get("evse_id") or 0, event.payload.get("connector_id") or 0
+        fact = f"connector/{evse}/{connector}"
+    else:
+        return None
+    return replace(event, topic=Topic.STATIONS_LATEST, key=f"{station_id}/{fact}")

@@ -18,6 +18,7 @@ from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call as _call16
 from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call as _call201
+from prometheus_client import CollectorRegistry
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
@@ -29,6 +30,8 @@ from contracts.topics import Topic
 from ocppj.versions import OcppVersion
 from runtime.failpoints import ENV as FAILPOINT_ENV
 from runtime.kafka import reliable_producer
+from services.sessions.api.app import SessionsApi
+from services.sessions.api.settings import Settings as ApiSettings
 from tests.support.gateway import GatewayProcess, TopicTail, for_station, running_gateway
 from tests.support.sessions import SessionsWorker, running_sessions
 
@@ -513,3 +516,66 @@ async def test_a_station_whose_state_was_lost_is_asked_to_boot_and_heals(
         assert booted[2]["status"] == "Accepted"
         assert (await call("s2", "StatusNotification", status)) == [3, "s2", {}]
         assert len(triggers) == 1  # asked once
+
+
+async def _fresh_api(bootstrap: str, window_s: float) -> SessionsApi:
+    settings = ApiSettings(
+        bootstrap_servers=bootstrap,
+        commands_group=f"test-read-models-{uuid.uuid4().hex[:8]}",
+        commands_offset_reset="latest",
+        connect_timeout_s=10,
+        sessions_window_s=window_s,
+    )
+    api = SessionsApi(settings, CollectorRegistry())
+    await api.start()
+    await _until(lambda: api.readiness()[0], "the API is ready")
+    return api
+
+
+async def _until(check: Callable[[], bool], what: str, limit_s: float = 30) -> None:
+    deadline = asyncio.get_running_loop().time() + limit_s
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, f"not within {limit_s}s: {what}"
+        await asyncio.sleep(0.05)
+
+
+async def test_an_api_that_starts_later_reads_stations_and_open_sessions_without_the_logs(
+    kafka_bootstrap: str, gateway: GatewayProcess, sessions: SessionsWorker
+) -> None:
+    """stations.latest.v1 and sessions.open.v1: an API started with no window of sessions.v1
+    (as if the logs had expired) still shows the station's boot and its open session."""
+    station_id, tag = _station_id(), f"TAG-{uuid.uuid4().hex[:8]}"
+    await _define_token(kafka_bootstrap, tag)
+    station = await _station16(gateway, station_id)
+    await station.call(call16.BootNotification("Model-RM", "Vendor-RM"))
+    started = await station.call(call16.StartTransaction(1, tag, 1000, _now()))
+    meter = [{"timestamp": _now(60), "sampledValue": [{"value": "1800"}]}]
+    await station.call(call16.MeterValues(1, meter, transaction_id=started.transaction_id))
+    sid = f"{station_id}/{started.transaction_id}"
+    api = await _fresh_api(kafka_bootstrap, window_s=0.001)
+    try:
+
+        def read() -> bool:  # the worker writes the read models a moment later
+            found = api.sessions.get(sid)
+            return found is not None and found.energy_wh == 800
+
+        await _until(read, "the open session with its meter value")
+        session = api.sessions.get(sid)
+        assert session is not None
+        record = api.stations.get(station_id)
+        assert record is not None
+        assert record.boot is not None
+        assert record.boot.model == "Model-RM"
+        assert session.open
+        assert session.started_at is not None
+    finally:
+        await api.stop()
+    await station.call(call16.StopTransaction(1900, _now(120), started.transaction_id))
+    await asyncio.sleep(2)  # the tombstone
+    later = await _fresh_api(kafka_bootstrap, window_s=0.001)
+    try:
+        assert later.sessions.get(sid) is None  # ended: no longer open, and outside the window
+        assert later.stations.get(station_id) is not None
+    finally:
+        await later.stop()
+    await station.close()

@@ -1,13 +1,15 @@
 """The API's shell: read models fed from Kafka, token writes, the command router (I/O).
 
-Every instance follows ocpp.presence.v1, stations.v1, sessions.v1, sessions.tokens.v1 and
-api.keys.v1 from the beginning into its views, and command-results.v1 live; a consumer group
-shares commands.v1 among the instances. Commands are router.py's business.
+Every instance follows the compacted ocpp.presence.v1, stations.latest.v1, sessions.tokens.v1,
+api.keys.v1 and commands.ledger.v1 from the beginning into its views, sessions.open.v1 once and
+sessions.v1 from a recent window, and command-results.v1 live; a consumer group shares
+commands.v1 among the instances. Commands are router.py's business.
 """
 
+import asyncio
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
@@ -73,9 +75,29 @@ class SessionsApi:
             writer=f"api/{uuid.uuid4().hex[:12]}",
         )
         self._keys = KeyFollower(settings.bootstrap_servers, self.keys, connect_timeout_s=connect)
+        # Compacted topics, all of them, then live; sessions.v1 only from the recent window, on
+        # top of the open sessions as they stand (sessions.open.v1, read once): the start takes
+        # as long as the fleet is big, not as long as its history (docs/api.md, "Start").
         self._views = Follower(
             settings.bootstrap_servers,
-            [Topic.PRESENCE, Topic.STATIONS, Topic.SESSIONS, Topic.TOKENS],
+            [Topic.PRESENCE, Topic.STATIONS_LATEST, Topic.TOKENS],
+            self._apply,
+            from_beginning=True,
+            connect_timeout_s=connect,
+            on_rejected=self._rejected,
+        )
+        window = timedelta(seconds=settings.sessions_window_s)
+        self._session_log = Follower(
+            settings.bootstrap_servers,
+            [Topic.SESSIONS],
+            self._apply,
+            start_at=lambda: datetime.now(UTC) - window,
+            connect_timeout_s=connect,
+            on_rejected=self._rejected,
+        )
+        self._open_sessions = Follower(
+            settings.bootstrap_servers,
+            [Topic.SESSIONS_OPEN],
             self._apply,
             from_beginning=True,
             connect_timeout_s=connect,
@@ -100,6 +122,7 @@ class SessionsApi:
             on_undecodable=self._undecodable,
         )
         self._producer: AIOKafkaProducer | None = None
+        self._snapshot_read: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -113,13 +136,25 @@ class SessionsApi:
         await self._keys.start()
         await self.ledger.start()
         await self._results.start()  # before anything is sent: no outcome is missed
+        await self._session_log.start()  # positioned before the snapshot is read: no gap
+        await self._open_sessions.start()
         await self._views.start()
         await self._commands.start()
+        self._snapshot_read = asyncio.create_task(self._read_snapshot_once())
+
+    async def _read_snapshot_once(self) -> None:
+        """sessions.open.v1 is read to its end once; sessions.v1 carries every change after."""
+        await self._open_sessions.ready.wait()
+        await self._open_sessions.stop()
 
     async def stop(self) -> None:
         await self.router.stop()
         await self._commands.stop()
         await self._views.stop()
+        await self._session_log.stop()
+        await self._open_sessions.stop()
+        if self._snapshot_read is not None:
+            self._snapshot_read.cancel()
         await self._results.stop()
         await self._keys.stop()
         await self.ledger.stop()
@@ -134,7 +169,9 @@ class SessionsApi:
                 ("kafka producer", self._producer is not None),
                 ("api.keys.v1", self._keys.ready.is_set()),
                 ("commands.ledger.v1", self.ledger.ready.is_set()),
-                ("presence, stations, sessions and tokens", self._views.ready.is_set()),
+                ("presence, stations.latest.v1 and tokens", self._views.ready.is_set()),
+                ("sessions.open.v1", self._open_sessions.ready.is_set()),
+                ("the recent window of sessions.v1", self._session_log.ready.is_set()),
                 ("command-results.v1 assignment", self._results.ready.is_set()),
                 ("commands.v1 assignment", self._commands.ready.is_set()),
             )
@@ -147,14 +184,21 @@ class SessionsApi:
     def _apply(self, topic: str, key: str, envelope: Envelope | None) -> bool:
         views: dict[str, PresenceView | StationsView | SessionsView | TokensView] = {
             Topic.PRESENCE: self.presence,
-            Topic.STATIONS: self.stations,
+            Topic.STATIONS_LATEST: self.stations,
             Topic.SESSIONS: self.sessions,
+            Topic.SESSIONS_OPEN: self.sessions,
             Topic.TOKENS: self.tokens,
         }
         view = views[topic]
         if envelope is None:
             if isinstance(view, SessionsView):
-                applied = False  # sessions.v1 is a log: a tombstone means nothing
+                # sessions.open.v1, read once at start: that session ended (sessions.v1 says how)
+                applied = topic == Topic.SESSIONS_OPEN and view.forget_open(key)
+            elif isinstance(view, StationsView):
+                station_id, _, fact = key.partition("/")
+                applied = fact == "boot"  # a station forgotten: its boot record deleted
+                if applied:
+                    view.remove(station_id)
             else:
                 view.remove(key)
                 applied = True

@@ -16,6 +16,7 @@ class Settings:
     port: int = 8080
     bootstrap_servers: str = "127.0.0.1:9092"
     recent_sessions: int = 10_000  # ended sessions kept in memory (open ones are all kept)
+    sessions_window_s: float = 6 * 3600  # sessions.v1 read at start from this long ago
     recent_outcomes: int = 100_000  # command outcomes remembered for GET /commands/{id}
     command_timeout_s: float = 30.0  # default wait for an outcome (timeout_s, at most 120)
     reroute_wait_s: float = 2.0  # after NotHere: how long presence may take to move
@@ -64,6 +65,13 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help="ended sessions kept in memory for GET /sessions (every open one is kept)",
     )
     p.add_argument(
+        "--sessions-window",
+        type=float,
+        default=d.sessions_window_s,
+        help="at start, read sessions.v1 from this many seconds ago (ended sessions older than "
+        "that are not listed; open ones always are, from sessions.open.v1)",
+    )
+    p.add_argument(
         "--recent-outcomes",
         type=_positive,
         default=d.recent_outcomes,
@@ -105,6 +113,7 @@ def parse(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         port=args.port,
         bootstrap_servers=args.bootstrap_servers,
         recent_sessions=args.recent_sessions,
+        sessions_window_s=args.sessions_window,
         recent_outcomes=args.recent_outcomes,
         command_timeout_s=args.command_timeout,
         commands_group=args.commands_group,

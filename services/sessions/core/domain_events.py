@@ -6,16 +6,18 @@ the state goes into them. Numbers are floats, times aware datetimes.
 
 from datetime import datetime
 
-from contracts.events import DomainEvent
+from contracts.events import DomainEvent, EventType
 from contracts.payloads.sessions import (
     Anomaly,
     AnomalyDetected,
     SessionEnded,
+    SessionOpen,
     SessionStarted,
     SessionUpdated,
     session_id,
 )
 from contracts.payloads.stations import StationBooted, StationOnlineChanged, StationStatusChanged
+from contracts.topics import Topic
 from services.sessions.core.state import Connector, StationState, Transaction
 
 
@@ -60,7 +62,7 @@ def presence(
     ).event()
 
 
-def session_started(station_id: str, t: Transaction) -> DomainEvent:
+def _started(station_id: str, t: Transaction) -> SessionStarted:
     return SessionStarted(
         session_id=session_id(station_id, t.key),
         station_id=station_id,
@@ -70,11 +72,14 @@ def session_started(station_id: str, t: Transaction) -> DomainEvent:
         id_token=t.id_token,
         meter_start_wh=t.start_wh,
         started_at=t.start_time,
-    ).event()
+    )
 
 
-def session_updated(station_id: str, t: Transaction) -> DomainEvent:
+def _updated(station_id: str, t: Transaction) -> SessionUpdated | None:
+    """The latest meter values; None before any."""
     times = [at for at in (t.energy_register_at, t.power_at, t.current_at, t.soc_at) if at]
+    if not times:
+        return None
     return SessionUpdated(
         session_id=session_id(station_id, t.key),
         station_id=station_id,
@@ -83,8 +88,44 @@ def session_updated(station_id: str, t: Transaction) -> DomainEvent:
         power_w=t.power_w,
         current_a=t.current_a,
         soc_percent=t.soc_percent,
-        at=max(times, default=None),
-    ).event()
+        at=max(times),
+    )
+
+
+def session_started(station_id: str, t: Transaction) -> DomainEvent:
+    return _started(station_id, t).event()
+
+
+def session_updated(station_id: str, t: Transaction) -> DomainEvent:
+    updated = _updated(station_id, t)
+    if updated is None:  # settle() writes an update only after a reading: never here
+        updated = SessionUpdated(
+            session_id=session_id(station_id, t.key),
+            station_id=station_id,
+            transaction_id=t.key,
+            energy_wh=None,
+            power_w=None,
+            current_a=None,
+            soc_percent=None,
+            at=None,
+        )
+    return updated.event()
+
+
+def session_open(station_id: str, t: Transaction) -> DomainEvent:
+    """The open session as it stands, for sessions.open.v1 (compacted: the newest is all)."""
+    return SessionOpen(started=_started(station_id, t), updated=_updated(station_id, t)).event()
+
+
+def session_closed(station_id: str, t: Transaction) -> DomainEvent:
+    """The tombstone that takes an ended session out of sessions.open.v1."""
+    return DomainEvent(
+        topic=Topic.SESSIONS_OPEN,
+        event_type=EventType.SESSION_OPEN,
+        key=session_id(station_id, t.key),
+        payload={},
+        tombstone=True,
+    )
 
 
 def session_ended(station_id: str, t: Transaction) -> DomainEvent:

@@ -37,7 +37,8 @@ from services.sessions.core.handlers import handle
 from services.sessions.core.leases import Leases
 from services.sessions.core.messages import parse
 from services.sessions.core.policy import Policy
-from services.sessions.core.state import StationState, ended_from_list
+from services.sessions.core.read_models import with_read_models
+from services.sessions.core.state import StationState, Transaction, ended_from_list
 from services.sessions.core.step import Context, Step
 
 INT32_MAX = 2**31 - 1
@@ -108,7 +109,8 @@ class Partition:
             self._seq_used = True
         self.states[envelope.key] = step.state
         self._before.setdefault(envelope.key, state)
-        return step
+        # After the state is stored: the read models show the sessions as the step left them.
+        return replace(step, events=with_read_models(step.events, self._transaction))
 
     def _heartbeat(self, alive: GatewayAlive) -> Swept:
         """A gateway's heartbeat, the partition's clock: stations connected through a gateway
@@ -116,7 +118,7 @@ class Partition:
         a minute, the open transactions of silent stations are closed (abandoned.py)."""
         events = self._silence(alive.at)
         if not self.leases.heartbeat(alive):
-            return Swept(events=events)
+            return Swept(events=with_read_models(events, self._transaction))
         for station_id, state in self.states.items():
             reason = self.leases.lost(state.gateway, state.gateway_boot) if state.online else None
             if reason is None:
@@ -130,7 +132,7 @@ class Partition:
                     offline, online=False, connection_id=connection_id, at=alive.at, reason=reason
                 )
             )
-        return Swept(events=events)
+        return Swept(events=with_read_models(events, self._transaction))
 
     def _silence(self, now: datetime) -> list[DomainEvent]:
         after = timedelta(seconds=self.policy.abandon_after_s)
@@ -150,6 +152,14 @@ class Partition:
                 self.states[station_id] = closed
                 events += written
         return events
+
+    def _transaction(self, station_id: str, transaction_id: str) -> Transaction | None:
+        state = self.states.get(station_id)
+        if state is None:
+            return None
+        return next(
+            (t for t in (*state.transactions, *state.ended) if t.key == transaction_id), None
+        )
 
     def changes(self) -> list[tuple[str, bytes | None]]:
         """The changelog records since the last call, in the order they must land."""

@@ -43,6 +43,8 @@ def test_compacted_topics_have_tombstone_retention() -> None:
         Topic.TOKENS,
         Topic.SESSIONS_STATE,
         Topic.API_KEYS,
+        Topic.STATIONS_LATEST,
+        Topic.SESSIONS_OPEN,
     }
     for topic in sorted(compacted):
         configs = SPECS[topic].configs()

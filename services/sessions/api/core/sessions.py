@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from contracts.envelope import Envelope
 from contracts.events import EventType
 from contracts.fields import jsonable
-from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
+from contracts.payloads.sessions import SessionEnded, SessionOpen, SessionStarted, SessionUpdated
 
 _DEFAULT_RECENT = 10_000
 _PARSERS: dict[str, Callable[[Envelope], SessionStarted | SessionUpdated | SessionEnded | None]] = {
@@ -110,13 +110,21 @@ class SessionsView:
         yield from self._ended.values()
 
     def apply(self, envelope: Envelope) -> bool:
-        """Apply one sessions.v1 record; returns whether the view changed."""
+        """Apply one sessions.v1 (or sessions.open.v1) record; returns whether the view changed."""
+        snapshot = SessionOpen.parse(envelope)
+        if snapshot is not None:
+            started = self.apply_record(snapshot.started)
+            return (snapshot.updated is not None and self.apply_record(snapshot.updated)) or started
         parse = _PARSERS.get(envelope.event_type)
         record = None if parse is None else parse(envelope)
+        return False if record is None else self.apply_record(record)
+
+    def apply_record(self, record: SessionStarted | SessionUpdated | SessionEnded) -> bool:
+        """Apply one parsed session event; returns whether the view changed."""
         if isinstance(record, SessionEnded) and record.corrected:
             return self._correct(record)
-        if record is None or record.session_id in self._ended:
-            return False  # not a session record, or a duplicate or late one of an ended session
+        if record.session_id in self._ended:
+            return False  # a duplicate or late record of an ended session
         session = self._open.get(record.session_id)
         if session is None:
             # Updated/Ended without Started: its start fell out of retention; keep what we know.
@@ -163,3 +171,8 @@ class SessionsView:
         session.closed_by_csms = record.closed_by_csms
         session.corrected = True
         return True
+
+    def forget_open(self, session_id: str) -> bool:
+        """A tombstone read from sessions.open.v1 at start: the session ended (sessions.v1 may
+        also tell how; an ended session stays)."""
+        return self._open.pop(session_id, None) is not None

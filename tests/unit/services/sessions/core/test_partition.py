@@ -210,16 +210,32 @@ def test_events_carry_ids_from_their_record_so_a_replay_writes_the_same_ones() -
     again, _ = _plan(records)  # the worker died before the offsets were committed
     assert [w.value for w in first.events] == [w.value for w in again.events]
     assert [w.value for w in first.changelog] == [w.value for w in again.changelog]
-    assert [decode(w.value or b"").event_type for w in first.events] == [
-        EventType.STATION_ONLINE,
-        EventType.STATION_BOOTED,
-        EventType.SESSION_STARTED,
-        EventType.SESSION_UPDATED,
-        EventType.SESSION_ENDED,
+    written = [(w.topic, w.key, w.value) for w in first.events]
+    kinds = [
+        (topic, None if value is None else decode(value).event_type) for topic, _, value in written
+    ]
+    assert kinds == [
+        (Topic.STATIONS, EventType.STATION_ONLINE),
+        (Topic.STATIONS_LATEST, EventType.STATION_ONLINE),  # read models: read_models.py
+        (Topic.STATIONS, EventType.STATION_BOOTED),
+        (Topic.STATIONS_LATEST, EventType.STATION_BOOTED),
+        (Topic.SESSIONS, EventType.SESSION_STARTED),
+        (Topic.SESSIONS_OPEN, EventType.SESSION_OPEN),
+        (Topic.SESSIONS, EventType.SESSION_UPDATED),
+        (Topic.SESSIONS_OPEN, EventType.SESSION_OPEN),
+        (Topic.SESSIONS, EventType.SESSION_ENDED),
+        (Topic.SESSIONS_OPEN, None),  # a tombstone: the session is no longer open
+    ]
+    assert [key for topic, key, _ in written if topic == Topic.STATIONS_LATEST] == [
+        b"CS-1/online",
+        b"CS-1/boot",
     ]
     stop = records[-1]
-    ended = decode(first.events[-1].value or b"")
+    ended = decode(first.events[-2].value or b"")
     assert ended.event_id == event_id(stop.topic, stop.partition, stop.offset, 0)
+    opened = decode(first.events[7].value or b"")  # after the meter value
+    assert opened.payload["energy_wh"] == 500
+    assert opened.payload["started_at"] is not None
 
 
 def test_a_batch_split_differently_ends_in_the_same_state() -> None:

@@ -298,3 +298,32 @@ def test_a_closed_session_is_corrected_once_by_the_stations_own_end() -> None:
     )
     assert document["ended_at"] == "2026-11-25T08:00:45.000Z"
     assert not view.apply(correction)  # once
+
+
+def test_an_open_session_read_from_its_snapshot_and_forgotten_by_a_tombstone() -> None:
+    view = SessionsView()
+    snapshot = envelope(
+        EventType.SESSION_OPEN,
+        "CS-1/9",
+        10,
+        session_id="CS-1/9",
+        station_id="CS-1",
+        transaction_id="9",
+        evse_id=1,
+        connector_id=1,
+        id_token="TAG",
+        meter_start_wh=1000,
+        started_at=at(0),
+        energy_wh=700,
+        power_w=None,
+        current_a=None,
+        soc_percent=None,
+        updated_at=at(10),
+    )
+    assert view.apply(snapshot)
+    session = view.get("CS-1/9")
+    assert session is not None
+    assert (session.id_token, session.energy_wh, session.open) == ("TAG", 700, True)
+    assert view.forget_open("CS-1/9")
+    assert view.get("CS-1/9") is None
+    assert not view.forget_open("CS-1/9")
