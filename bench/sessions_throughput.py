@@ -83,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-storm", action="store_true")
     parser.add_argument("--skip-load", action="store_true", help="only the reconnect storm")
+    parser.add_argument(
+        "--reuse-ids",
+        metavar="PREFIX",
+        help="every run uses the same station ids (PREFIX0000, ...), as a fleet does: what a "
+        "run leaves behind (open transactions) meets the next run",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     asyncio.run(_define_token())
@@ -127,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                 before, sessions_before = cpu_seconds(pid), cpu_seconds(sessions.popen.pid)
                 # New station ids for every run: a station keeps what earlier runs left behind
                 # (the transactions open when a run stopped), which makes later runs slower.
-                prefix = f"--prefix=L{uuid.uuid4().hex[:6]}-"
+                prefix = f"--prefix={args.reuse_ids or f'L{uuid.uuid4().hex[:6]}-'}"
                 run = _overall(
                     simulate(
                         [f"--url=ws://127.0.0.1:{url_port}/ocpp", prefix, *mix],

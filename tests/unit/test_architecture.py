@@ -21,7 +21,8 @@ ALLOWED = {
     "gateway": {"contracts", "ocppj", "runtime"},
     "services": {"contracts", "ocppj", "runtime"},
     "tools": {"contracts", "ocppj", "runtime"},
-    "bench": {"contracts", "ocppj", "runtime", "tools"},
+    # A benchmark may measure a service in process (bench/api_start.py times SessionsApi.start).
+    "bench": {"contracts", "ocppj", "runtime", "tools", "services"},
 }
 
 
