@@ -570,8 +570,11 @@ async def test_an_api_that_starts_later_reads_stations_and_open_sessions_without
         assert session.started_at is not None
     finally:
         await api.stop()
-    await station.call(call16.StopTransaction(1900, _now(120), started.transaction_id))
-    await asyncio.sleep(2)  # the tombstone
+    async with TopicTail(kafka_bootstrap, Topic.SESSIONS) as session_events:
+        await station.call(call16.StopTransaction(1900, _now(120), started.transaction_id))
+        # Written once the worker got to it (under load, after a retry of the station's).
+        await session_events.next(for_station(station_id, EventType.SESSION_ENDED), 60)
+    await asyncio.sleep(1)  # the window below starts after it
     later = await _fresh_api(kafka_bootstrap, window_s=0.001)
     try:
         assert later.sessions.get(sid) is None  # ended: no longer open, and outside the window

@@ -105,12 +105,20 @@ class SessionsWorker:
 
 @asynccontextmanager
 async def running_sessions(
-    bootstrap: str, workdir: Path, app_id: str | None = None, **env: str
+    bootstrap: str,
+    workdir: Path,
+    app_id: str | None = None,
+    *,
+    skip_history: bool = True,
+    **env: str,
 ) -> AsyncIterator[SessionsWorker]:
+    """A worker until the block ends; ``skip_history=False`` for a second member of a group
+    (committing offsets from outside fails while the group has members)."""
     worker = SessionsWorker(bootstrap, workdir, extra_env=env)
     if app_id is not None:
         worker.app_id = app_id
-    await worker.skip_history()
+    if skip_history:
+        await worker.skip_history()
     worker.start()
     try:
         await worker.wait_ready()
