@@ -35,7 +35,7 @@ from runtime.kafka import (
     PublishFailed,
     publish_once,
 )
-from runtime.settings import BOOTSTRAP_ENV, bootstrap_servers
+from runtime.settings import tool_arguments
 
 log = logging.getLogger(__name__)
 
@@ -135,22 +135,11 @@ def _profiles_arg(text: str) -> frozenset[SecurityProfile]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--bootstrap-servers",
-        default=bootstrap_servers(os.environ),
-        help=f"Kafka bootstrap servers (default: ${BOOTSTRAP_ENV}, else 127.0.0.1:9092)",
-    )
+    common = tool_arguments(os.environ, DEFAULT_CONNECT_TIMEOUT_S)
     common.add_argument(
         "--topic",
         default=str(Topic.CREDENTIALS),
         help="the credentials topic (default: %(default)s)",
-    )
-    common.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_CONNECT_TIMEOUT_S,
-        help="seconds to reach Kafka and to get the record acknowledged (default: %(default)g)",
     )
     parser = argparse.ArgumentParser(
         prog="python -m gateway credentials",

@@ -33,7 +33,7 @@ from contracts.payloads.api_keys import (
 from contracts.topics import Topic
 from runtime.follower import Follower
 from runtime.kafka import DEFAULT_CONNECT_TIMEOUT_S, KafkaUnavailable, PublishFailed, publish_once
-from runtime.settings import BOOTSTRAP_ENV, bootstrap_servers
+from runtime.settings import tool_arguments
 
 log = logging.getLogger(__name__)
 
@@ -164,18 +164,7 @@ async def read_keys(
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--bootstrap-servers",
-        default=bootstrap_servers(os.environ),
-        help=f"Kafka bootstrap servers (default: ${BOOTSTRAP_ENV}, else 127.0.0.1:9092)",
-    )
-    common.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_CONNECT_TIMEOUT_S,
-        help="seconds to reach Kafka and to get the record acknowledged (default: %(default)g)",
-    )
+    common = tool_arguments(os.environ, DEFAULT_CONNECT_TIMEOUT_S)
     parser = argparse.ArgumentParser(
         prog=f"{prog} keys",
         description=f"Manage operator API keys on {Topic.API_KEYS}; every API of every service "

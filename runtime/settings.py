@@ -1,5 +1,6 @@
 """Settings every entry point shares, read from the environment (pure: takes a mapping)."""
 
+import argparse
 from collections.abc import Mapping
 
 DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092"
@@ -9,3 +10,21 @@ BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 def bootstrap_servers(environ: Mapping[str, str]) -> str:
     """The Kafka bootstrap address: `KAFKA_BOOTSTRAP_SERVERS`, else 127.0.0.1:9092."""
     return environ.get(BOOTSTRAP_ENV, "").strip() or DEFAULT_BOOTSTRAP_SERVERS
+
+
+def tool_arguments(environ: Mapping[str, str], timeout_s: float) -> argparse.ArgumentParser:
+    """The options every command-line tool that writes a record shares (an argparse parent):
+    ``--bootstrap-servers`` and ``--timeout``."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--bootstrap-servers",
+        default=bootstrap_servers(environ),
+        help=f"Kafka bootstrap servers (${BOOTSTRAP_ENV}, else {DEFAULT_BOOTSTRAP_SERVERS})",
+    )
+    common.add_argument(
+        "--timeout",
+        type=float,
+        default=timeout_s,
+        help="seconds to reach Kafka and to get the record acknowledged (default: %(default)g)",
+    )
+    return common

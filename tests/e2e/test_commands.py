@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import signal
-import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -30,6 +29,7 @@ from contracts.topics import Topic
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.settings import Settings
 from tests.support.gateway import GatewayProcess, TopicTail, running_gateway
+from tests.support.waiting import eventually
 
 V16 = [Subprotocol("ocpp1.6")]
 GATEWAY_ARGS = ("--security-profile=0", "--call-timeout=4", "--heartbeat-interval=1", "--lease=3")
@@ -81,7 +81,7 @@ async def _api(bootstrap: str) -> SessionsApi:
     )
     api = SessionsApi(settings, CollectorRegistry())
     await api.start()
-    await _eventually(lambda: api.readiness()[0], "the API is ready", 30)
+    await eventually(lambda: api.readiness()[0], "the API is ready", 30)
     return api
 
 
@@ -102,13 +102,6 @@ async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
         yield kafka
     finally:
         await kafka.stop()
-
-
-async def _eventually(check: Callable[[], bool], what: str, limit_s: float = 20) -> None:
-    deadline = time.monotonic() + limit_s
-    while not check():
-        assert time.monotonic() < deadline, f"not within {limit_s}s: {what}"
-        await asyncio.sleep(0.05)
 
 
 def _at(api: SessionsApi, station_id: str, gateway: GatewayProcess) -> Callable[[], bool]:
@@ -175,7 +168,7 @@ async def test_a_retry_after_the_station_moved_gets_the_first_outcome_and_no_sec
         TopicTail(kafka_bootstrap, Topic.COMMAND_RESULTS) as results,
     ):
         await station.connect(one)
-        await _eventually(_at(api, station.station_id, one), "the station at gateway one")
+        await eventually(_at(api, station.station_id, one), "the station at gateway one")
         first = await api.router.run_command(
             station.station_id, "Reset", RESET, command_id=command_id, timeout_s=10
         )
@@ -185,7 +178,7 @@ async def test_a_retry_after_the_station_moved_gets_the_first_outcome_and_no_sec
             one.instance,
         )
         await station.connect(zero)  # gateway one closes the old socket
-        await _eventually(_at(api, station.station_id, zero), "the station at gateway zero")
+        await eventually(_at(api, station.station_id, zero), "the station at gateway zero")
         # Through the API, and straight to the new gateway: the same outcome, no CALL.
         again = await api.router.run_command(
             station.station_id, "Reset", RESET, command_id=command_id, timeout_s=10
@@ -215,13 +208,13 @@ async def test_a_gateway_killed_with_a_command_on_the_wire_never_sends_it_again(
         TopicTail(kafka_bootstrap, Topic.COMMAND_RESULTS) as results,
     ):
         await station.connect(gateway)
-        await _eventually(_at(api, station.station_id, gateway), "the station online")
+        await eventually(_at(api, station.station_id, gateway), "the station online")
         waiting = asyncio.create_task(
             api.router.run_command(
                 station.station_id, "Reset", RESET, command_id=command_id, timeout_s=6
             )
         )
-        await _eventually(lambda: station.calls["Reset"] == 1, "the CALL reached the station")
+        await eventually(lambda: station.calls["Reset"] == 1, "the CALL reached the station")
         assert gateway.process is not None
         gateway.process.send_signal(signal.SIGKILL)
         gateway.process.wait(timeout=10)
@@ -248,13 +241,13 @@ async def test_an_api_restarted_while_a_command_runs_waits_for_it_instead_of_sen
     async with running_gateway(kafka_bootstrap, tmp_path, *GATEWAY_ARGS) as gateway:
         first_api = await _api(kafka_bootstrap)
         await station.connect(gateway)
-        await _eventually(_at(first_api, station.station_id, gateway), "the station online")
+        await eventually(_at(first_api, station.station_id, gateway), "the station online")
         running = asyncio.create_task(
             first_api.router.run_command(
                 station.station_id, "Reset", RESET, command_id=command_id, timeout_s=10
             )
         )
-        await _eventually(lambda: station.calls["Reset"] == 1, "the CALL reached the station")
+        await eventually(lambda: station.calls["Reset"] == 1, "the CALL reached the station")
         running.cancel()
         await first_api.stop()  # the API goes; the station still answers, 2 s later
         second_api = await _api(kafka_bootstrap)
@@ -279,7 +272,7 @@ async def test_a_caller_that_gives_up_still_gets_exactly_one_outcome_on_the_topi
         TopicTail(kafka_bootstrap, Topic.COMMAND_RESULTS) as results,
     ):
         await station.connect(gateway)
-        await _eventually(_at(api, station.station_id, gateway), "the station online")
+        await eventually(_at(api, station.station_id, gateway), "the station online")
         answer = await api.router.run_command(
             station.station_id, "Reset", RESET, command_id=command_id, timeout_s=1
         )

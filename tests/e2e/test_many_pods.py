@@ -32,6 +32,7 @@ from tests.e2e.test_sessions import Station, _define_token, _now
 from tests.support.broker import OwnBroker, read_all
 from tests.support.gateway import GatewayProcess, running_gateway
 from tests.support.sessions import running_sessions
+from tests.support.waiting import eventually
 
 STATIONS = 50
 MOVED = 10
@@ -65,15 +66,8 @@ async def _api(bootstrap: str, group: str) -> SessionsApi:
         CollectorRegistry(),
     )
     await api.start()
-    await _until(lambda: api.readiness()[0], "an API replica is ready", 60)
+    await eventually(lambda: api.readiness()[0], "an API replica is ready", 60)
     return api
-
-
-async def _until(check: Callable[[], bool], what: str, limit_s: float = 60) -> None:
-    deadline = asyncio.get_running_loop().time() + limit_s
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, f"not within {limit_s}s: {what}"
-        await asyncio.sleep(0.1)
 
 
 def _all_at(api: SessionsApi, ids: list[str], gateway: GatewayProcess) -> Callable[[], bool]:
@@ -109,7 +103,7 @@ async def test_two_of_everything_through_moves_kills_and_restarts(
             await station.call(call16.BootNotification("M", "V"))
             started = await station.call(call16.StartTransaction(1, tag, 1000, _now()))
             transactions[station_id] = started.transaction_id
-        await _until(_all_at(replica_b, ids, zero), "every station at gateway zero")
+        await eventually(_all_at(replica_b, ids, zero), "every station at gateway zero", 60)
 
         # Ten stations move to gateway one: gateway zero closes their old sockets.
         for station_id in ids[:MOVED]:
@@ -117,7 +111,9 @@ async def test_two_of_everything_through_moves_kills_and_restarts(
             stations[station_id] = await _station(one, station_id)
             await asyncio.wait_for(old.ws.wait_closed(), 10)
             old.task.cancel()
-        await _until(_all_at(replica_b, ids[:MOVED], one), "the moved stations at gateway one")
+        await eventually(
+            _all_at(replica_b, ids[:MOVED], one), "the moved stations at gateway one", 60
+        )
 
         # A command through replica A; A is restarted while the station answers slowly; the
         # caller retries the same command id on the new A and on B.
@@ -127,7 +123,9 @@ async def test_two_of_everything_through_moves_kills_and_restarts(
                 target, "Reset", {"type": "Soft"}, command_id=command_id, timeout_s=30
             )
         )
-        await _until(lambda: Charger.resets_by_id.get(target) == 1, "the Reset reached the station")
+        await eventually(
+            lambda: Charger.resets_by_id.get(target) == 1, "the Reset reached the station"
+        )
         first.cancel()
         await replica_a.stop()
         replica_a = await _api(bootstrap, group)
@@ -149,7 +147,7 @@ async def test_two_of_everything_through_moves_kills_and_restarts(
         for station_id in ids[MOVED:]:
             stations[station_id].task.cancel()
             stations[station_id] = await _station(one, station_id)
-        await _until(_all_at(replica_b, ids, one), "every station at gateway one")
+        await eventually(_all_at(replica_b, ids, one), "every station at gateway one", 60)
 
         # One sessions worker dies; the other takes its partitions.
         worker_a.kill(signal.SIGKILL)
@@ -171,8 +169,8 @@ async def test_two_of_everything_through_moves_kills_and_restarts(
         await asyncio.gather(*stopping)
 
         # Presence in the API equals the sockets: every station online at gateway one.
-        await _until(_all_at(replica_b, ids, one), "presence equals the sockets", 60)
-        await _until(_all_at(replica_a, ids, one), "presence equals the sockets (A)", 60)
+        await eventually(_all_at(replica_b, ids, one), "presence equals the sockets", 60)
+        await eventually(_all_at(replica_a, ids, one), "presence equals the sockets (A)", 60)
         for station in stations.values():
             await station.close()
         await replica_a.stop()

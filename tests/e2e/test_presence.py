@@ -18,6 +18,7 @@ from services.sessions.api.app import SessionsApi
 from services.sessions.api.settings import Settings
 from tests.support.gateway import GatewayProcess, TopicTail, running_gateway
 from tests.support.sessions import running_sessions
+from tests.support.waiting import eventually
 
 V16 = [Subprotocol("ocpp1.6")]
 # Short for the test; production defaults are 5 s and 15 s (docs/gateway.md).
@@ -36,19 +37,10 @@ async def api(kafka_bootstrap: str) -> AsyncIterator[SessionsApi]:
     service = SessionsApi(settings, CollectorRegistry())
     try:
         await service.start()
-        await _eventually(lambda: service.readiness()[0], "the API is ready", 30)
+        await eventually(lambda: service.readiness()[0], "the API is ready", 30)
         yield service
     finally:
         await service.stop()
-
-
-async def _eventually(check: Callable[[], bool], what: str, limit_s: float = 20) -> float:
-    """Seconds until ``check()`` held."""
-    started = time.monotonic()
-    while not check():
-        assert time.monotonic() - started < limit_s, f"not within {limit_s}s: {what}"
-        await asyncio.sleep(0.05)
-    return time.monotonic() - started
 
 
 async def _connect(gateway: GatewayProcess, station_id: str) -> ClientConnection:
@@ -78,7 +70,7 @@ async def test_stations_move_and_a_killed_gateways_stations_go_offline(
 
             return check
 
-        await _eventually(held_by(one, ids), "every station online at gateway one")
+        await eventually(held_by(one, ids), "every station online at gateway one")
 
         # Three stations connect again, to gateway zero, while gateway one still holds them:
         # gateway one closes the old sockets (one connection per station).
@@ -87,7 +79,7 @@ async def test_stations_move_and_a_killed_gateways_stations_go_offline(
             old = at_one.pop(station_id)
             await asyncio.wait_for(old.wait_closed(), 10)
             assert (old.close_code, old.close_reason) == (1000, "replaced by a newer connection")
-        await _eventually(held_by(zero, moved), "the moved stations at gateway zero")
+        await eventually(held_by(zero, moved), "the moved stations at gateway zero")
         assert all(api.presence.online(s) for s in ids)
 
         # Gateway one dies without a word: its stations go offline within the lease bound,
@@ -96,7 +88,7 @@ async def test_stations_move_and_a_killed_gateways_stations_go_offline(
         one.process.send_signal(signal.SIGKILL)
         one.process.wait(timeout=10)
         killed = time.monotonic()
-        offline_s = await _eventually(
+        offline_s = await eventually(
             lambda: not any(api.presence.online(s) for s in stayed), "offline in the API", 15
         )
         assert offline_s < 3 + 1 + 1  # lease + heartbeat + slack
@@ -113,7 +105,7 @@ async def test_stations_move_and_a_killed_gateways_stations_go_offline(
         # They come back, to gateway zero.
         for station_id in stayed:
             at_zero[station_id] = await _connect(zero, station_id)
-        await _eventually(held_by(zero, ids), "every station online at gateway zero")
+        await eventually(held_by(zero, ids), "every station online at gateway zero")
         back: set[str] = set()
         while back != set(stayed):
             received = await stations.next(

@@ -39,6 +39,7 @@ from services.sessions.api.app import SessionsApi
 from services.sessions.api.http import build_app
 from services.sessions.api.settings import Settings
 from tests.support.gateway import GatewayProcess, TopicTail, for_station, running_gateway
+from tests.support.waiting import eventually
 from tests.unit.services.sessions.api.test_openapi import response as matches_spec
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -107,7 +108,7 @@ async def api(kafka_bootstrap: str) -> AsyncIterator[SessionsApi]:
     service = SessionsApi(settings, CollectorRegistry())
     try:
         await service.start()
-        await _eventually(lambda: service.readiness()[0], "the API is ready")
+        await eventually(lambda: service.readiness()[0], "the API is ready")
         yield service
     finally:
         await service.stop()
@@ -118,7 +119,7 @@ async def operator_key(kafka_bootstrap: str, api: SessionsApi) -> str:
     """A key issued on api.keys.v1, once the API has read it."""
     name = f"test-operator-{uuid.uuid4().hex[:8]}"
     key = await issue_key(kafka_bootstrap, name, Role.OPERATOR)
-    await _eventually(lambda: api.keys.authenticate(key) is not None, "the API knows the key")
+    await eventually(lambda: api.keys.authenticate(key) is not None, "the API knows the key")
     return key
 
 
@@ -137,13 +138,6 @@ async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
         yield kafka
     finally:
         await kafka.stop()
-
-
-async def _eventually(check: Callable[[], bool], what: str, limit_s: float = 10) -> None:
-    deadline = time.monotonic() + limit_s
-    while not check():
-        assert time.monotonic() < deadline, f"not within {limit_s}s: {what}"
-        await asyncio.sleep(0.05)
 
 
 def _station_id() -> str:
@@ -165,7 +159,7 @@ async def test_remote_start_reaches_a_16_station(
     async with connect(f"{gateway.url}/{station_id}", subprotocols=V16) as ws:
         station = Station16(station_id, ws)
         task = _serve(station)
-        await _eventually(lambda: api.presence.online(station_id), "presence says online")
+        await eventually(lambda: api.presence.online(station_id), "presence says online")
         body = {"id_token": "TAG-16", "evse_id": 1, "command_id": f"c-{station_id}"}
         status, outcome = await _command(client, station_id, "RemoteStart", body)
         assert status == 200, outcome
@@ -197,7 +191,7 @@ async def test_remote_start_reaches_a_201_station(
     async with connect(f"{gateway.url}/{station_id}", subprotocols=V201) as ws:
         station = Station201(station_id, ws)
         task = _serve(station)
-        await _eventually(lambda: api.presence.online(station_id), "presence says online")
+        await eventually(lambda: api.presence.online(station_id), "presence says online")
         body = {"id_token": "TAG-201", "evse_id": 2, "timeout_s": 10}
         status, outcome = await _command(client, station_id, "RemoteStart", body)
         assert status == 200, outcome
@@ -234,8 +228,8 @@ async def test_an_offline_station_gets_station_offline_at_once(
 ) -> None:
     station_id = _station_id()
     async with connect(f"{gateway.url}/{station_id}", subprotocols=V16):
-        await _eventually(lambda: api.presence.online(station_id), "presence says online")
-    await _eventually(lambda: not api.presence.online(station_id), "presence says offline")
+        await eventually(lambda: api.presence.online(station_id), "presence says online")
+    await eventually(lambda: not api.presence.online(station_id), "presence says offline")
     async with TopicTail(kafka_bootstrap, Topic.COMMAND_RESULTS) as results:
         # Invalid input is refused before the station's state matters.
         status, refused = await _command(client, station_id, "Reset", {"type": "Sideways"})
@@ -317,7 +311,7 @@ async def test_an_operator_command_on_the_topic_gets_an_outcome(
     ):
         station = Station16(station_id, ws)
         task = _serve(station)
-        await _eventually(lambda: api.presence.online(station_id), "presence says online")
+        await eventually(lambda: api.presence.online(station_id), "presence says online")
         await operator_command(f"op-1-{station_id}", "Reset", {"type": "Soft"})
         done = await results.next(for_station(station_id, EventType.COMMAND_COMPLETED))
         assert done.envelope.payload["command_id"] == f"op-1-{station_id}"
@@ -381,13 +375,13 @@ async def test_not_here_is_rerouted_once_presence_moves(
     ):
         station = Station16(station_id, ws)
         task = _serve(station)
-        await _eventually(lambda: api.presence.online(station_id), "presence says online")
+        await eventually(lambda: api.presence.online(station_id), "presence says online")
         live = api.presence.get(station_id)
         assert live is not None
         # Written as a re-assertion: a new connection would make the real gateway close the
         # station's socket (the newest connection wins across gateways).
         await presence(0, "stale", "another-boot", reasserted=True)
-        await _eventually(at_gateway(0), "presence names gateway 0")
+        await eventually(at_gateway(0), "presence names gateway 0")
 
         # Presence does not move: NotHere stands (503) after reroute_wait_s.
         stuck = asyncio.create_task(_command(client, station_id, "Reset", {"type": "Soft"}))
@@ -425,7 +419,7 @@ async def test_keys_made_and_revoked_by_the_command_line(
     key = created.stdout.splitlines()[-1]  # printed once, as the last line
     assert key.startswith("cbk_")
     reader = {"Authorization": f"Bearer {key}"}
-    await _eventually(lambda: api.keys.authenticate(key) is not None, "the API reads the key")
+    await eventually(lambda: api.keys.authenticate(key) is not None, "the API reads the key")
     async with client.get("/stations", headers=reader) as answer:
         assert answer.status == 200
     async with client.post("/stations/CS-1/commands/Reset", json={}, headers=reader) as answer:
@@ -438,7 +432,7 @@ async def test_keys_made_and_revoked_by_the_command_line(
     revoked = await asyncio.to_thread(_keys_cli, kafka_bootstrap, "revoke", name)
     assert revoked.returncode == 0, revoked.stderr
     started = time.monotonic()
-    await _eventually(lambda: api.keys.authenticate(key) is None, "revoked", limit_s=5)
+    await eventually(lambda: api.keys.authenticate(key) is None, "revoked", limit_s=5)
     assert time.monotonic() - started < 5
     async with client.get("/stations", headers=reader) as answer:
         assert answer.status == 401

@@ -92,6 +92,10 @@ async def test_provision_brings_a_drifted_topic_to_its_declaration(
     (outcome,) = await provision(kafka_admin, [spec])
     assert outcome.action is Action.UPDATED
     assert "partitions 1 -> 3" in outcome.detail
+    for _ in range(100):  # the broker applies an altered config a moment after it says so
+        if (await read_configs(kafka_admin, name))["cleanup.policy"] == "compact":
+            break
+        await asyncio.sleep(0.1)
     assert (await read_configs(kafka_admin, name))["cleanup.policy"] == "compact"
     (outcome,) = await provision(kafka_admin, [spec])
     assert outcome.action is Action.UNCHANGED

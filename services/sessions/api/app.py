@@ -91,7 +91,8 @@ class SessionsApi:
             settings.bootstrap_servers,
             [Topic.SESSIONS],
             self._apply,
-            start_at=lambda: datetime.now(UTC) - window,
+            from_beginning=False,  # a window of 0: from the end, only what happens from now on
+            start_at=(lambda: datetime.now(UTC) - window) if settings.sessions_window_s else None,
             connect_timeout_s=connect,
             on_rejected=self._rejected,
         )

@@ -69,7 +69,7 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         type=float,
         default=d.sessions_window_s,
         help="at start, read sessions.v1 from this many seconds ago (ended sessions older than "
-        "that are not listed; open ones always are, from sessions.open.v1)",
+        "that are not listed; open ones always are, from sessions.open.v1); 0: from now on",
     )
     p.add_argument(
         "--recent-outcomes",
