@@ -1,11 +1,51 @@
 """The operations endpoints every process serves: /metrics, /healthz, /readyz (I/O: aiohttp)."""
 
+import json
 from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 ReadinessCheck = Callable[[], tuple[bool, str]]
+
+
+class InvalidBody(ValueError):
+    """A request body that is not a JSON object: the message says what is wrong (a 400)."""
+
+
+def _no_constants(name: str) -> None:
+    raise InvalidBody(f"the body is not JSON: {name} is not a JSON number")
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object; an empty body is ``{}``. Every API reads bodies this way, so
+    that no body makes a route fail: not UTF-8, not JSON, nested deeper than the parser goes,
+    NaN, or not an object.
+
+    Raises:
+        InvalidBody: with what is wrong.
+    """
+    raw = await request.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidBody(
+            f"the body is not UTF-8: byte {exc.start} is 0x{raw[exc.start]:02x}"
+        ) from None
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text, parse_constant=_no_constants)
+    except RecursionError:
+        raise InvalidBody("the body is not JSON this API reads: it nests too deep") from None
+    except ValueError as exc:
+        if isinstance(exc, InvalidBody):
+            raise
+        raise InvalidBody(f"the body is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InvalidBody(f"the body must be a JSON object, got {type(value).__name__}")
+    return value
 
 
 def operations_app(

@@ -24,7 +24,7 @@ from contracts.topics import Topic
 from runtime.api_keys import KeyFollower
 from runtime.consumer import GroupConsumer
 from runtime.follower import Follower
-from runtime.kafka import reliable_producer, send_acknowledged, start_bounded
+from runtime.kafka import PublishFailed, reliable_producer, send_acknowledged, start_bounded
 from runtime.ledger import DurableLedger
 from services.sessions.api.core.errors import TokenNotFound
 from services.sessions.api.core.sessions import SessionsView
@@ -246,8 +246,10 @@ class SessionsApi:
         partition: int | None = None,
         headers: Sequence[tuple[str, bytes]] | None = None,
     ) -> RecordMetadata:
-        """Raises: PublishFailed: the broker did not acknowledge in time."""
-        assert self._producer is not None, "start() first"
+        """Raises: PublishFailed: the broker did not acknowledge in time, or the API has no
+        producer yet (not started: /readyz says so)."""
+        if self._producer is None:
+            raise PublishFailed(f"{topic}: not connected to Kafka yet")
         return await send_acknowledged(
             self._producer,
             topic,

@@ -22,7 +22,7 @@ from aiokafka.errors import KafkaError
 from contracts.payloads.sessions import session_id
 from ocppj.commands.arguments import InvalidCommand
 from runtime.api_keys import authentication
-from runtime.http import operations_app
+from runtime.http import InvalidBody, json_object, operations_app
 from runtime.kafka import PublishFailed
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.core.errors import (
@@ -100,18 +100,12 @@ async def _json_object(request: web.Request) -> dict[str, Any]:
     """The body as a JSON object; an empty body is ``{}``.
 
     Raises:
-        InvalidRequest: the body is not JSON, or not an object.
+        InvalidRequest: the body is not UTF-8, not JSON, or not an object.
     """
-    text = await request.text()
-    if not text.strip():
-        return {}
     try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise InvalidRequest(f"the body is not JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise InvalidRequest(f"the body must be a JSON object, got {type(value).__name__}")
-    return value
+        return await json_object(request)
+    except InvalidBody as exc:
+        raise InvalidRequest(str(exc)) from None
 
 
 def _command_controls(body: dict[str, Any], default_timeout_s: float) -> tuple[str, float]:
