@@ -29,6 +29,7 @@ class Anomaly(StrEnum):
     LATE_START = "LateStart"  # a start after the transaction was announced with estimates
     TRANSACTION_DROPPED = "TransactionDropped"  # too many open transactions: oldest dropped
     NEGATIVE_ENERGY = "NegativeEnergy"  # the meter at the end is below the one at the start
+    AFTER_END = "MessageAfterEnd"  # a message of a transaction after the station ended it
     UNREADABLE = "Unreadable"  # a field we need is missing or unusable
 
 

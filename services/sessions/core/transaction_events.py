@@ -17,7 +17,7 @@ from contracts.events import DomainEvent
 from contracts.fields import mapping, text, whole
 from contracts.payloads.ocpp import Reply, StationCall
 from contracts.payloads.sessions import Anomaly, Closure
-from ocppj.timestamps import parse_timestamp
+from ocppj.timestamps import parse_timestamp, rfc3339
 from services.sessions.core import domain_events as de
 from services.sessions.core.abandoned import close_open, correct
 from services.sessions.core.meter import Quantity, apply, readings
@@ -49,6 +49,21 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
     known = state.transaction(transaction_id)
     if known is not None and seq_seen(known.seq_nos, seq_no):
         return Step(state=state, reply=reply)  # a duplicate: answered again, nothing written
+    if (
+        known is not None
+        and known.end_announced
+        and event_type == UPDATED
+        and (known.closed_by_csms is None or known.corrected)
+    ):
+        # Seen: the station's periodic meter timer racing its stop. The totals stand; operators
+        # see the faulty firmware (issue 15). After our own closure it is no news: the station
+        # did not know.
+        late = replace(known, seq_nos=seq_add(known.seq_nos, seq_no))
+        state, _ = save(state, late, action=call.action, at=call.received_at)
+        detail = f"{event_type} (seqNo {seq_no}, {rfc3339(at)}) after the transaction ended"
+        return Step(
+            state=state, reply=reply, events=[_anomaly(call, late, Anomaly.AFTER_END, detail)]
+        )
     events: list[DomainEvent] = []
     evse = mapping(p, "evse")
     if known is None and event_type == STARTED:

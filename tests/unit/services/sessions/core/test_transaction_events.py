@@ -318,12 +318,23 @@ def test_a_second_ended_with_a_new_seq_no_ends_nothing_new() -> None:
     assert again.events == []
 
 
-def test_updates_after_the_end_write_nothing() -> None:
+def test_an_update_after_the_end_changes_no_totals_and_is_reported() -> None:
     station = booted()
     station.call("TransactionEvent", STARTED)
-    station.call("TransactionEvent", ENDED)
+    ended = station.call("TransactionEvent", ENDED)
     late = station.call("TransactionEvent", offline(UPDATED) | {"seqNo": 7})
-    assert late.events == []
+    [anomaly] = late.events  # no SessionUpdated: the totals stand
+    assert anomaly.event_type == EventType.ANOMALY_DETECTED
+    assert anomaly.payload["reason"] == "MessageAfterEnd"
+    assert anomaly.payload["transaction_id"] == "tx-1"
+    assert "Updated (seqNo 7," in anomaly.payload["detail"]
+    before, after = ended.state.ended[-1], late.state.ended[-1]
+    assert (after.energy_register_wh, after.ended_at) == (
+        before.energy_register_wh,
+        before.ended_at,
+    )
+    again = station.call("TransactionEvent", offline(UPDATED) | {"seqNo": 7})
+    assert again.events == []  # the same message resent: reported once
 
 
 def test_an_update_without_new_values_writes_nothing() -> None:
