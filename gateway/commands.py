@@ -116,8 +116,8 @@ class Commands:
         except PublishFailed as exc:  # not claimed: not sent; a retry is decided afresh
             log.error("could not claim command: %s", exc, extra=_extra(command))
             return
-        if entry.final is not None and entry.final.outcome is not None:
-            await publish_quietly(self.publisher, command.reply_topic, entry.final.outcome)
+        if entry.outcome is not None:
+            await publish_quietly(self.publisher, command.reply_topic, entry.outcome)
             return
         if entry.sent is None or entry.sent.writer != self.writer:
             metrics.INBOX_RECORDS.labels("command", "duplicate").inc()
@@ -237,8 +237,7 @@ class Commands:
         except PublishFailed as exc:  # Kafka is away: publish anyway, the outcome matters more
             log.error("could not mark the outcome: %s", exc, extra=_extra(command))
             return True
-        final = entry.final
-        if final is None or final.outcome is None or final.outcome.event_id != envelope.event_id:
+        if entry.outcome is None or entry.outcome.event_id != envelope.event_id:
             log.info("command %s already ended elsewhere", command.action, extra=_extra(command))
             return False
         return True

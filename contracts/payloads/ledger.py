@@ -126,6 +126,11 @@ class LedgerEntry:
     sent: LedgerRecord | None = None
     final: LedgerRecord | None = None
 
+    @property
+    def outcome(self) -> Envelope | None:
+        """The command's one outcome (the first final mark's CommandCompleted), once it ended."""
+        return None if self.final is None else self.final.outcome
+
 
 class LedgerView:
     """Every command's entry, kept equal to commands.ledger.v1 by ``apply``; the first mark of

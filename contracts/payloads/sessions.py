@@ -255,20 +255,15 @@ class SessionOpen:
         started = SessionStarted.parse(as_started)
         if started is None:
             return None
-        p = envelope.payload
-        updated_at = moment(p, "updated_at")
+        updated_at = envelope.payload.get("updated_at")
         updated = None
-        if updated_at is not None:
-            updated = SessionUpdated(
-                session_id=started.session_id,
-                station_id=started.station_id,
-                transaction_id=started.transaction_id,
-                energy_wh=number(p, "energy_wh"),
-                power_w=number(p, "power_w"),
-                current_a=number(p, "current_a"),
-                soc_percent=number(p, "soc_percent"),
-                at=updated_at,
+        if updated_at is not None:  # read as the SessionUpdated it folds in
+            as_updated = replace(
+                envelope,
+                event_type=EventType.SESSION_UPDATED,
+                payload={**envelope.payload, "at": updated_at},
             )
+            updated = SessionUpdated.parse(as_updated)
         return cls(started=started, updated=updated)
 
 

@@ -99,8 +99,8 @@ def admit(
     A queued command is bounded by its deadline too: the session drops it (CallExpired) if its
     turn comes too late (docs/gateway.md).
     """
-    if entry is not None and entry.final is not None and entry.final.outcome is not None:
-        return Duplicate(entry.final.outcome)
+    if entry is not None and entry.outcome is not None:
+        return Duplicate(entry.outcome)
     if entry is not None and entry.sent is not None:
         sent = entry.sent
         own_prefix = f"gateway/{gateway}/"

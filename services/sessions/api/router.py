@@ -95,10 +95,13 @@ class CommandRouter:
         """The final outcome of ``command_id``: the command ledger's (7 days, every instance),
         else one this instance saw."""
         entry = self.ledger.view.get(command_id)
-        if entry is not None and entry.final is not None and entry.final.outcome is not None:
-            decided = CommandCompleted.parse(entry.final.outcome)
-            if decided is not None:
-                return decided
+        decided = (
+            None
+            if entry is None or entry.outcome is None
+            else CommandCompleted.parse(entry.outcome)
+        )
+        if decided is not None:
+            return decided
         known = self._outcomes.get(command_id)
         return None if known is None else known[0]
 
@@ -320,7 +323,7 @@ class CommandRouter:
         )
         envelope = completed_here(result, at=datetime.now(UTC), causation_id=job.cause)
         decided = await self.ledger.record(self._mark(job, Mark.FINAL, outcome=envelope))
-        first = decided.final.outcome if decided.final is not None else None
+        first = decided.outcome
         if first is not None and first.event_id != envelope.event_id:
             earlier = CommandCompleted.parse(first)
             if earlier is not None:
@@ -350,10 +353,9 @@ class CommandRouter:
             entry = await self.ledger.record(self._mark(job, Mark.SENT))
         except PublishFailed:
             return timed_out(job, job.name if call is None else call.action, None, waited_s)
-        if entry.final is not None and entry.final.outcome is not None:
-            first = CommandCompleted.parse(entry.final.outcome)
-            if first is not None:
-                return first
+        first = None if entry.outcome is None else CommandCompleted.parse(entry.outcome)
+        if first is not None:
+            return first
         sent = entry.sent
         if sent is None or sent.writer == self.writer:
             return await self._complete_here(
@@ -395,9 +397,9 @@ class CommandRouter:
         command = OperatorCommand.parse(envelope, now=now, timeout_s=self._default_timeout_s)
         deadline = command.deadline or now  # parse always sets one
         entry = self.ledger.view.get(command.command_id)
-        if entry is not None and entry.final is not None and entry.final.outcome is not None:
+        if entry is not None and entry.outcome is not None:
             # handled before: the same outcome again (the same event id), as the gateway does
-            again = codec.encode(entry.final.outcome)
+            again = codec.encode(entry.outcome)
             await self._sender(Topic.COMMAND_RESULTS, command.station_id.encode(), again)
             return
         if command.command_id in self._inflight or self._sent_elsewhere(command.command_id):

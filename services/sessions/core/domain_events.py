@@ -75,11 +75,9 @@ def _started(station_id: str, t: Transaction) -> SessionStarted:
     )
 
 
-def _updated(station_id: str, t: Transaction) -> SessionUpdated | None:
-    """The latest meter values; None before any."""
+def _updated(station_id: str, t: Transaction) -> SessionUpdated:
+    """The latest meter values; ``at`` None before any."""
     times = [at for at in (t.energy_register_at, t.power_at, t.current_at, t.soc_at) if at]
-    if not times:
-        return None
     return SessionUpdated(
         session_id=session_id(station_id, t.key),
         station_id=station_id,
@@ -88,7 +86,7 @@ def _updated(station_id: str, t: Transaction) -> SessionUpdated | None:
         power_w=t.power_w,
         current_a=t.current_a,
         soc_percent=t.soc_percent,
-        at=max(times),
+        at=max(times, default=None),
     )
 
 
@@ -97,24 +95,15 @@ def session_started(station_id: str, t: Transaction) -> DomainEvent:
 
 
 def session_updated(station_id: str, t: Transaction) -> DomainEvent:
-    updated = _updated(station_id, t)
-    if updated is None:  # settle() writes an update only after a reading: never here
-        updated = SessionUpdated(
-            session_id=session_id(station_id, t.key),
-            station_id=station_id,
-            transaction_id=t.key,
-            energy_wh=None,
-            power_w=None,
-            current_a=None,
-            soc_percent=None,
-            at=None,
-        )
-    return updated.event()
+    return _updated(station_id, t).event()
 
 
 def session_open(station_id: str, t: Transaction) -> DomainEvent:
     """The open session as it stands, for sessions.open.v1 (compacted: the newest is all)."""
-    return SessionOpen(started=_started(station_id, t), updated=_updated(station_id, t)).event()
+    updated = _updated(station_id, t)
+    return SessionOpen(
+        started=_started(station_id, t), updated=updated if updated.at is not None else None
+    ).event()
 
 
 def session_closed(station_id: str, t: Transaction) -> DomainEvent:
