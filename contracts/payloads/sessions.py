@@ -28,7 +28,10 @@ class Anomaly(StrEnum):
     START_MISSING = "StartMissing"  # ended without its start; announced with estimates
     LATE_START = "LateStart"  # a start after the transaction was announced with estimates
     TRANSACTION_DROPPED = "TransactionDropped"  # too many open transactions: oldest dropped
-    NEGATIVE_ENERGY = "NegativeEnergy"  # the meter at the end is below the one at the start
+    # An energy register reading below an earlier one (or above a later one), the end below
+    # the start included; the register keeps its highest reading. Until 2026-11-26 an end below
+    # the start was "NegativeEnergy" with energy_wh nil; it is this now, and energy_wh is >= 0.
+    METER_BACKWARDS = "MeterBackwards"
     AFTER_END = "MessageAfterEnd"  # a message of a transaction after the station ended it
     UNREADABLE = "Unreadable"  # a field we need is missing or unusable
 

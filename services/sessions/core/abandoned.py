@@ -65,7 +65,7 @@ def close_open(
             stop_reason=CLOSED_BY_CSMS,
             closed_by_csms=str(closure),
         )
-        closed, settled = settle(state.station_id, closed, action=action, at=at, force=True)
+        closed, settled = settle(state.station_id, closed, force=True)
         state, dropped = save(state, closed, action=action, at=at)
         events += settled + dropped
     return state, events

@@ -7,6 +7,7 @@ the state goes into them. Numbers are floats, times aware datetimes.
 from datetime import datetime
 
 from contracts.events import DomainEvent, EventType
+from contracts.payloads.ocpp import StationCall
 from contracts.payloads.sessions import (
     Anomaly,
     AnomalyDetected,
@@ -118,12 +119,11 @@ def session_closed(station_id: str, t: Transaction) -> DomainEvent:
 
 
 def session_ended(station_id: str, t: Transaction) -> DomainEvent:
-    energy = t.energy_wh(t.stop_wh)
     return SessionEnded(
         session_id=session_id(station_id, t.key),
         station_id=station_id,
         transaction_id=t.key,
-        energy_wh=energy if energy is None or energy >= 0 else None,
+        energy_wh=t.energy_wh(t.stop_wh),
         duration_s=t.duration_s,
         id_token=t.id_token,
         stop_reason=t.stop_reason,
@@ -150,3 +150,24 @@ def anomaly(
         transaction_id=transaction_id,
         at=at,
     ).event()
+
+
+def transaction_anomaly(
+    call: StationCall, t: Transaction, reason: Anomaly, detail: str
+) -> DomainEvent:
+    """An anomaly about transaction ``t`` that the station's ``call`` showed."""
+    return anomaly(
+        call.station_id,
+        reason,
+        detail,
+        action=call.action,
+        at=call.received_at,
+        transaction_id=t.key,
+    )
+
+
+def meter_backwards(call: StationCall, t: Transaction, detail: str | None) -> list[DomainEvent]:
+    """The MeterBackwards anomaly that ``meter.apply`` found, if it found one."""
+    if detail is None:
+        return []
+    return [transaction_anomaly(call, t, Anomaly.METER_BACKWARDS, detail)]

@@ -4,15 +4,20 @@ Per meterValue (one timestamp) and context: a value without a phase wins; otherw
 the sum and current the highest of phases L1-L3 (L1-N counts as L1). Location is not
 looked at. Unknown measurands, units we cannot convert and signed (1.6 SignedData) values are
 skipped, never guessed.
+
+The energy register only counts up: a transaction's register is the highest reading, so its
+energy never decreases. A reading that contradicts that (below an earlier one, or above a later
+one: a faulty meter, a meter reset, a bad value) leaves the register as it is and is reported
+once per transaction (docs/sessions.md, "Meter values").
 """
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from ocppj.timestamps import parse_timestamp
 from services.sessions.core.state import Transaction
@@ -132,11 +137,41 @@ def _newer(at: datetime, known_at: datetime | None) -> bool:
     return known_at is None or at >= known_at
 
 
-def apply(transaction: Transaction, new: Iterable[Reading]) -> tuple[Transaction, bool]:
-    """``transaction`` with ``new`` readings; and whether a latest value changed.
+class Applied(NamedTuple):
+    """What ``apply`` did."""
+
+    transaction: Transaction
+    changed: bool  # a latest value changed: worth a SessionUpdated
+    backwards: str | None  # the first register reading that went backwards, described
+
+
+def _backwards(known: Callable[[str], Any], r: Reading) -> str | None:
+    """How energy reading ``r`` contradicts an earlier (in station time) or a later one of the
+    transaction whose fields ``known`` reads; None if it does not. Compared with the highest
+    reading, the latest reading's time, the earliest reading and the meter at the start: each
+    contradiction found is a real one."""
+    wh = f"{r.value:g} Wh at {r.at.isoformat()}"
+    start, started_at = known("meter_start_wh"), known("started_at")
+    if start is not None and r.value < start and (started_at is None or r.at >= started_at):
+        return f"{wh} is below the {start:g} Wh at the start"
+    highest, latest_at = known("energy_register_wh"), known("energy_register_at")
+    if highest is not None and latest_at is not None:
+        if r.value < highest and r.at >= latest_at:
+            return f"{wh} is below the {highest:g} Wh read before"
+        if r.value > highest and r.at < latest_at:
+            return f"{wh} is above the {highest:g} Wh read after it"
+    first, first_at = known("first_register_wh"), known("first_register_at")
+    if first is not None and first_at is not None and r.at > first_at and r.value < first:
+        return f"{wh} is below the {first:g} Wh read first"
+    return None
+
+
+def apply(transaction: Transaction, new: Iterable[Reading]) -> Applied:
+    """``transaction`` with ``new`` readings.
 
     Late readings (older than the latest of their quantity) never move the latest values
-    back; they can still be the earliest register or the Transaction.Begin/End reading.
+    back; they can still be the earliest register or the Transaction.Begin/End reading. The
+    energy register takes the highest reading and the latest time.
     """
     changes: dict[str, Any] = {}  # one replace() at the end: a Transaction has 30 fields
 
@@ -151,12 +186,23 @@ def apply(transaction: Transaction, new: Iterable[Reading]) -> tuple[Transaction
         changes[value_name], changes[at_name] = r.value, r.at
         return changed
 
+    def register(r: Reading) -> bool:
+        """The highest reading and the latest time; whether either changed."""
+        highest, latest_at = known("energy_register_wh"), known("energy_register_at")
+        value = r.value if highest is None else max(highest, r.value)
+        at = r.at if latest_at is None else max(latest_at, r.at)
+        changes["energy_register_wh"], changes["energy_register_at"] = value, at
+        return (value, at) != (highest, latest_at)
+
     changed = False
+    backwards: str | None = None
     for r in new:
         first_event_at = known("first_event_at")
         if first_event_at is None or r.at < first_event_at:
             changes["first_event_at"] = r.at
         if r.quantity is Quantity.ENERGY:
+            if backwards is None and not known("meter_backwards"):
+                backwards = _backwards(known, r)
             if r.context == BEGIN and known("meter_start_wh") is None:
                 changes["meter_start_wh"] = r.value
             if r.context == END and known("meter_stop_wh") is None:
@@ -164,11 +210,13 @@ def apply(transaction: Transaction, new: Iterable[Reading]) -> tuple[Transaction
             first_register_at = known("first_register_at")
             if first_register_at is None or r.at < first_register_at:
                 changes["first_register_wh"], changes["first_register_at"] = r.value, r.at
-            changed |= latest("energy_register_wh", "energy_register_at", r)
+            changed |= register(r)
         elif r.quantity is Quantity.POWER:
             changed |= latest("power_w", "power_at", r)
         elif r.quantity is Quantity.CURRENT:
             changed |= latest("current_a", "current_at", r)
         else:
             changed |= latest("soc_percent", "soc_at", r)
-    return (replace(transaction, **changes) if changes else transaction), changed
+    if backwards is not None:
+        changes["meter_backwards"] = True
+    return Applied(replace(transaction, **changes) if changes else transaction, changed, backwards)

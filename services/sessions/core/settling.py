@@ -10,7 +10,7 @@ from services.sessions.core.state import StationState, Transaction
 
 
 def settle(
-    station_id: str, t: Transaction, *, action: str, at: datetime, force: bool = False
+    station_id: str, t: Transaction, *, force: bool = False
 ) -> tuple[Transaction, list[DomainEvent]]:
     """Writes what ``t`` now lets us state, in the order SessionStarted, SessionUpdated,
     SessionEnded, each at most once; nothing is written about a transaction before its start
@@ -24,18 +24,6 @@ def settle(
         events.append(de.session_updated(station_id, t))
     if t.announced and t.ended and not t.end_announced:
         t = replace(t, end_announced=True)
-        energy = t.energy_wh(t.stop_wh)
-        if energy is not None and energy < 0:
-            events.append(
-                de.anomaly(
-                    station_id,
-                    Anomaly.NEGATIVE_ENERGY,
-                    f"meter at the end {t.stop_wh} Wh is below the start {t.start_wh} Wh",
-                    action=action,
-                    at=at,
-                    transaction_id=t.key,
-                )
-            )
         events.append(de.session_ended(station_id, t))
     return t, events
 

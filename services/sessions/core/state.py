@@ -125,8 +125,9 @@ class Transaction:
     first_event_at: datetime | None = None  # earliest timestamp of any message of it
     first_register_wh: float | None = None  # earliest energy register reading ...
     first_register_at: datetime | None = None  # ... and its time
-    energy_register_wh: float | None = None  # latest Energy.Active.Import.Register ...
-    energy_register_at: datetime | None = None  # ... and its time
+    energy_register_wh: float | None = None  # highest Energy.Active.Import.Register ...
+    energy_register_at: datetime | None = None  # ... and the latest reading's time
+    meter_backwards: bool = False  # a register reading went backwards (reported once)
     power_w: float | None = None
     power_at: datetime | None = None
     current_a: float | None = None
@@ -165,12 +166,16 @@ class Transaction:
 
     @property
     def stop_wh(self) -> float | None:
-        return self.meter_stop_wh if self.meter_stop_wh is not None else self.energy_register_wh
+        """The meter at the end: the register only counts up, so the highest of the reported
+        end and the readings."""
+        known = [wh for wh in (self.meter_stop_wh, self.energy_register_wh) if wh is not None]
+        return max(known, default=None)
 
     def energy_wh(self, register_wh: float | None) -> float | None:
-        """Energy delivered from the start up to ``register_wh``."""
+        """Energy delivered from the start up to ``register_wh``; never negative (a register
+        below the start is reported as MeterBackwards when read)."""
         start = self.start_wh
-        return None if register_wh is None or start is None else register_wh - start
+        return None if register_wh is None or start is None else max(register_wh - start, 0.0)
 
     @property
     def duration_s(self) -> float | None:

@@ -62,7 +62,9 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
         state, _ = save(state, late, action=call.action, at=call.received_at)
         detail = f"{event_type} (seqNo {seq_no}, {rfc3339(at)}) after the transaction ended"
         return Step(
-            state=state, reply=reply, events=[_anomaly(call, late, Anomaly.AFTER_END, detail)]
+            state=state,
+            reply=reply,
+            events=[de.transaction_anomaly(call, late, Anomaly.AFTER_END, detail)],
         )
     events: list[DomainEvent] = []
     evse = mapping(p, "evse")
@@ -108,12 +110,13 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
         reservation_id=t.reservation_id if reservation_id is None else reservation_id,
     )
     new = readings(p.get("meterValue"))
-    t, changed = apply(t, new)
+    t, changed, backwards = apply(t, new)
+    events += de.meter_backwards(call, t, backwards)
     energy = [r.value for r in new if r.quantity is Quantity.ENERGY]
     if event_type == STARTED and not t.started:
         if t.announced:  # already announced with estimates: those events stand
             events.append(
-                _anomaly(
+                de.transaction_anomaly(
                     call,
                     t,
                     Anomaly.LATE_START,
@@ -148,20 +151,9 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
         )
     elif event_type == UPDATED and changed and not t.end_announced:
         t = replace(t, update_pending=True)
-    t, settled = settle(call.station_id, t, action=call.action, at=call.received_at)
+    t, settled = settle(call.station_id, t)
     state, dropped = save(state, t, action=call.action, at=call.received_at)
     return Step(state=state, reply=reply, events=events + settled + dropped)
-
-
-def _anomaly(call: StationCall, t: Transaction, reason: Anomaly, detail: str) -> DomainEvent:
-    return de.anomaly(
-        call.station_id,
-        reason,
-        detail,
-        action=call.action,
-        at=call.received_at,
-        transaction_id=t.key,
-    )
 
 
 def _release_orphans(
@@ -173,10 +165,10 @@ def _release_orphans(
     for t in state.transactions:
         if not t.ended or t.announced or t.ended_at is None or t.ended_at > started_at:
             continue
-        events.append(_anomaly(call, t, Anomaly.START_MISSING, "ended without a Started"))
-        released, settled = settle(
-            call.station_id, t, action=call.action, at=call.received_at, force=True
+        events.append(
+            de.transaction_anomaly(call, t, Anomaly.START_MISSING, "ended without a Started")
         )
+        released, settled = settle(call.station_id, t, force=True)
         state, dropped = save(state, released, action=call.action, at=call.received_at)
         events += settled + dropped
     return state, events

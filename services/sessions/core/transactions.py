@@ -13,7 +13,7 @@ from ocppj.timestamps import parse_timestamp
 from ocppj.versions import OcppVersion
 from services.sessions.core import domain_events as de
 from services.sessions.core.abandoned import close_open, correct
-from services.sessions.core.meter import apply, readings
+from services.sessions.core.meter import END, Quantity, Reading, apply, readings
 from services.sessions.core.settling import save, settle
 from services.sessions.core.state import StationState, Transaction
 from services.sessions.core.step import Context, Step, protocol_error
@@ -134,7 +134,7 @@ def start_transaction(state: StationState, call: StationCall, ctx: Context) -> S
         energy_register_wh=meter_start_wh,
         energy_register_at=started_at,
     )
-    t, settled = settle(call.station_id, t, action=call.action, at=call.received_at)
+    t, settled = settle(call.station_id, t)
     state, dropped = save(state, t, action=call.action, at=call.received_at)
     reply = {"idTagInfo": info, "transactionId": ctx.new_transaction_id}
     return Step(
@@ -170,11 +170,14 @@ def stop_transaction(state: StationState, call: StationCall, ctx: Context) -> St
         if corrected:
             state, _ = save(state, t, action=call.action, at=call.received_at)
         return Step(state=state, reply=reply, events=corrected)
-    t, _ = apply(t, readings(p.get("transactionData")))
+    # meterStop is the register at the end: a reading like the others (it may go backwards).
+    stop = Reading(Quantity.ENERGY, meter_stop_wh, ended_at, END)
+    t, _, backwards = apply(t, [*readings(p.get("transactionData")), stop])
     t = replace(t, ended=True, ended_at=ended_at, meter_stop_wh=meter_stop_wh, stop_reason=reason)
-    t, events = settle(call.station_id, t, action=call.action, at=call.received_at)
+    t, settled = settle(call.station_id, t)
     state, dropped = save(state, t, action=call.action, at=call.received_at)
-    return Step(state=state, reply=reply, events=events + dropped)
+    events = de.meter_backwards(call, t, backwards) + settled + dropped
+    return Step(state=state, reply=reply, events=events)
 
 
 def meter_values(state: StationState, call: StationCall, ctx: Context) -> Step:
@@ -193,8 +196,9 @@ def meter_values(state: StationState, call: StationCall, ctx: Context) -> Step:
         t = state.open_on(connector_id)
     if t is None or t.end_announced:
         return Step(state=state, reply=reply)  # no session, or a late value of an ended one
-    t, changed = apply(t, readings(p.get("meterValue")))
+    t, changed, backwards = apply(t, readings(p.get("meterValue")))
     t = replace(t, update_pending=t.update_pending or changed)
-    t, events = settle(call.station_id, t, action=call.action, at=call.received_at)
+    t, settled = settle(call.station_id, t)
     state, dropped = save(state, t, action=call.action, at=call.received_at)
-    return Step(state=state, reply=reply, events=events + dropped)
+    events = de.meter_backwards(call, t, backwards) + settled + dropped
+    return Step(state=state, reply=reply, events=events)

@@ -1,8 +1,11 @@
 """Meter values: 1.6 strings and 2.0.1 numbers, units, phases, late readings."""
 
+import re
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.sessions.core.meter import Quantity, Reading, apply, readings
 from services.sessions.core.state import Transaction
@@ -116,7 +119,7 @@ def test_readings_come_oldest_first() -> None:
 
 def test_apply_keeps_the_latest_and_the_earliest_and_begin_and_end() -> None:
     t = Transaction(transaction_id="t")
-    t, changed = apply(
+    t, changed, backwards = apply(
         t,
         [
             Reading(E, 200.0, at(60), PERIODIC),
@@ -126,6 +129,7 @@ def test_apply_keeps_the_latest_and_the_earliest_and_begin_and_end() -> None:
         ],
     )
     assert changed
+    assert backwards is None  # out of order, but every reading fits the others
     assert (t.meter_start_wh, t.meter_stop_wh) == (100.0, 900.0)
     assert (t.first_register_wh, t.first_register_at, t.first_event_at) == (100.0, at(0), at(0))
     assert (t.energy_register_wh, t.energy_register_at) == (900.0, at(600))
@@ -138,13 +142,88 @@ def test_apply_keeps_the_latest_and_the_earliest_and_begin_and_end() -> None:
 def test_apply_never_moves_a_latest_value_back(
     quantity: Quantity, value_field: str, at_field: str
 ) -> None:
-    t, changed = apply(Transaction(transaction_id=1), [Reading(quantity, 5.0, at(60), PERIODIC)])
+    t, changed, _ = apply(Transaction(transaction_id=1), [Reading(quantity, 5.0, at(60), PERIODIC)])
     assert changed
-    late, changed = apply(t, [Reading(quantity, 4.0, at(30), PERIODIC)])
+    late, changed, _ = apply(t, [Reading(quantity, 4.0, at(30), PERIODIC)])
     assert not changed
     assert (getattr(late, value_field), getattr(late, at_field)) == (5.0, at(60))
-    _same, changed = apply(t, [Reading(quantity, 5.0, at(60), PERIODIC)])
+    _same, changed, _ = apply(t, [Reading(quantity, 5.0, at(60), PERIODIC)])
     assert not changed
-    newer, changed = apply(t, [Reading(quantity, 6.0, at(90), PERIODIC)])
+    newer, changed, _ = apply(t, [Reading(quantity, 6.0, at(90), PERIODIC)])
     assert changed
     assert getattr(newer, value_field) == 6.0
+
+
+def _register(*readings_: tuple[float, float]) -> list[Reading]:
+    return [Reading(E, wh, at(seconds), PERIODIC) for seconds, wh in readings_]
+
+
+def test_the_register_is_the_highest_reading_and_the_latest_time() -> None:
+    t, changed, backwards = apply(Transaction(transaction_id=1), _register((0, 100), (60, 300)))
+    assert (t.energy_register_wh, t.energy_register_at, backwards) == (300.0, at(60), None)
+    same, changed, _ = apply(t, _register((90, 300)))  # idle: same energy, newer time
+    assert changed
+    assert (same.energy_register_wh, same.energy_register_at) == (300.0, at(90))
+    late, changed, backwards = apply(same, _register((30, 200)))  # late and in order
+    assert not changed
+    assert (late, backwards) == (same, None)
+
+
+@pytest.mark.parametrize(
+    ("then", "says"),
+    [
+        ((120, 250), "250 Wh at .* is below the 300 Wh read before"),  # a newer reading is lower
+        ((60, 250), "250 Wh at .* is below the 300 Wh read before"),  # same time, lower
+        ((30, 400), "400 Wh at .* is above the 300 Wh read after it"),  # a late one is higher
+        ((30, 50), "50 Wh at .* is below the 100 Wh read first"),  # late and below the first
+    ],
+)
+def test_a_register_reading_that_goes_backwards_is_reported_and_changes_nothing(
+    then: tuple[float, float], says: str
+) -> None:
+    t, _, _ = apply(Transaction(transaction_id=1), _register((0, 100), (60, 300)))
+    after, _, backwards = apply(t, _register(then))
+    assert backwards is not None
+    assert re.fullmatch(says, backwards)
+    assert after.meter_backwards
+    assert after.energy_register_wh == max(300.0, then[1])  # never below the highest
+    energy = after.energy_wh(after.stop_wh)  # the start is the earliest reading
+    assert energy is not None
+    assert energy >= 0
+
+
+def test_backwards_is_reported_once_per_transaction() -> None:
+    t, _, first = apply(Transaction(transaction_id=1), _register((0, 100), (60, 300), (90, 0)))
+    assert first is not None
+    assert first.startswith("0 Wh")
+    t, _, again = apply(t, _register((120, 10), (180, 20)))
+    assert again is None
+    assert (t.energy_register_wh, t.energy_register_at) == (300.0, at(180))
+
+
+def test_a_reading_below_the_meter_at_the_start_is_backwards_and_energy_is_never_negative() -> None:
+    t = Transaction(transaction_id=1, meter_start_wh=1000.0, started_at=at(0))
+    t, _, backwards = apply(t, [Reading(E, 400.0, at(60), "Transaction.End")])
+    assert backwards is not None
+    assert "below the 1000 Wh at the start" in backwards
+    assert t.meter_stop_wh == 400.0  # what the station said, kept
+    assert t.stop_wh == 400.0  # the highest reading (no other register reading here)
+    assert t.energy_wh(t.stop_wh) == 0.0
+
+
+@given(st.lists(st.tuples(st.integers(0, 3600), st.integers(0, 10**6)), min_size=1, max_size=20))
+def test_energy_never_decreases_and_never_goes_negative(
+    values: list[tuple[int, int]],
+) -> None:
+    """Whatever the meter says, in whatever order and batches: the session's energy only
+    grows, and it is the highest reading minus the start."""
+    t = Transaction(transaction_id=1, meter_start_wh=float(values[0][1]), started_at=at(0))
+    energies: list[float] = []
+    for seconds, wh in values:
+        t, _, _ = apply(t, [Reading(E, float(wh), at(seconds), PERIODIC)])
+        energy = t.energy_wh(t.stop_wh)
+        assert energy is not None
+        assert energy >= 0
+        energies.append(energy)
+    assert energies == sorted(energies)
+    assert energies[-1] == max(max(wh for _, wh in values) - values[0][1], 0)

@@ -337,6 +337,33 @@ def test_an_update_after_the_end_changes_no_totals_and_is_reported() -> None:
     assert again.events == []  # the same message resent: reported once
 
 
+def test_readings_that_go_backwards_inside_the_ended_event_are_reported_and_energy_holds() -> None:
+    """Seen: an Ended whose Transaction.End reading is below the periodic one before it."""
+    station = booted()
+    station.call("TransactionEvent", STARTED)
+    ended = station.call(
+        "TransactionEvent",
+        ENDED | {"meterValue": [energy(600, 3600), energy(610, 3500, "Transaction.End")]},
+    )
+    assert kinds(ended.events) == [EventType.ANOMALY_DETECTED, EventType.SESSION_ENDED]
+    anomaly, end = ended.events
+    assert anomaly.payload["reason"] == "MeterBackwards"
+    assert anomaly.payload["detail"].startswith("3500 Wh at ")
+    assert end.payload["energy_wh"] == 2600.0  # the register's highest value minus the start
+
+
+def test_an_updated_below_the_start_never_gives_negative_energy() -> None:
+    station = booted()
+    station.call("TransactionEvent", STARTED)
+    low = station.call("TransactionEvent", UPDATED | {"meterValue": [energy(70, 10)]})
+    assert kinds(low.events) == [EventType.ANOMALY_DETECTED, EventType.SESSION_UPDATED]
+    assert "below the 1000 Wh at the start" in low.events[0].payload["detail"]
+    assert low.events[1].payload["energy_wh"] == 0.0  # a newer reading time, the same energy
+    ended = station.call("TransactionEvent", ENDED | {"meterValue": [energy(610, 20)]})
+    assert kinds(ended.events) == [EventType.SESSION_ENDED]
+    assert ended.events[0].payload["energy_wh"] == 0.0
+
+
 def test_an_update_without_new_values_writes_nothing() -> None:
     station = booted()
     station.call("TransactionEvent", STARTED)

@@ -307,15 +307,46 @@ def test_stop_transaction_data_updates_the_transaction() -> None:
     assert kinds(stopped.events) == [EventType.SESSION_ENDED]
 
 
-def test_a_meter_below_the_start_gives_no_energy_and_an_anomaly() -> None:
+def test_a_meter_below_the_start_gives_zero_energy_and_an_anomaly() -> None:
     station = booted()
     start(station, meter=5000)
     stopped = station.call(
         "StopTransaction", {"transactionId": 100, "meterStop": 10, "timestamp": ts(80)}
     )
     assert kinds(stopped.events) == [EventType.ANOMALY_DETECTED, EventType.SESSION_ENDED]
-    assert stopped.events[0].payload["reason"] == "NegativeEnergy"
-    assert stopped.events[1].payload["energy_wh"] is None
+    assert stopped.events[0].payload["reason"] == "MeterBackwards"
+    assert "below the 5000 Wh at the start" in stopped.events[0].payload["detail"]
+    assert stopped.events[1].payload["energy_wh"] == 0.0  # never negative
+
+
+def test_a_meter_stop_below_a_reading_keeps_the_highest_and_is_reported_once() -> None:
+    station = booted()
+    start(station, meter=1000)
+    values = station.call(
+        "MeterValues",
+        {
+            "connectorId": 1,
+            "transactionId": 100,
+            "meterValue": [meter_value(60, {"value": "1600"})],
+        },
+    )
+    assert values.events[0].payload["energy_wh"] == 600.0
+    lower = station.call(
+        "MeterValues",
+        {
+            "connectorId": 1,
+            "transactionId": 100,
+            "meterValue": [meter_value(90, {"value": "1200"})],
+        },
+    )
+    assert kinds(lower.events) == [EventType.ANOMALY_DETECTED, EventType.SESSION_UPDATED]
+    assert lower.events[0].payload["reason"] == "MeterBackwards"
+    assert lower.events[1].payload["energy_wh"] == 600.0  # the energy does not go down
+    stopped = station.call(
+        "StopTransaction", {"transactionId": 100, "meterStop": 1500, "timestamp": ts(120)}
+    )
+    assert kinds(stopped.events) == [EventType.SESSION_ENDED]  # reported once per transaction
+    assert stopped.events[0].payload["energy_wh"] == 600.0
 
 
 def test_meter_values_without_transaction_id_go_to_the_open_transaction_of_the_connector() -> None:
