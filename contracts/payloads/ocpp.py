@@ -129,11 +129,13 @@ def station_answer(
     command_id: str,
     at: datetime,
     causation_id: str,
+    request: Mapping[str, Any] | None = None,
     response: Mapping[str, Any] | None = None,
     error: Mapping[str, Any] | None = None,
 ) -> Envelope:
     """OcppCallResult / OcppCallError on ocpp.inbound.v1 (the audit trail): the station's answer
-    on ``connection`` to the command CALL ``unique_id`` that we sent it."""
+    on ``connection`` to the command CALL ``unique_id`` that we sent it, with the ``request``
+    (the CALL's payload: a remote start's answer is joined to its token by it)."""
     body: dict[str, Any] = {
         "station_id": connection.station_id,
         "ocpp_version": None if connection.ocpp_version is None else str(connection.ocpp_version),
@@ -142,6 +144,7 @@ def station_answer(
         "unique_id": unique_id,
         "action": action,
         "command_id": command_id,
+        "request": dict(request or {}),
     }
     if error is None:
         body["payload"] = response or {}
@@ -155,3 +158,35 @@ def station_answer(
         occurred_at=at,
         causation_id=causation_id,
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StationAnswer:
+    """OcppCallResult / OcppCallError on ocpp.inbound.v1: a station's answer to a command."""
+
+    station_id: str
+    action: str  # of the command
+    command_id: str
+    request: Mapping[str, Any]  # the command's payload ({} in records before 2026-11-26)
+    response: Mapping[str, Any] | None  # the CALLRESULT payload; None for a CALLERROR
+    at: datetime  # when the gateway received the answer
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> "StationAnswer | None":
+        """The answer an OcppCallResult/OcppCallError carries; None for other records."""
+        if envelope.event_type not in (EventType.OCPP_CALL_RESULT, EventType.OCPP_CALL_ERROR):
+            return None
+        p = envelope.payload
+        station_id, action = text(p, "station_id") or envelope.key, text(p, "action")
+        request, response = p.get("request", {}), p.get("payload")
+        if not station_id or not action or not isinstance(request, Mapping):
+            return None
+        ok = envelope.event_type == EventType.OCPP_CALL_RESULT and isinstance(response, Mapping)
+        return cls(
+            station_id=station_id,
+            action=action,
+            command_id=text(p, "command_id") or "",
+            request=request,
+            response=response if ok else None,
+            at=utc(envelope.occurred_at),
+        )

@@ -33,7 +33,16 @@ class Anomaly(StrEnum):
     # the start was "NegativeEnergy" with energy_wh nil; it is this now, and energy_wh is >= 0.
     METER_BACKWARDS = "MeterBackwards"
     AFTER_END = "MessageAfterEnd"  # a message of a transaction after the station ended it
+    # a remotely started transaction carries another token than the remote start sent
+    REMOTE_START_MISMATCH = "RemoteStartMismatch"
     UNREADABLE = "Unreadable"  # a field we need is missing or unusable
+
+
+class TokenSource(StrEnum):
+    """Where a session's ``id_token`` came from (docs/sessions.md, "Remote starts")."""
+
+    STATION = "Station"  # the station's own message carried it (a card or an app at the station)
+    REMOTE_START = "RemoteStart"  # our RequestStartTransaction / RemoteStartTransaction sent it
 
 
 CLOSED_BY_CSMS = "ClosedByCsms"  # SessionEnded.stop_reason when we closed an abandoned one
@@ -90,6 +99,8 @@ class SessionStarted:
     id_token: str | None
     meter_start_wh: float | None
     started_at: datetime | None
+    id_token_type: str | None = None  # 2.0.1 IdTokenEnumType; None for 1.6
+    id_token_source: str | None = None  # a TokenSource; None while no token is known
 
     def event(self) -> DomainEvent:
         payload: dict[str, Any] = {
@@ -99,6 +110,8 @@ class SessionStarted:
             "evse_id": self.evse_id,
             "connector_id": self.connector_id,
             "id_token": self.id_token,
+            "id_token_type": self.id_token_type,
+            "id_token_source": self.id_token_source,
             "meter_start_wh": self.meter_start_wh,
             "started_at": self.started_at,
         }
@@ -119,6 +132,8 @@ class SessionStarted:
             id_token=text(p, "id_token"),
             meter_start_wh=number(p, "meter_start_wh"),
             started_at=moment(p, "started_at") or envelope.occurred_at,
+            id_token_type=text(p, "id_token_type"),
+            id_token_source=text(p, "id_token_source"),
         )
 
 
@@ -185,6 +200,8 @@ class SessionEnded:
     ended_at: datetime | None
     closed_by_csms: str | None = None  # a Closure
     corrected: bool = False  # a SessionCorrected: the station's own end, after our closure
+    id_token_type: str | None = None  # as SessionStarted
+    id_token_source: str | None = None  # as SessionStarted: a token joined late shows here
 
     def event(self) -> DomainEvent:
         payload: dict[str, Any] = {
@@ -194,6 +211,8 @@ class SessionEnded:
             "energy_wh": self.energy_wh,
             "duration_s": self.duration_s,
             "id_token": self.id_token,
+            "id_token_type": self.id_token_type,
+            "id_token_source": self.id_token_source,
             "stop_reason": self.stop_reason,
             "ended_at": self.ended_at,
         }
@@ -223,6 +242,8 @@ class SessionEnded:
             ended_at=moment(p, "ended_at") or envelope.occurred_at,
             closed_by_csms=text(p, "closed_by_csms"),
             corrected=corrected,
+            id_token_type=text(p, "id_token_type"),
+            id_token_source=text(p, "id_token_source"),
         )
 
 

@@ -157,6 +157,7 @@ def command_answer(
         command_id=command.command_id,
         at=at,
         causation_id=command.event_id,
+        request=command.payload,
         response=response,
         error=error,
     )

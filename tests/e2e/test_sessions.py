@@ -18,6 +18,7 @@ from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call as _call16
 from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call as _call201
+from ocpp.v201 import call_result as _call_result201
 from prometheus_client import CollectorRegistry
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
@@ -40,6 +41,7 @@ T = TypeVar("T")
 # The ocpp dataclasses want enums and nested dataclasses; the tests speak the wire's strings.
 call16: Any = _call16
 call201: Any = _call201
+_result201: Any = _call_result201
 V16 = [Subprotocol("ocpp1.6")]
 V201 = [Subprotocol("ocpp2.0.1")]
 
@@ -576,3 +578,69 @@ async def test_an_api_that_starts_later_reads_stations_and_open_sessions_without
     finally:
         await later.stop()
     await station.close()
+
+
+async def test_a_remote_start_without_id_token_in_started_gets_the_requested_token(
+    kafka_bootstrap: str, gateway: GatewayProcess, sessions: SessionsWorker
+) -> None:
+    """Issue 15: a 2.0.1 station answers RequestStartTransaction and starts with
+    ``remoteStartId`` but no idToken; the session carries the token we sent, from the
+    gateway's record of the answer, however the two records are ordered on the topic."""
+    station_id, transaction_id = _station_id(), uuid.uuid4().hex
+    api = await _fresh_api(kafka_bootstrap, window_s=0)
+    try:
+        ws = await connect(f"{gateway.url}/{station_id}", subprotocols=V201)
+        cp = ChargePoint201(station_id, ws)
+        requests: list[dict[str, Any]] = []
+
+        async def on_request_start(**request: Any) -> Any:
+            requests.append(request)
+            return _result201.RequestStartTransaction(status="Accepted")
+
+        cp.route_map["RequestStartTransaction"] = {"_on_action": on_request_start}
+        station = Station(cp, ws)
+        await station.call(
+            call201.BootNotification(
+                charging_station={"model": "M-201", "vendor_name": "V"}, reason="PowerUp"
+            )
+        )
+        await eventually(lambda: api.presence.online(station_id), "presence says online", 30)
+        outcome = await api.router.run_command(
+            station_id,
+            "RemoteStart",
+            {"id_token": "APP-USER-15", "evse_id": 1},
+            command_id=f"rs-{station_id}",
+            timeout_s=20,
+        )
+        assert outcome.status == "Accepted"
+        [request] = requests
+        async with TopicTail(kafka_bootstrap, Topic.SESSIONS) as session_events:
+            await station.call(
+                call201.TransactionEvent(
+                    event_type="Started",
+                    timestamp=_now(),
+                    trigger_reason="RemoteStart",
+                    seq_no=0,
+                    transaction_info={
+                        "transaction_id": transaction_id,
+                        "remote_start_id": request["remote_start_id"],
+                    },
+                    evse={"id": 1, "connector_id": 1},
+                )
+            )
+            await station.call(
+                call201.TransactionEvent(
+                    event_type="Ended",
+                    timestamp=_now(60),
+                    trigger_reason="StopAuthorized",
+                    seq_no=1,
+                    transaction_info={"transaction_id": transaction_id},
+                )
+            )
+            ended = await session_events.next(for_station(station_id, EventType.SESSION_ENDED), 60)
+        assert ended.envelope.payload["id_token"] == "APP-USER-15"
+        assert ended.envelope.payload["id_token_type"] == "Central"
+        assert ended.envelope.payload["id_token_source"] == "RemoteStart"
+        await station.close()
+    finally:
+        await api.stop()

@@ -73,6 +73,8 @@ def _started(station_id: str, t: Transaction) -> SessionStarted:
         id_token=t.id_token,
         meter_start_wh=t.start_wh,
         started_at=t.start_time,
+        id_token_type=t.id_token_type,
+        id_token_source=t.id_token_source,
     )
 
 
@@ -130,6 +132,8 @@ def session_ended(station_id: str, t: Transaction) -> DomainEvent:
         ended_at=t.ended_at,
         closed_by_csms=t.closed_by_csms,
         corrected=t.corrected,
+        id_token_type=t.id_token_type,
+        id_token_source=t.id_token_source,
     ).event()
 
 

@@ -37,7 +37,7 @@ def seq_add(ranges: SeqRanges, seq_no: int) -> SeqRanges:
 def _plain(value: Any) -> Any:
     if isinstance(value, Transaction):
         return value.plain()
-    if isinstance(value, Connector):
+    if isinstance(value, Connector | RemoteStart):
         return value.to_dict()
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
@@ -104,6 +104,25 @@ class Connector:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RemoteStart:
+    """A remote start the station accepted, waiting for its transaction (remote_start.py)."""
+
+    id_token: str
+    id_token_type: str | None = None  # 2.0.1
+    remote_start_id: int | None = None  # 2.0.1 remoteStartId
+    evse_id: int | None = None  # 2.0.1 evseId; 1.6 connectorId
+    transaction_id: str | None = None  # 2.0.1: the station's transaction that already ran
+    at: datetime  # when the station's answer was received
+
+    def to_dict(self) -> dict[str, Any]:
+        return _as_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RemoteStart":
+        return cls(**_read(cls, data))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Transaction:
     """One transaction, built from whatever messages of it arrived, in any order.
 
@@ -116,6 +135,7 @@ class Transaction:
     connector_id: int | None = None
     id_token: str | None = None
     id_token_type: str | None = None  # 2.0.1 IdTokenEnumType
+    id_token_source: str | None = None  # a TokenSource: the station's message, or a remote start
     authorization_status: str | None = None  # what we answered for id_token
     remote_start_id: int | None = None
     reservation_id: int | None = None
@@ -233,6 +253,7 @@ class StationState:
     firmware_status_at: datetime | None = None
     log_status: str | None = None  # 1.6 DiagnosticsStatusNotification, LogStatusNotification
     log_status_at: datetime | None = None
+    remote_starts: tuple[RemoteStart, ...] = ()  # accepted, not yet joined (remote_start.py)
 
     def connector(self, evse_id: int, connector_id: int) -> Connector | None:
         return next(
@@ -312,6 +333,9 @@ class StationState:
         """Read ``to_dict()``; ``ended``, if given, for data written without it."""
         values = _read(cls, data)
         values["connectors"] = tuple(Connector.from_dict(c) for c in values.get("connectors", ()))
+        values["remote_starts"] = tuple(
+            RemoteStart.from_dict(r) for r in values.get("remote_starts", ())
+        )
         values["transactions"] = tuple(
             Transaction.from_dict(t) for t in values.get("transactions", ())
         )

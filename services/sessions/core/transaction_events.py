@@ -16,11 +16,12 @@ from datetime import datetime
 from contracts.events import DomainEvent
 from contracts.fields import mapping, text, whole
 from contracts.payloads.ocpp import Reply, StationCall
-from contracts.payloads.sessions import Anomaly, Closure
+from contracts.payloads.sessions import Anomaly, Closure, TokenSource
 from ocppj.timestamps import parse_timestamp, rfc3339
 from services.sessions.core import domain_events as de
 from services.sessions.core.abandoned import close_open, correct
 from services.sessions.core.meter import Quantity, apply, readings
+from services.sessions.core.remote_start import join, mismatch_anomaly, same_token, take_by_id
 from services.sessions.core.settling import save, settle
 from services.sessions.core.state import StationState, Transaction, seq_add, seq_seen
 from services.sessions.core.step import Context, Step, protocol_error
@@ -95,10 +96,15 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
             connector_id=t.connector_id if connector_id is None else connector_id,
         )
     if id_token is not None:
+        value = text(id_token, "idToken")
+        from_remote = t.id_token_source == TokenSource.REMOTE_START and (
+            t.id_token is not None and value is not None and same_token(t.id_token, value)
+        )
         t = replace(
             t,
-            id_token=text(id_token, "idToken"),
+            id_token=value,
             id_token_type=text(id_token, "type"),
+            id_token_source=str(TokenSource.REMOTE_START if from_remote else TokenSource.STATION),
             authorization_status=payload["idTokenInfo"]["status"],
         )
     remote_start_id, charging_state = whole(info, "remoteStartId"), text(info, "chargingState")
@@ -109,6 +115,13 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
         charging_state=charging_state or t.charging_state,
         reservation_id=t.reservation_id if reservation_id is None else reservation_id,
     )
+    if t.remote_start_id is not None and t.id_token_source != TokenSource.REMOTE_START:
+        state, start = take_by_id(state, t.remote_start_id, at=call.received_at)
+        if start is not None:
+            t, mismatch = join(t, start)
+            events += mismatch_anomaly(
+                call.station_id, t, mismatch, action=call.action, at=call.received_at
+            )
     new = readings(p.get("meterValue"))
     t, changed, backwards = apply(t, new)
     events += de.meter_backwards(call, t, backwards)

@@ -8,12 +8,13 @@ from dataclasses import replace
 from contracts.events import DomainEvent
 from contracts.fields import mapping, number, text, whole
 from contracts.payloads.ocpp import Reply, StationCall
-from contracts.payloads.sessions import Anomaly, Closure
+from contracts.payloads.sessions import Anomaly, Closure, TokenSource
 from ocppj.timestamps import parse_timestamp
 from ocppj.versions import OcppVersion
 from services.sessions.core import domain_events as de
 from services.sessions.core.abandoned import close_open, correct
 from services.sessions.core.meter import END, Quantity, Reading, apply, readings
+from services.sessions.core.remote_start import join, mismatch_anomaly, take_on
 from services.sessions.core.settling import save, settle
 from services.sessions.core.state import StationState, Transaction
 from services.sessions.core.step import Context, Step, protocol_error
@@ -123,6 +124,7 @@ def start_transaction(state: StationState, call: StationCall, ctx: Context) -> S
         evse_id=connector_id,  # a 1.6 connector is an EVSE with one connector
         connector_id=1,
         id_token=id_tag,
+        id_token_source=str(TokenSource.STATION),
         authorization_status=info["status"],
         reservation_id=whole(p, "reservationId"),
         started=True,
@@ -134,6 +136,12 @@ def start_transaction(state: StationState, call: StationCall, ctx: Context) -> S
         energy_register_wh=meter_start_wh,
         energy_register_at=started_at,
     )
+    state, remote = take_on(state, connector_id, id_tag, at=call.received_at)
+    if remote is not None:  # the start of a remote start: the same idTag, or reported
+        t, mismatch = join(t, remote)
+        events += mismatch_anomaly(
+            call.station_id, t, mismatch, action=call.action, at=call.received_at
+        )
     t, settled = settle(call.station_id, t)
     state, dropped = save(state, t, action=call.action, at=call.received_at)
     reply = {"idTagInfo": info, "transactionId": ctx.new_transaction_id}

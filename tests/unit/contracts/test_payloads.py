@@ -23,6 +23,7 @@ from contracts.payloads.commands import (
 from contracts.payloads.ocpp import (
     Reply,
     ReplyError,
+    StationAnswer,
     StationCall,
     parse_reply,
     reply_action,
@@ -267,7 +268,7 @@ _COMPLETED_FIELDS = {"command_id", "station_id", "action", "gateway", "outcome",
                 response={"status": "Accepted"},
             ),
             "OcppCallResult",
-            _CALL_FIELDS | {"command_id", "payload"},
+            _CALL_FIELDS | {"command_id", "request", "payload"},
         ),
         (
             station_answer(
@@ -280,7 +281,7 @@ _COMPLETED_FIELDS = {"command_id", "station_id", "action", "gateway", "outcome",
                 error={"code": "NotSupported", "description": "", "details": {}},
             ),
             "OcppCallError",
-            _CALL_FIELDS | {"command_id", "error"},
+            _CALL_FIELDS | {"command_id", "request", "error"},
         ),
         (reply_to(CALL_RECORD, REPLY), "OcppReply", {"action", "payload"}),
         (reply_to(CALL_RECORD, REPLY_ERROR), "OcppReplyError", {"action", "code", "description"}),
@@ -365,7 +366,7 @@ def test_records_are_keyed_as_documented(built: Envelope, key: str) -> None:
             Topic.SESSIONS,
             "SessionStarted",
             "session_id, station_id, transaction_id, evse_id, connector_id, id_token,"
-            " meter_start_wh, started_at",
+            " id_token_type, id_token_source, meter_start_wh, started_at",
         ),
         (
             UPDATED.event(),
@@ -379,7 +380,7 @@ def test_records_are_keyed_as_documented(built: Envelope, key: str) -> None:
             Topic.SESSIONS,
             "SessionEnded",
             "session_id, station_id, transaction_id, energy_wh, duration_s, id_token,"
-            " stop_reason, ended_at",
+            " id_token_type, id_token_source, stop_reason, ended_at",
         ),
         (
             ANOMALY.event(),
@@ -725,8 +726,64 @@ def test_station_answer_records_the_stations_answer(
         "unique_id": "5b0e",
         "action": "Reset",
         "command_id": "cmd-77",
+        "request": {},
         **body,
     }
+
+
+_REQUEST = {"idToken": {"idToken": "04A2", "type": "ISO14443"}, "remoteStartId": 7}
+
+
+@pytest.mark.parametrize(
+    ("response", "error", "parsed"),
+    [
+        ({"status": "Accepted"}, None, {"status": "Accepted"}),
+        (None, {"code": "NotSupported"}, None),
+    ],
+)
+def test_a_station_answer_reads_back_with_its_request(
+    response: dict[str, Any] | None, error: dict[str, Any] | None, parsed: dict[str, Any] | None
+) -> None:
+    built = station_answer(
+        CONNECTED,
+        unique_id="5b0e",
+        action="RequestStartTransaction",
+        command_id="cmd-77",
+        at=AT,
+        causation_id=EVENT_ID,
+        request=_REQUEST,
+        response=response,
+        error=error,
+    )
+    answer = StationAnswer.parse(_wire(built))
+    assert answer is not None
+    assert (answer.station_id, answer.action, answer.command_id) == (
+        "CS-0001",
+        "RequestStartTransaction",
+        "cmd-77",
+    )
+    assert (answer.request, answer.response, answer.at) == (_REQUEST, parsed, AT)
+
+
+def test_a_station_answer_before_requests_were_recorded_reads_with_an_empty_request() -> None:
+    built = station_answer(
+        CONNECTED, unique_id="5b0e", action="Reset", command_id="c", at=AT, causation_id=EVENT_ID
+    )
+    answer = StationAnswer.parse(_wire(_with(built, request=...)))
+    assert answer is not None
+    assert answer.request == {}
+
+
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        CALL.envelope(),
+        dataclasses.replace(_with(CALL.envelope(), action=...), event_type="OcppCallResult"),
+        dataclasses.replace(_with(CALL.envelope(), request=[1]), event_type="OcppCallResult"),
+    ],
+)
+def test_other_records_are_no_station_answer(envelope: Envelope) -> None:
+    assert StationAnswer.parse(_wire(envelope)) is None
 
 
 # --- presence

@@ -40,6 +40,8 @@ class Session:
     evse_id: int | None = None
     connector_id: int | None = None
     id_token: str | None = None
+    id_token_type: str | None = None
+    id_token_source: str | None = None  # a TokenSource
     meter_start_wh: float | None = None
     started_at: datetime | None = None
     energy_wh: float | None = None
@@ -72,6 +74,8 @@ class Session:
             "evse_id": self.evse_id,
             "connector_id": self.connector_id,
             "id_token": self.id_token,
+            "id_token_type": self.id_token_type,
+            "id_token_source": self.id_token_source,
             "meter_start_wh": self.meter_start_wh,
             "started_at": jsonable(self.started_at),
             "energy_wh": self.energy_wh,
@@ -138,6 +142,8 @@ class SessionsView:
                 session.evse_id = record.evse_id
                 session.connector_id = record.connector_id
                 session.id_token = record.id_token
+                session.id_token_type = record.id_token_type
+                session.id_token_source = record.id_token_source
                 session.meter_start_wh = record.meter_start_wh
                 session.started_at = record.started_at
             case SessionUpdated():
@@ -149,7 +155,10 @@ class SessionsView:
             case SessionEnded():
                 session.energy_wh = _known(record.energy_wh, session.energy_wh)
                 session.duration_s = _known(record.duration_s, session.duration_s)
-                session.id_token = session.id_token or record.id_token
+                if record.id_token is not None:  # a token joined after the start shows here
+                    session.id_token = record.id_token
+                    session.id_token_type = record.id_token_type
+                    session.id_token_source = record.id_token_source
                 session.stop_reason = record.stop_reason
                 session.ended_at = record.ended_at
                 session.closed_by_csms = record.closed_by_csms

@@ -13,13 +13,14 @@ import msgpack
 from contracts.codec import encode
 from contracts.envelope import Envelope
 from contracts.events import DomainEvent
-from contracts.payloads.ocpp import Reply, StationCall
+from contracts.payloads.ocpp import Reply, StationAnswer, StationCall, station_answer
 from contracts.payloads.presence import Presence
 from contracts.payloads.tokens import Token
 from ocppj.timestamps import rfc3339
 from ocppj.validation import Validator
 from ocppj.versions import OcppVersion
 from services.sessions.core.handlers import handle
+from services.sessions.core.messages import parse
 from services.sessions.core.policy import Policy
 from services.sessions.core.state import StationState
 from services.sessions.core.step import Context, Step
@@ -106,10 +107,38 @@ class Station:
         )
         return self._run(change, None)
 
+    def answer(self, action: str, request: dict[str, Any], response: dict[str, Any] | None) -> Step:
+        """The station's answer to our command ``action`` with ``request``, as the gateway
+        records it (``response`` None: a CALLERROR); what the worker reads of it."""
+        connection = Presence(
+            station_id=self.station_id,
+            connected=True,
+            connection_id=self.connection_id,
+            gateway=3,
+            ocpp_version=self.version,
+            gateway_boot="b1",
+            connected_at=self.now,
+        )
+        error = {"code": "NotSupported", "description": "", "details": {}}
+        record = station_answer(
+            connection,
+            unique_id="c1",
+            action=action,
+            command_id="cmd-1",
+            at=self.now,
+            causation_id="event-1",
+            request=request,
+            response=response,
+            error=error if response is None else None,
+        )
+        message = parse(record)
+        assert isinstance(message, StationAnswer)
+        return self._run(message, None)
+
     def boot(self) -> Step:
         return self.call("BootNotification", boot_payload(self.version))
 
-    def _run(self, message: StationCall | Presence, action: str | None) -> Step:
+    def _run(self, message: StationCall | Presence | StationAnswer, action: str | None) -> Step:
         step = handle(self.state, message, self.context())
         if step.used_transaction_id:
             self.next_transaction_id += 1

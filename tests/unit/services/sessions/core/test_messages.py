@@ -6,7 +6,7 @@ import pytest
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
-from contracts.payloads.ocpp import StationCall
+from contracts.payloads.ocpp import StationAnswer, StationCall
 from contracts.payloads.presence import Presence
 from ocppj.versions import OcppVersion
 from services.sessions.core.messages import parse
@@ -117,3 +117,11 @@ def test_presence_without_connection_is_none() -> None:
 )
 def test_other_event_types_are_none(event_type: str) -> None:
     assert parse(envelope(event_type, CALL)) is None
+
+
+def test_a_stations_answer_to_a_remote_start_is_read_and_to_other_commands_not() -> None:
+    answer = CALL | {"action": "RequestStartTransaction", "request": {"remoteStartId": 1}}
+    parsed = parse(envelope(EventType.OCPP_CALL_RESULT, answer))
+    assert isinstance(parsed, StationAnswer)
+    assert parsed.request == {"remoteStartId": 1}
+    assert parse(envelope(EventType.OCPP_CALL_RESULT, answer | {"action": "Reset"})) is None

@@ -102,6 +102,8 @@ def test_a_whole_16_session() -> None:
                 "evse_id": 1,
                 "connector_id": 1,
                 "id_token": TAG,
+                "id_token_type": None,  # 1.6 has no token types
+                "id_token_source": "Station",
                 "meter_start_wh": 1520.0,
                 "started_at": at(20),
             },
@@ -162,6 +164,8 @@ def test_a_whole_16_session() -> None:
                 "energy_wh": 2500.0,
                 "duration_s": 600.0,
                 "id_token": TAG,
+                "id_token_type": None,
+                "id_token_source": "Station",
                 "stop_reason": "EVDisconnected",
                 "ended_at": at(620),
             },

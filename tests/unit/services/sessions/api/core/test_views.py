@@ -154,6 +154,25 @@ def test_a_session_opens_updates_and_ends() -> None:
     assert view.open_count == 0
 
 
+def test_a_token_joined_after_the_start_shows_from_the_end() -> None:
+    """A remote start answered after its Started (docs/sessions.md, "Remote starts")."""
+    view = SessionsView()
+    no_token = replace(started("8"), payload={**started("8").payload, "id_token": None})
+    view.apply(no_token)
+    session = view.get("CS-1/8")
+    assert session is not None
+    assert session.to_json()["id_token"] is None
+    end = ended("8", 60)
+    joined = {"id_token": "APP-1", "id_token_type": "Central", "id_token_source": "RemoteStart"}
+    view.apply(replace(end, payload={**end.payload, **joined}))
+    document = session.to_json()
+    assert (document["id_token"], document["id_token_type"], document["id_token_source"]) == (
+        "APP-1",
+        "Central",
+        "RemoteStart",
+    )
+
+
 def test_ended_sessions_are_bounded_open_ones_are_not() -> None:
     view = SessionsView(recent=2)
     for n in range(5):
