@@ -150,20 +150,23 @@ def _backwards(known: Callable[[str], Any], r: Reading) -> str | None:
     transaction whose fields ``known`` reads; None if it does not. Compared with the highest
     reading, the latest reading's time, the earliest reading and the meter at the start: each
     contradiction found is a real one."""
-    wh = f"{r.value:g} Wh at {r.at.isoformat()}"
     start, started_at = known("meter_start_wh"), known("started_at")
     if start is not None and r.value < start and (started_at is None or r.at >= started_at):
-        return f"{wh} is below the {start:g} Wh at the start"
+        return f"{_described(r)} is below the {start:g} Wh at the start"
     highest, latest_at = known("energy_register_wh"), known("energy_register_at")
     if highest is not None and latest_at is not None:
         if r.value < highest and r.at >= latest_at:
-            return f"{wh} is below the {highest:g} Wh read before"
+            return f"{_described(r)} is below the {highest:g} Wh read before"
         if r.value > highest and r.at < latest_at:
-            return f"{wh} is above the {highest:g} Wh read after it"
+            return f"{_described(r)} is above the {highest:g} Wh read after it"
     first, first_at = known("first_register_wh"), known("first_register_at")
     if first is not None and first_at is not None and r.at > first_at and r.value < first:
-        return f"{wh} is below the {first:g} Wh read first"
+        return f"{_described(r)} is below the {first:g} Wh read first"
     return None
+
+
+def _described(r: Reading) -> str:
+    return f"{r.value:g} Wh at {r.at.isoformat()}"
 
 
 def apply(transaction: Transaction, new: Iterable[Reading]) -> Applied:
