@@ -46,7 +46,8 @@ class EventType(StrEnum):
     SESSION_OPEN = "SessionOpen"  # sessions.open.v1: an open session as it stands now
     ANOMALY_DETECTED = "AnomalyDetected"  # an impossible transition, reported, never raised
     # billing, load balancing
-    TARIFF_DEFINED = "TariffDefined"
+    TARIFF_DEFINED = "TariffDefined"  # billing.tariffs.v1: an OCPI tariff
+    TARIFF_ASSIGNED = "TariffAssigned"  # billing.tariffs.v1: which tariff applies where
     CDR_ISSUED = "CdrIssued"
     SITE_DEFINED = "SiteDefined"
     CAPACITY_CHANGED = "CapacityChanged"

@@ -23,8 +23,9 @@ class Topic(StrEnum):
     COMMANDS = "commands.v1"  # key station_id: operator commands from other teams
     COMMAND_RESULTS = "command-results.v1"  # key station_id: one outcome per command
     COMMAND_LEDGER = "commands.ledger.v1"  # key command_id: sent and final marks
-    TARIFFS = "billing.tariffs.v1"  # key tariff_id
-    CDRS = "billing.cdrs.v1"  # key session id
+    TARIFFS = "billing.tariffs.v1"  # key tariff:<id> or assignment:<scope>[:<target>]
+    CDRS = "billing.cdrs.v1"  # key station_id: one CDR per ended session (and credits)
+    BILLING_STATE = "billing.state.v1"  # key session_id: the billing service's changelog
     SITES = "loadbalance.sites.v1"  # key site_id
     GRID_CAPACITY = "grid.capacity.v1"  # key site_id
     LIMITS = "loadbalance.limits.v1"  # key site_id
@@ -145,19 +146,27 @@ _SPECS = (
     ),
     TopicSpec(
         topic=Topic.TARIFFS,
-        key="tariff_id",
+        key="tariff:<tariff_id> | assignment:default | assignment:station:<station_id>",
         partitions=1,
         cleanup_policy="compact",
         retention_ms=-1,
-        description="Tariffs (OCPI 2.2.1 semantics), changed at runtime.",
+        description="OCPI 2.2.1 tariffs and which applies where, changed at runtime.",
     ),
     TopicSpec(
         topic=Topic.CDRS,
-        key="session_id",
+        key="station_id",
         partitions=STATION_PARTITIONS,
         cleanup_policy="delete",
         retention_ms=90 * DAY_MS,
-        description="One charge detail record per finished session.",
+        description="One OCPI CDR per ended session; a correction: a credit CDR and a new one.",
+    ),
+    TopicSpec(
+        topic=Topic.BILLING_STATE,
+        key="session_id",
+        partitions=STATION_PARTITIONS,
+        cleanup_policy="compact",
+        retention_ms=-1,
+        description="The billing service's changelog: each session's meter and tariff.",
     ),
     TopicSpec(
         topic=Topic.SITES,

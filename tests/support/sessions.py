@@ -1,4 +1,4 @@
-"""A real sessions worker process (`python -m services.sessions`) for the tests."""
+"""Real stateful worker processes (`python -m services.sessions`, `services.billing`) for tests."""
 
 import asyncio
 import os
@@ -8,7 +8,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,17 +18,29 @@ from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from contracts.topics import SPECS, Topic
 from tests.support.gateway import ROOT, free_port
 
+SESSIONS = "services.sessions"
+SESSIONS_INPUTS = (Topic.OCPP_INBOUND, Topic.PRESENCE)
+
 
 @dataclass
-class SessionsWorker:
-    """`python -m services.sessions` with its own group id, so tests never share state."""
+class WorkerProcess:
+    """`python -m <module>` with its own group id, so tests never share state."""
 
     bootstrap: str
     workdir: Path
-    app_id: str = field(default_factory=lambda: f"test-sessions-{uuid.uuid4().hex[:10]}")
+    module: str = SESSIONS
+    inputs: tuple[str, ...] = SESSIONS_INPUTS
+    app_id: str = ""
     http_port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        self.app_id = self.app_id or f"test-{self.name}-{uuid.uuid4().hex[:10]}"
+
+    @property
+    def name(self) -> str:
+        return self.module.rsplit(".", 1)[-1]
 
     async def skip_history(self) -> None:
         """Commit the group's offsets at the end of its input topics: a new group then starts
@@ -40,8 +52,8 @@ class SessionsWorker:
         try:
             tps = [
                 TopicPartition(topic, p)
-                for topic in (Topic.OCPP_INBOUND, Topic.PRESENCE)
-                for p in range(SPECS[topic].partitions)
+                for topic in self.inputs
+                for p in range(SPECS[Topic(topic)].partitions)
             ]
             consumer.assign(tps)
             ends = await consumer.end_offsets(tps)
@@ -57,12 +69,12 @@ class SessionsWorker:
             "PYTHONPATH": str(ROOT),
             **self.extra_env,
         }
-        with (self.workdir / f"sessions-{self.http_port}.log").open("ab") as log:
+        with self._log_path().open("ab") as log:
             self.process = subprocess.Popen(
                 [
                     sys.executable,
                     "-m",
-                    "services.sessions",
+                    self.module,
                     f"--group={self.app_id}",
                     "--http-host=127.0.0.1",
                     f"--http-port={self.http_port}",
@@ -91,7 +103,7 @@ class SessionsWorker:
             if await self.readyz() == 200:
                 return
             await asyncio.sleep(0.2)
-        raise AssertionError(f"sessions worker not ready in {limit_s}s:\n{self.log()}")
+        raise AssertionError(f"{self.name} worker not ready in {limit_s}s:\n{self.log()}")
 
     def kill(self, sig: signal.Signals = signal.SIGKILL) -> int:
         assert self.process is not None
@@ -99,22 +111,45 @@ class SessionsWorker:
             self.process.send_signal(sig)
         return self.process.wait(timeout=30)
 
+    def _log_path(self) -> Path:
+        return self.workdir / f"{self.name}-{self.http_port}.log"
+
     def log(self) -> str:
-        return (self.workdir / f"sessions-{self.http_port}.log").read_text(errors="replace")[-4000:]
+        return self._log_path().read_text(errors="replace")[-4000:]
 
 
-@asynccontextmanager
-async def running_sessions(
+SessionsWorker = WorkerProcess  # the sessions worker is the default
+
+
+def running_sessions(
     bootstrap: str,
     workdir: Path,
     app_id: str | None = None,
     *,
     skip_history: bool = True,
     **env: str,
-) -> AsyncIterator[SessionsWorker]:
-    """A worker until the block ends; ``skip_history=False`` for a second member of a group
-    (committing offsets from outside fails while the group has members)."""
-    worker = SessionsWorker(bootstrap, workdir, extra_env=env)
+) -> AbstractAsyncContextManager[WorkerProcess]:
+    """A sessions worker until the block ends (see ``running_worker``)."""
+    return running_worker(
+        SESSIONS, SESSIONS_INPUTS, bootstrap, workdir, app_id, skip_history=skip_history, **env
+    )
+
+
+@asynccontextmanager
+async def running_worker(
+    module: str,
+    inputs: tuple[str, ...],
+    bootstrap: str,
+    workdir: Path,
+    app_id: str | None = None,
+    *,
+    skip_history: bool = True,
+    **env: str,
+) -> AsyncIterator[WorkerProcess]:
+    """A worker of ``module`` reading ``inputs`` until the block ends; ``skip_history=False``
+    for a second member of a group or a restart (committing offsets from outside fails while
+    the group has members, and a restart resumes where it was)."""
+    worker = WorkerProcess(bootstrap, workdir, module=module, inputs=inputs, extra_env=env)
     if app_id is not None:
         worker.app_id = app_id
     if skip_history:

@@ -42,6 +42,7 @@ def test_compacted_topics_have_tombstone_retention() -> None:
         Topic.SITES,
         Topic.TOKENS,
         Topic.SESSIONS_STATE,
+        Topic.BILLING_STATE,
         Topic.API_KEYS,
         Topic.STATIONS_LATEST,
         Topic.SESSIONS_OPEN,

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.billing.core.currencies import MINOR_UNITS, quantum
+from services.billing.core.ocpi_json import dumps
 from services.billing.core.tariff import (
     Dimension,
     InvalidTariff,
@@ -187,3 +188,26 @@ def test_minor_units_of_currencies() -> None:
     )
     assert len(MINOR_UNITS) > 150
     assert all(len(code) == 3 and code.isupper() for code in MINOR_UNITS)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text()
+    | st.decimals(allow_nan=False, allow_infinity=False),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_ocpi_json_keeps_every_decimal(value: Any) -> None:
+    assert json.loads(dumps(value), parse_float=Decimal) == value
+
+
+def test_ocpi_json_refuses_what_json_cannot_hold() -> None:
+    with pytest.raises(ValueError, match="not a JSON number"):
+        dumps(Decimal("NaN"))
+    with pytest.raises(TypeError):
+        dumps({1, 2})

@@ -1,0 +1,92 @@
+"""The sessions of one partition: records handled, and the changelog that restores them (pure).
+
+``Partition`` is the billing core as the runtime's stateful worker drives it (runtime/batch.py
+``Store``). Input: sessions.v1 (key station_id); changelog: billing.state.v1, one record per
+session (key session_id) after each batch that changed it. Once a session's CDR is out it is
+kept ``KEEP_ENDED`` of log time (a late SessionCorrected can still credit it), then forgotten
+with a tombstone.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import msgpack
+
+from contracts.envelope import Envelope
+from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
+from services.billing.core.book import TariffBook
+from services.billing.core.cdr import Party
+from services.billing.core.handlers import Context, Message, Step, handle
+from services.billing.core.state import Billed
+
+KEEP_ENDED = timedelta(days=7)
+SWEEP_EVERY = timedelta(hours=1)  # of log time
+
+
+def parse(envelope: Envelope) -> Message | None:
+    """The session events billing reads; None for anything else on sessions.v1."""
+    return (
+        SessionStarted.parse(envelope)
+        or SessionUpdated.parse(envelope)
+        or SessionEnded.parse(envelope)
+    )
+
+
+@dataclass
+class Partition:
+    """The billed sessions of one assigned partition."""
+
+    partition: int
+    book: TariffBook = field(default_factory=TariffBook)  # shared, read only
+    party: Party = field(default_factory=Party)
+    time_zone: str = "UTC"
+    currency: str = "EUR"
+    sessions: dict[str, Billed] = field(default_factory=dict)
+    swept: datetime | None = field(default=None, compare=False)
+    _changed: dict[str, None] = field(default_factory=dict, compare=False)  # ordered set
+
+    def handle(self, envelope: Envelope) -> Step | None:
+        message = parse(envelope)
+        if message is None:
+            return None
+        context = Context(
+            book=self.book,
+            party=self.party,
+            time_zone=self.time_zone,
+            currency=self.currency,
+            now=envelope.occurred_at,
+        )
+        key = message.session_id
+        step = handle(self.sessions.get(key), message, context)
+        if step.state is not None:
+            self.sessions[key] = step.state
+            self._changed[key] = None
+        self._sweep(envelope.occurred_at)
+        return step
+
+    def _sweep(self, now: datetime) -> None:
+        """Forget sessions whose CDR went out more than KEEP_ENDED ago."""
+        if self.swept is not None and now - self.swept < SWEEP_EVERY:
+            return
+        self.swept = now
+        for key, b in list(self.sessions.items()):
+            if b.cdr is not None and b.ended_at is not None and b.ended_at < now - KEEP_ENDED:
+                del self.sessions[key]
+                self._changed[key] = None
+
+    def changes(self) -> Sequence[tuple[str, bytes | None]]:
+        writes: list[tuple[str, bytes | None]] = []
+        for key in self._changed:
+            b = self.sessions.get(key)
+            value = None if b is None else msgpack.packb(b.to_dict(), datetime=True)
+            writes.append((key, value))
+        self._changed = {}
+        return writes
+
+    def restore(self, key: str, value: bytes | None) -> None:
+        """Raises: ValueError, TypeError, KeyError, AttributeError: an unreadable record."""
+        if value is None:
+            self.sessions.pop(key, None)
+        else:
+            self.sessions[key] = Billed.from_dict(msgpack.unpackb(value, timestamp=3))

@@ -1,0 +1,94 @@
+"""What billing keeps per session: its facts, its frozen tariff, its meter, its CDR (pure).
+
+``to_dict()`` gives msgpack-able data (decimals as text, aware datetimes); ``from_dict()``
+reads it back exactly; unknown keys are ignored, missing ones take their defaults.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ocppj.timestamps import utc
+
+MAX_SAMPLES = 2000  # per session; beyond, every other older sample goes (docs/billing.md)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The session's energy (Wh since its start) at ``at``, and the current then."""
+
+    at: datetime
+    energy_wh: Decimal
+    current_a: Decimal | None = None
+
+    def to_list(self) -> list[Any]:
+        current = None if self.current_a is None else str(self.current_a)
+        return [self.at, str(self.energy_wh), current]
+
+    @classmethod
+    def from_list(cls, data: list[Any]) -> "Reading":
+        at, energy, current = data
+        return cls(utc(at), Decimal(energy), None if current is None else Decimal(current))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Billed:
+    """One session as billing knows it, from its SessionStarted to its CDR."""
+
+    session_id: str
+    station_id: str
+    transaction_id: str
+    evse_id: int | None = None
+    connector_id: int | None = None
+    id_token: str | None = None
+    id_token_type: str | None = None
+    id_token_source: str | None = None
+    started_at: datetime | None = None
+    tariff_json: str | None = None  # the OCPI tariff as it was at the start (None: none)
+    time_zone: str | None = None  # of its assignment; None: the service's default
+    tariff_note: str | None = None  # why the station's own tariff was not used
+    readings: tuple[Reading, ...] = ()  # in time order
+    ended_at: datetime | None = None
+    energy_wh: Decimal | None = None  # the session's energy at the end
+    stop_reason: str | None = None
+    cdr: Mapping[str, Any] | None = None  # the CDR in force (the last issued, not a credit)
+    corrections: int = 0  # SessionCorrected handled
+
+    def with_reading(self, reading: Reading) -> "Billed":
+        """This session with ``reading`` in time order (one per instant: the newer wins), at
+        most MAX_SAMPLES (every other of the older half goes when full)."""
+        kept = [r for r in self.readings if r.at != reading.at]
+        kept.append(reading)
+        kept.sort(key=lambda r: r.at)
+        if len(kept) > MAX_SAMPLES:
+            half = len(kept) // 2
+            kept = kept[:half:2] + kept[half:]
+        return replace(self, readings=tuple(kept))
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if f.name == "readings":
+                value = [r.to_list() for r in value]
+            elif isinstance(value, Decimal):
+                value = str(value)
+            elif f.name == "cdr":
+                value = dict(value)
+            data[f.name] = value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Billed":
+        names = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {
+            k: utc(v) if isinstance(v, datetime) else v for k, v in data.items() if k in names
+        }
+        values["readings"] = tuple(Reading.from_list(r) for r in values.get("readings", ()))
+        if values.get("energy_wh") is not None:
+            values["energy_wh"] = Decimal(values["energy_wh"])
+        return cls(**values)

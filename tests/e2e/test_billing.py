@@ -1,0 +1,217 @@
+"""Billing end to end: ocpp-library stations -> a real gateway -> sessions and billing workers
+(real processes, killed for real) -> exactly one CDR per session on billing.cdrs.v1."""
+
+import asyncio
+import contextlib
+import signal
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contracts.codec import encode
+from contracts.envelope import Envelope
+from contracts.events import EventType
+from contracts.payloads.billing import CdrIssued, Scope, TariffAssigned, TariffDefined
+from contracts.topics import Topic
+from runtime.kafka import reliable_producer
+from services.billing.core.ocpi_json import dumps
+from tests.e2e.test_sessions import (
+    _define_token,
+    _now,
+    _station16,
+    _station201,
+    call16,
+    call201,
+)
+from tests.support.gateway import GatewayProcess, TopicTail, for_station, running_gateway
+from tests.support.sessions import SessionsWorker, running_sessions, running_worker
+from tests.unit.services.billing.core.tariffs import component, element, ocpi
+
+# 1.00 a session and 0.30/kWh, VAT 21 %
+TARIFF = ocpi(
+    element(component("FLAT", "1.00", vat="21"), component("ENERGY", "0.30", vat="21")),
+    id=f"E2E-{uuid.uuid4().hex[:8]}",
+)
+
+
+async def _publish(bootstrap: str, *envelopes: Envelope) -> None:
+    producer = reliable_producer(bootstrap)
+    await producer.start()
+    try:
+        for envelope in envelopes:
+            await producer.send_and_wait(Topic.TARIFFS, encode(envelope), key=envelope.key.encode())
+    finally:
+        await producer.stop()
+
+
+async def _tariff_for(bootstrap: str, *station_ids: str) -> None:
+    """TARIFF, assigned to ``station_ids``: written before the billing worker starts, which
+    reads the whole topic before it is ready."""
+    defined = TariffDefined(tariff_id=TARIFF["id"], ocpi_json=dumps(TARIFF)).envelope()
+    assigned = [
+        TariffAssigned(
+            scope=Scope.STATION,
+            target=station_id,
+            tariff_ids=(TARIFF["id"],),
+            time_zone="Europe/Amsterdam",
+        ).envelope()
+        for station_id in station_ids
+    ]
+    await _publish(bootstrap, defined, *assigned)
+
+
+def _station_id() -> str:
+    return f"B-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def gateway(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[GatewayProcess]:
+    async with running_gateway(
+        kafka_bootstrap, tmp_path, "--security-profile=0", "--answer-timeout=4"
+    ) as process:
+        yield process
+
+
+@pytest.fixture
+async def sessions(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[SessionsWorker]:
+    async with running_sessions(kafka_bootstrap, tmp_path / "sessions") as worker:
+        yield worker
+
+
+def _billing(bootstrap: str, workdir: Path, **kwargs: Any) -> Any:
+    return running_worker("services.billing", (Topic.SESSIONS,), bootstrap, workdir, **kwargs)
+
+
+async def test_a_16_and_a_201_session_each_get_one_cdr_with_the_expected_total(
+    kafka_bootstrap: str, gateway: GatewayProcess, sessions: SessionsWorker, tmp_path: Path
+) -> None:
+    id16, id201, token = _station_id(), _station_id(), f"TOK-{uuid.uuid4().hex[:8]}"
+    await _define_token(kafka_bootstrap, token)
+    await _tariff_for(kafka_bootstrap, id16, id201)
+    async with (
+        _billing(kafka_bootstrap, tmp_path / "billing"),
+        TopicTail(kafka_bootstrap, Topic.CDRS) as cdrs,
+    ):
+        s16 = await _station16(gateway, id16)
+        await s16.call(call16.BootNotification("M-16", "V"))
+        started = await s16.call(call16.StartTransaction(1, token, 1000, _now()))
+        meter = [{"timestamp": _now(600), "sampledValue": [{"value": "6000"}]}]
+        await s16.call(call16.MeterValues(1, meter, transaction_id=started.transaction_id))
+        await s16.call(call16.StopTransaction(11000, _now(1200), started.transaction_id))
+
+        s201 = await _station201(gateway, id201)
+        await s201.call(
+            call201.BootNotification(
+                charging_station={"model": "M-201", "vendor_name": "V"}, reason="PowerUp"
+            )
+        )
+        tx = uuid.uuid4().hex
+
+        def event(event_type: str, seq_no: int, wh: float, **extra: Any) -> Any:
+            return call201.TransactionEvent(
+                event_type=event_type,
+                timestamp=_now(seq_no * 600),
+                trigger_reason="Authorized",
+                seq_no=seq_no,
+                transaction_info={"transaction_id": tx, **extra.pop("info", {})},
+                evse={"id": 1, "connector_id": 1},
+                meter_value=[
+                    {
+                        "timestamp": _now(seq_no * 600),
+                        "sampled_value": [
+                            {"value": wh, "measurand": "Energy.Active.Import.Register"}
+                        ],
+                    }
+                ],
+                **extra,
+            )
+
+        await s201.call(
+            event("Started", 0, 2000.0, id_token={"id_token": token, "type": "ISO14443"})
+        )
+        await s201.call(event("Updated", 1, 5000.0))
+        await s201.call(event("Ended", 2, 22000.0, info={"stopped_reason": "EVDisconnected"}))
+
+        one = await cdrs.next(for_station(id16, EventType.CDR_ISSUED), 60)
+        two = await cdrs.next(for_station(id201, EventType.CDR_ISSUED), 60)
+        for s in (s16, s201):
+            await s.close()
+    cdr16, cdr201 = CdrIssued.parse(one.envelope), CdrIssued.parse(two.envelope)
+    assert cdr16 is not None
+    assert cdr201 is not None
+    # 1.6: 10 kWh -> 1.00 + 3.00 = 4.00, incl. 21 %: 4.84
+    assert cdr16.cdr["total_energy"] == "10.0000"
+    assert cdr16.cdr["total_cost"] == {"excl_vat": "4.00", "incl_vat": "4.84"}
+    assert cdr16.cdr["cdr_token"]["uid"] == token
+    assert cdr16.cdr["tariffs"][0]["id"] == TARIFF["id"]
+    # 2.0.1: 20 kWh -> 1.00 + 6.00 = 7.00, incl. 8.47
+    assert cdr201.cdr["total_energy"] == "20.0000"
+    assert cdr201.cdr["total_cost"] == {"excl_vat": "7.00", "incl_vat": "8.47"}
+    # 20 minutes by the station's clock (the test's: a few ms apart per message)
+    assert abs(Decimal(cdr201.cdr["total_time"]) - Decimal(1) / 3) < Decimal("0.001")
+
+
+async def test_a_killed_billing_worker_still_gives_exactly_one_cdr_per_session(
+    kafka_bootstrap: str, gateway: GatewayProcess, sessions: SessionsWorker, tmp_path: Path
+) -> None:
+    """SIGKILL mid-stream, twice; the restarted worker goes on from its changelog: every
+    session gets a CDR, and every CDR id is its session's, however often it was written."""
+    stations = [_station_id() for _ in range(12)]
+    token = f"TOK-{uuid.uuid4().hex[:8]}"
+    await _define_token(kafka_bootstrap, token)
+    await _tariff_for(kafka_bootstrap, *stations)
+    workdir = tmp_path / "billing"
+    async with TopicTail(kafka_bootstrap, Topic.CDRS) as cdrs:
+        async with _billing(kafka_bootstrap, workdir) as billing:
+            group = billing.app_id
+
+            async def one_session(station_id: str, kwh: int) -> None:
+                s = await _station16(gateway, station_id)
+                await s.call(call16.BootNotification("M-16", "V"))
+                started = await s.call(call16.StartTransaction(1, token, 0, _now()))
+                for minute in range(1, 4):
+                    meter = [
+                        {
+                            "timestamp": _now(minute * 60),
+                            "sampledValue": [{"value": str(minute * kwh * 250)}],
+                        }
+                    ]
+                    await s.call(
+                        call16.MeterValues(1, meter, transaction_id=started.transaction_id)
+                    )
+                await s.call(call16.StopTransaction(kwh * 1000, _now(300), started.transaction_id))
+                await s.close()
+
+            first = asyncio.gather(*(one_session(sid, n + 1) for n, sid in enumerate(stations[:6])))
+            await asyncio.sleep(1.5)
+            billing.kill(signal.SIGKILL)
+            await first
+        async with _billing(kafka_bootstrap, workdir, app_id=group, skip_history=False) as again:
+            second = asyncio.gather(
+                *(one_session(sid, n + 7) for n, sid in enumerate(stations[6:]))
+            )
+            await asyncio.sleep(1.0)
+            again.kill(signal.SIGKILL)
+            await second
+        async with _billing(kafka_bootstrap, workdir, app_id=group, skip_history=False):
+            seen: dict[str, set[str]] = {}
+
+            async def collect(limit_s: float) -> None:
+                record = await cdrs.next(
+                    lambda e: e.event_type == EventType.CDR_ISSUED and e.key in stations, limit_s
+                )
+                issued = CdrIssued.parse(record.envelope)
+                assert issued is not None
+                assert not issued.credit
+                seen.setdefault(issued.station_id, set()).add(issued.cdr_id)
+
+            while set(seen) != set(stations):
+                await collect(90)
+            with contextlib.suppress(TimeoutError):  # anything written twice is here by now
+                while True:
+                    await collect(3)
+    assert all(len(ids) == 1 for ids in seen.values()), seen
