@@ -3,6 +3,7 @@
 
 import asyncio
 import contextlib
+import json
 import signal
 import uuid
 from collections.abc import AsyncIterator
@@ -11,13 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import CollectorRegistry
 
 from contracts.codec import encode
 from contracts.envelope import Envelope
 from contracts.events import EventType
+from contracts.payloads.api_keys import Role
 from contracts.payloads.billing import CdrIssued, Scope, TariffAssigned, TariffDefined
 from contracts.topics import Topic
+from runtime.api_keys import issue_key
 from runtime.kafka import reliable_producer
+from services.billing.api.app import BillingApi
+from services.billing.api.http import build_app
+from services.billing.api.settings import Settings
 from services.billing.core.ocpi_json import dumps
 from tests.e2e.test_sessions import (
     _define_token,
@@ -29,7 +37,10 @@ from tests.e2e.test_sessions import (
 )
 from tests.support.gateway import GatewayProcess, TopicTail, for_station, running_gateway
 from tests.support.sessions import SessionsWorker, running_sessions, running_worker
+from tests.support.waiting import eventually
 from tests.unit.services.billing.core.tariffs import component, element, ocpi
+
+Client = TestClient[Any, Any]
 
 # 1.00 a session and 0.30/kWh, VAT 21 %
 TARIFF = ocpi(
@@ -86,12 +97,49 @@ def _billing(bootstrap: str, workdir: Path, **kwargs: Any) -> Any:
     return running_worker("services.billing", (Topic.SESSIONS,), bootstrap, workdir, **kwargs)
 
 
-async def test_a_16_and_a_201_session_each_get_one_cdr_with_the_expected_total(
-    kafka_bootstrap: str, gateway: GatewayProcess, sessions: SessionsWorker, tmp_path: Path
+@pytest.fixture
+async def api(kafka_bootstrap: str) -> AsyncIterator[Client]:
+    """The billing API in process, with an operator key it has read."""
+    service = BillingApi(
+        Settings(bootstrap_servers=kafka_bootstrap, cdrs_window_s=0), CollectorRegistry()
+    )
+    await service.start()
+    try:
+        await eventually(lambda: service.readiness()[0], "the billing API is ready", 30)
+        key = await issue_key(kafka_bootstrap, f"billing-{uuid.uuid4().hex[:8]}", Role.OPERATOR)
+        await eventually(lambda: service.keys.authenticate(key) is not None, "the key is known")
+        server = TestServer(build_app(service), host="127.0.0.1", port=0)
+        async with TestClient(server, headers={"Authorization": f"Bearer {key}"}) as client:
+            yield client
+    finally:
+        await service.stop()
+
+
+async def test_tariffs_written_through_the_api_price_a_16_and_a_201_session_once_each(
+    kafka_bootstrap: str,
+    gateway: GatewayProcess,
+    sessions: SessionsWorker,
+    api: Client,
+    tmp_path: Path,
 ) -> None:
     id16, id201, token = _station_id(), _station_id(), f"TOK-{uuid.uuid4().hex[:8]}"
     await _define_token(kafka_bootstrap, token)
-    await _tariff_for(kafka_bootstrap, id16, id201)
+    tariff_id = TARIFF["id"]
+    body = dumps({k: v for k, v in TARIFF.items() if k != "id"})
+    async with api.put(f"/tariffs/{tariff_id}", data=body) as created:
+        assert created.status == 201, await created.text()
+    async with api.put(f"/tariffs/{tariff_id}", data=body) as replaced:
+        assert replaced.status == 200
+    async with api.get(f"/tariffs/{tariff_id}") as read:
+        document = json.loads(await read.text(), parse_float=Decimal)
+        assert document["elements"][0]["price_components"][1]["price"] == Decimal("0.30")
+    for station_id in (id16, id201):
+        assignment = {"tariff_id": tariff_id, "time_zone": "Europe/Amsterdam"}
+        async with api.put(f"/tariff-assignments/stations/{station_id}", json=assignment) as put:
+            assert put.status == 201, await put.text()
+    async with api.delete(f"/tariffs/{tariff_id}") as in_use:
+        assert in_use.status == 409
+        assert (await in_use.json())["error"] == "TariffInUse"
     async with (
         _billing(kafka_bootstrap, tmp_path / "billing"),
         TopicTail(kafka_bootstrap, Topic.CDRS) as cdrs,
@@ -153,6 +201,21 @@ async def test_a_16_and_a_201_session_each_get_one_cdr_with_the_expected_total(
     assert cdr201.cdr["total_cost"] == {"excl_vat": "7.00", "incl_vat": "8.47"}
     # 20 minutes by the station's clock (the test's: a few ms apart per message)
     assert abs(Decimal(cdr201.cdr["total_time"]) - Decimal(1) / 3) < Decimal("0.001")
+
+    async def listed() -> dict[str, Any]:
+        async with api.get("/cdrs", params={"station_id": id16}) as answer:
+            assert answer.status == 200
+            page: dict[str, Any] = await answer.json()
+            return page
+
+    for _ in range(100):  # the API's view follows billing.cdrs.v1 a moment later
+        page = await listed()
+        if page["total"]:
+            break
+        await asyncio.sleep(0.1)
+    assert page["total"] == 1
+    async with api.get(f"/cdrs/{cdr16.cdr_id}") as one_cdr:
+        assert (await one_cdr.json())["cdr"]["total_cost"]["excl_vat"] == "4.00"
 
 
 async def test_a_killed_billing_worker_still_gives_exactly_one_cdr_per_session(

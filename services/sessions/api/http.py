@@ -9,24 +9,20 @@ each route.
 import json
 import logging
 import re
-import time
 import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
-from aiokafka.errors import KafkaError
 
+from contracts.http_api import Query
 from contracts.payloads.sessions import session_id
 from ocppj.commands.arguments import InvalidCommand
+from runtime.api import add_operations, errors_and_metrics, read_object
 from runtime.api_keys import authentication
-from runtime.http import InvalidBody, json_object, operations_app
-from runtime.kafka import PublishFailed
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.core.errors import (
-    ApiError,
     InvalidRequest,
     OutcomeNotFound,
     SessionNotFound,
@@ -35,7 +31,6 @@ from services.sessions.api.core.errors import (
 )
 from services.sessions.api.core.outcomes import http_status, result_json
 from services.sessions.api.core.queries import (
-    Query,
     list_sessions,
     list_stations,
     list_tokens,
@@ -55,57 +50,6 @@ def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 description of this API (services/sessions/api/openapi.json)."""
     document: dict[str, Any] = json.loads(SPEC_PATH.read_text("utf-8"))
     return document
-
-
-def _error(status: int, name: str, message: str, **headers: str) -> web.Response:
-    return web.json_response({"error": name, "message": message}, status=status, headers=headers)
-
-
-def _route_name(request: web.Request) -> str:
-    resource = request.match_info.route.resource
-    return "unmatched" if resource is None else resource.canonical
-
-
-def _middleware(api: SessionsApi) -> Any:
-    @web.middleware
-    async def errors_and_metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
-        started = time.monotonic()
-        try:
-            response: web.StreamResponse = await handler(request)
-        except ApiError as exc:
-            response = _error(exc.status, type(exc).__name__, str(exc))
-        except InvalidCommand as exc:
-            response = _error(400, "InvalidCommand", str(exc))
-        except web.HTTPException as exc:  # no route (404), wrong method (405)
-            name = exc.reason.title().replace(" ", "")
-            allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
-            message = f"{exc.reason}: {request.method} {request.path}"
-            response = _error(exc.status, name, message, **allow)
-        except (PublishFailed, KafkaError, TimeoutError) as exc:
-            reason = str(exc) or type(exc).__name__
-            message = f"Kafka did not acknowledge the write in time: {reason}; try again"
-            response = _error(503, "KafkaUnavailable", message)
-        except Exception:  # the one broad except: a bug answers 500 JSON, logged with its route
-            log.exception("%s %s failed", request.method, request.path)
-            response = _error(500, "InternalError", "the API failed; the log has the details")
-        route = _route_name(request)
-        api.metrics.requests.labels(route, request.method, str(response.status)).inc()
-        api.metrics.request_seconds.labels(route).observe(time.monotonic() - started)
-        return response
-
-    return errors_and_metrics
-
-
-async def _json_object(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object; an empty body is ``{}``.
-
-    Raises:
-        InvalidRequest: the body is not UTF-8, not JSON, or not an object.
-    """
-    try:
-        return await json_object(request)
-    except InvalidBody as exc:
-        raise InvalidRequest(str(exc)) from None
 
 
 def _command_controls(body: dict[str, Any], default_timeout_s: float) -> tuple[str, float]:
@@ -168,7 +112,7 @@ class Routes:
 
     async def command(self, request: web.Request) -> web.Response:
         Query(request.query).done()
-        body = await _json_object(request)
+        body = await read_object(request)
         command_id, timeout_s = _command_controls(body, self.api.settings.command_timeout_s)
         result = await self.api.router.run_command(
             request.match_info["station_id"],
@@ -207,7 +151,7 @@ class Routes:
     async def put_token(self, request: web.Request) -> web.Response:
         Query(request.query).done()
         id_token = request.match_info["id_token"]
-        token = parse_definition(id_token, await _json_object(request))
+        token = parse_definition(id_token, await read_object(request))
         created = await self.api.put_token(token)
         headers = {"Location": f"/tokens/{id_token}"} if created else {}
         return web.json_response(token_json(token), status=201 if created else 200, headers=headers)
@@ -223,10 +167,9 @@ class Routes:
 
 def build_app(api: SessionsApi) -> web.Application:
     """The API's routes plus the shared /healthz, /readyz and /metrics handlers."""
-    app = web.Application(middlewares=[_middleware(api), authentication(api.keys)])
-    for route in operations_app(api.readiness, api.registry).router.routes():
-        if route.method != "HEAD" and route.resource is not None:
-            app.router.add_route(route.method, route.resource.canonical, route.handler)
+    errors = errors_and_metrics(api.metrics, log, {InvalidCommand: (400, "InvalidCommand")})
+    app = web.Application(middlewares=[errors, authentication(api.keys)])
+    add_operations(app, api.readiness, api.registry)
     r = Routes(api)
     app.router.add_get("/stations", r.stations, allow_head=False)
     app.router.add_get("/stations/{station_id}", r.station, allow_head=False)

@@ -12,36 +12,34 @@ ocppj.commands.arguments.InvalidCommand (a command that cannot be translated, or
 schema) is answered 400 as well.
 """
 
-from typing import ClassVar
+from contracts.http_api import ApiError, InvalidRequest, NotFound
 
-
-class ApiError(Exception):
-    """Something the API answers with an error document instead of a result."""
-
-    status: ClassVar[int] = 500
-
-
-class InvalidRequest(ApiError, ValueError):
-    """The request's body, path or query breaks the API's rules."""
-
-    status = 400
+__all__ = [
+    "ApiError",
+    "InvalidRequest",
+    "InvalidToken",
+    "OutcomeNotFound",
+    "SessionNotFound",
+    "StationNotFound",
+    "TokenNotFound",
+]
 
 
 class InvalidToken(InvalidRequest):
     """A token definition that breaks the TokenDefined contract (docs/events.md)."""
 
 
-class StationNotFound(ApiError):
-    status = 404
+class StationNotFound(NotFound):
+    pass
 
 
-class TokenNotFound(ApiError):
-    status = 404
+class TokenNotFound(NotFound):
+    pass
 
 
-class SessionNotFound(ApiError):
-    status = 404
+class SessionNotFound(NotFound):
+    pass
 
 
-class OutcomeNotFound(ApiError):
-    status = 404
+class OutcomeNotFound(NotFound):
+    pass

@@ -4,10 +4,7 @@ The API runs on 127.0.0.1 in a thread of its own, not started (no Kafka: a reque
 need it gets 503, which the property excludes too, so every such body must be refused first).
 """
 
-import asyncio
-import http.client
 import json
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,7 +19,7 @@ from contracts.payloads.api_keys import ApiKey, Role, key_hash
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.http import build_app
 from services.sessions.api.settings import Settings
-from tests.support.gateway import free_port
+from tests.support.api_server import Server
 
 KEY = "cbk_test-admin-key"
 DEEP = {
@@ -32,56 +29,16 @@ DEEP = {
 }
 
 
-class Server:
-    """The API's aiohttp app on a free port, served by a loop in a thread."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.port = 0
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self._serve())
-        self._ready.set()
-        self.loop.run_forever()
-
-    async def _serve(self) -> None:
-        api = SessionsApi(Settings(), CollectorRegistry())
-        key = ApiKey(
-            name="admin", role=Role.ADMIN, key_hash=key_hash(KEY), issued_at=datetime.now(UTC)
-        )
-        api.keys.apply(key.envelope())
-        self.runner = web.AppRunner(build_app(api), access_log=None)
-        await self.runner.setup()
-        self.port = free_port()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-
-    def __enter__(self) -> "Server":
-        self._thread.start()
-        assert self._ready.wait(10)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-
-    def request(self, method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
-            connection.request(method, path, body=body, headers=headers)
-            answer = connection.getresponse()
-            return answer.status, answer.read()
-        finally:
-            connection.close()
+def _sessions_app() -> web.Application:
+    api = SessionsApi(Settings(), CollectorRegistry())
+    key = ApiKey(name="admin", role=Role.ADMIN, key_hash=key_hash(KEY), issued_at=datetime.now(UTC))
+    api.keys.apply(key.envelope())
+    return build_app(api)
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    with Server() as running:
+    with Server(_sessions_app, KEY) as running:
         yield running
 
 

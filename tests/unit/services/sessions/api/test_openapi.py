@@ -12,13 +12,14 @@ from referencing.jsonschema import DRAFT202012
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
+from contracts.http_api import Query
 from contracts.payloads.commands import CommandCompleted
 from contracts.payloads.presence import PresenceView
 from ocppj.commands.translate import ALIASES, COMMANDS, canonical
 from runtime.api_keys import role_by_method
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.core.outcomes import Job, http_status, result_json, timed_out
-from services.sessions.api.core.queries import Query, list_sessions, list_stations, list_tokens
+from services.sessions.api.core.queries import list_sessions, list_stations, list_tokens
 from services.sessions.api.core.sessions import SessionsView
 from services.sessions.api.core.stations import StationsView
 from services.sessions.api.core.tokens import TokensView, parse_definition, token_json

@@ -7,10 +7,10 @@ import pytest
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
+from contracts.http_api import Query
 from contracts.payloads.presence import PresenceView
 from services.sessions.api.core.errors import InvalidRequest
 from services.sessions.api.core.queries import (
-    Query,
     list_sessions,
     list_stations,
     list_tokens,
