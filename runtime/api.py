@@ -9,7 +9,7 @@ is a logged 500 with the same shape. docs/adding-a-service.md, "An HTTP API".
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -55,6 +55,12 @@ class HttpMetrics:
             ["view"],
             registry=registry,
         )
+
+
+def readiness(checks: Iterable[tuple[str, bool]]) -> tuple[bool, str]:
+    """/readyz's answer from (what, ready) pairs: ready when all are, else what it waits for."""
+    waiting = [what for what, ready in checks if not ready]
+    return (False, f"waiting for {', '.join(waiting)}") if waiting else (True, "ok")
 
 
 def error_response(status: int, name: str, message: str, **headers: str) -> web.Response:

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make run`: the local Kafka, every topic, a gateway on ws://127.0.0.1:9000/ocpp/{station_id},
-# a sessions worker, the sessions API on :8080, and a few simulated stations that charge, in the
-# foreground until Ctrl-C; then it stops what it started.
+# a sessions worker, the sessions API on :8080, a billing worker, the billing API on :8082 with a
+# demo tariff, and a few simulated stations that charge, in the foreground until Ctrl-C; then it
+# stops what it started.
 # Environment: KAFKA_PORT (9092), GATEWAY_PORT (9000), GATEWAY_HTTP_PORT (9100),
-# GATEWAY_ARGS (extra gateway options), STATIONS (5), API_PORT (8080).
+# GATEWAY_ARGS (extra gateway options), STATIONS (5), API_PORT (8080), BILLING_API_PORT (8082).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -47,6 +48,15 @@ api_port=${API_PORT:-8080}
   2>>"$log_dir/api.log" &
 pids+=($!)
 
+billing_port=${BILLING_HTTP_PORT:-9300}
+(cd "$root" && exec "$python" -m services.billing --http-host 127.0.0.1 \
+  --http-port "$billing_port" --time-zone Europe/Amsterdam) 2>>"$log_dir/billing.log" &
+pids+=($!)
+billing_api_port=${BILLING_API_PORT:-8082}
+(cd "$root" && exec "$python" -m services.billing.api --host 127.0.0.1 \
+  --port "$billing_api_port") 2>>"$log_dir/billing-api.log" &
+pids+=($!)
+
 wait_ready() {  # URL NAME
   for _ in $(seq 1 300); do
     curl -fsS "$1" >/dev/null 2>&1 && return 0
@@ -58,6 +68,8 @@ wait_ready() {  # URL NAME
 wait_ready "http://127.0.0.1:$http_port/readyz" gateway
 wait_ready "http://127.0.0.1:$sessions_port/readyz" sessions
 wait_ready "http://127.0.0.1:$api_port/readyz" api
+wait_ready "http://127.0.0.1:$billing_port/readyz" billing
+wait_ready "http://127.0.0.1:$billing_api_port/readyz" billing-api
 
 # A dev API key (admin role), made anew each run: the old one of that name stops working.
 api_key=$(cd "$root" && "$python" -m services.sessions.api keys create local-dev --role admin | tail -n 1)
@@ -69,6 +81,23 @@ done
 # The simulated stations' card, in the token store (through the API, hence Kafka).
 curl -fsS -X PUT "http://127.0.0.1:$api_port/tokens/DEMO-TOKEN-1" -H 'Content-Type: application/json' \
   -H "Authorization: Bearer $api_key" -d '{"type": "ISO14443", "status": "Accepted"}' >/dev/null
+# A demo tariff for every station (through the billing API, hence Kafka): 0.35/kWh and a 0.50
+# start fee, 21 % VAT.
+for _ in $(seq 1 50); do  # the billing API reads the new key within a second too
+  curl -fsS "http://127.0.0.1:$billing_api_port/tariffs" -H "Authorization: Bearer $api_key" \
+    >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -fsS -X PUT "http://127.0.0.1:$billing_api_port/tariffs/DEMO-AC" \
+  -H "Authorization: Bearer $api_key" -H 'Content-Type: application/json' -d '{
+  "country_code": "NL", "party_id": "CBS", "currency": "EUR",
+  "last_updated": "2026-11-26T00:00:00Z",
+  "elements": [{"price_components": [
+    {"type": "FLAT", "price": 0.50, "vat": 21, "step_size": 1},
+    {"type": "ENERGY", "price": 0.35, "vat": 21, "step_size": 1}]}]}' >/dev/null
+curl -fsS -X PUT "http://127.0.0.1:$billing_api_port/tariff-assignments/default" \
+  -H "Authorization: Bearer $api_key" -H 'Content-Type: application/json' \
+  -d '{"tariff_id": "DEMO-AC", "time_zone": "Europe/Amsterdam"}' >/dev/null
 # A few stations that boot, report status and charge, against the gateway, for a day at most.
 (cd "$root" && exec "$python" -m tools.simulator --url "ws://127.0.0.1:$gateway_port/ocpp" \
   --stations "${STATIONS:-5}" --version mixed --connect-rate 5 --duration 86400 \
@@ -80,6 +109,7 @@ chargebus is running:
   gateway    ws://127.0.0.1:$gateway_port/ocpp/{station_id}   metrics http://127.0.0.1:$http_port/metrics
   sessions   one worker                                      metrics http://127.0.0.1:$sessions_port/metrics
   API        http://127.0.0.1:$api_port/stations  /sessions  /tokens   (docs/api.md)
+  billing    http://127.0.0.1:$billing_api_port/tariffs  /tariff-assignments  /cdrs   (docs/billing.md)
   API key    $api_key   (role admin; send Authorization: Bearer KEY)
   stations   ${STATIONS:-5} simulated stations (logs: $log_dir/)
 Ctrl-C stops everything this command started.

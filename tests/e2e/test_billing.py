@@ -34,6 +34,7 @@ from tests.e2e.test_sessions import (
     _station201,
     call16,
     call201,
+    transaction_event,
 )
 from tests.support.gateway import GatewayProcess, TopicTail, for_station, running_gateway
 from tests.support.sessions import SessionsWorker, running_sessions, running_worker
@@ -160,23 +161,7 @@ async def test_tariffs_written_through_the_api_price_a_16_and_a_201_session_once
         tx = uuid.uuid4().hex
 
         def event(event_type: str, seq_no: int, wh: float, **extra: Any) -> Any:
-            return call201.TransactionEvent(
-                event_type=event_type,
-                timestamp=_now(seq_no * 600),
-                trigger_reason="Authorized",
-                seq_no=seq_no,
-                transaction_info={"transaction_id": tx, **extra.pop("info", {})},
-                evse={"id": 1, "connector_id": 1},
-                meter_value=[
-                    {
-                        "timestamp": _now(seq_no * 600),
-                        "sampled_value": [
-                            {"value": wh, "measurand": "Energy.Active.Import.Register"}
-                        ],
-                    }
-                ],
-                **extra,
-            )
+            return transaction_event(tx, event_type, seq_no, wh, 600, **extra)
 
         await s201.call(
             event("Started", 0, 2000.0, id_token={"id_token": token, "type": "ISO14443"})

@@ -110,6 +110,27 @@ async def _station201(gateway: GatewayProcess, station_id: str) -> Station:
     return Station(ChargePoint201(station_id, ws), ws)
 
 
+def transaction_event(
+    transaction_id: str, event_type: str, seq_no: int, wh: float, step_s: float, **extra: Any
+) -> Any:
+    """A 2.0.1 TransactionEvent with one energy reading, ``seq_no * step_s`` from now."""
+    return call201.TransactionEvent(
+        event_type=event_type,
+        timestamp=_now(seq_no * step_s),
+        trigger_reason="Authorized",
+        seq_no=seq_no,
+        transaction_info={"transaction_id": transaction_id, **extra.pop("info", {})},
+        evse={"id": 1, "connector_id": 1},
+        meter_value=[
+            {
+                "timestamp": _now(seq_no * step_s),
+                "sampled_value": [{"value": wh, "measurand": "Energy.Active.Import.Register"}],
+            }
+        ],
+        **extra,
+    )
+
+
 @pytest.fixture
 async def gateway(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[GatewayProcess]:
     async with running_gateway(
@@ -191,23 +212,7 @@ async def test_a_full_201_session_with_its_events(
         assert boot.status == "Accepted"
 
         def event(event_type: str, seq_no: int, wh: float, **extra: Any) -> Any:
-            return call201.TransactionEvent(
-                event_type=event_type,
-                timestamp=_now(seq_no * 30),
-                trigger_reason="Authorized",
-                seq_no=seq_no,
-                transaction_info={"transaction_id": transaction_id, **extra.pop("info", {})},
-                evse={"id": 1, "connector_id": 1},
-                meter_value=[
-                    {
-                        "timestamp": _now(seq_no * 30),
-                        "sampled_value": [
-                            {"value": wh, "measurand": "Energy.Active.Import.Register"}
-                        ],
-                    }
-                ],
-                **extra,
-            )
+            return transaction_event(transaction_id, event_type, seq_no, wh, 30, **extra)
 
         started = await station.call(
             event("Started", 0, 2000.0, id_token={"id_token": token, "type": "ISO14443"})

@@ -31,7 +31,7 @@ from contracts.envelope import Envelope
 from contracts.events import EventType
 from contracts.payloads.api_keys import Role
 from contracts.payloads.commands import CommandCompleted, OperatorCommand, StationCommand
-from contracts.payloads.presence import Presence
+from contracts.payloads.presence import GatewayAlive, Presence
 from contracts.topics import Topic
 from ocppj.versions import OcppVersion
 from runtime.api_keys import issue_key
@@ -378,6 +378,12 @@ async def test_not_here_is_rerouted_once_presence_moves(
         await eventually(lambda: api.presence.online(station_id), "presence says online")
         live = api.presence.get(station_id)
         assert live is not None
+        # Gateway 0 is alive with that boot (`make run` runs a gateway 0 on the same broker:
+        # its clean stop would otherwise make every connection through gateway 0 offline).
+        alive = GatewayAlive(gateway=0, boot="another-boot", at=datetime.now(UTC), lease_s=300)
+        await producer.send_and_wait(
+            Topic.PRESENCE, encode(alive.envelope()), key=alive.envelope().key.encode()
+        )
         # Written as a re-assertion: a new connection would make the real gateway close the
         # station's socket (the newest connection wins across gateways).
         await presence(0, "stale", "another-boot", reasserted=True)

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 
 from aiohttp import web
+from hypothesis import strategies as st
 
 from tests.support.gateway import free_port
 
@@ -56,3 +57,13 @@ class Server:
             return answer.status, answer.read()
         finally:
             connection.close()
+
+
+# Any JSON value, small: what a property test throws at an API's bodies.
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)

@@ -16,7 +16,7 @@ from contracts.envelope import Envelope
 from contracts.payloads.api_keys import KeyRing
 from contracts.payloads.billing import TariffAssigned, TariffDefined, tariff_key
 from contracts.topics import Topic
-from runtime.api import HttpMetrics
+from runtime.api import HttpMetrics, readiness
 from runtime.api_keys import KeyFollower
 from runtime.follower import Follower
 from runtime.kafka import PublishFailed, reliable_producer, send_acknowledged, start_bounded
@@ -82,17 +82,14 @@ class BillingApi:
             self._producer = None
 
     def readiness(self) -> tuple[bool, str]:
-        waiting = [
-            what
-            for what, ready in (
+        return readiness(
+            (
                 ("kafka producer", self._producer is not None),
                 ("api.keys.v1", self._keys.ready.is_set()),
                 ("billing.tariffs.v1", self._tariffs.ready.is_set()),
                 ("the recent window of billing.cdrs.v1", self._cdrs.ready.is_set()),
             )
-            if not ready
-        ]
-        return (False, f"waiting for {', '.join(waiting)}") if waiting else (True, "ok")
+        )
 
     def _apply_cdr(self, topic: str, _: str, envelope: Envelope | None) -> None:
         applied = envelope is not None and self.cdrs.apply(envelope)

@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from runtime.kafka import DEFAULT_CONNECT_TIMEOUT_S
-from runtime.settings import BOOTSTRAP_ENV, bootstrap_servers
+from runtime.settings import BOOTSTRAP_ENV, api_arguments, positive
 from services.billing.api.core.cdrs import DEFAULT_RECENT
 
 DAY_S = 24 * 3600
@@ -22,13 +22,6 @@ class Settings:
     log_level: str = "INFO"
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
-    return number
-
-
 def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     d = Settings()
     p = argparse.ArgumentParser(
@@ -40,15 +33,16 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "them with 'python -m services.billing.api keys {create,revoke,list} --help'.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--host", default=d.host, help="listen address")
-    p.add_argument("--port", type=int, default=d.port, help="the API, /metrics, /healthz, /readyz")
-    p.add_argument(
-        "--bootstrap-servers",
-        default=bootstrap_servers(environ),
-        help=f"Kafka bootstrap servers (${BOOTSTRAP_ENV}, else 127.0.0.1:9092)",
+    api_arguments(
+        p,
+        environ,
+        host=d.host,
+        port=d.port,
+        connect_timeout_s=d.connect_timeout_s,
+        log_level=d.log_level,
     )
     p.add_argument(
-        "--recent-cdrs", type=_positive, default=d.recent_cdrs, help="CDRs kept for GET /cdrs"
+        "--recent-cdrs", type=positive, default=d.recent_cdrs, help="CDRs kept for GET /cdrs"
     )
     p.add_argument(
         "--cdrs-window",
@@ -56,13 +50,6 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         default=d.cdrs_window_s,
         help="at start, read billing.cdrs.v1 from this many seconds ago; 0: from now on",
     )
-    p.add_argument(
-        "--connect-timeout",
-        type=float,
-        default=d.connect_timeout_s,
-        help="seconds to reach Kafka at start",
-    )
-    p.add_argument("--log-level", default=d.log_level)
     return p
 
 

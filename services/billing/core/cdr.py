@@ -62,7 +62,7 @@ def build(
 ) -> dict[str, Any]:
     """The OCPI CDR of session ``b`` priced as ``cost``."""
     assert b.ended_at is not None
-    start = b.started_at or (b.readings[0].at if b.readings else b.ended_at)
+    start = b.start or b.ended_at
     money = _money(cost.currency)
     remark = "; ".join(text for text in (b.stop_reason, b.tariff_note) if text)
     cdr: dict[str, Any] = {

@@ -106,6 +106,7 @@ def _ended(b: Billed, e: SessionEnded) -> Billed:
         ended_at=e.ended_at,
         energy_wh=None if e.energy_wh is None else _decimal(e.energy_wh),
         stop_reason=e.stop_reason,
+        duration_s=None if e.duration_s is None else _decimal(e.duration_s),
         id_token=e.id_token or b.id_token,
         id_token_type=e.id_token_type or b.id_token_type,
         id_token_source=e.id_token_source or b.id_token_source,
@@ -141,7 +142,7 @@ def _issue(b: Billed, ctx: Context, *, correction: int) -> Step:
 def _price(b: Billed, ctx: Context) -> Cost:
     assert b.ended_at is not None
     tariff = tariff_from_json(b.tariff_json) if b.tariff_json else _nothing(ctx.currency)
-    start = b.started_at or (b.readings[0].at if b.readings else b.ended_at)
+    start = b.start or b.ended_at
     samples = [Sample(r.at, r.energy_wh, True, r.current_a) for r in b.readings]
     return price(
         tariff,

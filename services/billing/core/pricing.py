@@ -147,7 +147,7 @@ def _points(start: datetime, end: datetime, samples: Iterable[Sample]) -> list[_
         else:
             points.append(point)
     last = points[-1]
-    if last.at < end:
+    if last.at < end or len(points) == 1:  # an empty session still has its one period
         points.append(_Point(end, highest, last.charging, last.current_a))
     else:
         points[-1] = replace(last, energy_wh=highest)
@@ -260,7 +260,10 @@ def _period(tariff: Tariff, zone: ZoneInfo, start: datetime, a: _Point, b: _Poin
 
 def _merge(periods: Sequence[Period]) -> list[Period]:
     """Neighbours with the same elements and charging state as one period (fewer ChargingPeriods
-    in a CDR; the totals are the same)."""
+    in a CDR; the totals are the same). A session with nothing in it keeps its first period:
+    OCPI wants one, and its FLAT fee applies."""
+    if not any(p.seconds or p.energy_wh for p in periods):
+        return list(periods[:1])
     merged: list[Period] = []
     for p in periods:
         if not p.seconds and not p.energy_wh:

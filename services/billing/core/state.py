@@ -6,7 +6,7 @@ reads it back exactly; unknown keys are ignored, missing ones take their default
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -52,9 +52,20 @@ class Billed:
     readings: tuple[Reading, ...] = ()  # in time order
     ended_at: datetime | None = None
     energy_wh: Decimal | None = None  # the session's energy at the end
+    duration_s: Decimal | None = None  # SessionEnded's: the start when SessionStarted was missed
     stop_reason: str | None = None
     cdr: Mapping[str, Any] | None = None  # the CDR in force (the last issued, not a credit)
     corrections: int = 0  # SessionCorrected handled
+
+    @property
+    def start(self) -> datetime | None:
+        """When it started: SessionStarted's time; else the end less SessionEnded's duration
+        (billing started after the session did); else the first reading."""
+        if self.started_at is not None:
+            return self.started_at
+        if self.ended_at is not None and self.duration_s is not None:
+            return self.ended_at - timedelta(seconds=float(self.duration_s))
+        return self.readings[0].at if self.readings else self.ended_at
 
     def with_reading(self, reading: Reading) -> "Billed":
         """This session with ``reading`` in time order (one per instant: the newer wins), at
@@ -89,6 +100,7 @@ class Billed:
             k: utc(v) if isinstance(v, datetime) else v for k, v in data.items() if k in names
         }
         values["readings"] = tuple(Reading.from_list(r) for r in values.get("readings", ()))
-        if values.get("energy_wh") is not None:
-            values["energy_wh"] = Decimal(values["energy_wh"])
+        for name in ("energy_wh", "duration_s"):
+            if values.get(name) is not None:
+                values[name] = Decimal(values[name])
         return cls(**values)

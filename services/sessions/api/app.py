@@ -21,6 +21,7 @@ from contracts.payloads.api_keys import KeyRing
 from contracts.payloads.presence import PresenceView
 from contracts.payloads.tokens import Token
 from contracts.topics import Topic
+from runtime.api import readiness
 from runtime.api_keys import KeyFollower
 from runtime.consumer import GroupConsumer
 from runtime.follower import Follower
@@ -164,9 +165,8 @@ class SessionsApi:
             self._producer = None
 
     def readiness(self) -> tuple[bool, str]:
-        waiting = [
-            what
-            for what, ready in (
+        return readiness(
+            (
                 ("kafka producer", self._producer is not None),
                 ("api.keys.v1", self._keys.ready.is_set()),
                 ("commands.ledger.v1", self.ledger.ready.is_set()),
@@ -176,9 +176,7 @@ class SessionsApi:
                 ("command-results.v1 assignment", self._results.ready.is_set()),
                 ("commands.v1 assignment", self._commands.ready.is_set()),
             )
-            if not ready
-        ]
-        return (False, f"waiting for {', '.join(waiting)}") if waiting else (True, "ok")
+        )
 
     # -- read models -----------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from runtime.kafka import DEFAULT_CONNECT_TIMEOUT_S
-from runtime.settings import BOOTSTRAP_ENV, bootstrap_servers
+from runtime.settings import BOOTSTRAP_ENV, api_arguments, positive
 
 MAX_TIMEOUT_S = 120.0
 
@@ -26,13 +26,6 @@ class Settings:
     log_level: str = "INFO"
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
-    return number
-
-
 def _seconds(value: str) -> float:
     number = float(value)
     if not 0 < number <= MAX_TIMEOUT_S:
@@ -51,16 +44,17 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "'python -m services.sessions.api keys {create,revoke,list} --help'.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--host", default=d.host, help="listen address")
-    p.add_argument("--port", type=int, default=d.port, help="the API, /metrics, /healthz, /readyz")
-    p.add_argument(
-        "--bootstrap-servers",
-        default=bootstrap_servers(environ),
-        help=f"Kafka bootstrap servers (${BOOTSTRAP_ENV}, else 127.0.0.1:9092)",
+    api_arguments(
+        p,
+        environ,
+        host=d.host,
+        port=d.port,
+        connect_timeout_s=d.connect_timeout_s,
+        log_level=d.log_level,
     )
     p.add_argument(
         "--recent-sessions",
-        type=_positive,
+        type=positive,
         default=d.recent_sessions,
         help="ended sessions kept in memory for GET /sessions (every open one is kept)",
     )
@@ -73,7 +67,7 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--recent-outcomes",
-        type=_positive,
+        type=positive,
         default=d.recent_outcomes,
         help="command outcomes remembered for GET /commands/{command_id} and retries",
     )
@@ -93,15 +87,6 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         choices=("earliest", "latest"),
         default=d.commands_offset_reset,
         help="where a new consumer group starts reading commands.v1",
-    )
-    p.add_argument(
-        "--connect-timeout",
-        type=float,
-        default=d.connect_timeout_s,
-        help="seconds to reach Kafka at start before giving up (exit code 2)",
-    )
-    p.add_argument(
-        "--log-level", default=d.log_level, choices=("DEBUG", "INFO", "WARNING", "ERROR")
     )
     return p
 

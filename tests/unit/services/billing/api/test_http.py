@@ -17,7 +17,7 @@ from services.billing.api.app import BillingApi
 from services.billing.api.http import build_app, openapi_document
 from services.billing.api.settings import Settings
 from services.billing.core.ocpi_json import dumps
-from tests.support.api_server import Server
+from tests.support.api_server import JSON, Server
 from tests.unit.services.billing.core.tariffs import component, element, ocpi
 
 KEY = "cbk_test-billing-admin"
@@ -63,13 +63,6 @@ def server() -> Iterator[Server]:
 
 
 ROUTES = sorted((m, p) for m, p in _routes() if p not in OPERATIONS)
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=20,
-)
 BODIES = (
     st.binary(max_size=300)
     | JSON.map(lambda value: json.dumps(value).encode())

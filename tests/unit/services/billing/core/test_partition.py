@@ -288,3 +288,13 @@ def test_readings_stay_bounded() -> None:
     assert [r.at for r in b.readings] == sorted(r.at for r in b.readings)
     packed = msgpack.packb(b.to_dict(), datetime=True)
     assert Billed.from_dict(msgpack.unpackb(packed, timestamp=3)) == b
+
+
+def test_a_session_seen_only_from_its_end_is_priced_from_its_duration_and_energy() -> None:
+    """Billing started after the session did (a new group reads from the end of sessions.v1):
+    SessionEnded's duration and energy still price it."""
+    [issued] = cdrs(Partition(0, book=book_with(TARIFF)), ended(90, 15000))
+    assert issued.cdr["start_date_time"] == at(0)
+    assert issued.cdr["total_energy"] == "15.0000"
+    assert issued.cdr["total_time"] == "1.5000"
+    assert issued.cdr["total_cost"]["excl_vat"] == "5.50"

@@ -451,3 +451,10 @@ def _close(a: Price, b: Price) -> bool:
     assert b.incl_vat is not None
     tolerance = D("1e-18")
     return abs(a.excl_vat - b.excl_vat) < tolerance and abs(a.incl_vat - b.incl_vat) < tolerance
+
+
+def test_an_empty_session_has_one_period_and_pays_its_flat_fee() -> None:
+    t = tariff(*START_025KWH)
+    cost = price(t, zone=AMSTERDAM, start=NOON, end=NOON, samples=[])
+    assert len(cost.periods) == 1
+    assert cost.total.excl_vat == D("0.50")

@@ -19,7 +19,7 @@ from contracts.payloads.api_keys import ApiKey, Role, key_hash
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.http import build_app
 from services.sessions.api.settings import Settings
-from tests.support.api_server import Server
+from tests.support.api_server import JSON, Server
 
 KEY = "cbk_test-admin-key"
 DEEP = {
@@ -75,13 +75,6 @@ def _path(template: str, segment: str, query: str) -> str:
     return f"{path}?{urllib.parse.quote(query, safe='=&')}" if query else path
 
 
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=20,
-)
 BODIES = (
     st.binary(max_size=300)
     | JSON.map(lambda value: json.dumps(value).encode())
