@@ -101,6 +101,7 @@ class SessionStarted:
     started_at: datetime | None
     id_token_type: str | None = None  # 2.0.1 IdTokenEnumType; None for 1.6
     id_token_source: str | None = None  # a TokenSource; None while no token is known
+    charging_state: str | None = None  # as SessionUpdated's, at the start (2.0.1)
 
     def event(self) -> DomainEvent:
         payload: dict[str, Any] = {
@@ -112,6 +113,7 @@ class SessionStarted:
             "id_token": self.id_token,
             "id_token_type": self.id_token_type,
             "id_token_source": self.id_token_source,
+            "charging_state": self.charging_state,
             "meter_start_wh": self.meter_start_wh,
             "started_at": self.started_at,
         }
@@ -134,6 +136,7 @@ class SessionStarted:
             started_at=moment(p, "started_at") or envelope.occurred_at,
             id_token_type=text(p, "id_token_type"),
             id_token_source=text(p, "id_token_source"),
+            charging_state=text(p, "charging_state"),
         )
 
 
@@ -149,6 +152,9 @@ class SessionUpdated:
     current_a: float | None
     soc_percent: float | None
     at: datetime | None
+    # 2.0.1 ChargingStateEnumType (Charging, EVConnected, SuspendedEV, SuspendedEVSE, Idle);
+    # 1.6: the connector's Charging / SuspendedEV / SuspendedEVSE. None: not reported.
+    charging_state: str | None = None
 
     def event(self) -> DomainEvent:
         payload: dict[str, Any] = {
@@ -159,6 +165,7 @@ class SessionUpdated:
             "power_w": self.power_w,
             "current_a": self.current_a,
             "soc_percent": self.soc_percent,
+            "charging_state": self.charging_state,
             "at": self.at,
         }
         return _event(EventType.SESSION_UPDATED, self.station_id, payload)
@@ -178,6 +185,7 @@ class SessionUpdated:
             current_a=number(p, "current_a"),
             soc_percent=number(p, "soc_percent"),
             at=moment(p, "at") or envelope.occurred_at,
+            charging_state=text(p, "charging_state"),
         )
 
 

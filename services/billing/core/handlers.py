@@ -53,10 +53,7 @@ def handle(state: Billed | None, message: Message, ctx: Context) -> Step:
     if isinstance(message, SessionStarted):
         return Step(_started(b, message))
     if isinstance(message, SessionUpdated):
-        if message.at is None or message.energy_wh is None or b.cdr is not None:
-            return Step(b)  # nothing measured, or a late value of a billed session
-        current = None if message.current_a is None else _decimal(message.current_a)
-        return Step(b.with_reading(Reading(message.at, _decimal(message.energy_wh), current)))
+        return Step(_updated(b, message))
     if message.corrected:
         return _corrected(b, message, ctx)
     if b.cdr is not None:
@@ -94,8 +91,36 @@ def _started(b: Billed, s: SessionStarted) -> Billed:
         started_at=s.started_at,
     )
     if s.started_at is not None and not any(r.at == s.started_at for r in b.readings):
-        b = b.with_reading(Reading(s.started_at, Decimal(0)))
+        state = charging(s.charging_state, Decimal(0))
+        b = b.with_reading(Reading(s.started_at, Decimal(0), charging=state))
     return b
+
+
+# 2.0.1 ChargingStateEnumType (1.6 statuses arrive in these words): the EV not taking power
+# is parking (OCPI 2.2.1 errata: PARKING_TIME is time "the vehicle is not requesting power").
+# The station or our load balancing holding power back (SuspendedEVSE) is not; neither is the
+# time before the first energy (EVConnected at the start) nor without an EV (Idle).
+_PARKED = frozenset({"SuspendedEV", "EVConnected"})
+
+
+def charging(state: str | None, energy_wh: Decimal) -> bool | None:
+    """Whether a session in ``charging_state`` is charging (not parked); None: not said."""
+    if state is None:
+        return None
+    if state == "EVConnected" and not energy_wh:
+        return True
+    return state not in _PARKED
+
+
+def _updated(b: Billed, u: SessionUpdated) -> Billed:
+    if u.at is None or b.cdr is not None:
+        return b  # nothing measured, or a late value of a billed session
+    last = b.readings[-1].energy_wh if b.readings else Decimal(0)
+    energy = last if u.energy_wh is None else _decimal(u.energy_wh)
+    if u.energy_wh is None and u.charging_state is None:
+        return b
+    current = None if u.current_a is None else _decimal(u.current_a)
+    return b.with_reading(Reading(u.at, energy, current, charging(u.charging_state, energy)))
 
 
 def _ended(b: Billed, e: SessionEnded) -> Billed:
@@ -143,7 +168,10 @@ def _price(b: Billed, ctx: Context) -> Cost:
     assert b.ended_at is not None
     tariff = tariff_from_json(b.tariff_json) if b.tariff_json else _nothing(ctx.currency)
     start = b.start or b.ended_at
-    samples = [Sample(r.at, r.energy_wh, True, r.current_a) for r in b.readings]
+    samples, parked = [], False
+    for r in b.readings:  # a reading that does not say keeps the state before it
+        parked = parked if r.charging is None else not r.charging
+        samples.append(Sample(r.at, r.energy_wh, not parked, r.current_a))
     return price(
         tariff,
         zone=_zone(b.time_zone or ctx.time_zone),

@@ -17,20 +17,25 @@ MAX_SAMPLES = 2000  # per session; beyond, every other older sample goes (docs/b
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """The session's energy (Wh since its start) at ``at``, and the current then."""
+    """The session's energy (Wh since its start) at ``at``, the current then, and from then on
+    whether the EV takes power (None: as before)."""
 
     at: datetime
     energy_wh: Decimal
     current_a: Decimal | None = None
+    charging: bool | None = None
 
     def to_list(self) -> list[Any]:
         current = None if self.current_a is None else str(self.current_a)
-        return [self.at, str(self.energy_wh), current]
+        return [self.at, str(self.energy_wh), current, self.charging]
 
     @classmethod
     def from_list(cls, data: list[Any]) -> "Reading":
-        at, energy, current = data
-        return cls(utc(at), Decimal(energy), None if current is None else Decimal(current))
+        at, energy, current, *rest = data  # records before 2026-11-26 have no charging
+        charging = rest[0] if rest else None
+        return cls(
+            utc(at), Decimal(energy), None if current is None else Decimal(current), charging
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

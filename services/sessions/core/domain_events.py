@@ -75,12 +75,17 @@ def _started(station_id: str, t: Transaction) -> SessionStarted:
         started_at=t.start_time,
         id_token_type=t.id_token_type,
         id_token_source=t.id_token_source,
+        charging_state=t.charging_state,
     )
 
 
 def _updated(station_id: str, t: Transaction) -> SessionUpdated:
     """The latest meter values; ``at`` None before any."""
-    times = [at for at in (t.energy_register_at, t.power_at, t.current_at, t.soc_at) if at]
+    times = [
+        at
+        for at in (t.energy_register_at, t.power_at, t.current_at, t.soc_at, t.charging_state_at)
+        if at
+    ]
     return SessionUpdated(
         session_id=session_id(station_id, t.key),
         station_id=station_id,
@@ -90,6 +95,7 @@ def _updated(station_id: str, t: Transaction) -> SessionUpdated:
         current_a=t.current_a,
         soc_percent=t.soc_percent,
         at=max(times, default=None),
+        charging_state=t.charging_state,
     )
 
 

@@ -1,6 +1,7 @@
 """The station registry: BootNotification, StatusNotification, firmware and log status (pure)."""
 
 from dataclasses import replace
+from datetime import datetime
 
 from contracts.events import DomainEvent
 from contracts.fields import mapping, text, whole
@@ -10,7 +11,8 @@ from ocppj.timestamps import parse_timestamp, rfc3339
 from ocppj.versions import OcppVersion
 from services.sessions.core import domain_events as de
 from services.sessions.core.abandoned import close_open
-from services.sessions.core.state import Connector, StationState
+from services.sessions.core.settling import save, settle
+from services.sessions.core.state import Connector, StationState, with_charging_state
 from services.sessions.core.step import Context, Step, protocol_error
 
 
@@ -78,9 +80,38 @@ def status_notification(state: StationState, call: StationCall, ctx: Context) ->
         evse_id=evse_id, connector_id=connector_id, status=status, error_code=error_code, at=at
     )
     state = state.with_connector(connector)
+    state, updated = _charging_state_16(state, call, evse_id, status, at)
     if known is not None and (known.status, known.error_code) == (status, error_code):
-        return Step(state=state, reply=reply)
-    return Step(state=state, reply=reply, events=[de.status_changed(state.station_id, connector)])
+        return Step(state=state, reply=reply, events=updated)
+    events = [de.status_changed(state.station_id, connector), *updated]
+    return Step(state=state, reply=reply, events=events)
+
+
+# 1.6 ChargePointStatus of a connector in a transaction: whether the EV takes power, which the
+# session's charging_state says in 2.0.1's words (billing tells charging from parking by it).
+_CHARGING_STATES_16 = {
+    "Charging": "Charging",
+    "SuspendedEV": "SuspendedEV",
+    "SuspendedEVSE": "SuspendedEVSE",
+}
+
+
+def _charging_state_16(
+    state: StationState, call: StationCall, evse_id: int, status: str, at: datetime
+) -> tuple[StationState, list[DomainEvent]]:
+    """A 1.6 status of a connector with an open transaction: a SessionUpdated with the
+    transaction's new charging state."""
+    charging_state = _CHARGING_STATES_16.get(status)
+    t = state.open_on(evse_id) if call.ocpp_version is OcppVersion.V16 else None
+    if charging_state is None or t is None:
+        return state, []
+    t, changed = with_charging_state(t, charging_state, at)
+    if not changed:
+        return state, []
+    t = replace(t, update_pending=not t.end_announced)
+    t, settled = settle(call.station_id, t)
+    state, dropped = save(state, t, action=call.action, at=call.received_at)
+    return state, settled + dropped
 
 
 def firmware_status(state: StationState, call: StationCall, ctx: Context) -> Step:

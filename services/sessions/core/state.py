@@ -154,7 +154,8 @@ class Transaction:
     current_at: datetime | None = None
     soc_percent: float | None = None
     soc_at: datetime | None = None
-    charging_state: str | None = None  # 2.0.1 ChargingStateEnumType
+    charging_state: str | None = None  # 2.0.1 ChargingStateEnumType; 1.6 from the connector
+    charging_state_at: datetime | None = None  # the station's time of that state
     seq_nos: SeqRanges = ()  # 2.0.1 seqNo values seen
     ended: bool = False
     ended_at: datetime | None = None
@@ -352,3 +353,14 @@ _ENDED = frozenset({"ended"})
 def ended_from_list(data: Iterable[Mapping[str, Any]]) -> tuple[Transaction, ...]:
     """Read ``StationState.ended_to_list()``."""
     return tuple(Transaction.from_dict(t) for t in data)
+
+
+def with_charging_state(
+    t: Transaction, charging_state: str | None, at: datetime
+) -> tuple[Transaction, bool]:
+    """``t`` with the charging state the station reported at ``at`` (an older report changes
+    nothing); and whether the state changed."""
+    if charging_state is None or (t.charging_state_at is not None and at < t.charging_state_at):
+        return t, False
+    changed = charging_state != t.charging_state
+    return replace(t, charging_state=charging_state, charging_state_at=at), changed

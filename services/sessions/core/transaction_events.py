@@ -23,7 +23,13 @@ from services.sessions.core.abandoned import close_open, correct
 from services.sessions.core.meter import Quantity, apply, readings
 from services.sessions.core.remote_start import join, mismatch_anomaly, same_token, take_by_id
 from services.sessions.core.settling import save, settle
-from services.sessions.core.state import StationState, Transaction, seq_add, seq_seen
+from services.sessions.core.state import (
+    StationState,
+    Transaction,
+    seq_add,
+    seq_seen,
+    with_charging_state,
+)
 from services.sessions.core.step import Context, Step, protocol_error
 from services.sessions.core.tokens import id_token_info
 from services.sessions.core.transactions import LOCAL
@@ -112,9 +118,9 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
     t = replace(
         t,
         remote_start_id=t.remote_start_id if remote_start_id is None else remote_start_id,
-        charging_state=charging_state or t.charging_state,
         reservation_id=t.reservation_id if reservation_id is None else reservation_id,
     )
+    t, state_changed = with_charging_state(t, charging_state, at)
     if t.remote_start_id is not None and t.id_token_source != TokenSource.REMOTE_START:
         state, start = take_by_id(state, t.remote_start_id, at=call.received_at)
         if start is not None:
@@ -162,8 +168,8 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
             stop_reason=text(info, "stoppedReason") or LOCAL,
             meter_stop_wh=meter_stop_wh,
         )
-    elif event_type == UPDATED and changed and not t.end_announced:
-        t = replace(t, update_pending=True)
+    if event_type == UPDATED and (changed or state_changed) and not t.end_announced:
+        t = replace(t, update_pending=True)  # a Started's state goes with SessionStarted
     t, settled = settle(call.station_id, t)
     state, dropped = save(state, t, action=call.action, at=call.received_at)
     return Step(state=state, reply=reply, events=events + settled + dropped)

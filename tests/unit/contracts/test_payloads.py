@@ -366,14 +366,14 @@ def test_records_are_keyed_as_documented(built: Envelope, key: str) -> None:
             Topic.SESSIONS,
             "SessionStarted",
             "session_id, station_id, transaction_id, evse_id, connector_id, id_token,"
-            " id_token_type, id_token_source, meter_start_wh, started_at",
+            " id_token_type, id_token_source, charging_state, meter_start_wh, started_at",
         ),
         (
             UPDATED.event(),
             Topic.SESSIONS,
             "SessionUpdated",
             "session_id, station_id, transaction_id, energy_wh, power_w, current_a, soc_percent,"
-            " at",
+            " charging_state, at",
         ),
         (
             ENDED.event(),

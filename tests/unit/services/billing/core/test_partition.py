@@ -86,7 +86,9 @@ def started(minutes: float = 0, token: str | None = "TAG-1") -> Envelope:
     return record(event, at(minutes))
 
 
-def updated(minutes: float, wh: float, current: float | None = None) -> Envelope:
+def updated(
+    minutes: float, wh: float | None, current: float | None = None, state: str | None = None
+) -> Envelope:
     event = SessionUpdated(
         session_id=SESSION,
         station_id=STATION,
@@ -96,6 +98,7 @@ def updated(minutes: float, wh: float, current: float | None = None) -> Envelope
         current_a=current,
         soc_percent=None,
         at=at(minutes),
+        charging_state=state,
     ).event()
     return record(event, at(minutes))
 
@@ -298,3 +301,43 @@ def test_a_session_seen_only_from_its_end_is_priced_from_its_duration_and_energy
     assert issued.cdr["total_energy"] == "15.0000"
     assert issued.cdr["total_time"] == "1.5000"
     assert issued.cdr["total_cost"]["excl_vat"] == "5.50"
+
+
+def test_time_the_ev_takes_no_power_is_parking() -> None:
+    """1.00 start, 0.30/kWh, 2.00/h parked (step 900 s): 60 min charging 10 kWh, then 25 min
+    SuspendedEV (billed 30), 5 min SuspendedEVSE (not parking: we held power back)."""
+    parking = ocpi(
+        element(
+            component("FLAT", "1.00"),
+            component("ENERGY", "0.30"),
+            component("PARKING_TIME", "2.00", 900),
+        ),
+        id="AC-P",
+    )
+    p = Partition(0, book=book_with(parking))
+    [issued] = cdrs(
+        p,
+        started(),
+        updated(60, 10000, state="SuspendedEV"),
+        updated(85, None, state="SuspendedEVSE"),
+        ended(90, 10000),
+    )
+    cdr = issued.cdr
+    assert cdr["total_parking_time"] == str((Decimal(25) / 60).quantize(Decimal("0.0001")))
+    assert cdr["total_parking_cost"]["excl_vat"] == "1.00"  # 25 min -> 30 min at 2.00/h
+    assert cdr["total_cost"]["excl_vat"] == "5.00"  # 1.00 + 3.00 + 1.00
+    kinds = [[d["type"] for d in period["dimensions"][:2]] for period in cdr["charging_periods"]]
+    assert kinds == [["ENERGY", "TIME"], ["ENERGY", "PARKING_TIME"], ["ENERGY", "TIME"]]
+
+
+def test_evconnected_before_any_energy_is_not_parking() -> None:
+    parking = ocpi(element(component("PARKING_TIME", "6.00"), component("ENERGY", "0.30")), id="P")
+    p = Partition(0, book=book_with(parking))
+    [issued] = cdrs(
+        p,
+        started(),
+        updated(0.5, 0, state="EVConnected"),
+        updated(10, 2000, state="Charging"),
+        ended(40, 8000),
+    )
+    assert issued.cdr["total_parking_cost"]["excl_vat"] == "0.00"

@@ -1,5 +1,6 @@
 """OCPP 2.0.1 sessions: TransactionEvent Started/Updated/Ended, in order and out of order."""
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -95,6 +96,7 @@ STARTED_EVENT = DomainEvent(
         "id_token": "04A2B3C4D5",
         "id_token_type": "ISO14443",
         "id_token_source": "Station",
+        "charging_state": "EVConnected",
         "meter_start_wh": 1000.0,
         "started_at": at(10),
     },
@@ -109,6 +111,7 @@ UPDATED_EVENT = DomainEvent(
         "power_w": 11000.0,
         "current_a": 16.0,
         "soc_percent": 55.0,
+        "charging_state": "Charging",
         "at": at(70),
     },
 )
@@ -193,7 +196,11 @@ def test_out_of_order_offline_events_give_one_of_each_in_order_with_the_stations
         # the latest values: energy from the Transaction.End reading, the rest from Updated
         payload=UPDATED_EVENT.payload | {"energy_wh": 2500.0, "at": at(610)},
     )
-    assert started.events == [STARTED_EVENT, updated_late, ENDED_EVENT]
+    # SessionStarted carries the charging state known when it is written (Updated's, later)
+    started_late = replace(
+        STARTED_EVENT, payload=STARTED_EVENT.payload | {"charging_state": "Charging"}
+    )
+    assert started.events == [started_late, updated_late, ENDED_EVENT]
     assert station.events[1:] == started.events  # after StationBooted
     assert started.state.transactions == ()
 
@@ -202,7 +209,10 @@ def test_updated_before_started_is_written_after_the_start() -> None:
     station = booted()
     assert station.call("TransactionEvent", offline(UPDATED)).events == []
     started = station.call("TransactionEvent", offline(STARTED))
-    assert started.events == [STARTED_EVENT, UPDATED_EVENT]
+    started_late = replace(
+        STARTED_EVENT, payload=STARTED_EVENT.payload | {"charging_state": "Charging"}
+    )
+    assert started.events == [started_late, UPDATED_EVENT]
     ended = station.call("TransactionEvent", ENDED)
     assert ended.events == [ENDED_EVENT]
 
@@ -368,14 +378,25 @@ def test_an_updated_below_the_start_never_gives_negative_energy() -> None:
     assert ended.events[0].payload["energy_wh"] == 0.0
 
 
-def test_an_update_without_new_values_writes_nothing() -> None:
+def test_a_new_charging_state_alone_is_an_update_and_the_same_again_is_not() -> None:
+    """Billing tells charging from parking by it (docs/billing.md)."""
     station = booted()
     station.call("TransactionEvent", STARTED)
     charging = station.call(
         "TransactionEvent", event("Updated", 1, 20, info={"chargingState": "Charging"})
     )
-    assert charging.events == []
-    assert charging.state.transactions[0].charging_state == "Charging"
+    [updated] = charging.events
+    assert (updated.event_type, updated.payload["charging_state"]) == ("SessionUpdated", "Charging")
+    assert updated.payload["at"] == at(20)
+    again = station.call(
+        "TransactionEvent", event("Updated", 2, 30, info={"chargingState": "Charging"})
+    )
+    assert again.events == []
+    older = station.call(  # a late report of an older state changes nothing
+        "TransactionEvent", event("Updated", 3, 15, info={"chargingState": "SuspendedEV"})
+    )
+    assert older.events == []
+    assert older.state.transactions[0].charging_state == "Charging"
 
 
 @pytest.mark.parametrize(

@@ -104,6 +104,7 @@ def test_a_whole_16_session() -> None:
                 "id_token": TAG,
                 "id_token_type": None,  # 1.6 has no token types
                 "id_token_source": "Station",
+                "charging_state": None,
                 "meter_start_wh": 1520.0,
                 "started_at": at(20),
             },
@@ -139,6 +140,7 @@ def test_a_whole_16_session() -> None:
                 "power_w": 7200.0,
                 "current_a": 16.5,
                 "soc_percent": 42.0,
+                "charging_state": None,
                 "at": at(80),
             },
         )
@@ -444,3 +446,19 @@ def test_a_payload_without_a_needed_field_gets_protocol_error(
     assert isinstance(step.reply, ReplyError)
     assert step.reply.code == "ProtocolError"
     assert step.events == []
+
+
+def test_a_16_connector_status_in_a_transaction_is_its_charging_state() -> None:
+    station = booted()
+    start(station)
+    status = {"connectorId": 1, "errorCode": "NoError", "timestamp": ts(60)}
+    parked = station.call("StatusNotification", status | {"status": "SuspendedEV"})
+    assert kinds(parked.events) == [EventType.STATION_STATUS_CHANGED, EventType.SESSION_UPDATED]
+    assert parked.events[1].payload["charging_state"] == "SuspendedEV"
+    assert parked.events[1].payload["at"] == at(60)
+    charging = station.call(
+        "StatusNotification", status | {"status": "Charging", "timestamp": ts(90)}
+    )
+    assert charging.events[1].payload["charging_state"] == "Charging"
+    other = station.call("StatusNotification", status | {"connectorId": 2, "status": "SuspendedEV"})
+    assert kinds(other.events) == [EventType.STATION_STATUS_CHANGED]  # no transaction there
