@@ -264,33 +264,34 @@ def _merge(periods: Sequence[Period]) -> list[Period]:
     OCPI wants one, and its FLAT fee applies."""
     if not any(p.seconds or p.energy_wh for p in periods):
         return list(periods[:1])
-    merged: list[Period] = []
+    runs: list[list[Period]] = []
     for p in periods:
         if not p.seconds and not p.energy_wh:
             continue
-        last = merged[-1] if merged else None
-        if last is not None and (last.elements, last.charging) == (p.elements, p.charging):
-            merged[-1] = replace(
-                last,
-                end=p.end,
-                energy_wh=last.energy_wh + p.energy_wh,
-                seconds=last.seconds + p.seconds,
-                min_power_kw=_least(last.min_power_kw, p.min_power_kw),
-                max_power_kw=_most(last.max_power_kw, p.max_power_kw),
-                min_current_a=_least(last.min_current_a, p.min_current_a),
-                max_current_a=_most(last.max_current_a, p.max_current_a),
-            )
+        if runs and (runs[-1][0].elements, runs[-1][0].charging) == (p.elements, p.charging):
+            runs[-1].append(p)
         else:
-            merged.append(p)
-    return merged
+            runs.append([p])
+    return [_joined(run) for run in runs]
 
 
-def _least(a: Decimal | None, b: Decimal | None) -> Decimal | None:
-    return b if a is None else a if b is None else min(a, b)
-
-
-def _most(a: Decimal | None, b: Decimal | None) -> Decimal | None:
-    return b if a is None else a if b is None else max(a, b)
+def _joined(run: list[Period]) -> Period:
+    """One period for a run of neighbours with the same elements."""
+    first = run[0]
+    if len(run) == 1:
+        return first
+    power = [x for p in run for x in (p.min_power_kw, p.max_power_kw) if x is not None]
+    current = [x for p in run for x in (p.min_current_a, p.max_current_a) if x is not None]
+    return replace(
+        first,
+        end=run[-1].end,
+        energy_wh=sum((p.energy_wh for p in run), Decimal(0)),
+        seconds=sum((p.seconds for p in run), Decimal(0)),
+        min_power_kw=min(power, default=None),
+        max_power_kw=max(power, default=None),
+        min_current_a=min(current, default=None),
+        max_current_a=max(current, default=None),
+    )
 
 
 # --- 3 and 4. quantities, steps, money ----------------------------------------------------------

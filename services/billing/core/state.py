@@ -75,6 +75,9 @@ class Billed:
     def with_reading(self, reading: Reading) -> "Billed":
         """This session with ``reading`` in time order (one per instant: the newer wins), at
         most MAX_SAMPLES (every other of the older half goes when full)."""
+        in_order = not self.readings or reading.at > self.readings[-1].at  # the usual case
+        if in_order and len(self.readings) < MAX_SAMPLES:
+            return replace(self, readings=(*self.readings, reading))
         kept = [r for r in self.readings if r.at != reading.at]
         kept.append(reading)
         kept.sort(key=lambda r: r.at)
