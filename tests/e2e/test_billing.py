@@ -4,9 +4,13 @@
 import asyncio
 import contextlib
 import json
+import os
 import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -263,3 +267,68 @@ async def test_a_killed_billing_worker_still_gives_exactly_one_cdr_per_session(
                 while True:
                     await collect(3)
     assert all(len(ids) == 1 for ids in seen.values()), seen
+
+
+async def test_rebuild_recomputes_a_periods_cdrs_with_other_tariffs_and_writes_nothing(
+    kafka_bootstrap: str, gateway: GatewayProcess, sessions: SessionsWorker, tmp_path: Path
+) -> None:
+    """`python -m services.billing rebuild`: with today's tariffs the recomputed CDR equals the
+    issued one; with a file that doubles the energy price it shows the difference; billing.cdrs.v1
+    gets nothing."""
+    station_id, token = _station_id(), f"TOK-{uuid.uuid4().hex[:8]}"
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    await _define_token(kafka_bootstrap, token)
+    await _tariff_for(kafka_bootstrap, station_id)
+    async with (
+        _billing(kafka_bootstrap, tmp_path / "billing"),
+        TopicTail(kafka_bootstrap, Topic.CDRS) as cdrs,
+    ):
+        s = await _station16(gateway, station_id)
+        await s.call(call16.BootNotification("M-16", "V"))
+        started = await s.call(call16.StartTransaction(1, token, 0, _now()))
+        await s.call(call16.StopTransaction(10000, _now(600), started.transaction_id))
+        await s.close()
+        issued = await cdrs.next(for_station(station_id, EventType.CDR_ISSUED), 60)
+    session_id = issued.envelope.payload["session_id"]
+    dearer = {
+        "tariffs": [
+            {
+                **TARIFF,
+                "elements": [
+                    element(
+                        component("FLAT", "1.00", vat="21"), component("ENERGY", "0.60", vat="21")
+                    )
+                ],
+            }
+        ],
+        "assignments": [{"station_id": station_id, "tariff_ids": [TARIFF["id"]]}],
+    }
+    tariffs_file = tmp_path / "dearer.json"
+    tariffs_file.write_text(dumps(dearer))
+
+    def rebuild(*extra: str) -> dict[str, Decimal]:
+        out = tmp_path / f"rebuilt-{len(extra)}.jsonl"
+        command = [
+            sys.executable, "-m", "services.billing", "rebuild", "--from", since.isoformat(),
+            "--lookback", "0.01", "--json", "--out", str(out), *extra,
+        ]  # fmt: skip
+        environment = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
+        done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "CDRs recomputed" in done.stderr  # progress goes to stderr
+        report = json.loads(done.stdout)
+        assert report["sessions"] >= 1
+        totals = {}
+        for line in out.read_text().splitlines():
+            row = json.loads(line)
+            totals[row["session_id"]] = Decimal(row["cdr"]["total_cost"]["excl_vat"])
+        return totals
+
+    async with TopicTail(kafka_bootstrap, Topic.CDRS) as after:
+        today = await asyncio.to_thread(rebuild)
+        assert today[session_id] == Decimal("4.00")  # as issued: 1.00 + 10 x 0.30
+        with_file = await asyncio.to_thread(rebuild, "--tariffs", str(tariffs_file))
+        assert with_file[session_id] == Decimal("7.00")  # 1.00 + 10 x 0.60
+        with contextlib.suppress(TimeoutError):
+            written = await after.next(for_station(station_id), 3)
+            raise AssertionError(f"rebuild wrote to billing.cdrs.v1: {written}")

@@ -1,0 +1,247 @@
+"""`python -m services.billing rebuild`: recompute a period's CDRs and compare them (I/O).
+
+Reads sessions.v1 from ``--from`` (less ``--lookback``, to see the starts of sessions that
+ended in the period) up to its end as it was when the command started, through a fresh billing
+core with the tariffs of billing.tariffs.v1 or of ``--tariffs FILE``; reads billing.cdrs.v1 the
+same way; reports, per session that ended in the period, whether its recomputed total equals
+the one of its CDR in force. Writes nothing to Kafka: the recomputed CDRs go to ``--out`` as
+JSON lines. docs/billing.md, "Replay".
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from contracts.codec import decode
+from contracts.envelope import Envelope
+from contracts.payloads.billing import CdrIssued, Scope
+from contracts.topics import SPECS, Topic
+from ocppj.timestamps import parse_zoned
+from runtime.settings import bootstrap_servers
+from services.billing.api.core.errors import InvalidAssignment
+from services.billing.api.core.errors import InvalidTariff as InvalidTariffBody
+from services.billing.api.core.requests import assignment, tariff_definition
+from services.billing.core.book import TariffBook
+from services.billing.core.cdr import Party
+from services.billing.core.ocpi_json import dumps
+from services.billing.core.partition import Partition
+from services.billing.core.replay import Comparison, compare, in_force
+from services.billing.options import add_cdr_options
+from services.billing.options import party as cdr_party
+
+PROGRESS_EVERY = 100_000
+
+
+async def read_period(
+    bootstrap: str, topic: str, since: datetime | None
+) -> AsyncIterator[tuple[int, Envelope]]:
+    """(partition, record) of ``topic`` from ``since`` (None: the beginning) to the end offsets
+    it had when the read began; undecodable records are skipped."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(SPECS[Topic(topic)].partitions)]
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        if since is None:
+            starts = await consumer.beginning_offsets(tps)
+        else:
+            at_ms = int(since.timestamp() * 1000)
+            found = await consumer.offsets_for_times(dict.fromkeys(tps, at_ms))
+            starts = {tp: ends[tp] if found.get(tp) is None else found[tp].offset for tp in tps}
+        for tp in tps:  # explicit offsets: a lazy seek_to_beginning may resolve after a check
+            consumer.seek(tp, starts[tp])
+        remaining = {tp for tp in tps if starts[tp] < ends[tp]}
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=500)
+            for tp, records in batch.items():
+                for record in records:
+                    if record.offset >= ends[tp]:
+                        break
+                    if record.value is not None:
+                        try:
+                            yield tp.partition, decode(record.value)
+                        except Exception:  # noqa: BLE001 - one bad record must not stop a replay
+                            continue
+            # compaction leaves gaps: the position, not the last offset seen, says when it is done
+            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
+    finally:
+        await consumer.stop()
+
+
+async def live_book(bootstrap: str) -> TariffBook:
+    """billing.tariffs.v1 as it stands."""
+    book = TariffBook()
+    async for _, envelope in read_period(bootstrap, Topic.TARIFFS, None):
+        try:
+            book.apply(envelope.key, envelope)
+        except Exception:  # noqa: BLE001 - what the workers reject does not apply here either
+            continue
+    return book
+
+
+def file_book(path: Path) -> TariffBook:
+    """Tariffs from a file: ``{"tariffs": [OCPI Tariff, ...], "assignments": [{"station_id":
+    ID or null (the default), "tariff_ids": [...], "time_zone": ...}, ...]}``.
+
+    Raises:
+        ValueError: the file is not that, with the reason.
+    """
+    data = json.loads(path.read_text("utf-8"), parse_float=Decimal)
+    book = TariffBook()
+    try:
+        for obj in data.get("tariffs", []):
+            defined = tariff_definition(str(obj.get("id", "")), obj)
+            book.apply(defined.envelope().key, defined.envelope())
+        for entry in data.get("assignments", []):
+            station = entry.pop("station_id", None)
+            scope = Scope.DEFAULT if station is None else Scope.STATION
+            assigned = assignment(scope, station, entry, book)
+            book.apply(assigned.key, assigned.envelope())
+    except (InvalidTariffBody, InvalidAssignment) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    return book
+
+
+async def rebuild(
+    bootstrap: str,
+    *,
+    since: datetime,
+    until: datetime | None,
+    lookback: timedelta,
+    book: TariffBook,
+    party: Party,
+    time_zone: str,
+    currency: str,
+    out: Path | None,
+    progress: Callable[[str], None],
+) -> Comparison:
+    partitions: dict[int, Partition] = {}
+    rebuilt: list[CdrIssued] = []
+    records, started = 0, time.monotonic()
+    async for partition, envelope in read_period(bootstrap, Topic.SESSIONS, since - lookback):
+        store = partitions.get(partition)
+        if store is None:
+            store = partitions[partition] = Partition(
+                partition, book=book, party=party, time_zone=time_zone, currency=currency
+            )
+        step = store.handle(envelope)
+        store.changes()  # nothing is written: forget them
+        for event in [] if step is None else step.events:
+            issued = CdrIssued.parse(
+                Envelope(
+                    event_type=event.event_type,
+                    schema_version=1,
+                    key=event.key,
+                    payload=event.payload,
+                )
+            )
+            if issued is not None:
+                rebuilt.append(issued)
+        records += 1
+        if records % PROGRESS_EVERY == 0:
+            rate = records / (time.monotonic() - started)
+            progress(f"sessions.v1: {records:,} records, {len(rebuilt):,} CDRs ({rate:,.0f}/s)")
+    progress(f"sessions.v1: {records:,} records, {len(rebuilt):,} CDRs recomputed")
+    issued_cdrs = [
+        c
+        async for _, envelope in read_period(bootstrap, Topic.CDRS, since - lookback)
+        if (c := CdrIssued.parse(envelope)) is not None
+    ]
+    progress(f"billing.cdrs.v1: {len(issued_cdrs):,} CDRs issued")
+    new = in_force(rebuilt)
+    comparison = compare(in_force(issued_cdrs), new, since=since, until=until)
+    if out is not None:
+        with out.open("w", encoding="utf-8") as lines:
+            for session_id, cdr in sorted(new.items()):
+                end = cdr["end_date_time"]
+                if end >= since and (until is None or end < until):
+                    lines.write(dumps({"session_id": session_id, "cdr": cdr}) + "\n")
+    return comparison
+
+
+def _time(value: str) -> datetime:
+    parsed = parse_zoned(value if "T" in value else f"{value}T00:00:00Z")
+    if parsed is None:
+        raise argparse.ArgumentTypeError(f"not a date or an RFC 3339 date-time: {value!r}")
+    return parsed
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m services.billing rebuild",
+        description="Recompute the CDRs of the sessions that ended in a period from "
+        "sessions.v1, with today's tariffs or those of a file, and report how they differ "
+        "from the CDRs issued. Writes nothing to Kafka.",
+    )
+    p.add_argument("--from", dest="since", type=_time, required=True, help="2026-11-01 or RFC 3339")
+    p.add_argument("--to", dest="until", type=_time, help="the end of the period (exclusive)")
+    p.add_argument(
+        "--lookback",
+        type=float,
+        default=48.0,
+        help="hours of sessions.v1 read before --from, for the starts of sessions that "
+        "ended in the period [%(default)s]",
+    )
+    p.add_argument("--tariffs", type=Path, help="a JSON file of tariffs and assignments")
+    p.add_argument("--out", type=Path, help="write the recomputed CDRs here, as JSON lines")
+    p.add_argument("--json", action="store_true", help="the report as JSON")
+    p.add_argument("--bootstrap-servers", default=bootstrap_servers(os.environ))
+    add_cdr_options(p)
+    args = p.parse_args(argv)
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)  # noqa: T201 - progress of a long command
+
+    async def run() -> Comparison:
+        book = file_book(args.tariffs) if args.tariffs else await live_book(args.bootstrap_servers)
+        progress(f"tariffs: {len(book.tariffs)}, assignments: {len(book.assignments)}")
+        return await rebuild(
+            args.bootstrap_servers,
+            since=args.since,
+            until=args.until,
+            lookback=timedelta(hours=args.lookback),
+            book=book,
+            party=cdr_party(args),
+            time_zone=args.time_zone,
+            currency=args.currency,
+            out=args.out,
+            progress=progress,
+        )
+
+    try:
+        comparison = asyncio.run(run())
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    report = comparison.summary()
+    if args.json:
+        print(json.dumps(report, indent=2))  # noqa: T201
+    else:
+        print(_human(report, args.since, args.until))  # noqa: T201
+    return 0
+
+
+def _human(report: dict[str, Any], since: datetime, until: datetime | None) -> str:
+    period = f"{since.isoformat()} .. {until.isoformat() if until else 'now'}"
+    lines = [
+        f"sessions ended {period}: {report['sessions']}",
+        f"  same total        {report['same']}",
+        f"  different total   {report['changed']}",
+        f"  only issued       {report['only_issued']}",
+        f"  only recomputed   {report['only_rebuilt']}",
+        f"  change, excl VAT  {report['delta_excl_vat']}",
+    ]
+    for d in report["largest"]:
+        lines.append(f"    {d['session_id']}: {d['issued']} -> {d['rebuilt']}")
+    return "\n".join(lines)
