@@ -205,6 +205,10 @@ async def test_tariffs_written_through_the_api_price_a_16_and_a_201_session_once
     assert page["total"] == 1
     async with api.get(f"/cdrs/{cdr16.cdr_id}") as one_cdr:
         assert (await one_cdr.json())["cdr"]["total_cost"]["excl_vat"] == "4.00"
+    async with api.get("/reports", params={"by": "station", "format": "csv"}) as csv_report:
+        assert csv_report.content_type == "text/csv"
+        lines = (await csv_report.text()).splitlines()
+    assert f"{id16},EUR,1,10.0000,4.00,4.84" in lines
 
 
 async def test_a_killed_billing_worker_still_gives_exactly_one_cdr_per_session(

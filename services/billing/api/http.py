@@ -21,6 +21,7 @@ from runtime.api_keys import authentication
 from services.billing.api.app import BillingApi
 from services.billing.api.core.cdrs import cdr_json
 from services.billing.api.core.errors import AssignmentNotFound, CdrNotFound, TariffNotFound
+from services.billing.api.core.reports import GROUPINGS, report, to_csv
 from services.billing.api.core.requests import assignment, assignment_json, tariff_definition
 from services.billing.core.ocpi_json import dumps
 
@@ -130,6 +131,17 @@ class Routes:
             raise CdrNotFound(f"no CDR {cdr_id!r} (none, or older than the API's window)")
         return _json(cdr_json(found))
 
+    async def reports(self, request: web.Request) -> web.Response:
+        query = Query(request.query)
+        by = query.choice("by", GROUPINGS) or "day"
+        since, until = query.time("from"), query.time("to")
+        form = query.choice("format", ("json", "csv")) or "json"
+        query.done()
+        rows = report(self.api.cdrs, by=by, since=since, until=until)
+        if form == "csv":
+            return web.Response(text=to_csv(rows), content_type="text/csv")
+        return _json({"by": by, "items": [row.to_json() for row in rows]})
+
     async def openapi(self, _: web.Request) -> web.Response:
         return web.json_response(openapi_document())
 
@@ -152,5 +164,6 @@ def build_app(api: BillingApi) -> web.Application:
         app.router.add_delete(path, r.delete_assignment)
     app.router.add_get("/cdrs", r.cdrs, allow_head=False)
     app.router.add_get("/cdrs/{cdr_id}", r.cdr, allow_head=False)
+    app.router.add_get("/reports", r.reports, allow_head=False)
     app.router.add_get("/openapi.json", r.openapi, allow_head=False)
     return app

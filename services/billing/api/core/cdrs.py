@@ -1,6 +1,7 @@
 """The CDRs an API instance shows: the recent ones of billing.cdrs.v1, bounded (pure)."""
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 from contracts.envelope import Envelope
@@ -20,6 +21,9 @@ class CdrsView:
 
     def __len__(self) -> int:
         return len(self._cdrs)
+
+    def __iter__(self) -> Iterator[CdrIssued]:
+        return iter(self._cdrs.values())
 
     def get(self, cdr_id: str) -> CdrIssued | None:
         return self._cdrs.get(cdr_id)

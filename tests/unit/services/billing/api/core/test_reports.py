@@ -1,0 +1,68 @@
+"""Reports: energy, sessions and revenue grouped, credits netted, JSON rows and CSV."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from contracts.payloads.billing import CdrIssued
+from services.billing.api.core.reports import report, to_csv
+
+T0 = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+def cdr(station: str, cdr_id: str, hours: float, kwh: str, excl: str, **extra: Any) -> CdrIssued:
+    body = {
+        "id": cdr_id,
+        "end_date_time": T0 + timedelta(hours=hours),
+        "currency": "EUR",
+        "total_energy": kwh,
+        "total_cost": {"excl_vat": excl, "incl_vat": excl},
+        "cdr_token": {"uid": "TAG-1"},
+        **extra,
+    }
+    return CdrIssued(
+        cdr=body, session_id=f"{station}/{cdr_id}", station_id=station, transaction_id="1"
+    )
+
+
+CDRS = [
+    cdr("CS-1", "a", 1, "10.0000", "4.00"),
+    cdr("CS-2", "b", 2, "5.0000", "2.00"),
+    cdr("CS-1", "c", 30, "8.0000", "3.00"),  # the next day
+    cdr("CS-1", "a-C", 31, "10.0000", "-4.00", credit=True),  # a corrected ...
+    cdr("CS-1", "d", 31, "12.0000", "5.00"),  # ... and its new CDR
+]
+
+
+def test_by_station_nets_credits_so_a_corrected_session_counts_once() -> None:
+    rows = [r.to_json() for r in report(CDRS, by="station", since=None, until=None)]
+    assert rows == [
+        {
+            "key": "CS-1",
+            "currency": "EUR",
+            "sessions": 2,
+            "energy_kwh": "20.0000",
+            "revenue_excl_vat": "8.00",
+            "revenue_incl_vat": "8.00",
+        },
+        {
+            "key": "CS-2",
+            "currency": "EUR",
+            "sessions": 1,
+            "energy_kwh": "5.0000",
+            "revenue_excl_vat": "2.00",
+            "revenue_incl_vat": "2.00",
+        },
+    ]
+
+
+def test_by_day_within_a_range_and_as_csv() -> None:
+    rows = report(CDRS, by="day", since=T0, until=T0 + timedelta(days=1))
+    assert [(r.key, r.sessions, str(r.revenue_excl_vat)) for r in rows] == [
+        ("2026-11-23", 2, "6.00")
+    ]
+    assert to_csv(rows).splitlines() == [
+        "key,currency,sessions,energy_kwh,revenue_excl_vat,revenue_incl_vat",
+        "2026-11-23,EUR,2,15.0000,6.00,6.00",
+    ]
+    by_token = report(CDRS, by="token", since=None, until=None)
+    assert [(r.key, r.sessions) for r in by_token] == [("TAG-1", 3)]
