@@ -1,5 +1,6 @@
 """Shared fixtures: the real Kafka broker that `make test` started, and throwaway topics on it."""
 
+import asyncio
 import os
 import socket
 import uuid
@@ -47,6 +48,10 @@ async def new_topic(kafka_admin: AIOKafkaAdminClient) -> AsyncIterator[NewTopicF
         name = f"test-{uuid.uuid4().hex}"
         await kafka_admin.create_topics([NewTopic(name, partitions, 1, topic_configs=configs)])
         created.append(name)
+        for _ in range(200):  # the controller answers before every broker's metadata has it
+            if name in await kafka_admin.list_topics():
+                break
+            await asyncio.sleep(0.05)
         return name
 
     yield create

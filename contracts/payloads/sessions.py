@@ -155,6 +155,7 @@ class SessionUpdated:
     # 2.0.1 ChargingStateEnumType (Charging, EVConnected, SuspendedEV, SuspendedEVSE, Idle);
     # 1.6: the connector's Charging / SuspendedEV / SuspendedEVSE. None: not reported.
     charging_state: str | None = None
+    current_total_a: float | None = None  # summed over phases (current_a: the highest phase)
 
     def event(self) -> DomainEvent:
         payload: dict[str, Any] = {
@@ -164,6 +165,7 @@ class SessionUpdated:
             "energy_wh": self.energy_wh,
             "power_w": self.power_w,
             "current_a": self.current_a,
+            "current_total_a": self.current_total_a,
             "soc_percent": self.soc_percent,
             "charging_state": self.charging_state,
             "at": self.at,
@@ -186,6 +188,7 @@ class SessionUpdated:
             soc_percent=number(p, "soc_percent"),
             at=moment(p, "at") or envelope.occurred_at,
             charging_state=text(p, "charging_state"),
+            current_total_a=number(p, "current_total_a"),
         )
 
 
@@ -269,6 +272,7 @@ class SessionOpen:
             "energy_wh": None if u is None else u.energy_wh,
             "power_w": None if u is None else u.power_w,
             "current_a": None if u is None else u.current_a,
+            "current_total_a": None if u is None else u.current_total_a,
             "soc_percent": None if u is None else u.soc_percent,
             "updated_at": None if u is None else u.at,
         }

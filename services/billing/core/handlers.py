@@ -119,7 +119,9 @@ def _updated(b: Billed, u: SessionUpdated) -> Billed:
     energy = last if u.energy_wh is None else _decimal(u.energy_wh)
     if u.energy_wh is None and u.charging_state is None:
         return b
-    current = None if u.current_a is None else _decimal(u.current_a)
+    # OCPI's current restrictions are "summed over phases"
+    measured = u.current_total_a if u.current_total_a is not None else u.current_a
+    current = None if measured is None else _decimal(measured)
     return b.with_reading(Reading(u.at, energy, current, charging(u.charging_state, energy)))
 
 

@@ -93,6 +93,7 @@ def _updated(station_id: str, t: Transaction) -> SessionUpdated:
         energy_wh=t.energy_wh(t.energy_register_wh),
         power_w=t.power_w,
         current_a=t.current_a,
+        current_total_a=t.current_total_a,
         soc_percent=t.soc_percent,
         at=max(times, default=None),
         charging_state=t.charging_state,

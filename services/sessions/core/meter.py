@@ -1,7 +1,8 @@
 """Meter values of 1.6 and 2.0.1: readings in Wh, W, A and %, applied to a transaction (pure).
 
 Per meterValue (one timestamp) and context: a value without a phase wins; otherwise power is
-the sum and current the highest of phases L1-L3 (L1-N counts as L1). Location is not
+the sum and current the highest of phases L1-L3 (L1-N counts as L1); the total current is the
+sum of the phases, else the value without a phase. Location is not
 looked at. Unknown measurands, units we cannot convert and signed (1.6 SignedData) values are
 skipped, never guessed.
 
@@ -31,7 +32,8 @@ END = "Transaction.End"
 class Quantity(StrEnum):
     ENERGY = "energy_wh"
     POWER = "power_w"
-    CURRENT = "current_a"
+    CURRENT = "current_a"  # the highest phase: what a cable or a fuse sees
+    CURRENT_TOTAL = "current_total_a"  # summed over phases: what OCPI tariffs restrict
     SOC = "soc_percent"
 
 
@@ -126,9 +128,14 @@ def readings(meter_values: object) -> list[Reading]:
             elif phase in _PHASES and quantity in (Quantity.POWER, Quantity.CURRENT):
                 phased.setdefault((quantity, context), {}).setdefault(_PHASES[phase], value)
         for (quantity, context), values in phased.items():
+            if quantity is Quantity.CURRENT:
+                whole.setdefault((Quantity.CURRENT_TOTAL, context), sum(values.values()))
             if (quantity, context) not in whole:
                 total = sum if quantity is Quantity.POWER else max
                 whole[quantity, context] = total(values.values())
+        for (quantity, context), value in list(whole.items()):  # no phases: the value is it
+            if quantity is Quantity.CURRENT:
+                whole.setdefault((Quantity.CURRENT_TOTAL, context), value)
         out.extend(Reading(q, value, at, context) for (q, context), value in whole.items())
     return sorted(out, key=lambda r: r.at)
 
@@ -218,6 +225,8 @@ def apply(transaction: Transaction, new: Iterable[Reading]) -> Applied:
             changed |= latest("power_w", "power_at", r)
         elif r.quantity is Quantity.CURRENT:
             changed |= latest("current_a", "current_at", r)
+        elif r.quantity is Quantity.CURRENT_TOTAL:
+            changed |= latest("current_total_a", "current_total_at", r)
         else:
             changed |= latest("soc_percent", "soc_at", r)
     if backwards is not None:

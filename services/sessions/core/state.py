@@ -152,6 +152,8 @@ class Transaction:
     power_at: datetime | None = None
     current_a: float | None = None
     current_at: datetime | None = None
+    current_total_a: float | None = None  # summed over phases
+    current_total_at: datetime | None = None
     soc_percent: float | None = None
     soc_at: datetime | None = None
     charging_state: str | None = None  # 2.0.1 ChargingStateEnumType; 1.6 from the connector

@@ -341,3 +341,26 @@ def test_evconnected_before_any_energy_is_not_parking() -> None:
         ended(40, 8000),
     )
     assert issued.cdr["total_parking_cost"]["excl_vat"] == "0.00"
+
+
+def test_current_restrictions_see_the_current_summed_over_phases() -> None:
+    """16 A on each of 3 phases is 48 A for OCPI: the 'from 32 A' price applies."""
+    fast = ocpi(
+        element(component("ENERGY", "0.50"), min_current=Decimal(32)),
+        element(component("ENERGY", "0.30")),
+        id="FAST",
+    )
+    event = SessionUpdated(
+        session_id=SESSION,
+        station_id=STATION,
+        transaction_id="42",
+        energy_wh=0.0,
+        power_w=None,
+        current_a=16.0,
+        soc_percent=None,
+        at=at(0.1),
+        current_total_a=48.0,
+    ).event()
+    p = Partition(0, book=book_with(fast))
+    [issued] = cdrs(p, started(), record(event, at(0.1)), ended(60, 10000))
+    assert issued.cdr["total_cost"]["excl_vat"] == "5.00"  # 10 kWh at 0.50

@@ -110,6 +110,7 @@ UPDATED_EVENT = DomainEvent(
         "energy_wh": 1000.0,
         "power_w": 11000.0,
         "current_a": 16.0,
+        "current_total_a": 16.0,
         "soc_percent": 55.0,
         "charging_state": "Charging",
         "at": at(70),

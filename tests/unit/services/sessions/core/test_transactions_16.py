@@ -139,6 +139,7 @@ def test_a_whole_16_session() -> None:
                 "energy_wh": 1000.0,
                 "power_w": 7200.0,
                 "current_a": 16.5,
+                "current_total_a": 47.5,  # 16 + 15 + 16.5
                 "soc_percent": 42.0,
                 "charging_state": None,
                 "at": at(80),
