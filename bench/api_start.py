@@ -55,13 +55,7 @@ OUT = ROOT / "docs" / "bench" / "api-start.json"
 
 
 def _record(event: DomainEvent, at: datetime) -> tuple[str, bytes, bytes, int]:
-    envelope = Envelope(
-        event_type=event.event_type,
-        schema_version=1,
-        key=event.key,
-        payload=event.payload,
-        occurred_at=at,
-    )
+    envelope = event.envelope(occurred_at=at)
     return event.topic, event.key.encode(), codec.encode(envelope), int(at.timestamp() * 1000)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from bench.harness import log
 from contracts.envelope import Envelope
+from contracts.events import DomainEvent
 from contracts.payloads.billing import Scope, TariffAssigned, TariffDefined
 from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
 from services.billing.core.book import TariffBook
@@ -94,14 +95,8 @@ def book(elements: dict[str, Any]) -> TariffBook:
     return b
 
 
-def _record(event: Any, at: datetime) -> Envelope:
-    return Envelope(
-        event_type=event.event_type,
-        schema_version=1,
-        key=event.key,
-        payload=event.payload,
-        occurred_at=at,
-    )
+def _record(event: DomainEvent, at: datetime) -> Envelope:
+    return event.envelope(occurred_at=at)
 
 
 def sessions(count: int, updates: int) -> list[Envelope]:

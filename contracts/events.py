@@ -1,8 +1,11 @@
 """Event type names per topic, command outcomes, and DomainEvent (pure). Payloads: payloads/."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from contracts.envelope import Envelope
 
 
 class EventType(StrEnum):
@@ -79,3 +82,25 @@ class DomainEvent:
     payload: dict[str, Any]
     partition: int | None = None  # None: by key; a StationCommand names its gateway's partition
     tombstone: bool = False  # write a null value (a compacted topic forgets the key)
+
+    def envelope(
+        self,
+        *,
+        occurred_at: datetime | None = None,
+        event_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Envelope:
+        """The envelope it is written in (schema version 1); a new id and now where not given."""
+        extra: dict[str, Any] = {}
+        if occurred_at is not None:
+            extra["occurred_at"] = occurred_at
+        if event_id is not None:
+            extra["event_id"] = event_id
+        return Envelope(
+            event_type=self.event_type,
+            schema_version=1,
+            key=self.key,
+            payload=self.payload,
+            causation_id=causation_id,
+            **extra,
+        )

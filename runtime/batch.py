@@ -153,11 +153,7 @@ def _record(record: InputRecord, store: Store, effects: Effects) -> bool:
         if output.tombstone:  # a compacted topic forgets the key
             effects.events.append(Write(output.topic, output.key.encode(), None, output.partition))
             continue
-        out = Envelope(
-            event_type=output.event_type,
-            schema_version=1,
-            key=output.key,
-            payload=output.payload,
+        out = output.envelope(
             occurred_at=envelope.occurred_at,
             event_id=event_id(record.topic, record.partition, record.offset, index),
             causation_id=envelope.event_id,

@@ -138,14 +138,7 @@ async def rebuild(
         step = store.handle(envelope)
         store.changes()  # nothing is written: forget them
         for event in [] if step is None else step.events:
-            issued = CdrIssued.parse(
-                Envelope(
-                    event_type=event.event_type,
-                    schema_version=1,
-                    key=event.key,
-                    payload=event.payload,
-                )
-            )
+            issued = CdrIssued.parse(event.envelope())
             if issued is not None:
                 rebuilt.append(issued)
         records += 1

@@ -61,13 +61,7 @@ def book_with(*bodies: dict[str, Any]) -> TariffBook:
 
 
 def record(event: DomainEvent, occurred_at: datetime) -> Envelope:
-    return Envelope(
-        event_type=event.event_type,
-        schema_version=1,
-        key=event.key,
-        payload=event.payload,
-        occurred_at=occurred_at,
-    )
+    return event.envelope(occurred_at=occurred_at)
 
 
 def started(minutes: float = 0, token: str | None = "TAG-1") -> Envelope:

@@ -11,7 +11,6 @@ from typing import Any
 import msgpack
 
 from contracts.codec import encode
-from contracts.envelope import Envelope
 from contracts.events import DomainEvent
 from contracts.payloads.ocpp import Reply, StationAnswer, StationCall, station_answer
 from contracts.payloads.presence import Presence
@@ -148,14 +147,7 @@ class Station:
         assert round_trip(step.state) == step.state
         for event in step.events:
             assert event.key == self.station_id
-            encode(
-                Envelope(
-                    event_type=event.event_type,
-                    schema_version=1,
-                    key=event.key,
-                    payload=event.payload,
-                )
-            )
+            encode(event.envelope())
         self.state = step.state
         self.events.extend(step.events)
         return step

@@ -1,7 +1,6 @@
 """Abandoned transactions: closed by the CSMS with what we knew, corrected once by a late end."""
 
 from contracts.codec import decode, encode
-from contracts.envelope import Envelope
 from contracts.events import DomainEvent, EventType
 from contracts.payloads.sessions import SessionEnded
 from contracts.topics import Topic
@@ -19,10 +18,7 @@ def _sessions(events: list[DomainEvent]) -> list[DomainEvent]:
 
 
 def _read(event: DomainEvent) -> SessionEnded:
-    written = Envelope(
-        event_type=event.event_type, schema_version=1, key=event.key, payload=event.payload
-    )
-    parsed = SessionEnded.parse(decode(encode(written)))
+    parsed = SessionEnded.parse(decode(encode(event.envelope())))
     assert parsed is not None
     return parsed
 

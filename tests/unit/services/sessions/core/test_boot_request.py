@@ -96,7 +96,4 @@ def test_an_interval_of_zero_switches_it_off() -> None:
 
 def _envelope(event: DomainEvent) -> Envelope:
     """The record the worker writes for ``event`` (runtime/batch.py), read back."""
-    written = Envelope(
-        event_type=event.event_type, schema_version=1, key=event.key, payload=event.payload
-    )
-    return decode(encode(written))
+    return decode(encode(event.envelope()))
