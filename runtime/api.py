@@ -114,14 +114,16 @@ def errors_and_metrics(
     return middleware
 
 
-async def read_object(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object; an empty body is ``{}``.
+async def read_object(
+    request: web.Request, *, parse_float: Callable[[str], Any] = float
+) -> dict[str, Any]:
+    """The body as a JSON object; an empty body is ``{}`` (``parse_float``: json.loads's).
 
     Raises:
         InvalidRequest: the body is not UTF-8, not JSON, or not an object.
     """
     try:
-        return await json_object(request)
+        return await json_object(request, parse_float=parse_float)
     except InvalidBody as exc:
         raise InvalidRequest(str(exc)) from None
 

@@ -18,10 +18,12 @@ def _no_constants(name: str) -> None:
     raise InvalidBody(f"the body is not JSON: {name} is not a JSON number")
 
 
-async def json_object(request: web.Request) -> dict[str, Any]:
+async def json_object(
+    request: web.Request, *, parse_float: Callable[[str], Any] = float
+) -> dict[str, Any]:
     """The body as a JSON object; an empty body is ``{}``. Every API reads bodies this way, so
     that no body makes a route fail: not UTF-8, not JSON, nested deeper than the parser goes,
-    NaN, or not an object.
+    NaN, or not an object. ``parse_float=Decimal`` keeps every decimal of a number.
 
     Raises:
         InvalidBody: with what is wrong.
@@ -36,7 +38,7 @@ async def json_object(request: web.Request) -> dict[str, Any]:
     if not text.strip():
         return {}
     try:
-        value = json.loads(text, parse_constant=_no_constants)
+        value = json.loads(text, parse_constant=_no_constants, parse_float=parse_float)
     except RecursionError:
         raise InvalidBody("the body is not JSON this API reads: it nests too deep") from None
     except ValueError as exc:

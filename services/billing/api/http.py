@@ -43,12 +43,6 @@ def _json(data: Any, status: int = 200, **headers: str) -> web.Response:
     )
 
 
-async def _decimal_object(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object whose numbers are Decimals (an OCPI price is exact)."""
-    body = await read_object(request)
-    return json.loads(json.dumps(body), parse_float=Decimal)  # type: ignore[no-any-return]
-
-
 class Routes:
     """The handlers; each reads only what its route documents (unknown query names: 400)."""
 
@@ -73,7 +67,8 @@ class Routes:
     async def put_tariff(self, request: web.Request) -> web.Response:
         Query(request.query).done()
         tariff_id = request.match_info["tariff_id"]
-        defined = tariff_definition(tariff_id, await _decimal_object(request))
+        body = await read_object(request, parse_float=Decimal)  # an OCPI price is exact
+        defined = tariff_definition(tariff_id, body)
         created = await self.api.put_tariff(defined)
         headers = {"Location": f"/tariffs/{tariff_id}"} if created else {}
         return web.Response(

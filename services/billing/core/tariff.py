@@ -7,6 +7,7 @@ Local times and dates are those of the station's time zone. How a session is pri
 pricing.py; docs/billing.md says what we decided where the specification is silent.
 """
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -359,7 +360,7 @@ def _number(value: object, path: str) -> Decimal:
         number = value if isinstance(value, Decimal) else Decimal(repr(value))
     except InvalidOperation:
         raise InvalidTariff(f"{path}: must be a number") from None
-    if not number.is_finite():
+    if not number.is_finite() or not math.isfinite(float(number)):  # 1e400 is no price
         raise InvalidTariff(f"{path}: must be a finite number")
     return number
 

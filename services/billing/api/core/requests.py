@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contracts.payloads.billing import Scope, TariffAssigned, TariffDefined
 from services.billing.api.core import errors
-from services.billing.core.book import TariffBook
+from services.billing.core.book import TariffBook, tariff_from_json
 from services.billing.core.ocpi_json import dumps
-from services.billing.core.tariff import InvalidTariff, parse_tariff
+from services.billing.core.tariff import InvalidTariff
 
 MAX_ID = 36  # OCPI CiString(36)
 
@@ -25,11 +25,12 @@ def tariff_definition(tariff_id: str, body: Mapping[str, Any]) -> TariffDefined:
     obj = {**body, "id": body.get("id", tariff_id)}
     if obj["id"] != tariff_id:
         raise errors.InvalidTariff(f"id {obj['id']!r} is not the path's {tariff_id!r}")
-    try:
-        parse_tariff(obj)
+    text = dumps(obj)
+    try:  # the text the followers read: parsed once here, then from the cache
+        tariff_from_json(text)
     except InvalidTariff as exc:
         raise errors.InvalidTariff(str(exc)) from None
-    return TariffDefined(tariff_id=tariff_id, ocpi_json=dumps(obj))
+    return TariffDefined(tariff_id=tariff_id, ocpi_json=text)
 
 
 def assignment(

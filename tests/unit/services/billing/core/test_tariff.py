@@ -83,6 +83,11 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
         "elements[0].price_components[0].price: must be a number",
     ),
     (
+        "a price beyond any float",
+        ocpi(element({"type": "ENERGY", "price": Decimal("1e400"), "step_size": 1})),
+        "elements[0].price_components[0].price: must be a finite number",
+    ),
+    (
         "no step_size",
         ocpi(element({"type": "ENERGY", "price": 1})),
         "elements[0].price_components[0].step_size: must be a whole number",
