@@ -40,8 +40,8 @@ from tests.e2e.test_sessions import (
     call201,
     transaction_event,
 )
-from tests.support.gateway import GatewayProcess, TopicTail, for_station, running_gateway
-from tests.support.sessions import SessionsWorker, running_sessions, running_worker
+from tests.support.gateway import GatewayProcess, TopicTail, for_station
+from tests.support.sessions import SessionsWorker, running_worker
 from tests.support.waiting import eventually
 from tests.unit.services.billing.core.tariffs import component, element, ocpi
 
@@ -82,20 +82,6 @@ async def _tariff_for(bootstrap: str, *station_ids: str) -> None:
 
 def _station_id() -> str:
     return f"B-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-async def gateway(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[GatewayProcess]:
-    async with running_gateway(
-        kafka_bootstrap, tmp_path, "--security-profile=0", "--answer-timeout=4"
-    ) as process:
-        yield process
-
-
-@pytest.fixture
-async def sessions(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[SessionsWorker]:
-    async with running_sessions(kafka_bootstrap, tmp_path / "sessions") as worker:
-        yield worker
 
 
 def _billing(bootstrap: str, workdir: Path, **kwargs: Any) -> Any:

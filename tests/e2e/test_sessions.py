@@ -6,12 +6,11 @@ import contextlib
 import json
 import signal
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from ocpp.exceptions import OCPPError
 from ocpp.v16 import ChargePoint as ChargePoint16
@@ -33,8 +32,8 @@ from runtime.failpoints import ENV as FAILPOINT_ENV
 from runtime.kafka import reliable_producer
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.settings import Settings as ApiSettings
-from tests.support.gateway import GatewayProcess, TopicTail, for_station, running_gateway
-from tests.support.sessions import SessionsWorker, running_sessions
+from tests.support.gateway import GatewayProcess, TopicTail, for_station
+from tests.support.sessions import SessionsWorker
 from tests.support.waiting import eventually
 
 T = TypeVar("T")
@@ -129,20 +128,6 @@ def transaction_event(
         ],
         **extra,
     )
-
-
-@pytest.fixture
-async def gateway(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[GatewayProcess]:
-    async with running_gateway(
-        kafka_bootstrap, tmp_path, "--security-profile=0", "--answer-timeout=4"
-    ) as process:
-        yield process
-
-
-@pytest.fixture
-async def sessions(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[SessionsWorker]:
-    async with running_sessions(kafka_bootstrap, tmp_path / "sessions") as worker:
-        yield worker
 
 
 async def test_a_full_16_session_with_its_events(
