@@ -52,6 +52,8 @@ class EventType(StrEnum):
     TARIFF_DEFINED = "TariffDefined"  # billing.tariffs.v1: an OCPI tariff
     TARIFF_ASSIGNED = "TariffAssigned"  # billing.tariffs.v1: which tariff applies where
     CDR_ISSUED = "CdrIssued"
+    COST_QUOTED = "CostQuoted"  # billing.costs.v1: a session's cost so far, or its final cost
+    PRICE_DISPLAY_REFUSED = "PriceDisplayRefused"  # billing.costs.v1: a station refused them
     SITE_DEFINED = "SiteDefined"
     CAPACITY_CHANGED = "CapacityChanged"
     LIMITS_ALLOCATED = "LimitsAllocated"

@@ -29,6 +29,17 @@ def dead_letter_headers(topic: str, partition: int, offset: int, error: str) -> 
     ]
 
 
+def correlation_id(connection_id: str, unique_id: str) -> str:
+    """Ties a service's reply to the connection and the CALL it answers."""
+    return f"{connection_id}/{unique_id}"
+
+
+def split_correlation_id(value: str) -> tuple[str, str] | None:
+    """(connection_id, unique_id), or None for a value no gateway issued."""
+    connection_id, sep, unique_id = value.partition("/")
+    return (connection_id, unique_id) if sep and connection_id and unique_id else None
+
+
 def header_text(headers: Headers | None, name: str) -> str | None:
     """The UTF-8 value of header ``name`` in a record's ``(key, value)`` pairs, if present."""
     for key, value in headers or ():

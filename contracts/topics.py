@@ -26,6 +26,7 @@ class Topic(StrEnum):
     TARIFFS = "billing.tariffs.v1"  # key tariff:<id> or assignment:<scope>[:<target>]
     CDRS = "billing.cdrs.v1"  # key station_id: one CDR per ended session (and credits)
     BILLING_STATE = "billing.state.v1"  # key session_id: the billing service's changelog
+    BILLING_COSTS = "billing.costs.v1"  # key station_id: running and final cost per session
     SITES = "loadbalance.sites.v1"  # key site_id
     GRID_CAPACITY = "grid.capacity.v1"  # key site_id
     LIMITS = "loadbalance.limits.v1"  # key site_id
@@ -159,6 +160,15 @@ _SPECS = (
         cleanup_policy="delete",
         retention_ms=90 * DAY_MS,
         description="One OCPI CDR per ended session; a correction: a credit CDR and a new one.",
+    ),
+    TopicSpec(
+        topic=Topic.BILLING_COSTS,
+        key="station_id",
+        partitions=STATION_PARTITIONS,  # co-partitioned with ocpp.inbound.v1: sessions reads it
+        cleanup_policy="delete",
+        retention_ms=7 * DAY_MS,
+        description="Each session's running and final cost as billing priced it (CostQuoted), "
+        "and stations that refuse cost messages (PriceDisplayRefused).",
     ),
     TopicSpec(
         topic=Topic.BILLING_STATE,

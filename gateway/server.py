@@ -21,7 +21,7 @@ from websockets.typing import Subprotocol
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
-from contracts.headers import Header
+from contracts.headers import Header, correlation_id
 from contracts.payloads.ocpp import Reply
 from contracts.payloads.presence import Presence
 from contracts.topics import Topic
@@ -308,7 +308,7 @@ class Gateway:
         self, link: StationLink, unique_id: str, action: str, envelope: Envelope
     ) -> None:
         """Publish a station CALL for its service; the reply comes back on our inbox."""
-        correlation = bridge.correlation_id(link.info.connection_id, unique_id)
+        correlation = correlation_id(link.info.connection_id, unique_id)
         headers = [
             (Header.REPLY_PARTITION, str(self.settings.instance).encode()),
             (Header.CORRELATION_ID, correlation.encode()),

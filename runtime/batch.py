@@ -21,7 +21,7 @@ import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from contracts.codec import decode, encode
@@ -29,7 +29,7 @@ from contracts.envelope import Envelope
 from contracts.errors import DecodeError
 from contracts.events import DomainEvent
 from contracts.headers import Header, Headers, dead_letter_headers, header_text
-from contracts.payloads.ocpp import Reply, ReplyError, reply_to
+from contracts.payloads.ocpp import DeferredReply, Reply, ReplyError, reply_to
 from contracts.topics import Topic
 
 
@@ -51,12 +51,15 @@ class InputRecord(Protocol):
 
 
 class Handled(Protocol):
-    """What handling one record gave: events to publish and the answer to a station CALL."""
+    """What handling one record gave: events to publish, the answer to a station CALL, and
+    answers to earlier CALLs that waited (each with its own address)."""
 
     @property
     def events(self) -> Sequence[DomainEvent]: ...
     @property
     def reply(self) -> Reply | ReplyError | None: ...
+    @property
+    def deferred(self) -> Sequence[DeferredReply]: ...
 
 
 class Store(Protocol):
@@ -167,6 +170,17 @@ def _record(record: InputRecord, store: Store, effects: Effects) -> bool:
             effects.counts["reply", "no-route"] += 1
         else:
             effects.replies.append(reply)
+    for deferred in handled.deferred:
+        out = replace(
+            deferred.envelope(),
+            occurred_at=envelope.occurred_at,
+            causation_id=envelope.event_id,
+        )
+        correlation = (Header.CORRELATION_ID.value, deferred.correlation_id.encode())
+        key = deferred.station_id.encode()
+        effects.replies.append(
+            Write(Topic.GATEWAY_INBOX, key, encode(out), deferred.gateway, [correlation])
+        )
     return True
 
 

@@ -1,4 +1,4 @@
-"""Billing on our topics: tariffs and where they apply (billing.tariffs.v1), CDRs (pure).
+"""Billing on our topics: tariffs and where they apply (billing.tariffs.v1), CDRs, costs (pure).
 
 A tariff travels as the OCPI Tariff object's JSON text, so that its prices keep every decimal
 (msgpack has no decimal type). Money in a CDR is decimal text (docs/events.md).
@@ -6,12 +6,15 @@ A tariff travels as the OCPI Tariff object's JSON text, so that its prices keep 
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.errors import RecordRejected
-from contracts.events import EventType
+from contracts.events import DomainEvent, EventType
+from contracts.fields import moment, text
+from contracts.topics import Topic
 
 SCHEMA_VERSION = 1
 TARIFF_PREFIX = "tariff:"
@@ -148,4 +151,97 @@ class CdrIssued:
         session_id, station_id, transaction_id = (str(i) for i in ids)
         return cls(
             cdr=cdr, session_id=session_id, station_id=station_id, transaction_id=transaction_id
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CostQuoted:
+    """CostQuoted on billing.costs.v1 (key station_id): a session's cost up to ``at`` as the
+    billing core priced it (``final``: the cost of the ended session, the CDR's total). The
+    sessions worker carries it to the station in its TransactionEventResponse (docs/billing.md,
+    "Prices at the station"); driver apps may show it."""
+
+    session_id: str
+    station_id: str
+    transaction_id: str
+    currency: str
+    excl_vat: str  # decimal text, rounded to the currency's minor unit
+    incl_vat: str
+    final: bool
+    at: datetime
+    tariff_id: str | None = None
+    price_text: str | None = None  # the tariff as the driver reads it (DisplayText.text)
+    language: str | None = None  # ISO 639-1 of price_text
+
+    def event(self) -> DomainEvent:
+        return DomainEvent(
+            topic=Topic.BILLING_COSTS,
+            event_type=EventType.COST_QUOTED,
+            key=self.station_id,
+            payload={
+                "session_id": self.session_id,
+                "station_id": self.station_id,
+                "transaction_id": self.transaction_id,
+                "currency": self.currency,
+                "total_cost": {"excl_vat": self.excl_vat, "incl_vat": self.incl_vat},
+                "final": self.final,
+                "at": self.at,
+                "tariff_id": self.tariff_id,
+                "price_text": self.price_text,
+                "language": self.language,
+            },
+        )
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> "CostQuoted | None":
+        """A CostQuoted record; None for anything else or one without its ids or amounts."""
+        if envelope.event_type != EventType.COST_QUOTED:
+            return None
+        p = envelope.payload
+        total = p.get("total_cost")
+        ids = (text(p, "session_id"), text(p, "station_id"), text(p, "transaction_id"))
+        currency, at = text(p, "currency"), moment(p, "at")
+        if not isinstance(total, Mapping) or not all(ids) or currency is None or at is None:
+            return None
+        excl, incl = text(total, "excl_vat"), text(total, "incl_vat")
+        if excl is None or incl is None:
+            return None
+        return cls(
+            session_id=str(ids[0]),
+            station_id=str(ids[1]),
+            transaction_id=str(ids[2]),
+            currency=currency,
+            excl_vat=excl,
+            incl_vat=incl,
+            final=p.get("final") is True,
+            at=at,
+            tariff_id=text(p, "tariff_id"),
+            price_text=text(p, "price_text"),
+            language=text(p, "language"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PriceDisplayRefused:
+    """PriceDisplayRefused on billing.costs.v1 (key station_id): a station refused or does not
+    support a cost message; billing sends it none until ``retry_at``."""
+
+    station_id: str
+    action: str  # the CALL refused: DataTransfer (costmsg), CostUpdated, SetDisplayMessage
+    outcome: str  # the command's Outcome: Answered (with a status) or CallError
+    detail: str  # the status or the CALLERROR code
+    retry_at: datetime
+
+    def event(self) -> DomainEvent:
+        return DomainEvent(
+            topic=Topic.BILLING_COSTS,
+            event_type=EventType.PRICE_DISPLAY_REFUSED,
+            key=self.station_id,
+            payload={
+                "station_id": self.station_id,
+                "action": self.action,
+                "outcome": self.outcome,
+                "detail": self.detail,
+                "retry_at": self.retry_at,
+            },
         )

@@ -12,7 +12,7 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.errors import RecordRejected
-from contracts.events import EventType, Outcome
+from contracts.events import DomainEvent, EventType, Outcome
 from contracts.fields import jsonable, moment, text, whole
 from contracts.topics import Topic
 
@@ -154,6 +154,16 @@ class OperatorCommand:
     deadline: datetime | None = None
     event_id: str = ""
     problem: str = ""
+
+    def event(self) -> DomainEvent:
+        """The record for commands.v1, for a service's worker to write."""
+        envelope = self.envelope()
+        return DomainEvent(
+            topic=Topic.COMMANDS,
+            event_type=EventType.OPERATOR_COMMAND,
+            key=self.station_id,
+            payload=dict(envelope.payload),
+        )
 
     def envelope(self) -> Envelope:
         return Envelope(

@@ -94,6 +94,45 @@ class ReplyError:
     description: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeferredReply:
+    """A reply sent while handling a later record (a TransactionEventResponse that waited for
+    its final cost): it carries the address the CALL's own headers would have given."""
+
+    station_id: str
+    action: str
+    gateway: int  # the inbox partition whose gateway waits for it
+    correlation_id: str  # contracts.headers.correlation_id(connection_id, unique_id)
+    payload: Mapping[str, Any]
+
+    def envelope(self) -> Envelope:
+        return Envelope(
+            event_type=EventType.OCPP_REPLY,
+            schema_version=SCHEMA_VERSION,
+            key=self.station_id,
+            payload={"action": self.action, "payload": dict(self.payload)},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "station_id": self.station_id,
+            "action": self.action,
+            "gateway": self.gateway,
+            "correlation_id": self.correlation_id,
+            "payload": dict(self.payload),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "DeferredReply":
+        return cls(
+            station_id=str(data["station_id"]),
+            action=str(data["action"]),
+            gateway=int(data["gateway"]),
+            correlation_id=str(data["correlation_id"]),
+            payload=dict(data["payload"]),
+        )
+
+
 def reply_to(call: Envelope, reply: Reply | ReplyError) -> Envelope:
     """OcppReply / OcppReplyError for ocpp.gateway-inbox.v1, caused by the OcppCall ``call``.
     The shell copies the call's correlation-id header onto it."""

@@ -102,12 +102,14 @@ class SessionStarted:
     id_token_type: str | None = None  # 2.0.1 IdTokenEnumType; None for 1.6
     id_token_source: str | None = None  # a TokenSource; None while no token is known
     charging_state: str | None = None  # as SessionUpdated's, at the start (2.0.1)
+    ocpp_version: str | None = None  # "ocpp1.6", "ocpp2.0.1", "ocpp2.1"; None: not known
 
     def event(self) -> DomainEvent:
         payload: dict[str, Any] = {
             "session_id": self.session_id,
             "station_id": self.station_id,
             "transaction_id": self.transaction_id,
+            "ocpp_version": self.ocpp_version,
             "evse_id": self.evse_id,
             "connector_id": self.connector_id,
             "id_token": self.id_token,
@@ -137,6 +139,7 @@ class SessionStarted:
             id_token_type=text(p, "id_token_type"),
             id_token_source=text(p, "id_token_source"),
             charging_state=text(p, "charging_state"),
+            ocpp_version=text(p, "ocpp_version"),
         )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.events import Outcome
+from contracts.headers import split_correlation_id
 from contracts.payloads.commands import CommandCompleted, StationCommand, status_of
 from contracts.payloads.ocpp import (
     Reply,
@@ -51,17 +52,6 @@ class Connection:
             gateway_boot=self.gateway_boot,
             connected_at=self.connected_at,
         )
-
-
-def correlation_id(connection_id: str, unique_id: str) -> str:
-    """Ties a service's reply to the connection and the CALL it answers."""
-    return f"{connection_id}/{unique_id}"
-
-
-def split_correlation_id(value: str) -> tuple[str, str] | None:
-    """(connection_id, unique_id), or None for a value this gateway did not issue."""
-    connection_id, sep, unique_id = value.partition("/")
-    return (connection_id, unique_id) if sep and connection_id and unique_id else None
 
 
 def station_call(

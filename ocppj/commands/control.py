@@ -1,7 +1,7 @@
 """Translations of the remote-control commands, for 1.6 and 2.x (pure).
 
-Transactions, reset, unlock, availability, triggers, reservations, cache and data transfer
-(OCPP 2.0.1 functional blocks B, C, F, G, H, P).
+Transactions, reset, unlock, availability, triggers, reservations, cache, running cost and
+data transfer (OCPP 2.0.1 functional blocks B, C, F, G, H, I, P).
 """
 
 from typing import Any
@@ -170,6 +170,17 @@ def data_transfer(a: Arguments, ctx: Context) -> tuple[str, dict[str, Any]]:
     return "DataTransfer", payload
 
 
+def cost_updated(a: Arguments, ctx: Context) -> tuple[str, dict[str, Any]]:
+    """I02: the running cost incl. taxes of a 2.x transaction (1.6 has it only as the OCA
+    costmsg DataTransfer, which is a DataTransfer command)."""
+    if ctx.v16:
+        raise a.fail("OCPP 1.6 has no CostUpdated; send the costmsg DataTransfer")
+    total = a.anything("total_cost")
+    if isinstance(total, bool) or not isinstance(total, int | float) or total < 0:
+        raise a.fail(f"total_cost must be a number >= 0, got {total!r}")
+    return "CostUpdated", {"totalCost": total, "transactionId": a.string("transaction_id")}
+
+
 TRANSLATIONS: dict[str, Translation] = {
     "RemoteStart": remote_start,
     "RemoteStop": remote_stop,
@@ -181,4 +192,5 @@ TRANSLATIONS: dict[str, Translation] = {
     "CancelReservation": cancel_reservation,
     "ClearCache": no_arguments("ClearCache"),
     "DataTransfer": data_transfer,
+    "CostUpdated": cost_updated,
 }

@@ -6,14 +6,16 @@ from runtime import process
 from runtime.settings import BOOTSTRAP_ENV
 from services.billing import rebuild
 from services.billing.app import SOURCES, service
-from services.billing.options import add_cdr_options, party
+from services.billing.options import add_cdr_options, add_display_options, display, party
 
 DESCRIPTION = f"""\
 Run one billing worker: it reads every session on sessions.v1, keeps each session's meter and
 the tariff it started with (changelog: billing.state.v1), follows the tariffs and their
 assignments on billing.tariffs.v1, and writes exactly one OCPI 2.2.1 CDR per ended session to
-billing.cdrs.v1 (a correction: a credit CDR and a new one). Start several with the same
---group: they share the partitions. docs/billing.md says how a session is priced.
+billing.cdrs.v1 (a correction: a credit CDR and a new one). It quotes each session's cost on
+billing.costs.v1 and sends running and final costs to the stations that take them (reading
+their answers on command-results.v1). Start several with the same --group: they share the
+partitions. docs/billing.md says how a session is priced.
 
 `python -m services.billing rebuild --help`: recompute a period's CDRs and compare them.
 
@@ -33,6 +35,7 @@ def run(argv: list[str]) -> int:
         first_input=SOURCES[0],
     )
     add_cdr_options(command_line)
+    add_display_options(command_line)
     return process.main(
         argv,
         command_line,
@@ -41,6 +44,7 @@ def run(argv: list[str]) -> int:
             party=party(args),
             time_zone=args.time_zone,
             currency=args.currency,
+            show=display(args),
         ),
     )
 

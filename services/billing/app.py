@@ -1,20 +1,29 @@
 """The billing worker: its pure core (core/partition.py) in the runtime's stateful worker (I/O).
 
-Input sessions.v1 (key station_id), state in billing.state.v1, tariffs and their assignments
-from billing.tariffs.v1 followed into memory by every worker, CDRs to billing.cdrs.v1.
+Inputs sessions.v1 and command-results.v1 (key station_id), state in billing.state.v1, tariffs
+and their assignments from billing.tariffs.v1 followed into memory by every worker; CDRs to
+billing.cdrs.v1, costs to billing.costs.v1, cost messages for stations to commands.v1.
 """
 
 from contracts.topics import Topic
 from runtime.worker import Service
 from services.billing.core.cdr import Party
 from services.billing.core.partition import Partition
+from services.billing.core.station_costs import Display
 from services.billing.tariff_follower import TariffFollower
 
 NAME = "billing"
-SOURCES = (Topic.SESSIONS,)
+SOURCES = (Topic.SESSIONS, Topic.COMMAND_RESULTS)
 
 
-def service(bootstrap_servers: str, *, party: Party, time_zone: str, currency: str) -> Service:
+def service(
+    bootstrap_servers: str,
+    *,
+    party: Party,
+    time_zone: str,
+    currency: str,
+    show: Display | None = None,
+) -> Service:
     """The billing service as the runtime's worker runs it."""
     tariffs = TariffFollower(bootstrap_servers)
     return Service(
@@ -22,7 +31,12 @@ def service(bootstrap_servers: str, *, party: Party, time_zone: str, currency: s
         sources=SOURCES,
         changelog=Topic.BILLING_STATE,
         new_store=lambda p: Partition(
-            p, book=tariffs.book, party=party, time_zone=time_zone, currency=currency
+            p,
+            book=tariffs.book,
+            party=party,
+            time_zone=time_zone,
+            currency=currency,
+            show=show or Display(),
         ),
         followers=[tariffs],
     )

@@ -1,10 +1,13 @@
-"""Command-line options of the billing worker and of rebuild: who issues CDRs, zones (pure)."""
+"""Command-line options of the billing worker and of rebuild: CDRs, zones, cost messages (pure)."""
 
 import argparse
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from runtime.settings import positive
 from services.billing.core.cdr import Party
 from services.billing.core.currencies import MINOR_UNITS
+from services.billing.core.station_costs import CostMessages, Display
 
 
 def _zone(name: str) -> str:
@@ -41,3 +44,29 @@ def add_cdr_options(parser: argparse.ArgumentParser) -> None:
 
 def party(args: argparse.Namespace) -> Party:
     return Party(args.country_code, args.party_id)
+
+
+def add_display_options(parser: argparse.ArgumentParser) -> None:
+    shown = parser.add_argument_group("prices at the station (docs/billing.md)")
+    shown.add_argument(
+        "--cost-messages",
+        choices=[str(m) for m in CostMessages],
+        default=str(CostMessages.ALL),
+        help="stations sent their running cost: all (2.0.1 CostUpdated, 1.6 OCA costmsg "
+        "DataTransfer; a station that refuses them is left alone for a day), 2.0.1, none "
+        "[%(default)s]",
+    )
+    shown.add_argument(
+        "--cost-update-interval",
+        type=positive,
+        default=60,
+        metavar="SECONDS",
+        help="at least this long between two running costs of a session [%(default)s]",
+    )
+
+
+def display(args: argparse.Namespace) -> Display:
+    return Display(
+        messages=CostMessages(args.cost_messages),
+        interval=timedelta(seconds=args.cost_update_interval),
+    )

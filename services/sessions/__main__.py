@@ -11,7 +11,8 @@ from services.sessions.core.policy import Policy
 DESCRIPTION = f"""\
 Run one sessions worker: it answers every station CALL on ocpp.inbound.v1 (through the gateway
 inbox), keeps one state per station (changelog: sessions.state.v1), and writes stations.v1 and
-sessions.v1. Start several with the same --group: they share the partitions.
+sessions.v1. It carries billing's costs (billing.costs.v1) into 2.0.1 TransactionEvent
+responses. Start several with the same --group: they share the partitions.
 
 environment:
   {BOOTSTRAP_ENV}      broker address (default 127.0.0.1:9092)
@@ -19,6 +20,11 @@ environment:
   SESSIONS_STATION_OVERRIDES   per-station boot status, e.g. "CS1=Rejected,CS2=Pending"
   SESSIONS_HEARTBEAT_INTERVAL  seconds, sent in accepted BootNotification answers (300)
   SESSIONS_RETRY_INTERVAL      seconds before a Pending/Rejected station boots again (60)
+  SESSIONS_BOOT_REQUEST_INTERVAL  seconds between asking an unknown station to boot (60; 0: never)
+  SESSIONS_ABANDON_AFTER       seconds of silence that close a station's open transactions
+                               (172800; 0: never)
+  SESSIONS_FINAL_COST_WAIT     seconds a 2.0.1 Ended response waits for billing's final cost
+                               (5; 0: never waits)
 """
 
 

@@ -1,7 +1,7 @@
 """The sessions worker: its pure core (core/partition.py) in the runtime's stateful worker (I/O).
 
-Inputs ocpp.inbound.v1 and ocpp.presence.v1 (co-partitioned by station id), state in
-sessions.state.v1, tokens from sessions.tokens.v1 followed into memory by every worker.
+Inputs ocpp.inbound.v1, ocpp.presence.v1 and billing.costs.v1 (co-partitioned by station id),
+state in sessions.state.v1, tokens from sessions.tokens.v1 followed into memory by every worker.
 """
 
 from contracts.envelope import Envelope
@@ -13,7 +13,7 @@ from services.sessions.core.partition import Partition
 from services.sessions.core.policy import Policy
 
 NAME = "sessions"
-SOURCES = (Topic.OCPP_INBOUND, Topic.PRESENCE)
+SOURCES = (Topic.OCPP_INBOUND, Topic.PRESENCE, Topic.BILLING_COSTS)
 
 
 class TokenStore(Follower):

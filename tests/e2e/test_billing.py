@@ -30,6 +30,7 @@ from runtime.kafka import reliable_producer
 from services.billing.api.app import BillingApi
 from services.billing.api.http import build_app
 from services.billing.api.settings import Settings
+from services.billing.app import SOURCES as BILLING_INPUTS
 from services.billing.core.ocpi_json import dumps
 from tests.e2e.test_sessions import (
     _define_token,
@@ -85,7 +86,7 @@ def _station_id() -> str:
 
 
 def _billing(bootstrap: str, workdir: Path, **kwargs: Any) -> Any:
-    return running_worker("services.billing", (Topic.SESSIONS,), bootstrap, workdir, **kwargs)
+    return running_worker("services.billing", BILLING_INPUTS, bootstrap, workdir, **kwargs)
 
 
 @pytest.fixture

@@ -16,10 +16,11 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
 from contracts.topics import SPECS, Topic
+from services.sessions.app import SOURCES as SESSIONS_SOURCES
 from tests.support.gateway import ROOT, free_port
 
 SESSIONS = "services.sessions"
-SESSIONS_INPUTS = (Topic.OCPP_INBOUND, Topic.PRESENCE)
+SESSIONS_INPUTS = SESSIONS_SOURCES
 
 
 @dataclass

@@ -1,10 +1,11 @@
-"""Session events in, CDRs out: what billing does with each record of sessions.v1 (pure).
+"""Session events in, costs and CDRs out: billing's handling of sessions.v1 (pure).
 
 SessionStarted freezes the tariff (the one assigned at the start stays for the whole
 session), SessionUpdated adds a meter reading, SessionEnded prices the session and issues its
 CDR, once: a SessionEnded read again finds the CDR issued and writes nothing. A
 SessionCorrected (the station's own end after the CSMS closed the session) that changes the
 end or the energy issues a credit CDR for the CDR in force and a new CDR; never a silent change.
+Each of them also quotes the cost so far, and tells the station when due (station_costs.py).
 """
 
 from dataclasses import dataclass, field, replace
@@ -13,13 +14,14 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contracts.events import DomainEvent
-from contracts.payloads.ocpp import Reply, ReplyError
+from contracts.payloads.ocpp import DeferredReply, Reply, ReplyError
 from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
-from services.billing.core import cdr
+from services.billing.core import cdr, station_costs
 from services.billing.core.book import TariffBook, tariff_from_json
 from services.billing.core.cdr import Party
 from services.billing.core.pricing import Cost, Sample, price
 from services.billing.core.state import Billed, Reading
+from services.billing.core.station_costs import Display
 from services.billing.core.tariff import (
     Dimension,
     PriceComponent,
@@ -39,6 +41,7 @@ class Context:
     time_zone: str  # for assignments without their own
     currency: str  # of the CDR of a session without any tariff
     now: datetime  # the record's occurred_at
+    show: Display = field(default_factory=Display)  # cost messages to this station
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,19 +49,33 @@ class Step:
     state: Billed | None  # None: nothing to keep (a record we cannot place)
     events: list[DomainEvent] = field(default_factory=list)
     reply: Reply | ReplyError | None = None  # billing never answers a station
+    deferred: tuple[DeferredReply, ...] = ()
 
 
 def handle(state: Billed | None, message: Message, ctx: Context) -> Step:
     b = state or _new(message, ctx)
     if isinstance(message, SessionStarted):
-        return Step(_started(b, message))
+        return _running(_started(b, message), ctx, at=message.started_at)
     if isinstance(message, SessionUpdated):
-        return Step(_updated(b, message))
+        updated = _updated(b, message)
+        return Step(b) if updated is b else _running(updated, ctx, at=message.at)
     if message.corrected:
         return _corrected(b, message, ctx)
     if b.cdr is not None:
         return Step(b)  # read again: the CDR is out
     return _issue(_ended(b, message), ctx, correction=0)
+
+
+def _running(b: Billed, ctx: Context, *, at: datetime | None) -> Step:
+    """``b`` priced up to ``at``: its quote, and the station's running cost when due."""
+    start = b.start
+    if at is None or b.cdr is not None or start is None:
+        return Step(b)
+    tariff, zone = _tariff(b, ctx), _zone(b.time_zone or ctx.time_zone)
+    cost = _price(b, ctx, end=max(at, start))
+    events = [station_costs.quoted(b, cost, tariff, final=False, at=at, zone=zone)]
+    b, told = station_costs.running(b, cost, tariff, at=at, zone=zone, now=ctx.now, show=ctx.show)
+    return Step(b, events + told)
 
 
 def _new(message: Message, ctx: Context) -> Billed:
@@ -89,6 +106,8 @@ def _started(b: Billed, s: SessionStarted) -> Billed:
         id_token_type=s.id_token_type or b.id_token_type,
         id_token_source=s.id_token_source or b.id_token_source,
         started_at=s.started_at,
+        ocpp_version=s.ocpp_version or b.ocpp_version,
+        meter_start_wh=None if s.meter_start_wh is None else _decimal(s.meter_start_wh),
     )
     if s.started_at is not None and not any(r.at == s.started_at for r in b.readings):
         state = charging(s.charging_state, Decimal(0))
@@ -158,27 +177,39 @@ def _corrected(b: Billed, e: SessionEnded, ctx: Context) -> Step:
 
 
 def _issue(b: Billed, ctx: Context, *, correction: int) -> Step:
+    """The CDR of ended session ``b``, its final quote, and for 1.6 its FinalCost."""
     end = b.ended_at or ctx.now
     b = replace(b, ended_at=end)
-    cost = _price(b, ctx)
+    cost = _price(b, ctx, end=end)
     issued = cdr.build(b, cost, party=ctx.party, issued_at=ctx.now, correction=correction)
     b = replace(b, cdr=issued)
-    return Step(b, [cdr.issued(b, issued)])
+    zone = _zone(b.time_zone or ctx.time_zone)
+    quote = station_costs.quoted(b, cost, _tariff(b, ctx), final=True, at=end, zone=zone)
+    told: list[DomainEvent] = []
+    if not correction:  # the station was told the end's cost already
+        b, told = station_costs.final(b, cost, now=ctx.now, show=ctx.show)
+    return Step(b, [cdr.issued(b, issued), quote, *told])
 
 
-def _price(b: Billed, ctx: Context) -> Cost:
-    assert b.ended_at is not None
-    tariff = tariff_from_json(b.tariff_json) if b.tariff_json else _nothing(ctx.currency)
-    start = b.start or b.ended_at
+def _tariff(b: Billed, ctx: Context) -> Tariff | None:
+    return tariff_from_json(b.tariff_json) if b.tariff_json else None
+
+
+def _price(b: Billed, ctx: Context, *, end: datetime) -> Cost:
+    """The cost of ``b`` from its start up to ``end``."""
+    tariff = _tariff(b, ctx) or _nothing(ctx.currency)
+    start = b.start or end
     samples, parked = [], False
     for r in b.readings:  # a reading that does not say keeps the state before it
+        if r.at > end:
+            break
         parked = parked if r.charging is None else not r.charging
         samples.append(Sample(r.at, r.energy_wh, not parked, r.current_a))
     return price(
         tariff,
         zone=_zone(b.time_zone or ctx.time_zone),
         start=start,
-        end=b.ended_at,
+        end=end,
         samples=samples,
     )
 

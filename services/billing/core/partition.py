@@ -1,25 +1,32 @@
 """The sessions of one partition: records handled, and the changelog that restores them (pure).
 
 ``Partition`` is the billing core as the runtime's stateful worker drives it (runtime/batch.py
-``Store``). Input: sessions.v1 (key station_id); changelog: billing.state.v1, one record per
-session (key session_id) after each batch that changed it. Once a session's CDR is out it is
-kept ``KEEP_ENDED`` of log time (a late SessionCorrected can still credit it), then forgotten
-with a tombstone.
+``Store``). Inputs: sessions.v1 and command-results.v1 (key station_id; the outcomes of the
+cost messages billing sent); changelog: billing.state.v1, one record per session (key
+session_id) after each batch that changed it, and ``station:<station_id>`` for a station that
+refused cost messages (until when). Once a session's CDR is out it is kept ``KEEP_ENDED`` of log
+time (a late SessionCorrected can still credit it), then forgotten with a tombstone.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import msgpack
 
 from contracts.envelope import Envelope
+from contracts.payloads.billing import PriceDisplayRefused
+from contracts.payloads.commands import CommandCompleted
 from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
+from ocppj.timestamps import utc
+from services.billing.core import station_costs
 from services.billing.core.book import TariffBook
 from services.billing.core.cdr import Party
 from services.billing.core.handlers import Context, Message, Step, handle
 from services.billing.core.state import Billed
+from services.billing.core.station_costs import Display
 
+STATION_PREFIX = "station:"  # changelog key of a station's refusal (a session id has no colon)
 KEEP_ENDED = timedelta(days=7)
 SWEEP_EVERY = timedelta(hours=1)  # of log time
 
@@ -42,20 +49,29 @@ class Partition:
     party: Party = field(default_factory=Party)
     time_zone: str = "UTC"
     currency: str = "EUR"
+    show: Display = field(default_factory=Display)  # the service's settings
     sessions: dict[str, Billed] = field(default_factory=dict)
+    refused: dict[str, datetime] = field(default_factory=dict)  # station -> retry at
     swept: datetime | None = field(default=None, compare=False)
     _changed: dict[str, None] = field(default_factory=dict, compare=False)  # ordered set
 
     def handle(self, envelope: Envelope) -> Step | None:
+        result = CommandCompleted.parse(envelope)
+        if result is not None:
+            return self._result(result, envelope.occurred_at)
         message = parse(envelope)
         if message is None:
             return None
+        retry_at = self.refused.get(message.station_id)
         context = Context(
             book=self.book,
             party=self.party,
             time_zone=self.time_zone,
             currency=self.currency,
             now=envelope.occurred_at,
+            show=replace(
+                self.show, refused=retry_at is not None and envelope.occurred_at < retry_at
+            ),
         )
         key = message.session_id
         step = handle(self.sessions.get(key), message, context)
@@ -64,6 +80,23 @@ class Partition:
             self._changed[key] = None
         self._sweep(envelope.occurred_at)
         return step
+
+    def _result(self, result: CommandCompleted, now: datetime) -> Step | None:
+        """A cost message's outcome: a refusal is recorded; anything else is no news."""
+        detail = station_costs.refusal(result)
+        if detail is None:
+            return None
+        retry_at = now + station_costs.RETRY_REFUSED_AFTER
+        self.refused[result.station_id] = retry_at
+        self._changed[STATION_PREFIX + result.station_id] = None
+        refused = PriceDisplayRefused(
+            station_id=result.station_id,
+            action=result.action or "",
+            outcome=result.outcome,
+            detail=detail,
+            retry_at=retry_at,
+        )
+        return Step(None, [refused.event()])
 
     def _sweep(self, now: datetime) -> None:
         """Forget sessions whose CDR went out more than KEEP_ENDED ago."""
@@ -78,6 +111,10 @@ class Partition:
     def changes(self) -> Sequence[tuple[str, bytes | None]]:
         writes: list[tuple[str, bytes | None]] = []
         for key in self._changed:
+            if key.startswith(STATION_PREFIX):
+                retry_at = self.refused.get(key.removeprefix(STATION_PREFIX))
+                writes.append((key, msgpack.packb({"retry_at": retry_at}, datetime=True)))
+                continue
             b = self.sessions.get(key)
             value = None if b is None else msgpack.packb(b.to_dict(), datetime=True)
             writes.append((key, value))
@@ -86,7 +123,13 @@ class Partition:
 
     def restore(self, key: str, value: bytes | None) -> None:
         """Raises: ValueError, TypeError, KeyError, AttributeError: an unreadable record."""
-        if value is None:
+        if key.startswith(STATION_PREFIX):
+            station_id = key.removeprefix(STATION_PREFIX)
+            if value is None:
+                self.refused.pop(station_id, None)
+            else:
+                self.refused[station_id] = utc(msgpack.unpackb(value, timestamp=3)["retry_at"])
+        elif value is None:
             self.sessions.pop(key, None)
         else:
             self.sessions[key] = Billed.from_dict(msgpack.unpackb(value, timestamp=3))

@@ -45,12 +45,14 @@ class Billed:
     session_id: str
     station_id: str
     transaction_id: str
+    ocpp_version: str | None = None  # the station's, from SessionStarted
     evse_id: int | None = None
     connector_id: int | None = None
     id_token: str | None = None
     id_token_type: str | None = None
     id_token_source: str | None = None
     started_at: datetime | None = None
+    meter_start_wh: Decimal | None = None  # the station's register at the start
     tariff_json: str | None = None  # the OCPI tariff as it was at the start (None: none)
     time_zone: str | None = None  # of its assignment; None: the service's default
     tariff_note: str | None = None  # why the station's own tariff was not used
@@ -61,6 +63,9 @@ class Billed:
     stop_reason: str | None = None
     cdr: Mapping[str, Any] | None = None  # the CDR in force (the last issued, not a credit)
     corrections: int = 0  # SessionCorrected handled
+    cost_sent: str | None = None  # the last running cost told to the station, incl. VAT ...
+    cost_sent_at: datetime | None = None  # ... and the time it was priced up to
+    messages_sent: int = 0  # cost messages to the station, for their ids
 
     @property
     def start(self) -> datetime | None:
@@ -108,7 +113,7 @@ class Billed:
             k: utc(v) if isinstance(v, datetime) else v for k, v in data.items() if k in names
         }
         values["readings"] = tuple(Reading.from_list(r) for r in values.get("readings", ()))
-        for name in ("energy_wh", "duration_s"):
+        for name in ("energy_wh", "duration_s", "meter_start_wh"):
             if values.get(name) is not None:
                 values[name] = Decimal(values[name])
         return cls(**values)

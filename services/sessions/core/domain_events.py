@@ -19,6 +19,7 @@ from contracts.payloads.sessions import (
 )
 from contracts.payloads.stations import StationBooted, StationOnlineChanged, StationStatusChanged
 from contracts.topics import Topic
+from ocppj.versions import OcppVersion
 from services.sessions.core.state import Connector, StationState, Transaction
 
 
@@ -76,6 +77,8 @@ def _started(station_id: str, t: Transaction) -> SessionStarted:
         id_token_type=t.id_token_type,
         id_token_source=t.id_token_source,
         charging_state=t.charging_state,
+        ocpp_version=t.ocpp_version
+        or (str(OcppVersion.V16) if isinstance(t.transaction_id, int) else None),
     )
 
 

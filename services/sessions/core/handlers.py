@@ -13,13 +13,15 @@ from types import MappingProxyType
 from typing import Any
 
 from contracts.events import DomainEvent
+from contracts.payloads.billing import CostQuoted
 from contracts.payloads.ocpp import Reply, ReplyError, StationAnswer, StationCall
 from contracts.payloads.presence import Presence
 from ocppj.timestamps import rfc3339, utc
 from ocppj.versions import OcppVersion
+from services.sessions.core import costs, remote_start
 from services.sessions.core import domain_events as de
-from services.sessions.core import remote_start
 from services.sessions.core.boot_request import boot_request
+from services.sessions.core.messages import Message
 from services.sessions.core.policy import BootStatus
 from services.sessions.core.registry import (
     boot_notification,
@@ -128,12 +130,12 @@ def handled_actions(version: OcppVersion) -> frozenset[str]:
     return frozenset(_HANDLERS_2) | frozenset(_ANSWERS_2)
 
 
-def handle(
-    state: StationState | None, message: StationCall | Presence | StationAnswer, context: Context
-) -> Step:
+def handle(state: StationState | None, message: Message, context: Context) -> Step:
     """The state after ``message``, the reply to send (if any) and the domain events."""
     if state is None:
         state = StationState(station_id=message.station_id)
+    if isinstance(message, CostQuoted):
+        return costs.quoted(state, message)
     if isinstance(message, Presence):
         return _presence(state, message, utc(message.at or context.now))
     if isinstance(message, StationAnswer):

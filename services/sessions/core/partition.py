@@ -26,11 +26,13 @@ import msgpack
 
 from contracts.envelope import Envelope
 from contracts.events import DomainEvent
-from contracts.payloads.ocpp import Reply, ReplyError
+from contracts.payloads.billing import CostQuoted
+from contracts.payloads.ocpp import DeferredReply, Reply, ReplyError
 from contracts.payloads.presence import GatewayAlive
 from contracts.payloads.sessions import Closure
 from contracts.payloads.tokens import Token
 from contracts.topics import STATION_PARTITIONS
+from services.sessions.core import costs
 from services.sessions.core import domain_events as de
 from services.sessions.core.abandoned import close_open, silent
 from services.sessions.core.handlers import handle
@@ -66,6 +68,7 @@ class Swept:
 
     events: Sequence[DomainEvent]
     reply: Reply | ReplyError | None = None  # a heartbeat is never answered
+    deferred: tuple[DeferredReply, ...] = ()  # answers that waited too long for their cost
 
 
 @dataclass
@@ -79,6 +82,7 @@ class Partition:
     seq: int = 0
     leases: Leases = field(default_factory=Leases)  # the gateways' heartbeats (memory only)
     silence_checked: datetime | None = field(default=None, compare=False)
+    holding: set[str] = field(default_factory=set, compare=False)  # stations with held replies
     # Since the last changes(): each touched station as the changelog has it, and whether the
     # sequence moved.
     _before: dict[str, StationState | None] = field(default_factory=dict, compare=False)
@@ -94,8 +98,8 @@ class Partition:
         if alive is not None:
             return self._heartbeat(alive)
         message = parse(envelope)
-        if message is None:
-            return None
+        if message is None or (isinstance(message, CostQuoted) and envelope.key not in self.states):
+            return None  # a quote makes no station
         context = Context(
             policy=self.policy,
             tokens=self.tokens,
@@ -107,18 +111,29 @@ class Partition:
         if step.used_transaction_id:
             self.seq += 1
             self._seq_used = True
+        if step.state is state and not step.events:  # nothing changed (a 1.6 quote, say)
+            return step
         self.states[envelope.key] = step.state
+        self._note_held(step.state)
         self._before.setdefault(envelope.key, state)
         # After the state is stored: the read models show the sessions as the step left them.
         return replace(step, events=with_read_models(step.events, self._transaction))
 
+    def _note_held(self, state: StationState) -> None:
+        if state.held:
+            self.holding.add(state.station_id)
+        else:
+            self.holding.discard(state.station_id)
+
     def _heartbeat(self, alive: GatewayAlive) -> Swept:
-        """A gateway's heartbeat, the partition's clock: stations connected through a gateway
-        now judged gone go offline (leases.py), looked at only when the judgement changed; once
-        a minute, the open transactions of silent stations are closed (abandoned.py)."""
+        """A gateway's heartbeat, the partition's clock: responses that waited long enough for
+        their cost go without it (costs.py); stations connected through a gateway now judged
+        gone go offline (leases.py), looked at only when the judgement changed; once a minute,
+        the open transactions of silent stations are closed (abandoned.py)."""
+        deferred = self._overdue(alive.at)
         events = self._silence(alive.at)
         if not self.leases.heartbeat(alive):
-            return Swept(events=with_read_models(events, self._transaction))
+            return Swept(events=with_read_models(events, self._transaction), deferred=deferred)
         for station_id, state in self.states.items():
             reason = self.leases.lost(state.gateway, state.gateway_boot) if state.online else None
             if reason is None:
@@ -132,7 +147,19 @@ class Partition:
                     offline, online=False, connection_id=connection_id, at=alive.at, reason=reason
                 )
             )
-        return Swept(events=with_read_models(events, self._transaction))
+        return Swept(events=with_read_models(events, self._transaction), deferred=deferred)
+
+    def _overdue(self, now: datetime) -> tuple[DeferredReply, ...]:
+        released: tuple[DeferredReply, ...] = ()
+        for station_id in sorted(self.holding):
+            state = self.states[station_id]
+            after, late = costs.overdue(state, now)
+            if late:
+                self._before.setdefault(station_id, state)
+                self.states[station_id] = after
+                self._note_held(after)
+                released += late
+        return released
 
     def _silence(self, now: datetime) -> list[DomainEvent]:
         after = timedelta(seconds=self.policy.abandon_after_s)
@@ -196,7 +223,9 @@ class Partition:
                 self.states[station_id] = replace(known, ended=ended_from_list(data))
         elif value is None:
             self.states.pop(station_id, None)
+            self.holding.discard(station_id)
         else:
             ended = known.ended if known is not None else ()
             data = msgpack.unpackb(value, timestamp=3)
             self.states[station_id] = StationState.from_dict(data, ended=ended)
+            self._note_held(self.states[station_id])

@@ -39,6 +39,9 @@ class Policy:
     # An open transaction of a station silent this long (no message at all) is closed as
     # abandoned (core/abandoned.py); 0 switches it off.
     abandon_after_s: int = 48 * 3600
+    # A 2.0.1 Ended response waits at most this long (log time) for billing's final cost
+    # (core/costs.py); 0: never waits, the station shows its fallback text.
+    final_cost_wait_s: int = 5
 
     def boot_status(self, station_id: str) -> BootStatus:
         return self.overrides.get(station_id, self.unknown_station)
@@ -52,7 +55,8 @@ class Policy:
     def from_environ(cls, environ: Mapping[str, str]) -> "Policy":
         """Reads SESSIONS_UNKNOWN_STATIONS, SESSIONS_STATION_OVERRIDES ("CS1=Rejected,CS2=Pending"),
         SESSIONS_HEARTBEAT_INTERVAL, SESSIONS_RETRY_INTERVAL, SESSIONS_BOOT_REQUEST_INTERVAL and
-        SESSIONS_ABANDON_AFTER (seconds; 0 switches boot requests or closing off).
+        SESSIONS_ABANDON_AFTER and SESSIONS_FINAL_COST_WAIT (seconds; 0 switches boot requests,
+        closing or waiting off).
 
         Raises:
             ValueError: a value is not a boot status, not a positive integer, or an override
@@ -78,6 +82,7 @@ class Policy:
                 environ, "SESSIONS_BOOT_REQUEST_INTERVAL", 60, allow_zero=True
             ),
             abandon_after_s=_seconds(environ, "SESSIONS_ABANDON_AFTER", 48 * 3600, allow_zero=True),
+            final_cost_wait_s=_seconds(environ, "SESSIONS_FINAL_COST_WAIT", 5, allow_zero=True),
         )
 
 

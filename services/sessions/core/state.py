@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
+from contracts.payloads.ocpp import DeferredReply
 from ocppj.timestamps import utc
 
 STATE_VERSION = 1
@@ -37,7 +38,7 @@ def seq_add(ranges: SeqRanges, seq_no: int) -> SeqRanges:
 def _plain(value: Any) -> Any:
     if isinstance(value, Transaction):
         return value.plain()
-    if isinstance(value, Connector | RemoteStart):
+    if isinstance(value, Connector | RemoteStart | Held):
         return value.to_dict()
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
@@ -123,6 +124,30 @@ class RemoteStart:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Held:
+    """A response that waits for billing's final cost until ``until`` (log time; costs.py)."""
+
+    transaction_id: str  # Transaction.key
+    reply: DeferredReply
+    until: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "transaction_id": self.transaction_id,
+            "reply": self.reply.to_dict(),
+            "until": self.until,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Held":
+        return cls(
+            transaction_id=str(data["transaction_id"]),
+            reply=DeferredReply.from_dict(data["reply"]),
+            until=utc(data["until"]),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Transaction:
     """One transaction, built from whatever messages of it arrived, in any order.
 
@@ -131,6 +156,7 @@ class Transaction:
     """
 
     transaction_id: int | str  # 1.6: the int we assigned; 2.0.1: the station's string
+    ocpp_version: str | None = None  # of the station when the transaction began
     evse_id: int | None = None
     connector_id: int | None = None
     id_token: str | None = None
@@ -168,6 +194,11 @@ class Transaction:
     announced: bool = False  # SessionStarted written
     update_pending: bool = False  # a SessionUpdated waits for SessionStarted
     end_announced: bool = False  # SessionEnded written
+    cost: str | None = None  # billing's newest quote, incl. VAT (decimal text; costs.py) ...
+    cost_final: bool = False  # ... and whether it is the final cost
+    price_text: str | None = None  # the tariff as billing words it ...
+    price_language: str | None = None
+    price_text_sent: bool = False  # ... and whether the station was sent it
     # to_dict() computed once: a station's state is written after each of its messages, and
     # most of it is transactions that no longer change (frozen; replace() starts it afresh).
     _plain_cache: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
@@ -257,6 +288,7 @@ class StationState:
     log_status: str | None = None  # 1.6 DiagnosticsStatusNotification, LogStatusNotification
     log_status_at: datetime | None = None
     remote_starts: tuple[RemoteStart, ...] = ()  # accepted, not yet joined (remote_start.py)
+    held: tuple["Held", ...] = ()  # Ended responses waiting for billing's final cost (costs.py)
 
     def connector(self, evse_id: int, connector_id: int) -> Connector | None:
         return next(
@@ -339,6 +371,7 @@ class StationState:
         values["remote_starts"] = tuple(
             RemoteStart.from_dict(r) for r in values.get("remote_starts", ())
         )
+        values["held"] = tuple(Held.from_dict(h) for h in values.get("held", ()))
         values["transactions"] = tuple(
             Transaction.from_dict(t) for t in values.get("transactions", ())
         )

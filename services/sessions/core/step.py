@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from contracts.events import DomainEvent
-from contracts.payloads.ocpp import Reply, ReplyError, StationCall
+from contracts.payloads.ocpp import DeferredReply, Reply, ReplyError, StationCall
 from contracts.payloads.tokens import Token
 from services.sessions.core.policy import Policy
 from services.sessions.core.state import StationState
@@ -30,6 +30,7 @@ class Step:
 
     state: StationState
     reply: Reply | ReplyError | None = None  # None: send nothing (presence, Heartbeat)
+    deferred: tuple[DeferredReply, ...] = ()  # earlier CALLs' answers that waited (costs.py)
     events: list[DomainEvent] = field(default_factory=list)
     used_transaction_id: bool = False  # Context.new_transaction_id was handed out
 

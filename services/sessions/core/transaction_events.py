@@ -18,6 +18,7 @@ from contracts.fields import mapping, text, whole
 from contracts.payloads.ocpp import Reply, StationCall
 from contracts.payloads.sessions import Anomaly, Closure, TokenSource
 from ocppj.timestamps import parse_timestamp, rfc3339
+from services.sessions.core import costs
 from services.sessions.core import domain_events as de
 from services.sessions.core.abandoned import close_open, correct
 from services.sessions.core.meter import Quantity, apply, readings
@@ -55,7 +56,8 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
     reply = Reply(payload)
     known = state.transaction(transaction_id)
     if known is not None and seq_seen(known.seq_nos, seq_no):
-        return Step(state=state, reply=reply)  # a duplicate: answered again, nothing written
+        again, _ = costs.response(known, event_type, reply.payload)
+        return Step(state=state, reply=Reply(again))  # a duplicate: answered again, unchanged
     if (
         known is not None
         and known.end_announced
@@ -88,7 +90,7 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
                 started_before=at,
             )
             events += closed
-    t = known or Transaction(transaction_id=transaction_id)
+    t = known or Transaction(transaction_id=transaction_id, ocpp_version=str(call.ocpp_version))
     t = replace(
         t,
         seq_nos=seq_add(t.seq_nos, seq_no),
@@ -171,8 +173,13 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
     if event_type == UPDATED and (changed or state_changed) and not t.end_announced:
         t = replace(t, update_pending=True)  # a Started's state goes with SessionStarted
     t, settled = settle(call.station_id, t)
+    answer, t = costs.response(t, event_type, reply.payload)
     state, dropped = save(state, t, action=call.action, at=call.received_at)
-    return Step(state=state, reply=reply, events=events + settled + dropped)
+    events += settled + dropped
+    wait_s = ctx.policy.final_cost_wait_s
+    if event_type == ENDED and costs.must_wait(t, call, wait_s):
+        return Step(state=costs.hold(state, t, call, answer, wait_s), events=events)
+    return Step(state=state, reply=Reply(answer), events=events)
 
 
 def _release_orphans(

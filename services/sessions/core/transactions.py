@@ -121,6 +121,7 @@ def start_transaction(state: StationState, call: StationCall, ctx: Context) -> S
         events += closed
     t = Transaction(
         transaction_id=ctx.new_transaction_id,
+        ocpp_version=str(call.ocpp_version),
         evse_id=connector_id,  # a 1.6 connector is an EVSE with one connector
         connector_id=1,
         id_token=id_tag,

@@ -165,6 +165,7 @@ STARTED = SessionStarted(
     id_token="04A2B3C4",
     meter_start_wh=1520.0,
     started_at=AT,
+    ocpp_version="ocpp1.6",
 )
 UPDATED = SessionUpdated(
     session_id="CS-0001/17",
@@ -365,8 +366,9 @@ def test_records_are_keyed_as_documented(built: Envelope, key: str) -> None:
             STARTED.event(),
             Topic.SESSIONS,
             "SessionStarted",
-            "session_id, station_id, transaction_id, evse_id, connector_id, id_token,"
-            " id_token_type, id_token_source, charging_state, meter_start_wh, started_at",
+            "session_id, station_id, transaction_id, ocpp_version, evse_id, connector_id,"
+            " id_token, id_token_type, id_token_source, charging_state, meter_start_wh,"
+            " started_at",
         ),
         (
             UPDATED.event(),

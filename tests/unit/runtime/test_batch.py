@@ -10,7 +10,7 @@ from contracts.codec import decode, encode
 from contracts.envelope import Envelope
 from contracts.events import DomainEvent, EventType
 from contracts.headers import Header, Headers
-from contracts.payloads.ocpp import Reply, ReplyError
+from contracts.payloads.ocpp import DeferredReply, Reply, ReplyError
 from contracts.topics import Topic
 from runtime.batch import event_id, plan
 
@@ -32,6 +32,7 @@ class Record:
 class Counted:
     events: list[DomainEvent]
     reply: Reply | ReplyError | None
+    deferred: tuple[DeferredReply, ...] = ()
 
 
 @dataclass
@@ -44,6 +45,15 @@ class Counter:
     def handle(self, envelope: Envelope) -> Counted | None:
         if envelope.event_type == "Fail":
             return Counted([], ReplyError("NotSupported", "no"))
+        if envelope.event_type == "Release":  # answers an earlier CALL of another station
+            waited = DeferredReply(
+                station_id="b",
+                action="TransactionEvent",
+                gateway=2,
+                correlation_id="k/7",
+                payload={"totalCost": 1.5},
+            )
+            return Counted([], None, (waited,))
         if envelope.event_type != "Count":
             return None
         count = self.counts[envelope.key] = self.counts.get(envelope.key, 0) + 1
@@ -119,6 +129,18 @@ def test_a_reply_goes_to_the_inbox_partition_named_by_the_call(
     envelope = decode(reply.value or b"")
     assert envelope.event_type == expected
     assert envelope.payload["action"] == "Count"
+
+
+def test_a_deferred_reply_goes_to_the_gateway_and_call_it_names() -> None:
+    source = record(4, "a", "Release", route=False)
+    effects = plan([source], {0: Counter()}, changelog=CHANGELOG)
+    (reply,) = effects.replies
+    assert (reply.topic, reply.partition, reply.key) == (Topic.GATEWAY_INBOX, 2, b"b")
+    assert list(reply.headers) == [(Header.CORRELATION_ID.value, b"k/7")]
+    envelope = decode(reply.value or b"")
+    assert envelope.event_type == EventType.OCPP_REPLY
+    assert envelope.payload == {"action": "TransactionEvent", "payload": {"totalCost": 1.5}}
+    assert envelope.causation_id == decode(source.value or b"").event_id
 
 
 @pytest.mark.parametrize(

@@ -359,6 +359,13 @@ TRANSLATIONS: list[tuple[str, dict[str, Any], OcppVersion, str, dict[str, Any]]]
         {"vendorId": "com.example", "data": {"any": ["json", 1]}},
     ),
     (
+        "CostUpdated",
+        {"total_cost": 6.66, "transaction_id": "tx-1"},
+        V201,
+        "CostUpdated",
+        {"totalCost": 6.66, "transactionId": "tx-1"},
+    ),
+    (
         "RequestStartTransaction",
         {"id_token": "A"},
         V21,
@@ -380,7 +387,7 @@ def test_translation(
 def test_every_command_is_translated_for_both_versions() -> None:
     covered = {(canonical(c), v) for c, _, v, _, _ in TRANSLATIONS}
     only = {"GetConfiguration": {V16}, "ChangeConfiguration": {V16}}
-    only |= {"GetVariables": {V201}, "SetVariables": {V201}}
+    only |= {"GetVariables": {V201}, "SetVariables": {V201}, "CostUpdated": {V201}}
     for command in COMMANDS:
         for version in only.get(command, {V16, V201}):
             assert (command, version) in covered, (command, version)
@@ -493,6 +500,10 @@ REFUSALS: list[tuple[str, dict[str, Any], OcppVersion, str]] = [
     ("GetLog", {"location": "ftp://x/", "log_type": "EverythingLog"}, V201, "log_type must be"),
     ("DataTransfer", {"vendor_id": "v", "data": {"a": 1}}, V16, "data must be a string"),
     ("DataTransfer", {}, V201, "vendor_id is required"),
+    ("CostUpdated", {"total_cost": 1, "transaction_id": "1"}, V16, "1.6 has no CostUpdated"),
+    ("CostUpdated", {"total_cost": -1, "transaction_id": "t"}, V201, "must be a number >= 0"),
+    ("CostUpdated", {"total_cost": "1", "transaction_id": "t"}, V201, "must be a number >= 0"),
+    ("CostUpdated", {"total_cost": 1}, V201, "transaction_id is required"),
 ]
 
 

@@ -12,6 +12,7 @@ import msgpack
 
 from contracts.codec import encode
 from contracts.events import DomainEvent
+from contracts.payloads.billing import CostQuoted
 from contracts.payloads.ocpp import Reply, StationAnswer, StationCall, station_answer
 from contracts.payloads.presence import Presence
 from contracts.payloads.tokens import Token
@@ -19,7 +20,7 @@ from ocppj.timestamps import rfc3339
 from ocppj.validation import Validator
 from ocppj.versions import OcppVersion
 from services.sessions.core.handlers import handle
-from services.sessions.core.messages import parse
+from services.sessions.core.messages import Message, parse
 from services.sessions.core.policy import Policy
 from services.sessions.core.state import StationState
 from services.sessions.core.step import Context, Step
@@ -134,11 +135,34 @@ class Station:
         assert isinstance(message, StationAnswer)
         return self._run(message, None)
 
+    def quote(self, transaction_id: str, incl_vat: str, *, final: bool = False) -> Step:
+        """Billing's CostQuoted of a transaction of this station, as the worker reads it."""
+        quote = CostQuoted(
+            session_id=f"{self.station_id}/{transaction_id}",
+            station_id=self.station_id,
+            transaction_id=transaction_id,
+            currency="EUR",
+            excl_vat=incl_vat,
+            incl_vat=incl_vat,
+            final=final,
+            at=self.now,
+            tariff_id="T1",
+            price_text="0.30 EUR/kWh, incl. VAT",
+            language="en",
+        )
+        message = parse(quote.event().envelope(occurred_at=self.now))
+        assert isinstance(message, CostQuoted)
+        return self._run(message, None)
+
     def boot(self) -> Step:
         return self.call("BootNotification", boot_payload(self.version))
 
-    def _run(self, message: StationCall | Presence | StationAnswer, action: str | None) -> Step:
+    def _run(self, message: Message, action: str | None) -> Step:
         step = handle(self.state, message, self.context())
+        for deferred in step.deferred:
+            assert deferred.station_id == self.station_id
+            validator = Validator(self.version)
+            validator.validate_response(deferred.action, dict(deferred.payload), outgoing=True)
         if step.used_transaction_id:
             self.next_transaction_id += 1
         if isinstance(step.reply, Reply):

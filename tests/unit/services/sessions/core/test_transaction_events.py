@@ -91,6 +91,7 @@ STARTED_EVENT = DomainEvent(
     key=STATION_ID,
     payload=SESSION
     | {
+        "ocpp_version": "ocpp2.0.1",
         "evse_id": 1,
         "connector_id": 1,
         "id_token": "04A2B3C4D5",

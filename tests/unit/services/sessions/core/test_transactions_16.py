@@ -99,6 +99,7 @@ def test_a_whole_16_session() -> None:
             key=STATION_ID,
             payload=session
             | {
+                "ocpp_version": "ocpp1.6",
                 "evse_id": 1,
                 "connector_id": 1,
                 "id_token": TAG,
