@@ -6,7 +6,9 @@ a simple tariff (a start fee and a price per kWh) and with OCPI's complex exampl
 current, weekday and time-of-day restrictions, parking). Baseline in the same run: the same
 records only parsed (what any consumer of sessions.v1 pays). Medians of --repeats.
     python -m bench.billing_core [--sessions 20000] [--updates 10] [--repeats 3] [--batch 500]
-This is the pure core of a replay; reading sessions.v1 from the broker comes on top.
+"simple" and "complex" are the core as a replay runs it (CDRs only); "live" is the simple tariff
+as the worker runs it, which also prices the session at every update (CostQuoted, docs/billing.md
+"Prices at the station"). Reading sessions.v1 from the broker comes on top.
 """
 
 import argparse
@@ -21,12 +23,14 @@ from typing import Any
 
 from bench.harness import log
 from contracts.envelope import Envelope
-from contracts.events import DomainEvent
+from contracts.events import DomainEvent, EventType
 from contracts.payloads.billing import Scope, TariffAssigned, TariffDefined
 from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
 from services.billing.core.book import TariffBook
 from services.billing.core.ocpi_json import dumps
 from services.billing.core.partition import Partition, parse
+from services.billing.core.station_costs import Display
+from services.billing.rebuild import REPLAY
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 SIMPLE = {
@@ -39,6 +43,7 @@ SIMPLE = {
         }
     ]
 }
+MODES = ("simple", "complex", "live")
 WEEKDAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"]
 
 
@@ -165,18 +170,20 @@ def main() -> None:
     args = parser.parse_args()
     log(f"building {args.sessions} sessions with {args.updates} updates each")
     records = sessions(args.sessions, args.updates)
-    figures: dict[str, list[float]] = {"parse": [], "simple": [], "complex": []}
+    figures: dict[str, list[float]] = {"parse": [], "simple": [], "complex": [], "live": []}
+    modes = (("simple", SIMPLE, REPLAY), ("complex", COMPLEX, REPLAY), ("live", SIMPLE, Display()))
     for repeat in range(args.repeats):
         seconds, _ = timed(lambda: sum(1 for r in records if parse(r) is not None))
         figures["parse"].append(seconds)
-        for name, elements in (("simple", SIMPLE), ("complex", COMPLEX)):
+        for name, elements, show in modes:
 
-            def run(elements: dict[str, Any] = elements) -> int:
-                p = Partition(0, book=book(elements), time_zone="Europe/Amsterdam")
+            def run(elements: dict[str, Any] = elements, show: Display = show) -> int:
+                p = Partition(0, book=book(elements), time_zone="Europe/Amsterdam", show=show)
                 cdrs = 0
                 for i, r in enumerate(records, 1):
                     step = p.handle(r)
-                    cdrs += 0 if step is None else len(step.events)
+                    events = [] if step is None else step.events
+                    cdrs += sum(1 for e in events if e.event_type == EventType.CDR_ISSUED)
                     if i % args.batch == 0:
                         p.changes()  # the changelog records, once per batch as the worker does
                 return cdrs
@@ -194,14 +201,11 @@ def main() -> None:
         "sessions": args.sessions,
         "records": n_records,
         "cpu_seconds_median": medians,
-        "cdrs_per_second": {k: round(args.sessions / medians[k]) for k in ("simple", "complex")},
+        "cdrs_per_second": {k: round(args.sessions / medians[k]) for k in MODES},
         "us_per_record": {k: round(v / n_records * 1e6, 1) for k, v in medians.items()},
-        "ratio_to_parse": {
-            k: round(medians[k] / medians["parse"], 1) for k in ("simple", "complex")
-        },
+        "ratio_to_parse": {k: round(medians[k] / medians["parse"], 1) for k in MODES},
         "one_million_sessions_minutes": {
-            k: round(1_000_000 / (args.sessions / medians[k]) / 60, 1)
-            for k in ("simple", "complex")
+            k: round(1_000_000 / (args.sessions / medians[k]) / 60, 1) for k in MODES
         },
     }
     print(json.dumps(report, indent=2))

@@ -4,7 +4,7 @@ import sys
 
 from runtime import process
 from runtime.settings import BOOTSTRAP_ENV
-from services.billing import rebuild
+from services.billing import rebuild, report
 from services.billing.app import SOURCES, service
 from services.billing.options import add_cdr_options, add_display_options, display, party
 
@@ -18,6 +18,7 @@ their answers on command-results.v1). Start several with the same --group: they 
 partitions. docs/billing.md says how a session is priced.
 
 `python -m services.billing rebuild --help`: recompute a period's CDRs and compare them.
+`python -m services.billing report --help`: energy and revenue over any range (JSON, CSV, PNG).
 
 environment:
   {BOOTSTRAP_ENV}      broker address (default 127.0.0.1:9092)
@@ -27,6 +28,8 @@ environment:
 def run(argv: list[str]) -> int:
     if argv[:1] == ["rebuild"]:
         return rebuild.main(argv[1:])
+    if argv[:1] == ["report"]:
+        return report.main(argv[1:])
     command_line = process.parser(
         prog="python -m services.billing",
         description=DESCRIPTION,

@@ -36,10 +36,12 @@ from services.billing.core.cdr import Party
 from services.billing.core.ocpi_json import dumps
 from services.billing.core.partition import Partition
 from services.billing.core.replay import Comparison, compare, in_force
+from services.billing.core.station_costs import CostMessages, Display
 from services.billing.options import add_cdr_options
 from services.billing.options import party as cdr_party
 
 PROGRESS_EVERY = 100_000
+REPLAY = Display(quotes=False, messages=CostMessages.NONE)  # CDRs only: no costs, no commands
 
 
 async def read_period(
@@ -133,7 +135,12 @@ async def rebuild(
         store = partitions.get(partition)
         if store is None:
             store = partitions[partition] = Partition(
-                partition, book=book, party=party, time_zone=time_zone, currency=currency
+                partition,
+                book=book,
+                party=party,
+                time_zone=time_zone,
+                currency=currency,
+                show=REPLAY,
             )
         step = store.handle(envelope)
         store.changes()  # nothing is written: forget them
@@ -163,7 +170,8 @@ async def rebuild(
     return comparison
 
 
-def _time(value: str) -> datetime:
+def parse_time(value: str) -> datetime:
+    """An argparse type: a date (midnight UTC) or an RFC 3339 date-time."""
     parsed = parse_zoned(value if "T" in value else f"{value}T00:00:00Z")
     if parsed is None:
         raise argparse.ArgumentTypeError(f"not a date or an RFC 3339 date-time: {value!r}")
@@ -177,8 +185,10 @@ def main(argv: list[str]) -> int:
         "sessions.v1, with today's tariffs or those of a file, and report how they differ "
         "from the CDRs issued. Writes nothing to Kafka.",
     )
-    p.add_argument("--from", dest="since", type=_time, required=True, help="2026-11-01 or RFC 3339")
-    p.add_argument("--to", dest="until", type=_time, help="the end of the period (exclusive)")
+    p.add_argument(
+        "--from", dest="since", type=parse_time, required=True, help="2026-11-01 or RFC 3339"
+    )
+    p.add_argument("--to", dest="until", type=parse_time, help="the end of the period (exclusive)")
     p.add_argument(
         "--lookback",
         type=float,

@@ -265,7 +265,7 @@ async def test_rebuild_recomputes_a_periods_cdrs_with_other_tariffs_and_writes_n
 ) -> None:
     """`python -m services.billing rebuild`: with today's tariffs the recomputed CDR equals the
     issued one; with a file that doubles the energy price it shows the difference; billing.cdrs.v1
-    gets nothing."""
+    gets nothing. `report` reads the CDR from the topic, as JSON and as a picture."""
     station_id, token = _station_id(), f"TOK-{uuid.uuid4().hex[:8]}"
     since = datetime.now(UTC) - timedelta(seconds=5)
     await _define_token(kafka_bootstrap, token)
@@ -314,6 +314,24 @@ async def test_rebuild_recomputes_a_periods_cdrs_with_other_tariffs_and_writes_n
             row = json.loads(line)
             totals[row["session_id"]] = Decimal(row["cdr"]["total_cost"]["excl_vat"])
         return totals
+
+    def report(*extra: str) -> str:
+        command = [
+            sys.executable, "-m", "services.billing", "report", "--from", since.isoformat(),
+            *extra,
+        ]  # fmt: skip
+        environment = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
+        done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "CDRs" in done.stderr  # progress
+        return done.stdout
+
+    by_station = json.loads(await asyncio.to_thread(report, "--by", "station", "--format", "json"))
+    [row] = [r for r in by_station["items"] if r["key"] == station_id]
+    assert (row["sessions"], row["energy_kwh"], row["revenue_excl_vat"]) == (1, "10.0000", "4.00")
+    picture = tmp_path / "daily.png"
+    await asyncio.to_thread(report, "--format", "png", "--out", str(picture))
+    assert picture.read_bytes().startswith(b"\x89PNG")
 
     async with TopicTail(kafka_bootstrap, Topic.CDRS) as after:
         today = await asyncio.to_thread(rebuild)

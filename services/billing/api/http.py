@@ -5,6 +5,7 @@ Errors are ``{"error": "<ErrorName>", "message": "..."}`` (core/errors.py); open
 beside this module, describes each route.
 """
 
+import asyncio
 import json
 import logging
 from decimal import Decimal
@@ -14,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from contracts.http_api import Query, paged
+from contracts.http_api import InvalidRequest, Query, paged
 from contracts.payloads.billing import Scope, assignment_key
 from runtime.api import add_operations, errors_and_metrics, read_object
 from runtime.api_keys import authentication
@@ -24,6 +25,7 @@ from services.billing.api.core.errors import AssignmentNotFound, CdrNotFound, Ta
 from services.billing.api.core.reports import GROUPINGS, report, to_csv
 from services.billing.api.core.requests import assignment, assignment_json, tariff_definition
 from services.billing.core.ocpi_json import dumps
+from services.billing.plot import daily_png
 
 log = logging.getLogger("billing.api")
 SPEC_PATH = Path(__file__).resolve().parent / "openapi.json"
@@ -130,11 +132,17 @@ class Routes:
         query = Query(request.query)
         by = query.choice("by", GROUPINGS) or "day"
         since, until = query.time("from"), query.time("to")
-        form = query.choice("format", ("json", "csv")) or "json"
+        form = query.choice("format", ("json", "csv", "png")) or "json"
         query.done()
+        if form == "png" and by != "day":
+            raise InvalidRequest("format=png plots energy and revenue per day: use by=day")
         rows = report(self.api.cdrs, by=by, since=since, until=until)
         if form == "csv":
             return web.Response(text=to_csv(rows), content_type="text/csv")
+        if form == "png":
+            title = "chargebus: energy and revenue per day (the CDRs this API holds)"
+            png = await asyncio.to_thread(daily_png, rows, title=title)
+            return web.Response(body=png, content_type="image/png")
         return _json({"by": by, "items": [row.to_json() for row in rows]})
 
     async def openapi(self, _: web.Request) -> web.Response:

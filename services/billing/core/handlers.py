@@ -69,7 +69,7 @@ def handle(state: Billed | None, message: Message, ctx: Context) -> Step:
 def _running(b: Billed, ctx: Context, *, at: datetime | None) -> Step:
     """``b`` priced up to ``at``: its quote, and the station's running cost when due."""
     start = b.start
-    if at is None or b.cdr is not None or start is None:
+    if at is None or b.cdr is not None or start is None or not ctx.show.quotes:
         return Step(b)
     tariff, zone = _tariff(b, ctx), _zone(b.time_zone or ctx.time_zone)
     cost = _price(b, ctx, end=max(at, start))
@@ -183,6 +183,8 @@ def _issue(b: Billed, ctx: Context, *, correction: int) -> Step:
     cost = _price(b, ctx, end=end)
     issued = cdr.build(b, cost, party=ctx.party, issued_at=ctx.now, correction=correction)
     b = replace(b, cdr=issued)
+    if not ctx.show.quotes:
+        return Step(b, [cdr.issued(b, issued)])
     zone = _zone(b.time_zone or ctx.time_zone)
     quote = station_costs.quoted(b, cost, _tariff(b, ctx), final=True, at=end, zone=zone)
     told: list[DomainEvent] = []

@@ -61,6 +61,7 @@ class CostMessages(StrEnum):
 class Display:
     """How billing talks to the station of one message."""
 
+    quotes: bool = True  # price running sessions (a replay wants only CDRs)
     messages: CostMessages = CostMessages.ALL
     interval: timedelta = timedelta(seconds=60)  # between two running costs of a session
     refused: bool = False  # the station refused cost messages and may not be asked again yet

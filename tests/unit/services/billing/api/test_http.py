@@ -137,3 +137,12 @@ def test_an_assignment_of_an_unknown_tariff_is_refused(server: Server) -> None:
     status, answer = server.request("PUT", "/tariff-assignments/default", b'{"tariff_id": "NOPE"}')
     assert status == 400
     assert "no tariff 'NOPE'" in json.loads(answer)["message"]
+
+
+def test_the_daily_report_comes_as_a_png_and_only_by_day(server: Server) -> None:
+    status, answer = server.request("GET", "/reports?by=day&format=png", None)
+    assert status == 200
+    assert answer.startswith(b"\x89PNG\r\n\x1a\n")
+    status, answer = server.request("GET", "/reports?by=station&format=png", None)
+    assert status == 400
+    assert "use by=day" in json.loads(answer)["message"]

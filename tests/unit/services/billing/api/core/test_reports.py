@@ -1,10 +1,12 @@
-"""Reports: energy, sessions and revenue grouped, credits netted, JSON rows and CSV."""
+"""Reports: energy, sessions and revenue grouped, credits netted, JSON rows, CSV and the plot."""
 
+import struct
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contracts.payloads.billing import CdrIssued
 from services.billing.api.core.reports import report, to_csv
+from services.billing.plot import daily_png
 
 T0 = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -66,3 +68,15 @@ def test_by_day_within_a_range_and_as_csv() -> None:
     ]
     by_token = report(CDRS, by="token", since=None, until=None)
     assert [(r.key, r.sessions) for r in by_token] == [("TAG-1", 3)]
+
+
+def test_the_daily_plot_is_a_png_of_the_days_with_or_without_cdrs() -> None:
+    rows = report([*CDRS, cdr("CS-3", "e", 2, "1.0000", "0.50", currency="CHF")], by="day",
+                  since=None, until=None)  # fmt: skip
+    png = daily_png(rows, title="test")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
+    assert (width, height) == (1000, 600)
+    empty = daily_png([], title="nothing")
+    assert empty.startswith(b"\x89PNG")
+    assert empty != png
