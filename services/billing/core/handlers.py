@@ -67,12 +67,17 @@ def handle(state: Billed | None, message: Message, ctx: Context) -> Step:
 
 
 def _running(b: Billed, ctx: Context, *, at: datetime | None) -> Step:
-    """``b`` priced up to ``at``: its quote, and the station's running cost when due."""
+    """``b`` priced up to ``at`` when a quote is due (at the start, then at most once per
+    ``show.interval`` of the station's time: pricing is most of billing's work), and the
+    station's running cost when due."""
     start = b.start
     if at is None or b.cdr is not None or start is None or not ctx.show.quotes:
         return Step(b)
+    if b.quoted_at is not None and at - b.quoted_at < ctx.show.interval:
+        return Step(b)
     tariff, zone = _tariff(b, ctx), _zone(b.time_zone or ctx.time_zone)
     cost = _price(b, ctx, end=max(at, start))
+    b = replace(b, quoted_at=at)
     events = [station_costs.quoted(b, cost, tariff, final=False, at=at, zone=zone)]
     b, told = station_costs.running(b, cost, tariff, at=at, zone=zone, now=ctx.now, show=ctx.show)
     return Step(b, events + told)

@@ -63,6 +63,7 @@ class Billed:
     stop_reason: str | None = None
     cdr: Mapping[str, Any] | None = None  # the CDR in force (the last issued, not a credit)
     corrections: int = 0  # SessionCorrected handled
+    quoted_at: datetime | None = None  # the time the last CostQuoted priced up to
     cost_sent: str | None = None  # the last running cost told to the station, incl. VAT ...
     cost_sent_at: datetime | None = None  # ... and the time it was priced up to
     messages_sent: int = 0  # cost messages to the station, for their ids

@@ -103,21 +103,29 @@ def test_every_session_event_is_quoted_and_the_end_with_the_cdr_total() -> None:
 
 
 def test_a_201_station_gets_cost_updated_at_most_once_per_interval() -> None:
+    """Quotes, and with them the station's running cost, come at the start and then at most
+    once per interval of the station's time (pricing is most of billing's work)."""
     p = partition(Display(interval=timedelta(minutes=15)))
     at_start = run(p, started(V201, "tx-9"))
     assert commands(at_start) == []  # nothing to say before the first meter value
-    first = commands(run(p, updated(10, 2000)))
-    too_soon = commands(run(p, updated(20, 5000)))
-    later = commands(run(p, updated(30, 6000)))
-    at_end = commands(run(p, ended(40, 6000)))
-    assert [c["command"] for c in first + later] == ["CostUpdated", "CostUpdated"]
-    assert first[0]["arguments"] == {"total_cost": 1.94, "transaction_id": "tx-9"}
-    assert too_soon == []
-    assert at_end == []  # the final cost goes in the Ended response
-    call = translate("CostUpdated", first[0]["arguments"], OcppVersion.V201, command_id="c")
+    too_soon = run(p, updated(10, 1000))
+    first = run(p, updated(20, 2000))
+    again_too_soon = run(p, updated(30, 5000))
+    later = run(p, updated(40, 6000))
+    at_end = run(p, ended(50, 6000))
+    assert quotes(too_soon) == []
+    assert commands(too_soon) == []
+    assert commands(again_too_soon) == []
+    sent = commands(first) + commands(later)
+    assert [c["command"] for c in sent] == ["CostUpdated", "CostUpdated"]
+    assert sent[0]["arguments"] == {"total_cost": 1.94, "transaction_id": "tx-9"}
+    assert [q.incl_vat for q in quotes(later)] == ["3.39"]
+    assert commands(at_end) == []  # the final cost goes in the Ended response
+    assert [(q.incl_vat, q.final) for q in quotes(at_end)] == [("3.39", True)]
+    call = translate("CostUpdated", sent[0]["arguments"], OcppVersion.V201, command_id="c")
     assert call.payload == {"totalCost": 1.94, "transactionId": "tx-9"}
-    assert first[0]["command_id"] != later[0]["command_id"]
-    assert first[0]["deadline"] == at(10) + timedelta(minutes=2)
+    assert sent[0]["command_id"] != sent[1]["command_id"]
+    assert sent[0]["deadline"] == at(20) + timedelta(minutes=2)
 
 
 def test_a_16_station_gets_the_oca_running_and_final_cost() -> None:
