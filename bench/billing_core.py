@@ -104,11 +104,12 @@ def _record(event: DomainEvent, at: datetime) -> Envelope:
     return event.envelope(occurred_at=at)
 
 
-def sessions(count: int, updates: int) -> list[Envelope]:
-    """``count`` sessions of 40 minutes to 4 hours, spread over a week, each with ``updates``
-    meter values (the last third parked), in the order sessions.v1 carries them."""
+def sessions(count: int, updates: int, first: int = 0) -> list[Envelope]:
+    """``count`` sessions (numbered from ``first``) of 40 minutes to 4 hours, spread over a
+    week, each with ``updates`` meter values (the last third parked), in the order sessions.v1
+    carries them."""
     records: list[Envelope] = []
-    for n in range(count):
+    for n in range(first, first + count):
         station, tx = f"CS-{n % 5000:05d}", str(n)
         session = f"{station}/{tx}"
         start = T0 + timedelta(minutes=(n * 37) % (7 * 24 * 60))

@@ -26,6 +26,8 @@ from runtime.settings import bootstrap_servers
 from services.billing.core.cdr import Party
 from services.billing.rebuild import read_period, rebuild
 
+CHUNK = 20_000  # sessions built and written at a time
+
 
 async def produce(bootstrap: str, count: int, updates: int) -> datetime:
     """The sessions; returns the start of the period that holds them all (their own times are
@@ -34,12 +36,14 @@ async def produce(bootstrap: str, count: int, updates: int) -> datetime:
     producer = reliable_producer(bootstrap)
     await producer.start()
     try:
-        records = sessions(count, updates)
-        started = time.monotonic()
-        for n, envelope in enumerate(records, 1):
-            await producer.send(Topic.SESSIONS, encode(envelope), key=envelope.key.encode())
-            if n % 200_000 == 0:
-                log(f"produced {n:,}/{len(records):,} ({n / (time.monotonic() - started):,.0f}/s)")
+        started, n, total = time.monotonic(), 0, count * (updates + 2)
+        for first in range(0, count, CHUNK):  # built a chunk at a time: 1 M sessions are 12 M
+            for envelope in sessions(min(CHUNK, count - first), updates, first):
+                await producer.send(Topic.SESSIONS, encode(envelope), key=envelope.key.encode())
+                n += 1
+                if n % 1_000_000 == 0:
+                    rate = n / (time.monotonic() - started)
+                    log(f"produced {n:,}/{total:,} ({rate:,.0f}/s)")
         await producer.flush()
     finally:
         await producer.stop()

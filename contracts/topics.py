@@ -147,7 +147,7 @@ _SPECS = (
     ),
     TopicSpec(
         topic=Topic.TARIFFS,
-        key="tariff:<tariff_id> | assignment:default | assignment:station:<station_id>",
+        key="tariff:<tariff_id> | assignment:default | assignment:<scope>:<target>",
         partitions=1,
         cleanup_policy="compact",
         retention_ms=-1,

@@ -22,10 +22,13 @@ ASSIGNMENT_PREFIX = "assignment:"
 
 
 class Scope(StrEnum):
-    """What a tariff assignment covers; the most specific one that exists applies."""
+    """What a tariff assignment covers; the most specific one that exists applies, in the
+    order token group, station, site, default (docs/billing.md, "Which tariff a session gets")."""
 
     DEFAULT = "default"  # every station without its own
     STATION = "station"  # one station
+    SITE = "site"  # the stations of a site (loadbalance.sites.v1)
+    TOKEN_GROUP = "token_group"  # the drivers whose id token is in the group (a contract)
 
 
 def tariff_key(tariff_id: str) -> str:
@@ -72,7 +75,7 @@ class TariffAssigned:
     the next tariff with its start_date_time), and the time zone of their times of day."""
 
     scope: Scope
-    target: str | None  # the station id for Scope.STATION
+    target: str | None  # the station, site or token group id; None for Scope.DEFAULT
     tariff_ids: tuple[str, ...]
     time_zone: str | None = None  # IANA name; None: the billing service's default
 
@@ -110,7 +113,7 @@ class TariffAssigned:
         ):
             raise RecordRejected("invalid assignment: scope or tariff_ids")
         if (scope == Scope.DEFAULT) != (target is None) or not isinstance(target, str | None):
-            raise RecordRejected("invalid assignment: a station assignment names its station")
+            raise RecordRejected("invalid assignment: only the default names no target")
         if time_zone is not None and not isinstance(time_zone, str):
             raise RecordRejected("invalid assignment: time_zone must be a string")
         assigned = cls(
@@ -129,6 +132,8 @@ class CdrIssued:
     session_id: str
     station_id: str
     transaction_id: str
+    site_id: str | None = None  # the station's site when the session started
+    token_group: str | None = None  # the id token's group when the session started
 
     @property
     def cdr_id(self) -> str:
@@ -150,7 +155,12 @@ class CdrIssued:
             return None
         session_id, station_id, transaction_id = (str(i) for i in ids)
         return cls(
-            cdr=cdr, session_id=session_id, station_id=station_id, transaction_id=transaction_id
+            cdr=cdr,
+            session_id=session_id,
+            station_id=station_id,
+            transaction_id=transaction_id,
+            site_id=text(p, "site_id"),
+            token_group=text(p, "token_group"),
         )
 
 

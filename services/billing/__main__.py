@@ -11,7 +11,8 @@ from services.billing.options import add_cdr_options, add_display_options, displ
 DESCRIPTION = f"""\
 Run one billing worker: it reads every session on sessions.v1, keeps each session's meter and
 the tariff it started with (changelog: billing.state.v1), follows the tariffs and their
-assignments on billing.tariffs.v1, and writes exactly one OCPI 2.2.1 CDR per ended session to
+assignments on billing.tariffs.v1 (with the sites of loadbalance.sites.v1 and the token groups
+of sessions.tokens.v1), and writes exactly one OCPI 2.2.1 CDR per ended session to
 billing.cdrs.v1 (a correction: a credit CDR and a new one). It quotes each session's cost on
 billing.costs.v1 and sends running and final costs to the stations that take them (reading
 their answers on command-results.v1). Start several with the same --group: they share the

@@ -81,20 +81,36 @@ async def read_period(
         await consumer.stop()
 
 
-async def live_book(bootstrap: str) -> TariffBook:
-    """billing.tariffs.v1 as it stands."""
-    book = TariffBook()
-    async for _, envelope in read_period(bootstrap, Topic.TARIFFS, None):
-        try:
-            book.apply(envelope.key, envelope)
-        except Exception:  # noqa: BLE001 - what the workers reject does not apply here either
-            continue
+async def live_book(bootstrap: str, book: TariffBook | None = None) -> TariffBook:
+    """``book`` (or billing.tariffs.v1 as it stands) with today's sites (loadbalance.sites.v1)
+    and token groups (sessions.tokens.v1)."""
+    topics = (
+        (Topic.SITES, Topic.TOKENS)
+        if book is not None
+        else (Topic.TARIFFS, Topic.SITES, Topic.TOKENS)
+    )
+    book = book or TariffBook()
+    appliers = {
+        Topic.TARIFFS: book.apply,
+        Topic.SITES: book.apply_site,
+        Topic.TOKENS: book.apply_token,
+    }
+    for topic in topics:
+        async for _, envelope in read_period(bootstrap, topic, None):
+            try:
+                appliers[topic](envelope.key, envelope)
+            except Exception:  # noqa: BLE001 - what the workers reject does not apply here
+                continue
     return book
+
+
+FILE_SCOPES = {"station_id": Scope.STATION, "site_id": Scope.SITE, "token_group": Scope.TOKEN_GROUP}
 
 
 def file_book(path: Path) -> TariffBook:
     """Tariffs from a file: ``{"tariffs": [OCPI Tariff, ...], "assignments": [{"station_id":
-    ID or null (the default), "tariff_ids": [...], "time_zone": ...}, ...]}``.
+    ID, or "site_id", or "token_group", or none of them (the default), "tariff_ids": [...],
+    "time_zone": ...}, ...]}``.
 
     Raises:
         ValueError: the file is not that, with the reason.
@@ -106,9 +122,12 @@ def file_book(path: Path) -> TariffBook:
             defined = tariff_definition(str(obj.get("id", "")), obj)
             book.apply(defined.envelope().key, defined.envelope())
         for entry in data.get("assignments", []):
-            station = entry.pop("station_id", None)
-            scope = Scope.DEFAULT if station is None else Scope.STATION
-            assigned = assignment(scope, station, entry, book)
+            scope, target = Scope.DEFAULT, None
+            for name, named in FILE_SCOPES.items():
+                if entry.get(name) is not None:
+                    scope, target = named, str(entry.pop(name))
+                entry.pop(name, None)
+            assigned = assignment(scope, target, entry, book)
             book.apply(assigned.key, assigned.envelope())
     except (InvalidTariffBody, InvalidAssignment) as exc:
         raise ValueError(f"{path}: {exc}") from None
@@ -207,8 +226,12 @@ def main(argv: list[str]) -> int:
         print(message, file=sys.stderr, flush=True)  # noqa: T201 - progress of a long command
 
     async def run() -> Comparison:
-        book = file_book(args.tariffs) if args.tariffs else await live_book(args.bootstrap_servers)
-        progress(f"tariffs: {len(book.tariffs)}, assignments: {len(book.assignments)}")
+        own = file_book(args.tariffs) if args.tariffs else None
+        book = await live_book(args.bootstrap_servers, own)
+        progress(
+            f"tariffs: {len(book.tariffs)}, assignments: {len(book.assignments)}, "
+            f"sites: {len(book.sites)}, tokens in groups: {len(book.groups)}"
+        )
         return await rebuild(
             args.bootstrap_servers,
             since=args.since,

@@ -1,4 +1,8 @@
-"""billing.tariffs.v1 followed into a TariffBook, for the billing worker and its API (I/O)."""
+"""Tariffs, sites and token groups followed into a TariffBook, for the billing worker and API (I/O).
+
+billing.tariffs.v1 (tariffs and assignments), loadbalance.sites.v1 (which site a station is
+in) and sessions.tokens.v1 (which group an id token is in).
+"""
 
 from contracts.envelope import Envelope
 from contracts.topics import Topic
@@ -8,7 +12,7 @@ from services.billing.core.book import TariffBook
 
 
 class TariffFollower(Follower):
-    """billing.tariffs.v1 followed into a TariffBook, read by every partition."""
+    """The topics a tariff choice needs, followed into a TariffBook read by every partition."""
 
     def __init__(
         self,
@@ -20,21 +24,33 @@ class TariffFollower(Follower):
         self.book = book or TariffBook()
         super().__init__(
             bootstrap_servers,
-            [Topic.TARIFFS],
+            [Topic.TARIFFS, Topic.SITES, Topic.TOKENS],
             self._apply,
             connect_timeout_s=connect_timeout_s,
             poll_timeout_ms=500,
             on_rejected=self._rejected,
             describe=lambda: (
                 f"{Topic.TARIFFS}: {len(self.book.tariffs)} tariffs, "
-                f"{len(self.book.assignments)} assignments"
+                f"{len(self.book.assignments)} assignments; {len(self.book.sites)} sites; "
+                f"{len(self.book.groups)} tokens in groups"
             ),
         )
 
-    def _apply(self, _: str, key: str, envelope: Envelope | None) -> None:
-        self.book.apply(key, envelope)  # raises RecordRejected
+    def _apply(self, topic: str, key: str, envelope: Envelope | None) -> None:
+        if topic == Topic.SITES:  # each raises RecordRejected
+            self.book.apply_site(key, envelope)
+        elif topic == Topic.TOKENS:
+            self.book.apply_token(key, envelope)
+        else:
+            self.book.apply(key, envelope)
 
-    def _rejected(self, _: str, key: str | None) -> None:
-        if key is not None:  # what we cannot read does not apply
+    def _rejected(self, topic: str, key: str | None) -> None:
+        if key is None:  # what we cannot read does not apply
+            return
+        if topic == Topic.SITES:
+            self.book.apply_site(key, None)
+        elif topic == Topic.TOKENS:
+            self.book.apply_token(key, None)
+        else:
             self.book.tariffs.pop(key.removeprefix("tariff:"), None)
             self.book.assignments.pop(key, None)

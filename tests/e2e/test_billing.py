@@ -24,6 +24,8 @@ from contracts.envelope import Envelope
 from contracts.events import EventType
 from contracts.payloads.api_keys import Role
 from contracts.payloads.billing import CdrIssued, Scope, TariffAssigned, TariffDefined
+from contracts.payloads.sites import SiteDefined
+from contracts.payloads.tokens import Token
 from contracts.topics import Topic
 from runtime.api_keys import issue_key
 from runtime.kafka import reliable_producer
@@ -341,3 +343,64 @@ async def test_rebuild_recomputes_a_periods_cdrs_with_other_tariffs_and_writes_n
         with contextlib.suppress(TimeoutError):
             written = await after.next(for_station(station_id), 3)
             raise AssertionError(f"rebuild wrote to billing.cdrs.v1: {written}")
+
+
+async def test_a_site_and_a_token_group_get_their_own_tariffs(
+    kafka_bootstrap: str, gateway: GatewayProcess, sessions: SessionsWorker, tmp_path: Path
+) -> None:
+    """The site registry (loadbalance.sites.v1) and the token store's groups choose the
+    tariff: a fleet card's contract before the site's price, the site's before the default."""
+    in_site, elsewhere = _station_id(), _station_id()
+    site_id, group = f"SITE-{uuid.uuid4().hex[:6]}", f"FLEET-{uuid.uuid4().hex[:6]}"
+    public, fleet = f"TOK-{uuid.uuid4().hex[:8]}", f"TOK-{uuid.uuid4().hex[:8]}"
+    await _define_token(kafka_bootstrap, public)
+    producer = reliable_producer(kafka_bootstrap)
+    await producer.start()
+    try:
+        card = Token(id_token=fleet, type="ISO14443", status="Accepted", group_id=group)
+        await producer.send_and_wait(Topic.TOKENS, encode(card.envelope()), key=fleet.encode())
+        site = SiteDefined(site_id=site_id, stations=(in_site,), capacity_a=32).envelope()
+        await producer.send_and_wait(Topic.SITES, encode(site), key=site_id.encode())
+    finally:
+        await producer.stop()
+    site_tariff = {**TARIFF, "id": f"{site_id}-AC"}
+    fleet_tariff = {
+        **TARIFF,
+        "id": f"{group}-AC",
+        "elements": [element(component("ENERGY", "0.20", vat="21"))],
+    }
+    defined = [
+        TariffDefined(tariff_id=t["id"], ocpi_json=dumps(t)).envelope()
+        for t in (site_tariff, fleet_tariff)
+    ]
+    assigned = [
+        TariffAssigned(scope=scope, target=target, tariff_ids=(t["id"],)).envelope()
+        for scope, target, t in (
+            (Scope.SITE, site_id, site_tariff),
+            (Scope.TOKEN_GROUP, group, fleet_tariff),
+        )
+    ]
+    await _publish(kafka_bootstrap, *defined, *assigned)
+    async with (
+        _billing(kafka_bootstrap, tmp_path / "billing"),
+        TopicTail(kafka_bootstrap, Topic.CDRS) as cdrs,
+    ):
+        for station_id, token in ((in_site, public), (elsewhere, fleet)):
+            s = await _station16(gateway, station_id)
+            await s.call(call16.BootNotification("M-16", "V"))
+            started = await s.call(call16.StartTransaction(1, token, 0, _now()))
+            await s.call(call16.StopTransaction(10000, _now(600), started.transaction_id))
+            await s.close()
+        found = {}
+        for station_id in (in_site, elsewhere):
+            record = await cdrs.next(for_station(station_id, EventType.CDR_ISSUED), 60)
+            found[station_id] = CdrIssued.parse(record.envelope)
+    by_site, by_group = found[in_site], found[elsewhere]
+    assert by_site is not None
+    assert by_group is not None
+    assert (by_site.site_id, by_site.token_group) == (site_id, None)
+    assert by_site.cdr["tariffs"][0]["id"] == site_tariff["id"]
+    assert by_site.cdr["total_cost"]["excl_vat"] == "4.00"  # 1.00 + 10 kWh x 0.30
+    assert (by_group.site_id, by_group.token_group) == (None, group)
+    assert by_group.cdr["tariffs"][0]["id"] == fleet_tariff["id"]
+    assert by_group.cdr["total_cost"]["excl_vat"] == "2.00"  # 10 kWh x 0.20

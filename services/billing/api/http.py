@@ -91,8 +91,11 @@ class Routes:
         return _json({"items": items})
 
     def _scope(self, request: web.Request) -> tuple[Scope, str | None]:
-        station_id = request.match_info.get("station_id")
-        return (Scope.DEFAULT, None) if station_id is None else (Scope.STATION, station_id)
+        for scope, name in SCOPE_PARAMETERS.items():
+            target = request.match_info.get(name)
+            if target is not None:
+                return scope, target
+        return Scope.DEFAULT, None
 
     async def assignment(self, request: web.Request) -> web.Response:
         Query(request.query).done()
@@ -149,6 +152,20 @@ class Routes:
         return web.json_response(openapi_document())
 
 
+# The path of each assignment scope, and the name of its target in it.
+SCOPE_PARAMETERS = {
+    Scope.STATION: "station_id",
+    Scope.SITE: "site_id",
+    Scope.TOKEN_GROUP: "group_id",
+}
+ASSIGNMENT_PATHS = (
+    "/tariff-assignments/default",
+    "/tariff-assignments/stations/{station_id}",
+    "/tariff-assignments/sites/{site_id}",
+    "/tariff-assignments/token-groups/{group_id}",
+)
+
+
 def build_app(api: BillingApi) -> web.Application:
     """The API's routes plus the shared /healthz, /readyz and /metrics handlers."""
     app = web.Application(
@@ -161,7 +178,7 @@ def build_app(api: BillingApi) -> web.Application:
     app.router.add_put("/tariffs/{tariff_id}", r.put_tariff)
     app.router.add_delete("/tariffs/{tariff_id}", r.delete_tariff)
     app.router.add_get("/tariff-assignments", r.assignments, allow_head=False)
-    for path in ("/tariff-assignments/default", "/tariff-assignments/stations/{station_id}"):
+    for path in ASSIGNMENT_PATHS:
         app.router.add_get(path, r.assignment, allow_head=False)
         app.router.add_put(path, r.put_assignment)
         app.router.add_delete(path, r.delete_assignment)

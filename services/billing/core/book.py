@@ -1,11 +1,12 @@
 """The tariff book: billing.tariffs.v1 as data, and which tariff a session starts with (pure).
 
-Assignments, most specific first: the station's own, else the default. An assignment lists
+Assignments, most specific first: the session's token group (a driver's contract), the
+station's own, the station's site (loadbalance.sites.v1), the default. An assignment lists
 tariffs; the first that exists and is valid at the session's start (``start_date_time <= start
 < end_date_time``) applies, so a price change is the next tariff with its start time, listed
 ahead of time, as OCPI connectors list ``tariff_ids``. An assignment none of whose tariffs
-applies falls back to the default; the session records why (``Choice.note``, the CDR's
-remark).
+applies falls through to the next; the session records why (``Choice.note``, the CDR's
+remark). Token groups come from the token store (sessions.tokens.v1).
 """
 
 import json
@@ -24,6 +25,8 @@ from contracts.payloads.billing import (
     TariffDefined,
     assignment_key,
 )
+from contracts.payloads.sites import SiteDefined
+from contracts.payloads.tokens import Token
 from services.billing.core.tariff import InvalidTariff, Tariff, parse_tariff
 
 
@@ -49,7 +52,9 @@ class Choice:
     tariff: Tariff | None
     tariff_json: str | None
     time_zone: str | None  # of the assignment that chose it; None: the service's default
-    note: str | None = None  # why the station's own assignment was not used
+    note: str | None = None  # why a more specific assignment was not used
+    site_id: str | None = None  # the station's site, when it has one
+    token_group: str | None = None  # the id token's group, when it has one
 
 
 @dataclass
@@ -58,6 +63,39 @@ class TariffBook:
 
     tariffs: dict[str, tuple[Tariff, str]] = field(default_factory=dict)  # id -> (tariff, json)
     assignments: dict[str, TariffAssigned] = field(default_factory=dict)
+    sites: dict[str, tuple[str, ...]] = field(default_factory=dict)  # site -> its stations
+    site_of: dict[str, str] = field(default_factory=dict)  # station -> site
+    groups: dict[str, str] = field(default_factory=dict)  # id token -> its group
+
+    def apply_site(self, key: str, envelope: Envelope | None) -> None:
+        """One record of loadbalance.sites.v1 (None: a tombstone).
+
+        Raises:
+            RecordRejected: a record we cannot use (the site is then forgotten).
+        """
+        for station_id in self.sites.pop(key, ()):
+            if self.site_of.get(station_id) == key:
+                del self.site_of[station_id]
+        if envelope is None:
+            return
+        site = SiteDefined.parse(envelope)
+        if site.site_id != key:
+            raise RecordRejected(f"site {site.site_id!r} under the key {key!r}")
+        self.sites[key] = site.stations
+        for station_id in site.stations:
+            self.site_of[station_id] = key
+
+    def apply_token(self, key: str, envelope: Envelope | None) -> None:
+        """One record of sessions.tokens.v1: the token's group, if it has one.
+
+        Raises:
+            RecordRejected: a record we cannot use (the token then has no group).
+        """
+        self.groups.pop(key, None)
+        if envelope is not None:
+            group = Token.parse(envelope).group_id
+            if group is not None:
+                self.groups[key] = group
 
     def apply(self, key: str, envelope: Envelope | None) -> None:
         """One record of billing.tariffs.v1 (None: a tombstone).
@@ -86,20 +124,33 @@ class TariffBook:
         else:
             raise RecordRejected(f"unknown key {key!r} on the tariff topic")
 
-    def choose(self, station_id: str, at: datetime) -> Choice:
-        """The tariff a session of ``station_id`` starting at ``at`` is priced with."""
-        note = None
-        own = self.assignments.get(assignment_key(Scope.STATION, station_id))
-        if own is not None:
-            found = self._valid(own, at)
+    def choose(self, station_id: str, at: datetime, id_token: str | None = None) -> Choice:
+        """The tariff a session of ``station_id`` (and ``id_token``) starting at ``at`` is
+        priced with: the first assignment of the token's group, the station, its site and the
+        default that has a tariff valid at ``at``."""
+        site_id = self.site_of.get(station_id)
+        group = None if id_token is None else self.groups.get(id_token)
+        notes: list[str] = []
+        for scope, target in (
+            (Scope.TOKEN_GROUP, group),
+            (Scope.STATION, station_id),
+            (Scope.SITE, site_id),
+            (Scope.DEFAULT, None),
+        ):
+            if target is None and scope is not Scope.DEFAULT:
+                continue
+            assigned = self.assignments.get(assignment_key(scope, target))
+            if assigned is None:
+                continue
+            found = self._valid(assigned, at)
             if found is not None:
-                return found
-            note = f"station tariffs {list(own.tariff_ids)} unknown or not valid at the start"
-        default = self.assignments.get(assignment_key(Scope.DEFAULT))
-        found = None if default is None else self._valid(default, at)
-        if found is None:
-            return Choice(None, None, None, note or "no tariff assigned")
-        return Choice(found.tariff, found.tariff_json, found.time_zone, note)
+                note = "; ".join(notes) or None
+                return Choice(
+                    found.tariff, found.tariff_json, found.time_zone, note, site_id, group
+                )
+            ids = list(assigned.tariff_ids)
+            notes.append(f"{scope} tariffs {ids} unknown or not valid at the start")
+        return Choice(None, None, None, "; ".join(notes) or "no tariff assigned", site_id, group)
 
     def _valid(self, assigned: TariffAssigned, at: datetime) -> Choice | None:
         """The first of the assignment's tariffs that exists and is valid at ``at``."""

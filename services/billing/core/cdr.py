@@ -137,6 +137,8 @@ def issued(b: Billed, cdr: Mapping[str, Any]) -> DomainEvent:
             "session_id": b.session_id,
             "station_id": b.station_id,
             "transaction_id": b.transaction_id,
+            "site_id": b.site_id,
+            "token_group": b.token_group,
         },
     )
 

@@ -91,7 +91,8 @@ def _new(message: Message, ctx: Context) -> Billed:
         start = message.at
     else:
         start = ctx.now
-    choice = ctx.book.choose(message.station_id, start)
+    token = None if isinstance(message, SessionUpdated) else message.id_token
+    choice = ctx.book.choose(message.station_id, start, token)
     return Billed(
         session_id=message.session_id,
         station_id=message.station_id,
@@ -99,6 +100,8 @@ def _new(message: Message, ctx: Context) -> Billed:
         tariff_json=choice.tariff_json,
         time_zone=choice.time_zone,
         tariff_note=choice.note,
+        site_id=choice.site_id,
+        token_group=choice.token_group,
     )
 
 

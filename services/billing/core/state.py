@@ -55,7 +55,9 @@ class Billed:
     meter_start_wh: Decimal | None = None  # the station's register at the start
     tariff_json: str | None = None  # the OCPI tariff as it was at the start (None: none)
     time_zone: str | None = None  # of its assignment; None: the service's default
-    tariff_note: str | None = None  # why the station's own tariff was not used
+    tariff_note: str | None = None  # why a more specific assignment was not used
+    site_id: str | None = None  # the station's site when the tariff was chosen
+    token_group: str | None = None  # the token's group then
     readings: tuple[Reading, ...] = ()  # in time order
     ended_at: datetime | None = None
     energy_wh: Decimal | None = None  # the session's energy at the end

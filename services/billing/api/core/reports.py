@@ -1,9 +1,10 @@
-"""Reports over the CDRs an API instance holds: energy, sessions and revenue by station, day or
-token, as rows for JSON and CSV (pure).
+"""Reports over CDRs: energy, sessions and revenue by day, station, site, token or token group,
+as rows for JSON and CSV (pure).
 
 A credit CDR counts with its negative amounts and takes its session back out, so a corrected
 session counts once, with its new figures. A CDR is placed by its end (``end_date_time``), a
-day is a UTC date.
+day is a UTC date. Site and token group are those the session was priced under, at its start;
+a CDR without one counts under ``NONE``.
 """
 
 import csv
@@ -16,7 +17,8 @@ from typing import Any
 
 from contracts.payloads.billing import CdrIssued
 
-GROUPINGS = ("station", "day", "token")
+GROUPINGS = ("station", "day", "token", "site", "token_group")
+NONE = "(none)"  # the key of CDRs without a site or a token group
 COLUMNS = ("key", "currency", "sessions", "energy_kwh", "revenue_excl_vat", "revenue_incl_vat")
 
 
@@ -43,6 +45,10 @@ class Row:
 def _key(c: CdrIssued, by: str) -> str:
     if by == "station":
         return c.station_id
+    if by == "site":
+        return c.site_id or NONE
+    if by == "token_group":
+        return c.token_group or NONE
     if by == "token":
         return str(c.cdr.get("cdr_token", {}).get("uid", ""))
     end = c.cdr["end_date_time"]

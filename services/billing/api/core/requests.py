@@ -68,9 +68,12 @@ def assignment(
 
 
 def assignment_json(a: TariffAssigned) -> dict[str, Any]:
+    """An assignment as the API shows it: ``target`` is the station, site or token group
+    (``station_id`` repeats it for a station, as before there were other scopes)."""
     return {
         "scope": str(a.scope),
-        "station_id": a.target,
+        "target": a.target,
+        "station_id": a.target if a.scope is Scope.STATION else None,
         "tariff_ids": list(a.tariff_ids),
         "time_zone": a.time_zone,
     }

@@ -146,3 +146,21 @@ def test_the_daily_report_comes_as_a_png_and_only_by_day(server: Server) -> None
     status, answer = server.request("GET", "/reports?by=station&format=png", None)
     assert status == 400
     assert "use by=day" in json.loads(answer)["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "scope", "target"),
+    [
+        ("/tariff-assignments/sites/DEPOT", "site", "DEPOT"),
+        ("/tariff-assignments/token-groups/FLEET-1", "token_group", "FLEET-1"),
+        ("/tariff-assignments/stations/CS-1", "station", "CS-1"),
+    ],
+)
+def test_assignments_of_every_scope_name_their_target(
+    server: Server, path: str, scope: str, target: str
+) -> None:
+    """Without Kafka a PUT cannot be written (503); the path still names scope and target,
+    which a GET of an assignment that does not exist yet says in its 404."""
+    status, answer = server.request("GET", path, None)
+    assert status == 404
+    assert f"no {scope} assignment for {target!r}" in json.loads(answer)["message"]

@@ -1,5 +1,6 @@
 """Reports: energy, sessions and revenue grouped, credits netted, JSON rows, CSV and the plot."""
 
+import dataclasses
 import struct
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -80,3 +81,18 @@ def test_the_daily_plot_is_a_png_of_the_days_with_or_without_cdrs() -> None:
     empty = daily_png([], title="nothing")
     assert empty.startswith(b"\x89PNG")
     assert empty != png
+
+
+def test_by_site_and_token_group_as_priced_at_the_start() -> None:
+    depot = dataclasses.replace(cdr("CS-1", "f", 1, "2.0000", "1.00"), site_id="DEPOT")
+    fleet = dataclasses.replace(
+        cdr("CS-2", "g", 1, "3.0000", "2.00"), site_id="DEPOT", token_group="FLEET-1"
+    )
+    alone = cdr("CS-3", "h", 1, "4.0000", "3.00")
+    by_site = report([depot, fleet, alone], by="site", since=None, until=None)
+    assert [(r.key, r.sessions, str(r.energy_kwh)) for r in by_site] == [
+        ("(none)", 1, "4.0000"),
+        ("DEPOT", 2, "5.0000"),
+    ]
+    by_group = report([depot, fleet, alone], by="token_group", since=None, until=None)
+    assert [(r.key, r.sessions) for r in by_group] == [("(none)", 2), ("FLEET-1", 1)]
