@@ -54,6 +54,7 @@ class EventType(StrEnum):
     CDR_ISSUED = "CdrIssued"
     COST_QUOTED = "CostQuoted"  # billing.costs.v1: a session's cost so far, or its final cost
     PRICE_DISPLAY_REFUSED = "PriceDisplayRefused"  # billing.costs.v1: a station refused them
+    PRICE_ANNOUNCED = "PriceAnnounced"  # billing.costs.v1: a station's price before a session
     SITE_DEFINED = "SiteDefined"
     CAPACITY_CHANGED = "CapacityChanged"
     LIMITS_ALLOCATED = "LimitsAllocated"

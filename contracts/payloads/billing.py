@@ -255,3 +255,47 @@ class PriceDisplayRefused:
                 "retry_at": self.retry_at,
             },
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PriceAnnounced:
+    """PriceAnnounced on billing.costs.v1 (key station_id): the price a station shows before a
+    session (its tariff in words, as of ``at``); sent again when it changes. The sessions worker
+    puts it into 2.0.1 idTokenInfo.personalMessage for drivers without a contract (I01)."""
+
+    station_id: str
+    price_text: str
+    language: str
+    tariff_id: str | None
+    at: datetime
+
+    def event(self) -> DomainEvent:
+        return DomainEvent(
+            topic=Topic.BILLING_COSTS,
+            event_type=EventType.PRICE_ANNOUNCED,
+            key=self.station_id,
+            payload={
+                "station_id": self.station_id,
+                "price_text": self.price_text,
+                "language": self.language,
+                "tariff_id": self.tariff_id,
+                "at": self.at,
+            },
+        )
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> "PriceAnnounced | None":
+        """A PriceAnnounced record; None for anything else or one without its text."""
+        if envelope.event_type != EventType.PRICE_ANNOUNCED:
+            return None
+        p = envelope.payload
+        station_id, price_text = text(p, "station_id") or envelope.key, text(p, "price_text")
+        if price_text is None:
+            return None
+        return cls(
+            station_id=station_id,
+            price_text=price_text,
+            language=text(p, "language") or "en",
+            tariff_id=text(p, "tariff_id"),
+            at=moment(p, "at") or envelope.occurred_at,
+        )

@@ -1,7 +1,7 @@
 """Translations of the remote-control commands, for 1.6 and 2.x (pure).
 
-Transactions, reset, unlock, availability, triggers, reservations, cache, running cost and
-data transfer (OCPP 2.0.1 functional blocks B, C, F, G, H, I, P).
+Transactions, reset, unlock, availability, triggers, reservations, cache, running cost,
+display messages and data transfer (OCPP 2.0.1 functional blocks B, C, F, G, H, I, O, P).
 """
 
 from typing import Any
@@ -170,6 +170,33 @@ def data_transfer(a: Arguments, ctx: Context) -> tuple[str, dict[str, Any]]:
     return "DataTransfer", payload
 
 
+def set_display_message(a: Arguments, ctx: Context) -> tuple[str, dict[str, Any]]:
+    """O01/O02: a message the station shows (prices before a session, a QR code); 1.6 has
+    no display messages (its price text is the OCA note's DefaultPrice configuration key)."""
+    ctx.only_2(a, "ChangeConfiguration DefaultPrice (OCA costmsg)")
+    content: dict[str, Any] = {"format": a.string("format", required=False) or "UTF8"}
+    language = a.string("language", required=False)
+    if language is not None:
+        content["language"] = language
+    content["content"] = a.string("content")
+    message: dict[str, Any] = {
+        "id": a.integer("message_id", minimum=0),
+        "priority": a.string("priority", required=False) or "NormalCycle",
+        "message": content,
+    }
+    state = a.string("state", required=False)
+    if state is not None:
+        message["state"] = state
+    for name, field in (("start_at", "startDateTime"), ("end_at", "endDateTime")):
+        moment = a.timestamp(name, required=False)
+        if moment is not None:
+            message[field] = moment
+    transaction_id = a.string("transaction_id", required=False)
+    if transaction_id is not None:
+        message["transactionId"] = transaction_id
+    return "SetDisplayMessage", {"message": message}
+
+
 def cost_updated(a: Arguments, ctx: Context) -> tuple[str, dict[str, Any]]:
     """I02: the running cost incl. taxes of a 2.x transaction (1.6 has it only as the OCA
     costmsg DataTransfer, which is a DataTransfer command)."""
@@ -193,4 +220,5 @@ TRANSLATIONS: dict[str, Translation] = {
     "ClearCache": no_arguments("ClearCache"),
     "DataTransfer": data_transfer,
     "CostUpdated": cost_updated,
+    "SetDisplayMessage": set_display_message,
 }

@@ -14,8 +14,9 @@ the tariff it started with (changelog: billing.state.v1), follows the tariffs an
 assignments on billing.tariffs.v1 (with the sites of loadbalance.sites.v1 and the token groups
 of sessions.tokens.v1), and writes exactly one OCPI 2.2.1 CDR per ended session to
 billing.cdrs.v1 (a correction: a credit CDR and a new one). It quotes each session's cost on
-billing.costs.v1 and sends running and final costs to the stations that take them (reading
-their answers on command-results.v1). Start several with the same --group: they share the
+billing.costs.v1, shows each station its price before a session (stations.v1: at boot and when
+it changes) and sends running and final costs to the stations that take them (reading their
+answers on command-results.v1). Start several with the same --group: they share the
 partitions. docs/billing.md says how a session is priced.
 
 `python -m services.billing rebuild --help`: recompute a period's CDRs and compare them.

@@ -1,8 +1,9 @@
 """The billing worker: its pure core (core/partition.py) in the runtime's stateful worker (I/O).
 
-Inputs sessions.v1 and command-results.v1 (key station_id), state in billing.state.v1, tariffs
-and their assignments from billing.tariffs.v1 followed into memory by every worker; CDRs to
-billing.cdrs.v1, costs to billing.costs.v1, cost messages for stations to commands.v1.
+Inputs sessions.v1, stations.v1 and command-results.v1 (key station_id), state in
+billing.state.v1, tariffs and their assignments from billing.tariffs.v1 (with sites and token
+groups) followed into memory by every worker; CDRs to billing.cdrs.v1, costs and prices to
+billing.costs.v1, price and cost messages for stations to commands.v1.
 """
 
 from contracts.topics import Topic
@@ -13,7 +14,7 @@ from services.billing.core.station_costs import Display
 from services.billing.tariff_follower import TariffFollower
 
 NAME = "billing"
-SOURCES = (Topic.SESSIONS, Topic.COMMAND_RESULTS)
+SOURCES = (Topic.SESSIONS, Topic.STATIONS, Topic.COMMAND_RESULTS)
 
 
 def service(

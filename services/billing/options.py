@@ -52,9 +52,9 @@ def add_display_options(parser: argparse.ArgumentParser) -> None:
         "--cost-messages",
         choices=[str(m) for m in CostMessages],
         default=str(CostMessages.ALL),
-        help="stations sent their running cost: all (2.0.1 CostUpdated, 1.6 OCA costmsg "
-        "DataTransfer; a station that refuses them is left alone for a day), 2.0.1, none "
-        "[%(default)s]",
+        help="stations sent their price and running cost: all (2.0.1 SetDisplayMessage and "
+        "CostUpdated; 1.6 the OCA note's DefaultPrice and costmsg DataTransfer; a station that "
+        "refuses them is left alone for a day), 2.0.1, none [%(default)s]",
     )
     shown.add_argument(
         "--cost-update-interval",

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from ocpp.v16 import call_result as result16
-from ocpp.v16.enums import DataTransferStatus
+from ocpp.v16.enums import ConfigurationStatus, DataTransferStatus
 from ocpp.v201 import call_result as result201
+from ocpp.v201.enums import DisplayMessageStatusEnumType
 
 from contracts.events import EventType
 from contracts.payloads.billing import CdrIssued, CostQuoted
@@ -57,12 +58,34 @@ async def test_a_201_station_is_shown_its_running_and_final_cost(
                 return result201.CostUpdated()
 
             station.cp.route_map["CostUpdated"] = {"_on_action": on_cost_updated}
+            displayed: list[dict[str, Any]] = []
+
+            async def on_set_display_message(**request: Any) -> Any:
+                displayed.append(request)
+                return result201.SetDisplayMessage(status=DisplayMessageStatusEnumType.accepted)
+
+            station.cp.route_map["SetDisplayMessage"] = {"_on_action": on_set_display_message}
             await station.call(
                 call201.BootNotification(
                     charging_station={"model": "M-201", "vendor_name": "V"}, reason="PowerUp"
                 )
             )
             await eventually(lambda: api.presence.online(station_id), "presence says online", 30)
+            # I01 before the session: the price on the display, and for this driver in the
+            # AuthorizeResponse once the sessions worker read billing's PriceAnnounced
+            await eventually(lambda: bool(displayed), "the station got SetDisplayMessage", 30)
+            price = "0.36 EUR/kWh, 1.21 EUR per session, incl. VAT"
+            assert displayed[0]["message"]["message"]["content"] == price
+            shown = None
+            for _ in range(30):
+                authorized = await station.call(
+                    call201.Authorize(id_token={"id_token": token, "type": "ISO14443"})
+                )
+                shown = authorized.id_token_info.get("personal_message")
+                if shown is not None:
+                    break
+                await asyncio.sleep(0.2)
+            assert shown == {"format": "UTF8", "language": "en", "content": price}
 
             def event(event_type: str, seq_no: int, wh: float, **extra: Any) -> Any:
                 return transaction_event(tx, event_type, seq_no, wh, 60, **extra)
@@ -109,14 +132,16 @@ async def test_a_201_station_is_shown_its_running_and_final_cost(
 async def test_16_stations_get_the_oca_cost_messages_and_a_refusing_one_is_left_alone(
     kafka_bootstrap: str, gateway: GatewayProcess, sessions: SessionsWorker, tmp_path: Path
 ) -> None:
-    """RunningCost at the start and after a meter value, FinalCost with the CDR's total; a
-    station that answers UnknownVendorId is recorded (PriceDisplayRefused) and sent no more."""
+    """The price before a session as DefaultPrice at boot; RunningCost at the start and after a
+    meter value, FinalCost with the CDR's total. A station without the extension (it answers
+    DefaultPrice NotSupported) is recorded (PriceDisplayRefused) and sent no cost message."""
     taking, refusing = _station_id(), _station_id()
     token = f"TOK-{uuid.uuid4().hex[:8]}"
     await _define_token(kafka_bootstrap, token)
     await _tariff_for(kafka_bootstrap, taking, refusing)
     api = await _fresh_api(kafka_bootstrap, window_s=0)
     received: dict[str, list[dict[str, Any]]] = {taking: [], refusing: []}
+    configured: dict[str, list[dict[str, Any]]] = {taking: [], refusing: []}
     try:
         async with (
             _billing(kafka_bootstrap, tmp_path / "billing"),
@@ -138,6 +163,20 @@ async def test_16_stations_get_the_oca_cost_messages_and_a_refusing_one_is_left_
                     return result16.DataTransfer(status=_status)
 
                 station.cp.route_map["DataTransfer"] = {"_on_action": on_data_transfer}
+
+                async def on_change_configuration(
+                    _id: str = station_id, _taking: bool = station_id == taking, **request: Any
+                ) -> Any:
+                    configured[_id].append(request)
+                    accepted, unknown = (
+                        ConfigurationStatus.accepted,
+                        ConfigurationStatus.not_supported,
+                    )
+                    return result16.ChangeConfiguration(status=accepted if _taking else unknown)
+
+                station.cp.route_map["ChangeConfiguration"] = {
+                    "_on_action": on_change_configuration
+                }
                 await station.call(call16.BootNotification("M-16", "V"))
                 stations[station_id] = station
             for station_id in stations:
@@ -153,10 +192,11 @@ async def test_16_stations_get_the_oca_cost_messages_and_a_refusing_one_is_left_
                 )
                 return int(started.transaction_id)
 
+            refused = await costs.next(for_station(refusing, EventType.PRICE_DISPLAY_REFUSED), 30)
+            assert refused.envelope.payload["detail"] == "NotSupported"
+            await eventually(lambda: bool(configured[taking]), "DefaultPrice at boot", 30)
             ids = {station_id: await start(station_id) for station_id in stations}
             await eventually(lambda: bool(received[taking]), "RunningCost at the start", 30)
-            refused = await costs.next(for_station(refusing, EventType.PRICE_DISPLAY_REFUSED), 30)
-            assert refused.envelope.payload["detail"] == "UnknownVendorId"
             for station_id, station in stations.items():
                 meter = [{"timestamp": _now(600), "sampledValue": [{"value": "6000"}]}]
                 await station.call(call16.MeterValues(1, meter, transaction_id=ids[station_id]))
@@ -169,7 +209,14 @@ async def test_16_stations_get_the_oca_cost_messages_and_a_refusing_one_is_left_
                 await station.close()
     finally:
         await api.stop()
-    assert len(received[refusing]) == 1  # the RunningCost it refused; nothing after
+    assert received[refusing] == []  # it refused the DefaultPrice at boot: no cost messages
+    assert [c["key"] for c in configured[refusing]] == ["DefaultPrice"]
+    assert configured[taking] == [
+        {
+            "key": "DefaultPrice",
+            "value": '{"priceText":"0.36 EUR/kWh, 1.21 EUR per session, incl. VAT"}',
+        }
+    ]
     messages = [(r["vendor_id"], r["message_id"]) for r in received[taking]]
     assert messages == [(COSTMSG, "RunningCost"), (COSTMSG, "RunningCost"), (COSTMSG, "FinalCost")]
     data = [json.loads(r["data"], parse_float=Decimal) for r in received[taking]]

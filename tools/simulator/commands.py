@@ -380,4 +380,7 @@ V201: dict[str, Handler] = {
     "DataTransfer": lambda s, p, now: _status("Accepted"),
     "SetChargingProfile": _set_charging_profile_201,
     "ClearChargingProfile": _clear_charging_profile,
+    # I02 and O01: the CSMS's running cost and price texts; a display would show them
+    "CostUpdated": lambda s, p, now: {},
+    "SetDisplayMessage": lambda s, p, now: _status("Accepted"),
 }

@@ -75,7 +75,7 @@ def _running(b: Billed, ctx: Context, *, at: datetime | None) -> Step:
         return Step(b)
     if b.quoted_at is not None and at - b.quoted_at < ctx.show.interval:
         return Step(b)
-    tariff, zone = _tariff(b, ctx), _zone(b.time_zone or ctx.time_zone)
+    tariff, zone = _tariff(b, ctx), zone_named(b.time_zone or ctx.time_zone)
     cost = _price(b, ctx, end=max(at, start))
     b = replace(b, quoted_at=at)
     events = [station_costs.quoted(b, cost, tariff, final=False, at=at, zone=zone)]
@@ -193,7 +193,7 @@ def _issue(b: Billed, ctx: Context, *, correction: int) -> Step:
     b = replace(b, cdr=issued)
     if not ctx.show.quotes:
         return Step(b, [cdr.issued(b, issued)])
-    zone = _zone(b.time_zone or ctx.time_zone)
+    zone = zone_named(b.time_zone or ctx.time_zone)
     quote = station_costs.quoted(b, cost, _tariff(b, ctx), final=True, at=end, zone=zone)
     told: list[DomainEvent] = []
     if not correction:  # the station was told the end's cost already
@@ -217,7 +217,7 @@ def _price(b: Billed, ctx: Context, *, end: datetime) -> Cost:
         samples.append(Sample(r.at, r.energy_wh, not parked, r.current_a))
     return price(
         tariff,
-        zone=_zone(b.time_zone or ctx.time_zone),
+        zone=zone_named(b.time_zone or ctx.time_zone),
         start=start,
         end=end,
         samples=samples,
@@ -238,7 +238,7 @@ def _nothing(currency: str) -> Tariff:
     )
 
 
-def _zone(name: str) -> ZoneInfo:
+def zone_named(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -1,11 +1,12 @@
 """The sessions of one partition: records handled, and the changelog that restores them (pure).
 
 ``Partition`` is the billing core as the runtime's stateful worker drives it (runtime/batch.py
-``Store``). Inputs: sessions.v1 and command-results.v1 (key station_id; the outcomes of the
-cost messages billing sent); changelog: billing.state.v1, one record per session (key
-session_id) after each batch that changed it, and ``station:<station_id>`` for a station that
-refused cost messages (until when). Once a session's CDR is out it is kept ``KEEP_ENDED`` of log
-time (a late SessionCorrected can still credit it), then forgotten with a tombstone.
+``Store``). Inputs: sessions.v1, stations.v1 and command-results.v1 (key station_id; the last
+says how the price and cost messages billing sent ended); changelog: billing.state.v1, one
+record per session (key session_id) after each batch that changed it, and
+``station:<station_id>`` per station (its version, the price it was shown, until when it
+refused cost messages). Once a session's CDR is out it is kept ``KEEP_ENDED`` of log time (a
+late SessionCorrected can still credit it), then forgotten with a tombstone.
 """
 
 from collections.abc import Sequence
@@ -18,17 +19,29 @@ from contracts.envelope import Envelope
 from contracts.payloads.billing import PriceDisplayRefused
 from contracts.payloads.commands import CommandCompleted
 from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
-from ocppj.timestamps import utc
+from contracts.payloads.stations import StationBooted, StationOnlineChanged, StationStatusChanged
 from services.billing.core import station_costs
 from services.billing.core.book import TariffBook
 from services.billing.core.cdr import Party
-from services.billing.core.handlers import Context, Message, Step, handle
+from services.billing.core.handlers import Context, Message, Step, handle, zone_named
 from services.billing.core.state import Billed
 from services.billing.core.station_costs import Display
+from services.billing.core.station_price import Station, announce
 
 STATION_PREFIX = "station:"  # changelog key of a station's refusal (a session id has no colon)
 KEEP_ENDED = timedelta(days=7)
 SWEEP_EVERY = timedelta(hours=1)  # of log time
+
+
+def _station_event(
+    envelope: Envelope,
+) -> StationBooted | StationOnlineChanged | StationStatusChanged | None:
+    """The stations.v1 events that may change what a station is shown."""
+    return (
+        StationBooted.parse(envelope)
+        or StationStatusChanged.parse(envelope)
+        or StationOnlineChanged.parse(envelope)
+    )
 
 
 def parse(envelope: Envelope) -> Message | None:
@@ -51,7 +64,7 @@ class Partition:
     currency: str = "EUR"
     show: Display = field(default_factory=Display)  # the service's settings
     sessions: dict[str, Billed] = field(default_factory=dict)
-    refused: dict[str, datetime] = field(default_factory=dict)  # station -> retry at
+    stations: dict[str, Station] = field(default_factory=dict)
     swept: datetime | None = field(default=None, compare=False)
     _changed: dict[str, None] = field(default_factory=dict, compare=False)  # ordered set
 
@@ -59,10 +72,13 @@ class Partition:
         result = CommandCompleted.parse(envelope)
         if result is not None:
             return self._result(result, envelope.occurred_at)
+        station_event = _station_event(envelope)
+        if station_event is not None:
+            return self._station(envelope.key, station_event, envelope.occurred_at)
         message = parse(envelope)
         if message is None:
             return None
-        retry_at = self.refused.get(message.station_id)
+        known = self.stations.get(message.station_id)
         context = Context(
             book=self.book,
             party=self.party,
@@ -70,7 +86,7 @@ class Partition:
             currency=self.currency,
             now=envelope.occurred_at,
             show=replace(
-                self.show, refused=retry_at is not None and envelope.occurred_at < retry_at
+                self.show, refused=known is not None and known.refused(envelope.occurred_at)
             ),
         )
         key = message.session_id
@@ -87,7 +103,8 @@ class Partition:
         if detail is None:
             return None
         retry_at = now + station_costs.RETRY_REFUSED_AFTER
-        self.refused[result.station_id] = retry_at
+        known = self.stations.get(result.station_id, Station())
+        self.stations[result.station_id] = replace(known, retry_at=retry_at)
         self._changed[STATION_PREFIX + result.station_id] = None
         refused = PriceDisplayRefused(
             station_id=result.station_id,
@@ -97,6 +114,31 @@ class Partition:
             retry_at=retry_at,
         )
         return Step(None, [refused.event()])
+
+    def _station(
+        self, station_id: str, event: StationBooted | StationOnlineChanged | StationStatusChanged,
+        now: datetime,
+    ) -> Step:  # fmt: skip
+        """A station event: the station's price, announced when it booted or changed."""
+        known = self.stations.get(station_id, Station())
+        booted = isinstance(event, StationBooted)
+        if isinstance(event, StationBooted):
+            if event.boot_status != "Accepted":
+                return Step(None)  # it takes no commands yet
+            known = replace(known, ocpp_version=event.ocpp_version or known.ocpp_version)
+        station, events = announce(
+            station_id,
+            known,
+            book=self.book,
+            now=now,
+            zone=zone_named(self.time_zone),
+            show=self.show,
+            booted=booted,
+        )
+        if station != self.stations.get(station_id):
+            self.stations[station_id] = station
+            self._changed[STATION_PREFIX + station_id] = None
+        return Step(None, events)
 
     def _sweep(self, now: datetime) -> None:
         """Forget sessions whose CDR went out more than KEEP_ENDED ago."""
@@ -112,8 +154,11 @@ class Partition:
         writes: list[tuple[str, bytes | None]] = []
         for key in self._changed:
             if key.startswith(STATION_PREFIX):
-                retry_at = self.refused.get(key.removeprefix(STATION_PREFIX))
-                writes.append((key, msgpack.packb({"retry_at": retry_at}, datetime=True)))
+                station = self.stations.get(key.removeprefix(STATION_PREFIX))
+                packed = (
+                    None if station is None else msgpack.packb(station.to_dict(), datetime=True)
+                )
+                writes.append((key, packed))
                 continue
             b = self.sessions.get(key)
             value = None if b is None else msgpack.packb(b.to_dict(), datetime=True)
@@ -126,9 +171,9 @@ class Partition:
         if key.startswith(STATION_PREFIX):
             station_id = key.removeprefix(STATION_PREFIX)
             if value is None:
-                self.refused.pop(station_id, None)
+                self.stations.pop(station_id, None)
             else:
-                self.refused[station_id] = utc(msgpack.unpackb(value, timestamp=3)["retry_at"])
+                self.stations[station_id] = Station.from_dict(msgpack.unpackb(value, timestamp=3))
         elif value is None:
             self.sessions.pop(key, None)
         else:

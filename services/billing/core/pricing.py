@@ -24,7 +24,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -365,11 +365,17 @@ def _component(tariff: Tariff, p: Period, dimension: Dimension) -> PriceComponen
     return component
 
 
+# A period's volume is a share of a reading (a division), so a sum of periods can land a hair
+# above the reading itself (10274.000...001 Wh for 10274 Wh): that is not the next step.
+STEP_PRECISION = Decimal("1e-12")  # of a step
+
+
 def _step_up(amount: Decimal, step: int) -> Decimal:
     """``amount`` rounded up to a multiple of ``step`` (Wh or s); a step of 0 leaves it."""
     if step <= 0:
         return amount
-    return Decimal(math.ceil(amount / step) * step)
+    steps = (amount / step).quantize(STEP_PRECISION, rounding=ROUND_HALF_EVEN)
+    return Decimal(math.ceil(steps) * step)
 
 
 def _bounded(tariff: Tariff, excl: Decimal, incl: Decimal) -> Price:

@@ -35,10 +35,12 @@ COMMAND_PREFIX = "billing-"  # of the ids of the commands billing sends
 COMMAND_NAMESPACE = uuid.UUID("b2d1e0c4-5f1a-4e7b-8c3d-9a0b1c2d3e4f")
 COMMAND_TTL = timedelta(minutes=2)  # a cost older than this is not worth showing
 RETRY_REFUSED_AFTER = timedelta(hours=24)  # new firmware may have learnt them
-# Answers that mean "not this message, not here" (1.6 DataTransfer, 2.0.1 SetDisplayMessage).
+# Answers that mean "not this message, not here" (1.6 DataTransfer and ChangeConfiguration of
+# DefaultPrice, 2.0.1 SetDisplayMessage).
 REFUSING_STATUSES = frozenset(
     {
         "Rejected",
+        "NotSupported",
         "UnknownVendorId",
         "UnknownMessageId",
         "NotSupportedMessageFormat",

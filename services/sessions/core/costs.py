@@ -13,6 +13,10 @@ the station"):
   without, and the station shows its TotalCostFallbackMessage (I04). "A free session needs
   totalCost 0.00; omitting the field does not mean free" (I03.FR.04): 0 is sent as 0.
 
+Before a session, I01: the station's price in words (billing's PriceAnnounced) goes into the
+2.0.1 ``idTokenInfo.personalMessage`` of an accepted id token without a group; a token with a
+group may have a contract price of its own, which billing tells with the session's quote.
+
 1.6 has no cost in its responses; billing sends the OCA costmsg DataTransfer itself.
 """
 
@@ -22,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from contracts.headers import correlation_id
-from contracts.payloads.billing import CostQuoted
+from contracts.payloads.billing import CostQuoted, PriceAnnounced
 from contracts.payloads.ocpp import DeferredReply, StationCall
 from services.sessions.core.state import Held, StationState, Transaction
 from services.sessions.core.step import Step
@@ -50,6 +54,24 @@ def quoted(state: StationState, quote: CostQuoted) -> Step:
     payload = {**held.reply.payload, "totalCost": _number(quote.incl_vat)}
     state = replace(state, held=tuple(h for h in state.held if h is not held))
     return Step(state=state, deferred=(replace(held.reply, payload=payload),))
+
+
+def announced(state: StationState, price: PriceAnnounced) -> Step:
+    """Keep the station's price before a session."""
+    if (state.price_text, state.price_language) == (price.price_text, price.language):
+        return Step(state=state)
+    return Step(state=replace(state, price_text=price.price_text, price_language=price.language))
+
+
+def with_price(info: dict[str, Any], state: StationState) -> dict[str, Any]:
+    """An idTokenInfo with the station's price as its personalMessage (I01), for an accepted
+    token without a group."""
+    if state.price_text is None or info.get("status") != "Accepted" or "groupIdToken" in info:
+        return info
+    message: dict[str, Any] = {"format": "UTF8", "content": state.price_text[:512]}
+    if state.price_language:
+        message["language"] = state.price_language[:8]
+    return {**info, "personalMessage": message}
 
 
 def response(

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from contracts.events import DomainEvent
-from contracts.payloads.billing import CostQuoted
+from contracts.payloads.billing import CostQuoted, PriceAnnounced
 from contracts.payloads.ocpp import Reply, ReplyError, StationAnswer, StationCall
 from contracts.payloads.presence import Presence
 from ocppj.timestamps import rfc3339, utc
@@ -136,6 +136,8 @@ def handle(state: StationState | None, message: Message, context: Context) -> St
         state = StationState(station_id=message.station_id)
     if isinstance(message, CostQuoted):
         return costs.quoted(state, message)
+    if isinstance(message, PriceAnnounced):
+        return costs.announced(state, message)
     if isinstance(message, Presence):
         return _presence(state, message, utc(message.at or context.now))
     if isinstance(message, StationAnswer):

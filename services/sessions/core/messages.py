@@ -1,22 +1,22 @@
 """Inbound records as the messages the sessions core handles (pure)."""
 
 from contracts.envelope import Envelope
-from contracts.payloads.billing import CostQuoted
+from contracts.payloads.billing import CostQuoted, PriceAnnounced
 from contracts.payloads.ocpp import StationAnswer, StationCall
 from contracts.payloads.presence import Presence
 from services.sessions.core.remote_start import ACTIONS
 
-Message = StationCall | Presence | StationAnswer | CostQuoted
+Message = StationCall | Presence | StationAnswer | CostQuoted | PriceAnnounced
 
 
 def parse(envelope: Envelope) -> Message | None:
-    """A station's CALL, a presence change, a station's answer to a remote start, or billing's
-    cost of a session; None for anything else (OCPP 2.1 SEND included: it is never answered)
-    or for unusable payloads."""
+    """A station's CALL, a presence change, a station's answer to a remote start, billing's
+    cost of a session or its price at a station; None for anything else (OCPP 2.1 SEND
+    included: it is never answered) or for unusable payloads."""
     call = StationCall.parse(envelope)
     if call is not None:
         return None if call.send else call
     answer = StationAnswer.parse(envelope)
     if answer is not None:
         return answer if answer.action in ACTIONS else None
-    return Presence.parse(envelope) or CostQuoted.parse(envelope)
+    return Presence.parse(envelope) or CostQuoted.parse(envelope) or PriceAnnounced.parse(envelope)

@@ -26,7 +26,7 @@ import msgpack
 
 from contracts.envelope import Envelope
 from contracts.events import DomainEvent
-from contracts.payloads.billing import CostQuoted
+from contracts.payloads.billing import CostQuoted, PriceAnnounced
 from contracts.payloads.ocpp import DeferredReply, Reply, ReplyError
 from contracts.payloads.presence import GatewayAlive
 from contracts.payloads.sessions import Closure
@@ -98,8 +98,9 @@ class Partition:
         if alive is not None:
             return self._heartbeat(alive)
         message = parse(envelope)
-        if message is None or (isinstance(message, CostQuoted) and envelope.key not in self.states):
-            return None  # a quote makes no station
+        billing = isinstance(message, CostQuoted | PriceAnnounced)
+        if message is None or (billing and envelope.key not in self.states):
+            return None  # billing's word about a station makes no station
         context = Context(
             policy=self.policy,
             tokens=self.tokens,

@@ -289,6 +289,8 @@ class StationState:
     log_status_at: datetime | None = None
     remote_starts: tuple[RemoteStart, ...] = ()  # accepted, not yet joined (remote_start.py)
     held: tuple["Held", ...] = ()  # Ended responses waiting for billing's final cost (costs.py)
+    price_text: str | None = None  # the station's price before a session, as billing words it
+    price_language: str | None = None
 
     def connector(self, evse_id: int, connector_id: int) -> Connector | None:
         return next(

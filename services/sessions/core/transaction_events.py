@@ -51,7 +51,9 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
     id_token = mapping(p, "idToken")
     # idTokenInfo answers for the request's idToken, so it comes exactly when one is sent.
     payload = (
-        {} if id_token is None else {"idTokenInfo": id_token_info(ctx.tokens, id_token, ctx.now)}
+        {}
+        if id_token is None
+        else {"idTokenInfo": costs.with_price(id_token_info(ctx.tokens, id_token, ctx.now), state)}
     )
     reply = Reply(payload)
     known = state.transaction(transaction_id)

@@ -13,6 +13,7 @@ from ocppj.timestamps import parse_timestamp
 from ocppj.versions import OcppVersion
 from services.sessions.core import domain_events as de
 from services.sessions.core.abandoned import close_open, correct
+from services.sessions.core.costs import with_price
 from services.sessions.core.meter import END, Quantity, Reading, apply, readings
 from services.sessions.core.remote_start import join, mismatch_anomaly, take_on
 from services.sessions.core.settling import save, settle
@@ -46,9 +47,8 @@ def authorize(state: StationState, call: StationCall, ctx: Context) -> Step:
     id_token = mapping(call.payload, "idToken")
     if id_token is None:
         return Step(state=state, reply=protocol_error(call, "idToken"))
-    return Step(
-        state=state, reply=Reply({"idTokenInfo": id_token_info(ctx.tokens, id_token, ctx.now)})
-    )
+    info = with_price(id_token_info(ctx.tokens, id_token, ctx.now), state)
+    return Step(state=state, reply=Reply({"idTokenInfo": info}))
 
 
 def start_transaction(state: StationState, call: StationCall, ctx: Context) -> Step:

@@ -359,6 +359,33 @@ TRANSLATIONS: list[tuple[str, dict[str, Any], OcppVersion, str, dict[str, Any]]]
         {"vendorId": "com.example", "data": {"any": ["json", 1]}},
     ),
     (
+        "SetDisplayMessage",
+        {
+            "message_id": 7,
+            "content": "0.36 EUR/kWh",
+            "language": "en",
+            "format": "ASCII",
+            "priority": "InFront",
+            "state": "Idle",
+            "start_at": "2026-11-26T08:00:00Z",
+            "end_at": "2026-11-27T08:00:00Z",
+            "transaction_id": "tx-1",
+        },
+        V201,
+        "SetDisplayMessage",
+        {
+            "message": {
+                "id": 7,
+                "priority": "InFront",
+                "message": {"format": "ASCII", "language": "en", "content": "0.36 EUR/kWh"},
+                "state": "Idle",
+                "startDateTime": "2026-11-26T08:00:00.000Z",
+                "endDateTime": "2026-11-27T08:00:00.000Z",
+                "transactionId": "tx-1",
+            }
+        },
+    ),
+    (
         "CostUpdated",
         {"total_cost": 6.66, "transaction_id": "tx-1"},
         V201,
@@ -388,6 +415,7 @@ def test_every_command_is_translated_for_both_versions() -> None:
     covered = {(canonical(c), v) for c, _, v, _, _ in TRANSLATIONS}
     only = {"GetConfiguration": {V16}, "ChangeConfiguration": {V16}}
     only |= {"GetVariables": {V201}, "SetVariables": {V201}, "CostUpdated": {V201}}
+    only |= {"SetDisplayMessage": {V201}}
     for command in COMMANDS:
         for version in only.get(command, {V16, V201}):
             assert (command, version) in covered, (command, version)
@@ -504,6 +532,9 @@ REFUSALS: list[tuple[str, dict[str, Any], OcppVersion, str]] = [
     ("CostUpdated", {"total_cost": -1, "transaction_id": "t"}, V201, "must be a number >= 0"),
     ("CostUpdated", {"total_cost": "1", "transaction_id": "t"}, V201, "must be a number >= 0"),
     ("CostUpdated", {"total_cost": 1}, V201, "transaction_id is required"),
+    ("SetDisplayMessage", {"message_id": 1, "content": "x"}, V16, "2.0.1 and later only"),
+    ("SetDisplayMessage", {"message_id": 1, "content": "x", "priority": "Top"}, V201, "priority"),
+    ("SetDisplayMessage", {"message_id": -1, "content": "x"}, V201, "message_id must be"),
 ]
 
 

@@ -458,3 +458,24 @@ def test_an_empty_session_has_one_period_and_pays_its_flat_fee() -> None:
     cost = price(t, zone=AMSTERDAM, start=NOON, end=NOON, samples=[])
     assert len(cost.periods) == 1
     assert cost.total.excl_vat == D("0.50")
+
+
+def test_a_sum_of_shares_a_hair_above_a_whole_step_is_not_the_next_step() -> None:
+    """Found by the splitting property: 10,274 Wh cut by duration restrictions into shares
+    whose sum carried 1e-23 Wh too much, and a step of 1 Wh billed one Wh more."""
+    elements = (
+        element(component("ENERGY", "0.00", vat="20.0"), max_duration=1800),
+        element(component("ENERGY", "0.25", vat="20.0"), max_duration=3600),
+        element(component("ENERGY", "0.40", vat="20.0")),
+    )
+    t = tariff(*elements)
+    session = [(205, D("0.935"), False, D("0.0")), (1, D("9.339"), False, D("0.0"))]
+    whole = cost_of(t, MONDAY, *session)
+    end, samples = _samples(MONDAY, session)
+    a, b = samples[1], samples[2]
+    middle = Sample(
+        a.at + timedelta(seconds=30), (a.energy_wh + b.energy_wh) / 2, False, a.current_a
+    )
+    split = price(t, zone=AMSTERDAM, start=MONDAY, end=end, samples=[*samples[:2], middle, b])
+    assert split.total == whole.total
+    assert sum(dict(p.billed)[Dimension.ENERGY] for p in split.periods) == D("10274.000")

@@ -200,7 +200,7 @@ def test_a_station_that_refuses_is_recorded_and_left_alone_until_the_retry() -> 
     restored = partition()
     for key, value in p.changes():
         restored.restore(key, value)
-    assert restored.refused == p.refused
+    assert restored.stations == p.stations
     # a day later the station is asked again (its firmware may have learnt it)
     later = replace(started(V16, "43", "CS-1/43"), occurred_at=at(1) + RETRY_REFUSED_AFTER)
     assert commands(run(restored, later))

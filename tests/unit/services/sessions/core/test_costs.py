@@ -3,15 +3,19 @@
 import msgpack
 
 from contracts.headers import correlation_id
-from contracts.payloads.billing import CostQuoted
+from contracts.payloads.billing import CostQuoted, PriceAnnounced
 from contracts.payloads.ocpp import Reply
 from contracts.payloads.presence import GatewayAlive
+from contracts.payloads.tokens import Token
+from services.sessions.core.handlers import handle
+from services.sessions.core.messages import parse
 from services.sessions.core.partition import Partition
 from services.sessions.core.policy import Policy
 from tests.unit.services.sessions.core.station import STATION_ID, V16, V201, Station, at
 from tests.unit.services.sessions.core.test_transaction_events import (
     ENDED,
     STARTED,
+    TOKEN,
     TOKENS,
     UPDATED,
 )
@@ -165,3 +169,41 @@ def test_a_quote_for_a_station_the_partition_does_not_hold_makes_no_station() ->
     assert partition.handle(quote.event().envelope()) is None
     assert partition.states == {}
     assert partition.changes() == []
+
+
+def announce(station: Station, text: str) -> None:
+    price = PriceAnnounced(
+        station_id=station.station_id, price_text=text, language="en", tariff_id="T", at=at(0)
+    )
+    message = parse(price.event().envelope())
+    assert isinstance(message, PriceAnnounced)
+    step = handle(station.state, message, station.context())
+    station.state = step.state
+
+
+def test_an_accepted_token_without_a_group_is_shown_the_station_price() -> None:
+    """I01: the price before the session, in AuthorizeResponse and the Started response."""
+    tokens = {
+        **TOKENS,
+        "FLEET-CARD": Token(id_token="FLEET-CARD", type="ISO14443", status="Accepted",
+                            group_id="FLEET-1"),
+    }  # fmt: skip
+    station = Station(version=V201, tokens=tokens)
+    station.boot()
+    assert station.call("Authorize", {"idToken": TOKEN}).reply == Reply(
+        {"idTokenInfo": {"status": "Accepted"}}
+    )
+    announce(station, "0.36 EUR/kWh, incl. VAT")
+    shown = {"format": "UTF8", "language": "en", "content": "0.36 EUR/kWh, incl. VAT"}
+    authorized = station.call("Authorize", {"idToken": TOKEN})
+    assert authorized.reply == Reply(
+        {"idTokenInfo": {"status": "Accepted", "personalMessage": shown}}
+    )
+    started = station.call("TransactionEvent", STARTED)
+    assert isinstance(started.reply, Reply)
+    assert started.reply.payload["idTokenInfo"]["personalMessage"] == shown
+    fleet = station.call("Authorize", {"idToken": {"idToken": "FLEET-CARD", "type": "ISO14443"}})
+    assert isinstance(fleet.reply, Reply)
+    assert "personalMessage" not in fleet.reply.payload["idTokenInfo"]  # its contract's price
+    unknown = station.call("Authorize", {"idToken": {"idToken": "NOPE", "type": "ISO14443"}})
+    assert unknown.reply == Reply({"idTokenInfo": {"status": "Invalid"}})
