@@ -103,6 +103,8 @@ class SessionStarted:
     id_token_source: str | None = None  # a TokenSource; None while no token is known
     charging_state: str | None = None  # as SessionUpdated's, at the start (2.0.1)
     ocpp_version: str | None = None  # "ocpp1.6", "ocpp2.0.1", "ocpp2.1"; None: not known
+    reservation_id: int | None = None  # the reservation it used ...
+    reserved_at: datetime | None = None  # ... made then (the station accepted ReserveNow)
 
     def event(self) -> DomainEvent:
         payload: dict[str, Any] = {
@@ -110,6 +112,8 @@ class SessionStarted:
             "station_id": self.station_id,
             "transaction_id": self.transaction_id,
             "ocpp_version": self.ocpp_version,
+            "reservation_id": self.reservation_id,
+            "reserved_at": self.reserved_at,
             "evse_id": self.evse_id,
             "connector_id": self.connector_id,
             "id_token": self.id_token,
@@ -140,6 +144,8 @@ class SessionStarted:
             id_token_source=text(p, "id_token_source"),
             charging_state=text(p, "charging_state"),
             ocpp_version=text(p, "ocpp_version"),
+            reservation_id=whole(p, "reservation_id"),
+            reserved_at=moment(p, "reserved_at"),
         )
 
 
@@ -304,6 +310,67 @@ class SessionOpen:
             )
             updated = SessionUpdated.parse(as_updated)
         return cls(started=started, updated=updated)
+
+
+class ReservationEnd(StrEnum):
+    """How a reservation ended without a session (ReservationEnded.reason)."""
+
+    EXPIRED = "Expired"  # its expiry passed (2.0.1 ReservationStatusUpdate Expired, or our clock)
+    CANCELLED = "Cancelled"  # CancelReservation accepted, or 2.0.1 ReservationStatusUpdate Removed
+
+
+def reservation_session_id(station_id: str, reservation_id: int, reserved_at: datetime) -> str:
+    """The id billing gives a reservation that never became a session (its CDR's session)."""
+    return f"{station_id}/reservation/{reservation_id}/{int(reserved_at.timestamp())}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReservationEnded:
+    """A reservation the station accepted ended without a charging session."""
+
+    station_id: str
+    reservation_id: int
+    id_token: str | None
+    evse_id: int | None  # 2.0.1 evseId; 1.6 connectorId (0 or None: any)
+    reserved_at: datetime  # the station accepted ReserveNow then
+    ended_at: datetime
+    reason: str  # a ReservationEnd
+
+    @property
+    def session_id(self) -> str:
+        return reservation_session_id(self.station_id, self.reservation_id, self.reserved_at)
+
+    def event(self) -> DomainEvent:
+        payload: dict[str, Any] = {
+            "session_id": self.session_id,
+            "station_id": self.station_id,
+            "reservation_id": self.reservation_id,
+            "id_token": self.id_token,
+            "evse_id": self.evse_id,
+            "reserved_at": self.reserved_at,
+            "ended_at": self.ended_at,
+            "reason": self.reason,
+        }
+        return _event(EventType.RESERVATION_ENDED, self.station_id, payload)
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> "ReservationEnded | None":
+        p = envelope.payload
+        reservation_id, reserved_at = whole(p, "reservation_id"), moment(p, "reserved_at")
+        ended_at, reason = moment(p, "ended_at"), text(p, "reason")
+        if envelope.event_type != EventType.RESERVATION_ENDED or reservation_id is None:
+            return None
+        if reserved_at is None or ended_at is None or reason is None:
+            return None
+        return cls(
+            station_id=text(p, "station_id") or envelope.key,
+            reservation_id=reservation_id,
+            id_token=text(p, "id_token"),
+            evse_id=whole(p, "evse_id"),
+            reserved_at=reserved_at,
+            ended_at=ended_at,
+            reason=reason,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -62,7 +62,7 @@ def build(
 ) -> dict[str, Any]:
     """The OCPI CDR of session ``b`` priced as ``cost``."""
     assert b.ended_at is not None
-    start = b.start or b.ended_at
+    start = b.reserved_at or b.start or b.ended_at  # "reservation start if reserved"
     money = _money(cost.currency)
     remark = "; ".join(text for text in (b.stop_reason, b.tariff_note) if text)
     cdr: dict[str, Any] = {
@@ -84,9 +84,8 @@ def build(
         },
         "currency": cost.currency,
         "tariffs": [] if b.tariff_json is None else [json.loads(b.tariff_json)],
-        "charging_periods": [
-            _period(p, cost.tariff_id if b.tariff_json else None) for p in cost.periods
-        ],
+        "charging_periods": _reserved(b, cost)
+        + [_period(p, cost.tariff_id if b.tariff_json else None) for p in cost.periods],
         "total_cost": money(cost.rounded),
         "total_fixed_cost": money(cost.fixed),
         "total_energy": _quantity(cost.energy_wh / WH_PER_KWH),
@@ -97,9 +96,26 @@ def build(
         "total_parking_cost": money(cost.parking),
         "last_updated": issued_at,
     }
+    if b.reserved_at is not None:
+        cdr["total_reservation_cost"] = money(cost.reservation)
     if remark:
         cdr["remark"] = remark[:255]
     return cdr
+
+
+def _reserved(b: Billed, cost: Cost) -> list[dict[str, Any]]:
+    """The reservation's ChargingPeriod (RESERVATION_TIME, hours as billed), first."""
+    if b.reserved_at is None:
+        return []
+    period: dict[str, Any] = {
+        "start_date_time": b.reserved_at,
+        "dimensions": [
+            {"type": "RESERVATION_TIME", "volume": _quantity(cost.reservation_s / S_PER_H)}
+        ],
+    }
+    if b.tariff_json is not None:
+        period["tariff_id"] = cost.tariff_id
+    return [period]
 
 
 def credit(original: Mapping[str, Any], *, issued_at: datetime) -> dict[str, Any]:

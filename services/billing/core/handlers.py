@@ -15,11 +15,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contracts.events import DomainEvent
 from contracts.payloads.ocpp import DeferredReply, Reply, ReplyError
-from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
+from contracts.payloads.sessions import (
+    ReservationEnd,
+    ReservationEnded,
+    SessionEnded,
+    SessionStarted,
+    SessionUpdated,
+)
 from services.billing.core import cdr, station_costs
 from services.billing.core.book import TariffBook, tariff_from_json
 from services.billing.core.cdr import Party
 from services.billing.core.pricing import Cost, Sample, price
+from services.billing.core.reservation import Reservation, reservation_cost, with_reservation
 from services.billing.core.state import Billed, Reading
 from services.billing.core.station_costs import Display
 from services.billing.core.tariff import (
@@ -29,7 +36,7 @@ from services.billing.core.tariff import (
     TariffElement,
 )
 
-Message = SessionStarted | SessionUpdated | SessionEnded
+Message = SessionStarted | SessionUpdated | SessionEnded | ReservationEnded
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +66,8 @@ def handle(state: Billed | None, message: Message, ctx: Context) -> Step:
     if isinstance(message, SessionUpdated):
         updated = _updated(b, message)
         return Step(b) if updated is b else _running(updated, ctx, at=message.at)
+    if isinstance(message, ReservationEnded):
+        return _reservation_ended(b, message, ctx)
     if message.corrected:
         return _corrected(b, message, ctx)
     if b.cdr is not None:
@@ -85,7 +94,9 @@ def _running(b: Billed, ctx: Context, *, at: datetime | None) -> Step:
 
 def _new(message: Message, ctx: Context) -> Billed:
     """A session first seen: its tariff is the one assigned at its start."""
-    if isinstance(message, SessionStarted) and message.started_at is not None:
+    if isinstance(message, ReservationEnded):
+        start = message.reserved_at
+    elif isinstance(message, SessionStarted) and message.started_at is not None:
         start = message.started_at
     elif isinstance(message, SessionUpdated) and message.at is not None:
         start = message.at
@@ -93,10 +104,11 @@ def _new(message: Message, ctx: Context) -> Billed:
         start = ctx.now
     token = None if isinstance(message, SessionUpdated) else message.id_token
     choice = ctx.book.choose(message.station_id, start, token)
+    transaction_id = "" if isinstance(message, ReservationEnded) else message.transaction_id
     return Billed(
         session_id=message.session_id,
         station_id=message.station_id,
-        transaction_id=message.transaction_id,
+        transaction_id=transaction_id,
         tariff_json=choice.tariff_json,
         time_zone=choice.time_zone,
         tariff_note=choice.note,
@@ -115,6 +127,7 @@ def _started(b: Billed, s: SessionStarted) -> Billed:
         id_token_source=s.id_token_source or b.id_token_source,
         started_at=s.started_at,
         ocpp_version=s.ocpp_version or b.ocpp_version,
+        reserved_at=s.reserved_at or b.reserved_at,
         meter_start_wh=None if s.meter_start_wh is None else _decimal(s.meter_start_wh),
     )
     if s.started_at is not None and not any(r.at == s.started_at for r in b.readings):
@@ -205,9 +218,41 @@ def _tariff(b: Billed, ctx: Context) -> Tariff | None:
     return tariff_from_json(b.tariff_json) if b.tariff_json else None
 
 
+def _reservation_ended(b: Billed, e: ReservationEnded, ctx: Context) -> Step:
+    """A reservation that never became a session: a CDR of the reservation alone."""
+    if b.cdr is not None:
+        return Step(b)  # read again
+    b = replace(
+        b,
+        reserved_at=e.reserved_at,
+        reservation_expired=e.reason == ReservationEnd.EXPIRED,
+        ended_at=e.ended_at,
+        evse_id=e.evse_id,
+        id_token=e.id_token or b.id_token,
+        stop_reason=f"Reservation{e.reason}",
+    )
+    return _issue(b, ctx, correction=0)
+
+
 def _price(b: Billed, ctx: Context, *, end: datetime) -> Cost:
-    """The cost of ``b`` from its start up to ``end``."""
+    """The cost of ``b`` from its start up to ``end``, with the reservation it used."""
     tariff = _tariff(b, ctx) or _nothing(ctx.currency)
+    if b.reserved_at is None:
+        return _charging(b, ctx, tariff, end=end)
+    zone = zone_named(b.time_zone or ctx.time_zone)
+    if b.reservation_only:
+        until, charged = end, Cost(
+            tariff_id=tariff.id, currency=tariff.currency, periods=(), energy_wh=Decimal(0),
+            charging_s=Decimal(0), parking_s=Decimal(0),
+        )  # fmt: skip
+    else:
+        until, charged = b.start or end, _charging(b, ctx, tariff, end=end)
+    made = Reservation(b.reserved_at, until, expired=b.reservation_expired)
+    return with_reservation(charged, tariff, reservation_cost(tariff, zone, made))
+
+
+def _charging(b: Billed, ctx: Context, tariff: Tariff, *, end: datetime) -> Cost:
+    """The charging session's own cost from its start up to ``end``."""
     start = b.start or end
     samples, parked = [], False
     for r in b.readings:  # a reading that does not say keeps the state before it

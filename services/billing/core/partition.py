@@ -18,7 +18,12 @@ import msgpack
 from contracts.envelope import Envelope
 from contracts.payloads.billing import PriceDisplayRefused
 from contracts.payloads.commands import CommandCompleted
-from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
+from contracts.payloads.sessions import (
+    ReservationEnded,
+    SessionEnded,
+    SessionStarted,
+    SessionUpdated,
+)
 from contracts.payloads.stations import StationBooted, StationOnlineChanged, StationStatusChanged
 from services.billing.core import station_costs
 from services.billing.core.book import TariffBook
@@ -50,6 +55,7 @@ def parse(envelope: Envelope) -> Message | None:
         SessionStarted.parse(envelope)
         or SessionUpdated.parse(envelope)
         or SessionEnded.parse(envelope)
+        or ReservationEnded.parse(envelope)
     )
 
 

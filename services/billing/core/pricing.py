@@ -86,6 +86,8 @@ class Cost:
     time: Price = field(default_factory=_zero)
     parking: Price = field(default_factory=_zero)
     fixed: Price = field(default_factory=_zero)
+    reservation: Price = field(default_factory=_zero)  # reservation.py adds it
+    reservation_s: Decimal = Decimal(0)  # the reservation's time as billed (its step)
     total: Price = field(default_factory=_zero)  # after min_price / max_price
 
     @property
@@ -353,7 +355,7 @@ def _costed(tariff: Tariff, periods: list[Period]) -> Cost:
         time=Price(*totals[Dimension.TIME]),
         parking=Price(*totals[Dimension.PARKING_TIME]),
         fixed=Price(*totals[Dimension.FLAT]),
-        total=_bounded(tariff, excl, incl),
+        total=bounded(tariff, excl, incl),
     )
 
 
@@ -378,7 +380,7 @@ def _step_up(amount: Decimal, step: int) -> Decimal:
     return Decimal(math.ceil(steps) * step)
 
 
-def _bounded(tariff: Tariff, excl: Decimal, incl: Decimal) -> Price:
+def bounded(tariff: Tariff, excl: Decimal, incl: Decimal) -> Price:
     """min_price and max_price, "excl and incl independently"."""
     low, high = tariff.min_price, tariff.max_price
     if low is not None:

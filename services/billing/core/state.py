@@ -44,7 +44,7 @@ class Billed:
 
     session_id: str
     station_id: str
-    transaction_id: str
+    transaction_id: str  # "" for a reservation that never became a session
     ocpp_version: str | None = None  # the station's, from SessionStarted
     evse_id: int | None = None
     connector_id: int | None = None
@@ -52,6 +52,8 @@ class Billed:
     id_token_type: str | None = None
     id_token_source: str | None = None
     started_at: datetime | None = None
+    reserved_at: datetime | None = None  # the reservation it used was made then
+    reservation_expired: bool = False  # a reservation that ended without a session
     meter_start_wh: Decimal | None = None  # the station's register at the start
     tariff_json: str | None = None  # the OCPI tariff as it was at the start (None: none)
     time_zone: str | None = None  # of its assignment; None: the service's default
@@ -69,6 +71,11 @@ class Billed:
     cost_sent: str | None = None  # the last running cost told to the station, incl. VAT ...
     cost_sent_at: datetime | None = None  # ... and the time it was priced up to
     messages_sent: int = 0  # cost messages to the station, for their ids
+
+    @property
+    def reservation_only(self) -> bool:
+        """A reservation that ended (expired, cancelled) without a session."""
+        return not self.transaction_id
 
     @property
     def start(self) -> datetime | None:

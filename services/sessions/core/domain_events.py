@@ -79,6 +79,8 @@ def _started(station_id: str, t: Transaction) -> SessionStarted:
         charging_state=t.charging_state,
         ocpp_version=t.ocpp_version
         or (str(OcppVersion.V16) if isinstance(t.transaction_id, int) else None),
+        reservation_id=t.reservation_id,
+        reserved_at=t.reserved_at,
     )
 
 

@@ -18,7 +18,7 @@ from contracts.payloads.ocpp import Reply, ReplyError, StationAnswer, StationCal
 from contracts.payloads.presence import Presence
 from ocppj.timestamps import rfc3339, utc
 from ocppj.versions import OcppVersion
-from services.sessions.core import costs, remote_start
+from services.sessions.core import costs, remote_start, reservations
 from services.sessions.core import domain_events as de
 from services.sessions.core.boot_request import boot_request
 from services.sessions.core.messages import Message
@@ -88,7 +88,11 @@ _HANDLERS_16: dict[str, Handler] = {
     "StartTransaction": start_transaction,
     "StopTransaction": stop_transaction,
 }
-_HANDLERS_2: dict[str, Handler] = {**_COMMON, "TransactionEvent": transaction_event}
+_HANDLERS_2: dict[str, Handler] = {
+    **_COMMON,
+    "ReservationStatusUpdate": reservations.status_update,
+    "TransactionEvent": transaction_event,
+}
 
 # Answers that need no state. DataTransfer: no vendor extensions are registered.
 # SignCertificate: no CA integration yet, so we cannot sign (A02/A03; 1.6 security whitepaper).
@@ -118,7 +122,6 @@ _ANSWERS_2: Mapping[str, Mapping[str, Any]] = MappingProxyType(
         "NotifyReport": {},
         "PublishFirmwareStatusNotification": {},
         "ReportChargingProfiles": {},
-        "ReservationStatusUpdate": {},
     }
 )
 
@@ -141,6 +144,8 @@ def handle(state: StationState | None, message: Message, context: Context) -> St
     if isinstance(message, Presence):
         return _presence(state, message, utc(message.at or context.now))
     if isinstance(message, StationAnswer):
+        if message.action in reservations.ACTIONS:
+            return reservations.answered(state, message)
         return remote_start.answered(state, message)
     call = message
     # G02.FR.04: any message is proof of life, so last seen is the last message.

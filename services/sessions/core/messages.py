@@ -4,7 +4,7 @@ from contracts.envelope import Envelope
 from contracts.payloads.billing import CostQuoted, PriceAnnounced
 from contracts.payloads.ocpp import StationAnswer, StationCall
 from contracts.payloads.presence import Presence
-from services.sessions.core.remote_start import ACTIONS
+from services.sessions.core import remote_start, reservations
 
 Message = StationCall | Presence | StationAnswer | CostQuoted | PriceAnnounced
 
@@ -18,5 +18,6 @@ def parse(envelope: Envelope) -> Message | None:
         return None if call.send else call
     answer = StationAnswer.parse(envelope)
     if answer is not None:
-        return answer if answer.action in ACTIONS else None
+        wanted = remote_start.ACTIONS | reservations.ACTIONS
+        return answer if answer.action in wanted else None
     return Presence.parse(envelope) or CostQuoted.parse(envelope) or PriceAnnounced.parse(envelope)

@@ -32,7 +32,7 @@ from contracts.payloads.presence import GatewayAlive
 from contracts.payloads.sessions import Closure
 from contracts.payloads.tokens import Token
 from contracts.topics import STATION_PARTITIONS
-from services.sessions.core import costs
+from services.sessions.core import costs, reservations
 from services.sessions.core import domain_events as de
 from services.sessions.core.abandoned import close_open, silent
 from services.sessions.core.handlers import handle
@@ -83,6 +83,7 @@ class Partition:
     leases: Leases = field(default_factory=Leases)  # the gateways' heartbeats (memory only)
     silence_checked: datetime | None = field(default=None, compare=False)
     holding: set[str] = field(default_factory=set, compare=False)  # stations with held replies
+    reserving: set[str] = field(default_factory=set, compare=False)  # ... with reservations
     # Since the last changes(): each touched station as the changelog has it, and whether the
     # sequence moved.
     _before: dict[str, StationState | None] = field(default_factory=dict, compare=False)
@@ -121,10 +122,12 @@ class Partition:
         return replace(step, events=with_read_models(step.events, self._transaction))
 
     def _note_held(self, state: StationState) -> None:
-        if state.held:
-            self.holding.add(state.station_id)
-        else:
-            self.holding.discard(state.station_id)
+        """Keep the indexes of the stations a heartbeat must look at."""
+        for index, has in ((self.holding, state.held), (self.reserving, state.reservations)):
+            if has:
+                index.add(state.station_id)
+            else:
+                index.discard(state.station_id)
 
     def _heartbeat(self, alive: GatewayAlive) -> Swept:
         """A gateway's heartbeat, the partition's clock: responses that waited long enough for
@@ -132,7 +135,7 @@ class Partition:
         gone go offline (leases.py), looked at only when the judgement changed; once a minute,
         the open transactions of silent stations are closed (abandoned.py)."""
         deferred = self._overdue(alive.at)
-        events = self._silence(alive.at)
+        events = self._expired(alive.at) + self._silence(alive.at)
         if not self.leases.heartbeat(alive):
             return Swept(events=with_read_models(events, self._transaction), deferred=deferred)
         for station_id, state in self.states.items():
@@ -161,6 +164,19 @@ class Partition:
                 self._note_held(after)
                 released += late
         return released
+
+    def _expired(self, now: datetime) -> list[DomainEvent]:
+        """Reservations past their expiry (1.6 stations do not say), ended."""
+        events: list[DomainEvent] = []
+        for station_id in sorted(self.reserving):
+            state = self.states[station_id]
+            after, ended = reservations.expire(state, now)
+            if ended:
+                self._before.setdefault(station_id, state)
+                self.states[station_id] = after
+                self._note_held(after)
+                events += ended
+        return events
 
     def _silence(self, now: datetime) -> list[DomainEvent]:
         after = timedelta(seconds=self.policy.abandon_after_s)
@@ -225,6 +241,7 @@ class Partition:
         elif value is None:
             self.states.pop(station_id, None)
             self.holding.discard(station_id)
+            self.reserving.discard(station_id)
         else:
             ended = known.ended if known is not None else ()
             data = msgpack.unpackb(value, timestamp=3)

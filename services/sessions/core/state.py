@@ -38,7 +38,7 @@ def seq_add(ranges: SeqRanges, seq_no: int) -> SeqRanges:
 def _plain(value: Any) -> Any:
     if isinstance(value, Transaction):
         return value.plain()
-    if isinstance(value, Connector | RemoteStart | Held):
+    if isinstance(value, Connector | RemoteStart | Held | Reservation):
         return value.to_dict()
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
@@ -124,6 +124,24 @@ class RemoteStart:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Reservation:
+    """A reservation the station accepted, not yet used or ended (reservations.py)."""
+
+    reservation_id: int
+    id_token: str | None = None
+    evse_id: int | None = None  # 2.0.1 evseId; 1.6 connectorId (0: any)
+    made_at: datetime  # when the station's answer was received
+    expires_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _as_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Reservation":
+        return cls(**_read(cls, data))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Held:
     """A response that waits for billing's final cost until ``until`` (log time; costs.py)."""
 
@@ -165,6 +183,7 @@ class Transaction:
     authorization_status: str | None = None  # what we answered for id_token
     remote_start_id: int | None = None
     reservation_id: int | None = None
+    reserved_at: datetime | None = None  # the reservation it used was made then
     started: bool = False  # the start itself (1.6 StartTransaction, 2.0.1 Started) arrived
     started_at: datetime | None = None
     meter_start_wh: float | None = None  # 1.6 meterStart; 2.0.1 a Transaction.Begin reading
@@ -290,6 +309,7 @@ class StationState:
     remote_starts: tuple[RemoteStart, ...] = ()  # accepted, not yet joined (remote_start.py)
     held: tuple["Held", ...] = ()  # Ended responses waiting for billing's final cost (costs.py)
     price_text: str | None = None  # the station's price before a session, as billing words it
+    reservations: tuple[Reservation, ...] = ()  # accepted, not used or ended (reservations.py)
     price_language: str | None = None
 
     def connector(self, evse_id: int, connector_id: int) -> Connector | None:
@@ -374,6 +394,9 @@ class StationState:
             RemoteStart.from_dict(r) for r in values.get("remote_starts", ())
         )
         values["held"] = tuple(Held.from_dict(h) for h in values.get("held", ()))
+        values["reservations"] = tuple(
+            Reservation.from_dict(r) for r in values.get("reservations", ())
+        )
         values["transactions"] = tuple(
             Transaction.from_dict(t) for t in values.get("transactions", ())
         )

@@ -18,7 +18,7 @@ from contracts.fields import mapping, text, whole
 from contracts.payloads.ocpp import Reply, StationCall
 from contracts.payloads.sessions import Anomaly, Closure, TokenSource
 from ocppj.timestamps import parse_timestamp, rfc3339
-from services.sessions.core import costs
+from services.sessions.core import costs, reservations
 from services.sessions.core import domain_events as de
 from services.sessions.core.abandoned import close_open, correct
 from services.sessions.core.meter import Quantity, apply, readings
@@ -124,6 +124,7 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
         remote_start_id=t.remote_start_id if remote_start_id is None else remote_start_id,
         reservation_id=t.reservation_id if reservation_id is None else reservation_id,
     )
+    state, t = reservations.use(state, t)
     t, state_changed = with_charging_state(t, charging_state, at)
     if t.remote_start_id is not None and t.id_token_source != TokenSource.REMOTE_START:
         state, start = take_by_id(state, t.remote_start_id, at=call.received_at)

@@ -12,6 +12,7 @@ from contracts.payloads.sessions import Anomaly, Closure, TokenSource
 from ocppj.timestamps import parse_timestamp
 from ocppj.versions import OcppVersion
 from services.sessions.core import domain_events as de
+from services.sessions.core import reservations
 from services.sessions.core.abandoned import close_open, correct
 from services.sessions.core.costs import with_price
 from services.sessions.core.meter import END, Quantity, Reading, apply, readings
@@ -137,6 +138,7 @@ def start_transaction(state: StationState, call: StationCall, ctx: Context) -> S
         energy_register_wh=meter_start_wh,
         energy_register_at=started_at,
     )
+    state, t = reservations.use(state, t)
     state, remote = take_on(state, connector_id, id_tag, at=call.received_at)
     if remote is not None:  # the start of a remote start: the same idTag, or reported
         t, mismatch = join(t, remote)

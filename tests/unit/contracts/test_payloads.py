@@ -366,9 +366,9 @@ def test_records_are_keyed_as_documented(built: Envelope, key: str) -> None:
             STARTED.event(),
             Topic.SESSIONS,
             "SessionStarted",
-            "session_id, station_id, transaction_id, ocpp_version, evse_id, connector_id,"
-            " id_token, id_token_type, id_token_source, charging_state, meter_start_wh,"
-            " started_at",
+            "session_id, station_id, transaction_id, ocpp_version, reservation_id, reserved_at,"
+            " evse_id, connector_id, id_token, id_token_type, id_token_source, charging_state,"
+            " meter_start_wh, started_at",
         ),
         (
             UPDATED.event(),

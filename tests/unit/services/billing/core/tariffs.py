@@ -145,3 +145,32 @@ MAX_DURATION = (  # tariffrestriction_example_max_duration
     element(component("ENERGY", "0.40", vat="20.0")),
 )
 FREE = (element(component("FLAT", "0.00", 0)),)  # tariff_5
+
+
+# --- reservations (tariff_15 to tariff_18) --------------------------------------------------
+
+CHARGING_START_ENERGY = element(
+    component("FLAT", "0.50", vat="20.0"), component("ENERGY", "0.25", vat="10.0")
+)
+RESERVATION_5_PER_HOUR = (  # tariff_15
+    element(component("TIME", "5.00", 60, vat="20.0"), reservation="RESERVATION"),
+    CHARGING_START_ENERGY,
+)
+RESERVATION_FEE_5_PER_HOUR = (  # tariff_16
+    element(
+        component("FLAT", "2.00", vat="20.0"),
+        component("TIME", "5.00", 300, vat="20.0"),
+        reservation="RESERVATION",
+    ),
+    CHARGING_START_ENERGY,
+)
+RESERVATION_EXPIRE_FEE = (  # tariff_17
+    element(component("FLAT", "4.00", vat="20.0"), reservation="RESERVATION_EXPIRES"),
+    element(component("TIME", "2.00", 600, vat="20.0"), reservation="RESERVATION"),
+    CHARGING_START_ENERGY,
+)
+RESERVATION_EXPIRE_TIME = (  # tariff_18
+    element(component("TIME", "6.00", 600, vat="20.0"), reservation="RESERVATION_EXPIRES"),
+    element(component("TIME", "3.00", 600, vat="20.0"), reservation="RESERVATION"),
+    CHARGING_START_ENERGY,
+)

@@ -92,6 +92,8 @@ STARTED_EVENT = DomainEvent(
     payload=SESSION
     | {
         "ocpp_version": "ocpp2.0.1",
+        "reservation_id": 3,  # none of ours: no reserved_at
+        "reserved_at": None,
         "evse_id": 1,
         "connector_id": 1,
         "id_token": "04A2B3C4D5",

@@ -100,6 +100,8 @@ def test_a_whole_16_session() -> None:
             payload=session
             | {
                 "ocpp_version": "ocpp1.6",
+                "reservation_id": None,
+                "reserved_at": None,
                 "evse_id": 1,
                 "connector_id": 1,
                 "id_token": TAG,
