@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from ocpp.v16 import call_result as result16
+from ocpp.v16.enums import CancelReservationStatus, ReservationStatus
 from prometheus_client import CollectorRegistry
 
 from contracts.codec import encode
@@ -36,6 +38,7 @@ from services.billing.app import SOURCES as BILLING_INPUTS
 from services.billing.core.ocpi_json import dumps
 from tests.e2e.test_sessions import (
     _define_token,
+    _fresh_api,
     _now,
     _station16,
     _station201,
@@ -46,7 +49,12 @@ from tests.e2e.test_sessions import (
 from tests.support.gateway import GatewayProcess, TopicTail, for_station
 from tests.support.sessions import SessionsWorker, running_worker
 from tests.support.waiting import eventually
-from tests.unit.services.billing.core.tariffs import component, element, ocpi
+from tests.unit.services.billing.core.tariffs import (
+    RESERVATION_EXPIRE_FEE,
+    component,
+    element,
+    ocpi,
+)
 
 Client = TestClient[Any, Any]
 
@@ -404,3 +412,79 @@ async def test_a_site_and_a_token_group_get_their_own_tariffs(
     assert (by_group.site_id, by_group.token_group) == (None, group)
     assert by_group.cdr["tariffs"][0]["id"] == fleet_tariff["id"]
     assert by_group.cdr["total_cost"]["excl_vat"] == "2.00"  # 10 kWh x 0.20
+
+
+async def test_a_reservation_is_priced_with_its_session_and_a_cancelled_one_alone(
+    kafka_bootstrap: str, gateway: GatewayProcess, sessions: SessionsWorker, tmp_path: Path
+) -> None:
+    """ReserveNow through the API to a 1.6 station that accepts it; the StartTransaction that
+    names it makes the CDR start at the booking and bill the reservation time (tariff_17's
+    reservation price: 2.00/h per 10 minutes); a second reservation, cancelled, gets a CDR of
+    its own."""
+    station_id, token = _station_id(), f"TOK-{uuid.uuid4().hex[:8]}"
+    await _define_token(kafka_bootstrap, token)
+    reserving = ocpi(*RESERVATION_EXPIRE_FEE, id=f"RES-{uuid.uuid4().hex[:6]}")
+    await _publish(
+        kafka_bootstrap,
+        TariffDefined(tariff_id=reserving["id"], ocpi_json=dumps(reserving)).envelope(),
+        TariffAssigned(
+            scope=Scope.STATION, target=station_id, tariff_ids=(reserving["id"],)
+        ).envelope(),
+    )
+    api = await _fresh_api(kafka_bootstrap, window_s=0)
+    try:
+        async with (
+            _billing(kafka_bootstrap, tmp_path / "billing"),
+            TopicTail(kafka_bootstrap, Topic.CDRS) as cdrs,
+        ):
+            station = await _station16(gateway, station_id)
+
+            async def on_reserve_now(**_: Any) -> Any:
+                return result16.ReserveNow(status=ReservationStatus.accepted)
+
+            async def on_cancel(**_: Any) -> Any:
+                return result16.CancelReservation(status=CancelReservationStatus.accepted)
+
+            station.cp.route_map["ReserveNow"] = {"_on_action": on_reserve_now}
+            station.cp.route_map["CancelReservation"] = {"_on_action": on_cancel}
+            await station.call(call16.BootNotification("M-16", "V"))
+            await eventually(lambda: api.presence.online(station_id), "presence says online", 30)
+
+            async def command(name: str, arguments: dict[str, Any]) -> None:
+                outcome = await api.router.run_command(
+                    station_id, name, arguments, command_id=uuid.uuid4().hex, timeout_s=20
+                )
+                assert outcome.status == "Accepted", outcome
+
+            expires = _now(3600)
+            await command(
+                "ReserveNow",
+                {"reservation_id": 11, "id_token": token, "expires_at": expires, "evse_id": 1},
+            )
+            await command(
+                "ReserveNow",
+                {"reservation_id": 12, "id_token": token, "expires_at": expires, "evse_id": 2},
+            )
+            await command("CancelReservation", {"reservation_id": 12})
+            started = await station.call(
+                call16.StartTransaction(1, token, 0, _now(), reservation_id=11)
+            )
+            await station.call(call16.StopTransaction(20000, _now(3600), started.transaction_id))
+            found: dict[str, CdrIssued] = {}
+            while len(found) < 2:
+                record = await cdrs.next(for_station(station_id, EventType.CDR_ISSUED), 60)
+                issued = CdrIssued.parse(record.envelope)
+                assert issued is not None
+                found[issued.transaction_id] = issued
+            await station.close()
+    finally:
+        await api.stop()
+    session, alone = found[str(started.transaction_id)], found[""]
+    # booked a moment before the start: one 10-minute step, 2.00/h -> 0.33; 0.50 + 20 x 0.25
+    assert session.cdr["total_reservation_cost"]["excl_vat"] == "0.33"
+    assert session.cdr["total_cost"]["excl_vat"] == "5.83"
+    assert session.cdr["charging_periods"][0]["dimensions"][0]["type"] == "RESERVATION_TIME"
+    assert session.cdr["start_date_time"] < session.cdr["charging_periods"][1]["start_date_time"]
+    assert alone.session_id.startswith(f"{station_id}/reservation/12/")
+    assert alone.cdr["remark"].startswith("ReservationCancelled")
+    assert alone.cdr["total_cost"]["excl_vat"] == "0.33"
