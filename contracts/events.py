@@ -48,6 +48,7 @@ class EventType(StrEnum):
     SESSION_CORRECTED = "SessionCorrected"  # the station's own end after the CSMS closed it
     SESSION_OPEN = "SessionOpen"  # sessions.open.v1: an open session as it stands now
     RESERVATION_ENDED = "ReservationEnded"  # a reservation ended without a session
+    TOKEN_AUTHORIZED = "TokenAuthorized"  # an Authorize answered
     ANOMALY_DETECTED = "AnomalyDetected"  # an impossible transition, reported, never raised
     # billing, load balancing
     TARIFF_DEFINED = "TariffDefined"  # billing.tariffs.v1: an OCPI tariff

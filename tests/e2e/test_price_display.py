@@ -132,9 +132,10 @@ async def test_a_201_station_is_shown_its_running_and_final_cost(
 async def test_16_stations_get_the_oca_cost_messages_and_a_refusing_one_is_left_alone(
     kafka_bootstrap: str, gateway: GatewayProcess, sessions: SessionsWorker, tmp_path: Path
 ) -> None:
-    """The price before a session as DefaultPrice at boot; RunningCost at the start and after a
-    meter value, FinalCost with the CDR's total. A station without the extension (it answers
-    DefaultPrice NotSupported) is recorded (PriceDisplayRefused) and sent no cost message."""
+    """The price before a session as DefaultPrice at boot and SetUserPrice after Authorize;
+    RunningCost at the start and after a meter value, FinalCost with the CDR's total. A
+    station without the extension (it answers DefaultPrice NotSupported) is recorded
+    (PriceDisplayRefused) and sent no cost message."""
     taking, refusing = _station_id(), _station_id()
     token = f"TOK-{uuid.uuid4().hex[:8]}"
     await _define_token(kafka_bootstrap, token)
@@ -195,13 +196,16 @@ async def test_16_stations_get_the_oca_cost_messages_and_a_refusing_one_is_left_
             refused = await costs.next(for_station(refusing, EventType.PRICE_DISPLAY_REFUSED), 30)
             assert refused.envelope.payload["detail"] == "NotSupported"
             await eventually(lambda: bool(configured[taking]), "DefaultPrice at boot", 30)
+            for station in stations.values():
+                await station.call(call16.Authorize(token))
+            await eventually(lambda: bool(received[taking]), "SetUserPrice after Authorize", 30)
             ids = {station_id: await start(station_id) for station_id in stations}
-            await eventually(lambda: bool(received[taking]), "RunningCost at the start", 30)
+            await eventually(lambda: len(received[taking]) >= 2, "RunningCost at the start", 30)
             for station_id, station in stations.items():
                 meter = [{"timestamp": _now(600), "sampledValue": [{"value": "6000"}]}]
                 await station.call(call16.MeterValues(1, meter, transaction_id=ids[station_id]))
                 await station.call(call16.StopTransaction(11000, _now(1200), ids[station_id]))
-            await eventually(lambda: len(received[taking]) >= 3, "RunningCost x2, FinalCost", 30)
+            await eventually(lambda: len(received[taking]) >= 4, "RunningCost x2, FinalCost", 30)
             for station_id in stations:
                 await cdrs.next(for_station(station_id, EventType.CDR_ISSUED), 60)
             await asyncio.sleep(2)  # what billing would still send the refusing station is here
@@ -218,8 +222,18 @@ async def test_16_stations_get_the_oca_cost_messages_and_a_refusing_one_is_left_
         }
     ]
     messages = [(r["vendor_id"], r["message_id"]) for r in received[taking]]
-    assert messages == [(COSTMSG, "RunningCost"), (COSTMSG, "RunningCost"), (COSTMSG, "FinalCost")]
-    data = [json.loads(r["data"], parse_float=Decimal) for r in received[taking]]
+    assert messages == [
+        (COSTMSG, "SetUserPrice"),
+        (COSTMSG, "RunningCost"),
+        (COSTMSG, "RunningCost"),
+        (COSTMSG, "FinalCost"),
+    ]
+    user_price = json.loads(received[taking][0]["data"])
+    assert user_price == {
+        "idToken": token,
+        "priceText": "0.36 EUR/kWh, 1.21 EUR per session, incl. VAT",
+    }
+    data = [json.loads(r["data"], parse_float=Decimal) for r in received[taking][1:]]
     assert [d["transactionId"] for d in data] == [ids[taking]] * 3
     # the start fee; then 5 kWh: 1.00 + 1.50 = 2.50 -> 3.025 -> 3.03; 10 kWh: 4.00 -> 4.84
     assert [d["cost"] for d in data] == [Decimal("1.21"), Decimal("3.03"), Decimal("4.84")]

@@ -23,6 +23,7 @@ from contracts.payloads.sessions import (
     SessionEnded,
     SessionStarted,
     SessionUpdated,
+    TokenAuthorized,
 )
 from contracts.payloads.stations import StationBooted, StationOnlineChanged, StationStatusChanged
 from services.billing.core import station_costs
@@ -31,7 +32,7 @@ from services.billing.core.cdr import Party
 from services.billing.core.handlers import Context, Message, Step, handle, zone_named
 from services.billing.core.state import Billed
 from services.billing.core.station_costs import Display
-from services.billing.core.station_price import Station, announce
+from services.billing.core.station_price import Station, announce, user_price
 
 STATION_PREFIX = "station:"  # changelog key of a station's refusal (a session id has no colon)
 KEEP_ENDED = timedelta(days=7)
@@ -81,6 +82,17 @@ class Partition:
         station_event = _station_event(envelope)
         if station_event is not None:
             return self._station(envelope.key, station_event, envelope.occurred_at)
+        authorized = TokenAuthorized.parse(envelope)
+        if authorized is not None:
+            events = user_price(
+                envelope.key,
+                self.stations.get(envelope.key, Station()),
+                authorized,
+                book=self.book,
+                zone=zone_named(self.time_zone),
+                show=self.show,
+            )
+            return Step(None, events)
         message = parse(envelope)
         if message is None:
             return None

@@ -7,7 +7,9 @@ whose start time has come), billing writes PriceAnnounced on billing.costs.v1 an
 - OCPP 2.0.1 O01 SetDisplayMessage, message id ``DISPLAY_MESSAGE_ID`` (a message with the same
   id replaces the one before), priority NormalCycle;
 - OCPP 1.6, the OCA note's ``DefaultPrice`` configuration key (ChangeConfiguration), the text a
-  station shows before and, offline, instead of a driver's price.
+  station shows before and, offline, instead of a driver's price; and after each accepted
+  Authorize (TokenAuthorized on sessions.v1) the note's ``SetUserPrice``: that driver's price,
+  which a token group's contract may make another.
 
 A station's record also holds until when it refused cost messages (station_costs.py).
 """
@@ -22,10 +24,11 @@ from zoneinfo import ZoneInfo
 from contracts.events import DomainEvent
 from contracts.payloads.billing import PriceAnnounced
 from contracts.payloads.commands import OperatorCommand
+from contracts.payloads.sessions import TokenAuthorized
 from ocppj.timestamps import utc
 from ocppj.versions import OcppVersion
 from services.billing.core.book import TariffBook
-from services.billing.core.display import price_text
+from services.billing.core.display import COSTMSG, price_text
 from services.billing.core.ocpi_json import dumps
 from services.billing.core.station_costs import (
     COMMAND_NAMESPACE,
@@ -107,3 +110,34 @@ def announce(
         ).event()
     )
     return replace(station, messages=station.messages + 1), events
+
+
+def user_price(
+    station_id: str,
+    station: Station,
+    authorized: TokenAuthorized,
+    *,
+    book: TariffBook,
+    zone: ZoneInfo,
+    show: Display,
+) -> list[DomainEvent]:
+    """The OCA note's SetUserPrice for a 1.6 driver just authorized: "Authorize.req/conf, then
+    SetUserPrice for that idToken" (display only)."""
+    now = authorized.at
+    if authorized.status != "Accepted" or authorized.ocpp_version != OcppVersion.V16:
+        return []
+    if not show.quotes or show.messages != CostMessages.ALL or station.refused(now):
+        return []
+    choice = book.choose(station_id, now, authorized.id_token)
+    text, _ = price_text(choice.tariff, at=now, zone=zone)
+    data = dumps({"idToken": authorized.id_token, "priceText": text})
+    name = f"{station_id}/user-price/{authorized.id_token}/{now.isoformat()}"
+    return [
+        OperatorCommand(
+            command_id=COMMAND_PREFIX + uuid.uuid5(COMMAND_NAMESPACE, name).hex,
+            station_id=station_id,
+            command="DataTransfer",
+            arguments={"vendor_id": COSTMSG, "message_id": "SetUserPrice", "data": data},
+            deadline=now + COMMAND_TTL,
+        ).event()
+    ]

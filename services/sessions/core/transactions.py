@@ -8,7 +8,7 @@ from dataclasses import replace
 from contracts.events import DomainEvent
 from contracts.fields import mapping, number, text, whole
 from contracts.payloads.ocpp import Reply, StationCall
-from contracts.payloads.sessions import Anomaly, Closure, TokenSource
+from contracts.payloads.sessions import Anomaly, Closure, TokenAuthorized, TokenSource
 from ocppj.timestamps import parse_timestamp
 from ocppj.versions import OcppVersion
 from services.sessions.core import domain_events as de
@@ -42,14 +42,32 @@ def authorize(state: StationState, call: StationCall, ctx: Context) -> Step:
         id_tag = text(call.payload, "idTag")
         if id_tag is None:
             return Step(state=state, reply=protocol_error(call, "idTag"))
-        return Step(
-            state=state, reply=Reply({"idTagInfo": id_tag_info(ctx.tokens, id_tag, ctx.now)})
-        )
+        tag_info = id_tag_info(ctx.tokens, id_tag, ctx.now)
+        authorized = _authorized(call, ctx, id_tag, None, tag_info["status"])
+        return Step(state=state, reply=Reply({"idTagInfo": tag_info}), events=[authorized])
     id_token = mapping(call.payload, "idToken")
-    if id_token is None:
+    value = None if id_token is None else text(id_token, "idToken")
+    if id_token is None or value is None:
         return Step(state=state, reply=protocol_error(call, "idToken"))
     info = with_price(id_token_info(ctx.tokens, id_token, ctx.now), state)
-    return Step(state=state, reply=Reply({"idTokenInfo": info}))
+    authorized = _authorized(call, ctx, value, text(id_token, "type"), info["status"])
+    return Step(state=state, reply=Reply({"idTokenInfo": info}), events=[authorized])
+
+
+def _authorized(
+    call: StationCall, ctx: Context, id_token: str, token_type: str | None, status: str
+) -> DomainEvent:
+    """TokenAuthorized on sessions.v1: billing shows a 1.6 driver the price (SetUserPrice)."""
+    token = ctx.tokens.get(id_token)
+    return TokenAuthorized(
+        station_id=call.station_id,
+        id_token=id_token,
+        id_token_type=token_type,
+        status=status,
+        group_id=None if token is None else token.group_id,
+        ocpp_version=str(call.ocpp_version),
+        at=call.received_at,
+    ).event()
 
 
 def start_transaction(state: StationState, call: StationCall, ctx: Context) -> Step:

@@ -8,7 +8,9 @@ from contracts.envelope import Envelope
 from contracts.events import DomainEvent, EventType, Outcome
 from contracts.payloads.billing import PriceAnnounced, Scope
 from contracts.payloads.commands import CommandCompleted
+from contracts.payloads.sessions import TokenAuthorized
 from contracts.payloads.stations import StationBooted, StationStatusChanged
+from contracts.payloads.tokens import Token
 from contracts.topics import Topic
 from ocppj.commands.translate import translate
 from ocppj.versions import OcppVersion
@@ -130,3 +132,32 @@ def test_no_price_for_a_station_not_accepted_a_refusing_one_or_a_replay() -> Non
     assert commands(again) == []
     later = run(p, booted(V201, 2 + 24 * 60))  # a day after the refusal
     assert len(commands(later)) == 1
+
+
+def authorized(version: str, status: str = "Accepted", token: str = "TAG-1") -> Envelope:
+    event = TokenAuthorized(
+        station_id=STATION, id_token=token, id_token_type=None, status=status, group_id=None,
+        ocpp_version=version, at=at(3),
+    ).event()  # fmt: skip
+    return event.envelope(occurred_at=at(3))
+
+
+def test_an_authorized_16_driver_is_told_their_price() -> None:
+    """The OCA note: Authorize.req/conf, then SetUserPrice for that idToken; a fleet card's
+    contract price when its group has one."""
+    p = partition()
+    [command] = commands(run(p, authorized(V16)))
+    assert command["arguments"]["message_id"] == "SetUserPrice"
+    data = command["arguments"]["data"]
+    assert data == '{"idToken":"TAG-1","priceText":"0.36 EUR/kWh, 1.21 EUR per session, incl. VAT"}'
+    translate(command["command"], command["arguments"], OcppVersion.V16, command_id="c")
+    define(p.book, ocpi(element(component("ENERGY", "0.20", vat="21")), id="FLEET"))
+    assign(p.book, Scope.TOKEN_GROUP, "FLEET-1", "FLEET")
+    p.book.apply_token(
+        "CARD-F",
+        Token(id_token="CARD-F", type="ISO14443", status="Accepted", group_id="FLEET-1").envelope(),
+    )
+    [fleet] = commands(run(p, authorized(V16, token="CARD-F")))
+    assert "0.24 EUR/kWh" in fleet["arguments"]["data"]
+    assert commands(run(p, authorized(V16, status="Invalid"))) == []
+    assert commands(run(p, authorized(V201))) == []  # 2.0.1: personalMessage (sessions)

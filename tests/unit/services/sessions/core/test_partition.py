@@ -219,6 +219,7 @@ def test_events_carry_ids_from_their_record_so_a_replay_writes_the_same_ones() -
         (Topic.STATIONS_LATEST, EventType.STATION_ONLINE),  # read models: read_models.py
         (Topic.STATIONS, EventType.STATION_BOOTED),
         (Topic.STATIONS_LATEST, EventType.STATION_BOOTED),
+        (Topic.SESSIONS, EventType.TOKEN_AUTHORIZED),
         (Topic.SESSIONS, EventType.SESSION_STARTED),
         (Topic.SESSIONS_OPEN, EventType.SESSION_OPEN),
         (Topic.SESSIONS, EventType.SESSION_UPDATED),
@@ -233,7 +234,7 @@ def test_events_carry_ids_from_their_record_so_a_replay_writes_the_same_ones() -
     stop = records[-1]
     ended = decode(first.events[-2].value or b"")
     assert ended.event_id == event_id(stop.topic, stop.partition, stop.offset, 0)
-    opened = decode(first.events[7].value or b"")  # after the meter value
+    opened = decode(first.events[8].value or b"")  # after the meter value
     assert opened.payload["energy_wh"] == 500
     assert opened.payload["started_at"] is not None
 

@@ -86,7 +86,22 @@ def test_a_whole_16_session() -> None:
     ]
     authorized = station.call("Authorize", {"idTag": TAG})
     assert authorized.reply == Reply({"idTagInfo": ACCEPTED})
-    assert authorized.events == []
+    assert authorized.events == [
+        DomainEvent(
+            topic=Topic.SESSIONS,
+            event_type=EventType.TOKEN_AUTHORIZED,
+            key=STATION_ID,
+            payload={
+                "station_id": STATION_ID,
+                "id_token": TAG,
+                "id_token_type": None,
+                "status": "Accepted",
+                "group_id": "FLEET-7",
+                "ocpp_version": "ocpp1.6",
+                "at": at(0),
+            },
+        )
+    ]
 
     started = start(station)
     assert started.reply == Reply({"idTagInfo": ACCEPTED, "transactionId": 100})
