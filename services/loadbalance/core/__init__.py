@@ -1,0 +1,1 @@
+"""The pure core of load balancing: no I/O, no clock."""
