@@ -1,6 +1,7 @@
 """Allocation: limits within every capacity, minimums or 0, fair shares, priorities, stability."""
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -12,8 +13,8 @@ SITE = Node("site", 32.0)
 TOLERANCE = 1e-6
 
 
-def point(name: str, **fields: object) -> Point:
-    return Point(point_id=name, node=str(fields.pop("node", "site")), **fields)  # type: ignore[arg-type]
+def point(name: str, **fields: Any) -> Point:
+    return Point(point_id=name, node=str(fields.pop("node", "site")), **fields)
 
 
 # --- worked examples ------------------------------------------------------------------------
@@ -137,9 +138,10 @@ def sites(draw: st.DrawFn) -> tuple[list[Node], list[Point], dict[str, float]]:
 
 def _paths(nodes: Sequence[Node]) -> dict[str, list[str]]:
     tree = {n.node_id: n for n in nodes}
-    paths = {}
+    paths: dict[str, list[str]] = {}
     for n in nodes:
-        path, current = [], n.node_id
+        path: list[str] = []
+        current: str | None = n.node_id
         while current is not None:
             path.append(current)
             current = tree[current].parent
@@ -150,7 +152,7 @@ def _paths(nodes: Sequence[Node]) -> dict[str, list[str]]:
 def _loads(
     nodes: Sequence[Node], points: Sequence[Point], limits: Mapping[str, float]
 ) -> dict[tuple[str, int], float]:
-    paths, loads = _paths(nodes), {}
+    paths, loads = _paths(nodes), dict[tuple[str, int], float]()
     for p in points:
         for n in paths[p.node]:
             for ph in p.phases:
