@@ -5,7 +5,7 @@
 payload the OCPP schema of that version refuses, raises InvalidCommand with a message that says
 what is wrong. Arguments are snake_case; the OCPP payloads they become are camelCase. docs/api.md
 lists every command with its arguments and the CALL each version gets; the translations live in
-control.py and management.py, what they share in translation.py.
+control.py, management.py and smart_charging.py, what they share in translation.py.
 """
 
 import hashlib
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ocppj.commands import control, management
+from ocppj.commands import control, management, smart_charging
 from ocppj.commands.arguments import Arguments, InvalidCommand
 from ocppj.commands.context import Context, TokenTypes, no_token_types
 from ocppj.errors import OcppError
@@ -37,7 +37,7 @@ def request_id_for(command_id: str) -> int:
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF or 1
 
 
-_TRANSLATIONS = control.TRANSLATIONS | management.TRANSLATIONS
+_TRANSLATIONS = control.TRANSLATIONS | management.TRANSLATIONS | smart_charging.TRANSLATIONS
 COMMANDS: tuple[str, ...] = tuple(sorted(_TRANSLATIONS))
 # OCPP action names a caller may use instead of the neutral command name.
 ALIASES = {

@@ -359,6 +359,166 @@ TRANSLATIONS: list[tuple[str, dict[str, Any], OcppVersion, str, dict[str, Any]]]
         {"vendorId": "com.example", "data": {"any": ["json", 1]}},
     ),
     (
+        "SetChargingProfile",
+        {
+            "purpose": "TxProfile",
+            "evse_id": 1,
+            "profile_id": 10,
+            "transaction_id": "42",
+            "limit": 16.35,
+            "start_at": "2026-11-26T08:00:00Z",
+            "duration_s": 3600,
+            "unit": "A",
+            "stack_level": 1,
+        },
+        V16,
+        "SetChargingProfile",
+        {
+            "connectorId": 1,
+            "csChargingProfiles": {
+                "chargingProfileId": 10,
+                "stackLevel": 1,
+                "chargingProfilePurpose": "TxProfile",
+                "chargingProfileKind": "Absolute",
+                "transactionId": 42,
+                "chargingSchedule": {
+                    "chargingRateUnit": "A",
+                    "startSchedule": "2026-11-26T08:00:00.000Z",
+                    "duration": 3600,
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.3}],
+                },
+            },
+        },
+    ),
+    (
+        "SetChargingProfile",
+        {
+            "purpose": "StationMaxProfile",
+            "evse_id": 0,
+            "profile_id": 1,
+            "periods": [
+                {"start_s": 0, "limit": 32},
+                {"start_s": 3600, "limit": 16, "number_phases": 1},
+            ],
+            "kind": "Recurring",
+            "recurrency": "Daily",
+            "start_at": "2026-11-26T00:00:00Z",
+            "valid_from": "2026-11-26T00:00:00Z",
+            "valid_to": "2026-12-26T00:00:00Z",
+            "min_rate": 6,
+        },
+        V201,
+        "SetChargingProfile",
+        {
+            "evseId": 0,
+            "chargingProfile": {
+                "id": 1,
+                "stackLevel": 0,
+                "chargingProfilePurpose": "ChargingStationMaxProfile",
+                "chargingProfileKind": "Recurring",
+                "recurrencyKind": "Daily",
+                "validFrom": "2026-11-26T00:00:00.000Z",
+                "validTo": "2026-12-26T00:00:00.000Z",
+                "chargingSchedule": [
+                    {
+                        "id": 1,
+                        "chargingRateUnit": "A",
+                        "startSchedule": "2026-11-26T00:00:00.000Z",
+                        "chargingSchedulePeriod": [
+                            {"startPeriod": 0, "limit": 32.0},
+                            {"startPeriod": 3600, "limit": 16.0, "numberPhases": 1},
+                        ],
+                        "minChargingRate": 6.0,
+                    }
+                ],
+            },
+        },
+    ),
+    (
+        "SetChargingProfile",
+        {
+            "purpose": "TxDefaultProfile",
+            "evse_id": 0,
+            "profile_id": 2,
+            "limit": 10,
+            "number_phases": 3,
+            "kind": "Relative",
+        },
+        V16,
+        "SetChargingProfile",
+        {
+            "connectorId": 0,
+            "csChargingProfiles": {
+                "chargingProfileId": 2,
+                "stackLevel": 0,
+                "chargingProfilePurpose": "TxDefaultProfile",
+                "chargingProfileKind": "Relative",
+                "chargingSchedule": {
+                    "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [
+                        {"startPeriod": 0, "limit": 10.0, "numberPhases": 3}
+                    ],
+                },
+            },
+        },
+    ),
+    (
+        "ClearChargingProfile",
+        {"profile_id": 3, "evse_id": 1, "purpose": "TxProfile", "stack_level": 0},
+        V16,
+        "ClearChargingProfile",
+        {"id": 3, "connectorId": 1, "chargingProfilePurpose": "TxProfile", "stackLevel": 0},
+    ),
+    (
+        "ClearChargingProfile",
+        {"profile_id": 3, "evse_id": 1, "purpose": "StationMaxProfile"},
+        V201,
+        "ClearChargingProfile",
+        {
+            "chargingProfileId": 3,
+            "chargingProfileCriteria": {
+                "evseId": 1,
+                "chargingProfilePurpose": "ChargingStationMaxProfile",
+            },
+        },
+    ),
+    ("ClearChargingProfile", {}, V201, "ClearChargingProfile", {}),
+    (
+        "GetCompositeSchedule",
+        {"evse_id": 0, "duration_s": 600, "unit": "W"},
+        V16,
+        "GetCompositeSchedule",
+        {"connectorId": 0, "duration": 600, "chargingRateUnit": "W"},
+    ),
+    (
+        "GetCompositeSchedule",
+        {"evse_id": 1, "duration_s": 600},
+        V201,
+        "GetCompositeSchedule",
+        {"evseId": 1, "duration": 600},
+    ),
+    (
+        "GetChargingProfiles",
+        {
+            "purpose": "TxProfile",
+            "evse_id": 1,
+            "stack_level": 0,
+            "profile_ids": [1, 2],
+            "request_id": 5,
+        },
+        V201,
+        "GetChargingProfiles",
+        {
+            "requestId": 5,
+            "chargingProfile": {
+                "chargingProfilePurpose": "TxProfile",
+                "stackLevel": 0,
+                "chargingProfileId": [1, 2],
+            },
+            "evseId": 1,
+        },
+    ),
+    (
         "SetDisplayMessage",
         {
             "message_id": 7,
@@ -415,7 +575,7 @@ def test_every_command_is_translated_for_both_versions() -> None:
     covered = {(canonical(c), v) for c, _, v, _, _ in TRANSLATIONS}
     only = {"GetConfiguration": {V16}, "ChangeConfiguration": {V16}}
     only |= {"GetVariables": {V201}, "SetVariables": {V201}, "CostUpdated": {V201}}
-    only |= {"SetDisplayMessage": {V201}}
+    only |= {"SetDisplayMessage": {V201}, "GetChargingProfiles": {V201}}
     for command in COMMANDS:
         for version in only.get(command, {V16, V201}):
             assert (command, version) in covered, (command, version)
@@ -533,6 +693,102 @@ REFUSALS: list[tuple[str, dict[str, Any], OcppVersion, str]] = [
     ("CostUpdated", {"total_cost": "1", "transaction_id": "t"}, V201, "must be a number >= 0"),
     ("CostUpdated", {"total_cost": 1}, V201, "transaction_id is required"),
     ("SetDisplayMessage", {"message_id": 1, "content": "x"}, V16, "2.0.1 and later only"),
+    ("GetChargingProfiles", {}, V16, "2.0.1 and later only"),
+    (
+        "SetChargingProfile",
+        {
+            "purpose": "TxProfile",
+            "evse_id": 1,
+            "profile_id": 1,
+            "limit": 16,
+            "start_at": "2026-11-26T00:00:00Z",
+        },
+        V201,
+        "names its transaction_id",
+    ),
+    (
+        "SetChargingProfile",
+        {"purpose": "TxDefaultProfile", "evse_id": 1, "profile_id": 1, "limit": 16},
+        V201,
+        "needs start_at",
+    ),
+    (
+        "SetChargingProfile",
+        {"purpose": "TxProfile", "evse_id": 0, "profile_id": 1, "limit": 16},
+        V16,
+        "a TxProfile is for an EVSE",
+    ),
+    (
+        "SetChargingProfile",
+        {"purpose": "StationMaxProfile", "evse_id": 1, "profile_id": 1, "limit": 16},
+        V16,
+        "for the whole station",
+    ),
+    (
+        "SetChargingProfile",
+        {"purpose": "TxDefaultProfile", "evse_id": 0, "profile_id": 1, "limit": -1},
+        V16,
+        "limit must be a number >= 0",
+    ),
+    (
+        "SetChargingProfile",
+        {
+            "purpose": "TxDefaultProfile",
+            "evse_id": 0,
+            "profile_id": 1,
+            "periods": [{"start_s": 60, "limit": 6}],
+        },
+        V16,
+        "the first period must start at 0 s",
+    ),
+    (
+        "SetChargingProfile",
+        {
+            "purpose": "ChargingStationExternalConstraints",
+            "evse_id": 0,
+            "profile_id": 1,
+            "limit": 6,
+        },
+        V201,
+        "purpose must be one of",
+    ),
+    (
+        "SetChargingProfile",
+        {
+            "purpose": "TxDefaultProfile",
+            "evse_id": 0,
+            "profile_id": 1,
+            "limit": 6,
+            "kind": "Relative",
+            "start_at": "2026-11-26T00:00:00Z",
+        },
+        V201,
+        "a Relative profile has no start_at",
+    ),
+    (
+        "SetChargingProfile",
+        {
+            "purpose": "TxDefaultProfile",
+            "evse_id": 0,
+            "profile_id": 1,
+            "limit": 6,
+            "kind": "Recurring",
+        },
+        V16,
+        "recurrency",
+    ),
+    (
+        "SetChargingProfile",
+        {
+            "purpose": "TxDefaultProfile",
+            "evse_id": 0,
+            "profile_id": 1,
+            "limit": 6,
+            "transaction_id": 5,
+        },
+        V16,
+        "only a TxProfile names a transaction_id",
+    ),
     ("SetDisplayMessage", {"message_id": 1, "content": "x", "priority": "Top"}, V201, "priority"),
     ("SetDisplayMessage", {"message_id": -1, "content": "x"}, V201, "message_id must be"),
 ]
