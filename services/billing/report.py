@@ -43,7 +43,8 @@ async def read_cdrs(bootstrap: str, since: datetime) -> list[CdrIssued]:
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(
         prog="python -m services.billing report",
-        description="Energy, sessions and revenue per day, station or token over any range, "
+        description="Energy, sessions and revenue per day, station, site, token or token group "
+        "over any range, "
         "read from billing.cdrs.v1 (the API's /reports covers only the CDRs it holds). A "
         "credit CDR takes its session back out. Progress goes to stderr.",
     )
