@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # `make run`: the local Kafka, every topic, a gateway on ws://127.0.0.1:9000/ocpp/{station_id},
 # a sessions worker, the sessions API on :8080, a billing worker, the billing API on :8082 with a
-# demo tariff, and a few simulated stations that charge, in the foreground until Ctrl-C; then it
-# stops what it started.
+# demo tariff, the load balancing API on :8083, and a few simulated stations that charge, in the
+# foreground until Ctrl-C; then it stops what it started.
 # Environment: KAFKA_PORT (9092), GATEWAY_PORT (9000), GATEWAY_HTTP_PORT (9100),
-# GATEWAY_ARGS (extra gateway options), STATIONS (5), API_PORT (8080), BILLING_API_PORT (8082).
+# GATEWAY_ARGS (extra gateway options), STATIONS (5), API_PORT (8080), BILLING_API_PORT (8082),
+# LOADBALANCE_API_PORT (8083).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -56,6 +57,10 @@ billing_api_port=${BILLING_API_PORT:-8082}
 (cd "$root" && exec "$python" -m services.billing.api --host 127.0.0.1 \
   --port "$billing_api_port") 2>>"$log_dir/billing-api.log" &
 pids+=($!)
+loadbalance_api_port=${LOADBALANCE_API_PORT:-8083}
+(cd "$root" && exec "$python" -m services.loadbalance.api --host 127.0.0.1 \
+  --port "$loadbalance_api_port") 2>>"$log_dir/loadbalance-api.log" &
+pids+=($!)
 
 wait_ready() {  # URL NAME
   for _ in $(seq 1 300); do
@@ -70,6 +75,7 @@ wait_ready "http://127.0.0.1:$sessions_port/readyz" sessions
 wait_ready "http://127.0.0.1:$api_port/readyz" api
 wait_ready "http://127.0.0.1:$billing_port/readyz" billing
 wait_ready "http://127.0.0.1:$billing_api_port/readyz" billing-api
+wait_ready "http://127.0.0.1:$loadbalance_api_port/readyz" loadbalance-api
 
 # A dev API key (admin role), made anew each run: the old one of that name stops working.
 api_key=$(cd "$root" && "$python" -m services.sessions.api keys create local-dev --role admin | tail -n 1)
@@ -110,6 +116,7 @@ chargebus is running:
   sessions   one worker                                      metrics http://127.0.0.1:$sessions_port/metrics
   API        http://127.0.0.1:$api_port/stations  /sessions  /tokens   (docs/api.md)
   billing    http://127.0.0.1:$billing_api_port/tariffs  /tariff-assignments  /cdrs   (docs/billing.md)
+  sites      http://127.0.0.1:$loadbalance_api_port/sites   (docs/loadbalance.md)
   API key    $api_key   (role admin; send Authorization: Bearer KEY)
   stations   ${STATIONS:-5} simulated stations (logs: $log_dir/)
 Ctrl-C stops everything this command started.

@@ -1,0 +1,28 @@
+"""`python -m services.loadbalance.api`: wiring only (settings, logging, Kafka, HTTP, signals)."""
+
+import logging
+import os
+import sys
+
+from runtime import eventloop, logs
+from runtime.api import serve
+from runtime.api_keys import keys_main
+from services.loadbalance.api.app import LoadbalanceApi
+from services.loadbalance.api.http import build_app
+from services.loadbalance.api.settings import parse
+
+log = logging.getLogger("loadbalance.api")
+
+
+def run(argv: list[str]) -> int:
+    if argv[:1] == ["keys"]:
+        return keys_main(argv[1:], prog="python -m services.loadbalance.api")
+    settings = parse(argv, os.environ)
+    logs.configure(settings.log_level)
+    api = LoadbalanceApi(settings)
+    app = build_app(api)
+    return eventloop.run(serve(api, app, host=settings.host, port=settings.port, log=log))
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))

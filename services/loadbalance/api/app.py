@@ -1,0 +1,109 @@
+"""The load balancing API's shell: the site registry followed from Kafka, site and capacity
+writes (I/O).
+
+Every instance follows loadbalance.sites.v1 and api.keys.v1 from the beginning. A site write
+returns once this instance's view shows it (read your writes).
+"""
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
+from prometheus_client import REGISTRY, CollectorRegistry
+
+from contracts import codec
+from contracts.envelope import Envelope
+from contracts.payloads.api_keys import KeyRing
+from contracts.payloads.sites import CapacityChanged, SiteDefined
+from contracts.topics import Topic
+from runtime.api import HttpMetrics, readiness
+from runtime.api_keys import KeyFollower
+from runtime.follower import Follower
+from runtime.kafka import PublishFailed, reliable_producer, send_acknowledged, start_bounded
+from services.loadbalance.api.core.errors import SiteNotFound
+from services.loadbalance.api.core.registry import Registry
+from services.loadbalance.api.settings import Settings
+
+PRODUCE_TIMEOUT_S = 15.0
+READ_YOUR_WRITES_S = 5.0
+
+
+class LoadbalanceApi:
+    """What the HTTP routes use: the site registry, and writes to the site and capacity topics."""
+
+    def __init__(self, settings: Settings, registry: CollectorRegistry = REGISTRY) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.metrics = HttpMetrics("loadbalance_api", registry)
+        self.keys = KeyRing()
+        self.sites = Registry()
+        connect = settings.connect_timeout_s
+        self._keys = KeyFollower(settings.bootstrap_servers, self.keys, connect_timeout_s=connect)
+        self._sites = Follower(
+            settings.bootstrap_servers,
+            [Topic.SITES],
+            lambda _, key, envelope: self.sites.apply(key, envelope),
+            connect_timeout_s=connect,
+            on_rejected=lambda topic, _: self.metrics.records.labels(topic, "undecodable").inc(),
+        )
+        self.metrics.view_size.labels("sites").set_function(lambda: len(self.sites.sites))
+        self.metrics.view_size.labels("api_keys").set_function(self.keys.__len__)
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        """Raises: KafkaUnavailable, TopicMissing: the broker or a topic is not there."""
+        producer = reliable_producer(self.settings.bootstrap_servers)
+        await start_bounded(
+            producer, self.settings.bootstrap_servers, self.settings.connect_timeout_s
+        )
+        self._producer = producer
+        await self._keys.start()
+        await self._sites.start()
+
+    async def stop(self) -> None:
+        await self._sites.stop()
+        await self._keys.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    def readiness(self) -> tuple[bool, str]:
+        return readiness(
+            (
+                ("kafka producer", self._producer is not None),
+                ("api.keys.v1", self._keys.ready.is_set()),
+                ("loadbalance.sites.v1", self._sites.ready.is_set()),
+            )
+        )
+
+    async def put_site(self, defined: SiteDefined) -> bool:
+        """Write SiteDefined; returns whether the site is new."""
+        created = defined.site_id not in self.sites.sites
+        await self._write(Topic.SITES, defined.site_id, defined.envelope(), follow=True)
+        return created
+
+    async def delete_site(self, site_id: str) -> None:
+        """Raises: SiteNotFound."""
+        if site_id not in self.sites.sites:
+            raise SiteNotFound(f"no site {site_id!r}")
+        await self._write(Topic.SITES, site_id, None, follow=True)
+
+    async def change_capacity(self, change: CapacityChanged) -> None:
+        """Raises: SiteNotFound."""
+        if change.site_id not in self.sites.sites:
+            raise SiteNotFound(f"no site {change.site_id!r}")
+        await self._write(Topic.GRID_CAPACITY, change.site_id, change.envelope(), follow=False)
+
+    async def _write(
+        self, topic: str, key: str, envelope: Envelope | None, *, follow: bool
+    ) -> RecordMetadata:
+        """Raises: PublishFailed: the broker did not acknowledge in time, or not connected."""
+        if self._producer is None:
+            raise PublishFailed(f"{topic}: not connected to Kafka yet")
+        value = None if envelope is None else codec.encode(envelope)
+        metadata = await send_acknowledged(
+            self._producer, topic, key.encode(), value, timeout_s=PRODUCE_TIMEOUT_S
+        )
+        if follow:
+            await self._sites.wait_applied(
+                topic, metadata.partition, metadata.offset, READ_YOUR_WRITES_S
+            )
+        return metadata

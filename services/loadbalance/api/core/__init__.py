@@ -1,0 +1,1 @@
+"""The load balancing API's pure parts: its errors and the site registry it keeps."""
