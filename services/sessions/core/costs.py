@@ -28,8 +28,9 @@ from typing import Any
 from contracts.headers import correlation_id
 from contracts.payloads.billing import CostQuoted, PriceAnnounced
 from contracts.payloads.ocpp import DeferredReply, StationCall
-from services.sessions.core.state import Held, StationState, Transaction
+from services.sessions.core.state import StationState, Transaction
 from services.sessions.core.step import Step
+from services.sessions.core.waiting import Held
 
 MAX_HELD = 4  # replies waiting per station (a station has one CALL in flight per connection)
 

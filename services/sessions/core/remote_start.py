@@ -32,8 +32,9 @@ from contracts.payloads.ocpp import StationAnswer
 from contracts.payloads.sessions import Anomaly, TokenSource
 from services.sessions.core import domain_events as de
 from services.sessions.core.settling import save, settle
-from services.sessions.core.state import RemoteStart, StationState, Transaction
+from services.sessions.core.state import StationState, Transaction
 from services.sessions.core.step import Step
+from services.sessions.core.waiting import RemoteStart
 
 REQUEST_START = "RequestStartTransaction"  # 2.0.1
 REMOTE_START = "RemoteStartTransaction"  # 1.6

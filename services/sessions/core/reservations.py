@@ -24,8 +24,9 @@ from contracts.fields import mapping, text, whole
 from contracts.payloads.ocpp import Reply, StationAnswer, StationCall
 from contracts.payloads.sessions import ReservationEnd, ReservationEnded
 from ocppj.timestamps import parse_timestamp
-from services.sessions.core.state import Reservation, StationState, Transaction
+from services.sessions.core.state import StationState, Transaction
 from services.sessions.core.step import Context, Step, protocol_error
+from services.sessions.core.waiting import Reservation
 
 RESERVE_NOW, CANCEL_RESERVATION = "ReserveNow", "CancelReservation"
 ACTIONS = frozenset({RESERVE_NOW, CANCEL_RESERVATION})

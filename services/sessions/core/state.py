@@ -6,12 +6,12 @@ ignored, so fields can be added without a migration.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from contracts.payloads.ocpp import DeferredReply
-from ocppj.timestamps import utc
+from services.sessions.core.plain import as_dict, read
+from services.sessions.core.waiting import Held, RemoteStart, Reservation
 
 STATE_VERSION = 1
 MAX_OPEN = 64  # open (or not yet fully announced) transactions kept per station
@@ -35,53 +35,6 @@ def seq_add(ranges: SeqRanges, seq_no: int) -> SeqRanges:
     return tuple(merged)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Transaction):
-        return value.plain()
-    if isinstance(value, Connector | RemoteStart | Held | Reservation):
-        return value.to_dict()
-    if isinstance(value, tuple):
-        return [_plain(item) for item in value]
-    return value
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-_NONE_BY_DEFAULT: dict[type, frozenset[str]] = {}
-
-
-def _field_names(cls: type) -> tuple[str, ...]:
-    """The fields ``to_dict`` writes and ``from_dict`` reads (not the init=False caches)."""
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls) if f.init)
-        _NONE_BY_DEFAULT[cls] = frozenset(f.name for f in fields(cls) if f.default is None)
-    return names
-
-
-def _as_dict(obj: object, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """The fields of ``obj`` but ``skip``; a None is left out where None is the default (a
-    changelog record is written per message: most optional fields are empty)."""
-    names = _field_names(type(obj))
-    none_by_default = _NONE_BY_DEFAULT[type(obj)]
-    data = {}
-    for name in names:
-        value = getattr(obj, name)
-        if (value is None and name in none_by_default) or name in skip:
-            continue
-        data[name] = _plain(value)
-    return data
-
-
-def _read(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments for ``cls`` from ``data``: known fields only, datetimes in UTC."""
-    names = _field_names(cls)  # cached: restoring a partition reads many thousand states
-    return {
-        name: utc(value) if isinstance(value, datetime) else value
-        for name, value in data.items()
-        if name in names
-    }
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Connector:
     """The last status of one connector (2.0.1: of connector_id within EVSE evse_id).
@@ -97,72 +50,11 @@ class Connector:
     at: datetime  # the station's timestamp of the status
 
     def to_dict(self) -> dict[str, Any]:
-        return _as_dict(self)
+        return as_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Connector":
-        return cls(**_read(cls, data))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RemoteStart:
-    """A remote start the station accepted, waiting for its transaction (remote_start.py)."""
-
-    id_token: str
-    id_token_type: str | None = None  # 2.0.1
-    remote_start_id: int | None = None  # 2.0.1 remoteStartId
-    evse_id: int | None = None  # 2.0.1 evseId; 1.6 connectorId
-    transaction_id: str | None = None  # 2.0.1: the station's transaction that already ran
-    at: datetime  # when the station's answer was received
-
-    def to_dict(self) -> dict[str, Any]:
-        return _as_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "RemoteStart":
-        return cls(**_read(cls, data))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Reservation:
-    """A reservation the station accepted, not yet used or ended (reservations.py)."""
-
-    reservation_id: int
-    id_token: str | None = None
-    evse_id: int | None = None  # 2.0.1 evseId; 1.6 connectorId (0: any)
-    made_at: datetime  # when the station's answer was received
-    expires_at: datetime | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _as_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Reservation":
-        return cls(**_read(cls, data))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Held:
-    """A response that waits for billing's final cost until ``until`` (log time; costs.py)."""
-
-    transaction_id: str  # Transaction.key
-    reply: DeferredReply
-    until: datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "transaction_id": self.transaction_id,
-            "reply": self.reply.to_dict(),
-            "until": self.until,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Held":
-        return cls(
-            transaction_id=str(data["transaction_id"]),
-            reply=DeferredReply.from_dict(data["reply"]),
-            until=utc(data["until"]),
-        )
+        return cls(**read(cls, data))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -260,7 +152,7 @@ class Transaction:
     def plain(self) -> dict[str, Any]:
         """``to_dict()``, shared and computed once: read it, never change it."""
         if self._plain_cache is None:
-            object.__setattr__(self, "_plain_cache", _as_dict(self))
+            object.__setattr__(self, "_plain_cache", as_dict(self))
         assert self._plain_cache is not None
         return self._plain_cache
 
@@ -269,7 +161,7 @@ class Transaction:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Transaction":
-        values = _read(cls, data)
+        values = read(cls, data)
         values["seq_nos"] = tuple(
             (int(first), int(last)) for first, last in values.get("seq_nos", ())
         )
@@ -307,7 +199,7 @@ class StationState:
     log_status: str | None = None  # 1.6 DiagnosticsStatusNotification, LogStatusNotification
     log_status_at: datetime | None = None
     remote_starts: tuple[RemoteStart, ...] = ()  # accepted, not yet joined (remote_start.py)
-    held: tuple["Held", ...] = ()  # Ended responses waiting for billing's final cost (costs.py)
+    held: tuple[Held, ...] = ()  # Ended responses waiting for billing's final cost (costs.py)
     price_text: str | None = None  # the station's price before a session, as billing words it
     reservations: tuple[Reservation, ...] = ()  # accepted, not used or ended (reservations.py)
     price_language: str | None = None
@@ -369,7 +261,7 @@ class StationState:
     def to_dict(self, *, with_ended: bool = True) -> dict[str, Any]:
         """Without ``ended`` (``with_ended=False``), as the changelog stores it: the ended
         transactions change once per session, the rest with nearly every message."""
-        data = _as_dict(self, frozenset() if with_ended else _ENDED)
+        data = as_dict(self, frozenset() if with_ended else _ENDED)
         data["state_version"] = STATE_VERSION
         return data
 
@@ -388,7 +280,7 @@ class StationState:
         cls, data: Mapping[str, Any], ended: "tuple[Transaction, ...] | None" = None
     ) -> "StationState":
         """Read ``to_dict()``; ``ended``, if given, for data written without it."""
-        values = _read(cls, data)
+        values = read(cls, data)
         values["connectors"] = tuple(Connector.from_dict(c) for c in values.get("connectors", ()))
         values["remote_starts"] = tuple(
             RemoteStart.from_dict(r) for r in values.get("remote_starts", ())

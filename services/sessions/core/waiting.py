@@ -1,0 +1,71 @@
+"""What waits on a station: accepted remote starts and reservations, held replies (pure)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from contracts.payloads.ocpp import DeferredReply
+from ocppj.timestamps import utc
+from services.sessions.core.plain import as_dict, read
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoteStart:
+    """A remote start the station accepted, waiting for its transaction (remote_start.py)."""
+
+    id_token: str
+    id_token_type: str | None = None  # 2.0.1
+    remote_start_id: int | None = None  # 2.0.1 remoteStartId
+    evse_id: int | None = None  # 2.0.1 evseId; 1.6 connectorId
+    transaction_id: str | None = None  # 2.0.1: the station's transaction that already ran
+    at: datetime  # when the station's answer was received
+
+    def to_dict(self) -> dict[str, Any]:
+        return as_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RemoteStart":
+        return cls(**read(cls, data))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reservation:
+    """A reservation the station accepted, not yet used or ended (reservations.py)."""
+
+    reservation_id: int
+    id_token: str | None = None
+    evse_id: int | None = None  # 2.0.1 evseId; 1.6 connectorId (0: any)
+    made_at: datetime  # when the station's answer was received
+    expires_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return as_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Reservation":
+        return cls(**read(cls, data))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Held:
+    """A response that waits for billing's final cost until ``until`` (log time; costs.py)."""
+
+    transaction_id: str  # Transaction.key
+    reply: DeferredReply
+    until: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "transaction_id": self.transaction_id,
+            "reply": self.reply.to_dict(),
+            "until": self.until,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Held":
+        return cls(
+            transaction_id=str(data["transaction_id"]),
+            reply=DeferredReply.from_dict(data["reply"]),
+            until=utc(data["until"]),
+        )
