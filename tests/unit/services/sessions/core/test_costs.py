@@ -207,3 +207,24 @@ def test_an_accepted_token_without_a_group_is_shown_the_station_price() -> None:
     assert "personalMessage" not in fleet.reply.payload["idTokenInfo"]  # its contract's price
     unknown = station.call("Authorize", {"idToken": {"idToken": "NOPE", "type": "ISO14443"}})
     assert unknown.reply == Reply({"idTokenInfo": {"status": "Invalid"}})
+
+
+def test_a_held_response_survives_a_restart_and_goes_out_with_the_final_cost() -> None:
+    """The worker died after writing the station's state with the held response: the
+    restored partition sends it when billing's final quote comes."""
+    partition = _partition_with_held()
+    quote = CostQuoted(
+        session_id=f"{STATION_ID}/tx-1",
+        station_id=STATION_ID,
+        transaction_id="tx-1",
+        currency="EUR",
+        excl_vat="5.50",
+        incl_vat="6.66",
+        final=True,
+        at=at(100),
+    )
+    step = partition.handle(quote.event().envelope(occurred_at=at(100)))
+    assert step is not None
+    [deferred] = step.deferred
+    assert (deferred.payload, deferred.gateway) == ({"totalCost": 6.66}, 3)
+    assert partition.holding == set()
