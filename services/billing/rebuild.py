@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
@@ -35,13 +36,14 @@ from services.billing.core.book import TariffBook
 from services.billing.core.cdr import Party
 from services.billing.core.ocpi_json import dumps
 from services.billing.core.partition import Partition
-from services.billing.core.replay import Comparison, compare, in_force
+from services.billing.core.replay import Comparison, InForce, compare
 from services.billing.core.station_costs import CostMessages, Display
 from services.billing.options import add_cdr_options
 from services.billing.options import party as cdr_party
 
 PROGRESS_EVERY = 100_000
 REPLAY = Display(quotes=False, messages=CostMessages.NONE)  # CDRs only: no costs, no commands
+REPLAY_KEEP = timedelta(days=2)  # of log time after a session's CDR, for a late correction
 
 
 async def read_period(
@@ -147,45 +149,58 @@ async def rebuild(
     out: Path | None,
     progress: Callable[[str], None],
 ) -> Comparison:
+    """Recompute, compare, and write the recomputed CDRs in force to ``out``.
+
+    Memory stays small per session: a session is forgotten ``REPLAY_KEEP`` of log time after
+    its CDR (a correction later than that is priced from its own figures), and of each CDR only
+    its end, total and place in a spool file are kept until the end.
+    """
     partitions: dict[int, Partition] = {}
-    rebuilt: list[CdrIssued] = []
+    rebuilt = InForce()
     records, started = 0, time.monotonic()
-    async for partition, envelope in read_period(bootstrap, Topic.SESSIONS, since - lookback):
-        store = partitions.get(partition)
-        if store is None:
-            store = partitions[partition] = Partition(
-                partition,
-                book=book,
-                party=party,
-                time_zone=time_zone,
-                currency=currency,
-                show=REPLAY,
-            )
-        step = store.handle(envelope)
-        store.changes()  # nothing is written: forget them
-        for event in [] if step is None else step.events:
-            issued = CdrIssued.parse(event.envelope())
-            if issued is not None:
-                rebuilt.append(issued)
-        records += 1
-        if records % PROGRESS_EVERY == 0:
-            rate = records / (time.monotonic() - started)
-            progress(f"sessions.v1: {records:,} records, {len(rebuilt):,} CDRs ({rate:,.0f}/s)")
-    progress(f"sessions.v1: {records:,} records, {len(rebuilt):,} CDRs recomputed")
-    issued_cdrs = [
-        c
-        async for _, envelope in read_period(bootstrap, Topic.CDRS, since - lookback)
-        if (c := CdrIssued.parse(envelope)) is not None
-    ]
-    progress(f"billing.cdrs.v1: {len(issued_cdrs):,} CDRs issued")
-    new = in_force(rebuilt)
-    comparison = compare(in_force(issued_cdrs), new, since=since, until=until)
-    if out is not None:
-        with out.open("w", encoding="utf-8") as lines:
-            for session_id, cdr in sorted(new.items()):
-                end = cdr["end_date_time"]
-                if end >= since and (until is None or end < until):
-                    lines.write(dumps({"session_id": session_id, "cdr": cdr}) + "\n")
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        async for partition, envelope in read_period(bootstrap, Topic.SESSIONS, since - lookback):
+            store = partitions.get(partition)
+            if store is None:
+                store = partitions[partition] = Partition(
+                    partition,
+                    book=book,
+                    party=party,
+                    time_zone=time_zone,
+                    currency=currency,
+                    show=REPLAY,
+                    keep_ended=REPLAY_KEEP,
+                )
+            step = store.handle(envelope)
+            store.changes()  # nothing is written: forget them
+            for event in [] if step is None else step.events:
+                issued = CdrIssued.parse(event.envelope())
+                if issued is not None:
+                    line = spool.tell()
+                    spool.write(dumps({"session_id": issued.session_id, "cdr": issued.cdr}) + "\n")
+                    rebuilt.add(issued, line)
+            records += 1
+            if records % PROGRESS_EVERY == 0:
+                rate = records / (time.monotonic() - started)
+                progress(
+                    f"sessions.v1: {records:,} records, {rebuilt.issued:,} CDRs ({rate:,.0f}/s)"
+                )
+        progress(f"sessions.v1: {records:,} records, {rebuilt.issued:,} CDRs recomputed")
+        issued_cdrs = InForce()
+        async for _, envelope in read_period(bootstrap, Topic.CDRS, since - lookback):
+            c = CdrIssued.parse(envelope)
+            if c is not None:
+                issued_cdrs.add(c, -1)
+        progress(f"billing.cdrs.v1: {issued_cdrs.issued:,} CDRs issued")
+        comparison = compare(issued_cdrs.cdrs, rebuilt.cdrs, since=since, until=until)
+        if out is not None:
+            with out.open("w", encoding="utf-8") as lines:
+                for session_id in sorted(rebuilt.cdrs):
+                    cdr = rebuilt.cdrs[session_id]
+                    end = cdr["end_date_time"]
+                    if end >= since and (until is None or end < until):
+                        spool.seek(rebuilt.lines[session_id])
+                        lines.write(spool.readline())
     return comparison
 
 

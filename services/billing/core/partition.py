@@ -70,6 +70,7 @@ class Partition:
     time_zone: str = "UTC"
     currency: str = "EUR"
     show: Display = field(default_factory=Display)  # the service's settings
+    keep_ended: timedelta = KEEP_ENDED  # of log time, after a session's CDR
     sessions: dict[str, Billed] = field(default_factory=dict)
     stations: dict[str, Station] = field(default_factory=dict)
     swept: datetime | None = field(default=None, compare=False)
@@ -159,12 +160,12 @@ class Partition:
         return Step(None, events)
 
     def _sweep(self, now: datetime) -> None:
-        """Forget sessions whose CDR went out more than KEEP_ENDED ago."""
+        """Forget sessions whose CDR went out more than ``keep_ended`` ago."""
         if self.swept is not None and now - self.swept < SWEEP_EVERY:
             return
         self.swept = now
         for key, b in list(self.sessions.items()):
-            if b.cdr is not None and b.ended_at is not None and b.ended_at < now - KEEP_ENDED:
+            if b.cdr is not None and b.ended_at is not None and b.ended_at < now - self.keep_ended:
                 del self.sessions[key]
                 self._changed[key] = None
 

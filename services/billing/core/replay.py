@@ -15,17 +15,38 @@ from typing import Any
 from contracts.payloads.billing import CdrIssued
 
 
-def in_force(issued: Iterable[CdrIssued]) -> dict[str, Mapping[str, Any]]:
-    """The CDR in force per session, in log order: the last one issued that was not credited."""
-    cdrs: dict[str, Mapping[str, Any]] = {}
-    for c in issued:
+@dataclass
+class InForce:
+    """``in_force`` kept as CDRs arrive, with only what the comparison reads of each CDR (its
+    end and total; ``lines`` says where the whole CDR was spooled)."""
+
+    cdrs: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    issued: int = 0  # CDRs seen, credits included
+
+    def add(self, c: CdrIssued, line: int) -> None:
+        self.issued += 1
         if c.credit:
             reference = c.cdr.get("credit_reference_id")
-            if reference is not None and cdrs.get(c.session_id, {}).get("id") == reference:
-                del cdrs[c.session_id]
-        else:
-            cdrs[c.session_id] = c.cdr
-    return cdrs
+            if reference is not None and self.cdrs.get(c.session_id, {}).get("id") == reference:
+                del self.cdrs[c.session_id]
+                self.lines.pop(c.session_id, None)
+            return
+        self.cdrs[c.session_id] = {
+            "id": c.cdr["id"],
+            "end_date_time": c.cdr["end_date_time"],
+            "total_cost": {"excl_vat": c.cdr["total_cost"]["excl_vat"]},
+        }
+        self.lines[c.session_id] = line
+
+
+def in_force(issued: Iterable[CdrIssued]) -> dict[str, Mapping[str, Any]]:
+    """The CDR in force per session, in log order: the last one issued that was not credited
+    (its id, end and total)."""
+    found = InForce()
+    for c in issued:
+        found.add(c, -1)
+    return found.cdrs
 
 
 def _total(cdr: Mapping[str, Any]) -> Decimal:
