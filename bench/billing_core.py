@@ -104,15 +104,18 @@ def _record(event: DomainEvent, at: datetime) -> Envelope:
     return event.envelope(occurred_at=at)
 
 
-def sessions(count: int, updates: int, first: int = 0) -> list[Envelope]:
+def sessions(count: int, updates: int, first: int = 0, *, of: int | None = None) -> list[Envelope]:
     """``count`` sessions (numbered from ``first``) of 40 minutes to 4 hours, spread over a
     week, each with ``updates`` meter values (the last third parked), in the order sessions.v1
-    carries them."""
+    carries them. With ``of`` (the number of sessions in all) they start in order through the
+    week, as in a real log; without, the starts jump about the week."""
     records: list[Envelope] = []
     for n in range(first, first + count):
         station, tx = f"CS-{n % 5000:05d}", str(n)
         session = f"{station}/{tx}"
-        start = T0 + timedelta(minutes=(n * 37) % (7 * 24 * 60))
+        week_s = 7 * 24 * 3600
+        offset = n * week_s / of if of else (n * 37 * 60) % week_s
+        start = T0 + timedelta(seconds=offset)
         minutes = 40 + (n * 13) % 200
         step = timedelta(minutes=minutes / (updates + 1))
         ids: dict[str, Any] = {"session_id": session, "station_id": station, "transaction_id": tx}

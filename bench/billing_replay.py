@@ -1,10 +1,11 @@
 """Benchmark (issue 11): CDRs per second of `rebuild`, a replay of sessions from the broker.
 
-Writes --sessions synthetic sessions (SessionStarted, --updates SessionUpdated, SessionEnded)
-to sessions.v1 of the broker at $KAFKA_BOOTSTRAP_SERVERS (use a broker of its own: the records
-stay), then times `rebuild` over them (read from Kafka, priced by the billing core, compared
-with billing.cdrs.v1) in this process, one core. Baseline in the same run: reading the same
-records from the broker and decoding them, nothing else. Medians of --repeats.
+Writes --sessions synthetic sessions (SessionStarted, --updates SessionUpdated, SessionEnded),
+starting in order through a week as in a real log, to sessions.v1 of the broker at
+$KAFKA_BOOTSTRAP_SERVERS (use a broker of its own: the records stay), then times `rebuild` over
+them (read from Kafka, priced by the billing core, compared with billing.cdrs.v1) in this
+process, one core. Baseline in the same run: reading the same records from the broker and
+decoding them, nothing else. Medians of --repeats.
     KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:39092 python -m bench.billing_replay [--sessions 100000]
 """
 
@@ -38,7 +39,7 @@ async def produce(bootstrap: str, count: int, updates: int) -> datetime:
     try:
         started, n, total = time.monotonic(), 0, count * (updates + 2)
         for first in range(0, count, CHUNK):  # built a chunk at a time: 1 M sessions are 12 M
-            for envelope in sessions(min(CHUNK, count - first), updates, first):
+            for envelope in sessions(min(CHUNK, count - first), updates, first, of=count):
                 await producer.send(Topic.SESSIONS, encode(envelope), key=envelope.key.encode())
                 n += 1
                 if n % 1_000_000 == 0:

@@ -176,8 +176,11 @@ async def rebuild(
             for event in [] if step is None else step.events:
                 issued = CdrIssued.parse(event.envelope())
                 if issued is not None:
-                    line = spool.tell()
-                    spool.write(dumps({"session_id": issued.session_id, "cdr": issued.cdr}) + "\n")
+                    line = -1
+                    if out is not None:  # the whole CDR is wanted only for the file
+                        line = spool.tell()
+                        spool.write(dumps({"session_id": issued.session_id, "cdr": issued.cdr}))
+                        spool.write("\n")
                     rebuilt.add(issued, line)
             records += 1
             if records % PROGRESS_EVERY == 0:
