@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import msgpack
 
 from contracts.envelope import Envelope
+from contracts.events import EventType
 from contracts.payloads.billing import PriceDisplayRefused
 from contracts.payloads.commands import CommandCompleted
 from contracts.payloads.sessions import (
@@ -36,6 +37,15 @@ from services.billing.core.station_price import Station, announce, user_price
 
 STATION_PREFIX = "station:"  # changelog key of a station's refusal (a session id has no colon)
 KEEP_ENDED = timedelta(days=7)
+SESSION_EVENTS = frozenset(
+    {
+        EventType.SESSION_STARTED,
+        EventType.SESSION_UPDATED,
+        EventType.SESSION_ENDED,
+        EventType.SESSION_CORRECTED,
+        EventType.RESERVATION_ENDED,
+    }
+)
 SWEEP_EVERY = timedelta(hours=1)  # of log time
 
 
@@ -77,6 +87,9 @@ class Partition:
     _changed: dict[str, None] = field(default_factory=dict, compare=False)  # ordered set
 
     def handle(self, envelope: Envelope) -> Step | None:
+        kind = envelope.event_type
+        if kind in SESSION_EVENTS:  # most records: straight to the session
+            return self._session(envelope)
         result = CommandCompleted.parse(envelope)
         if result is not None:
             return self._result(result, envelope.occurred_at)
@@ -94,19 +107,21 @@ class Partition:
                 show=self.show,
             )
             return Step(None, events)
+        return None
+
+    def _session(self, envelope: Envelope) -> Step | None:
         message = parse(envelope)
         if message is None:
             return None
         known = self.stations.get(message.station_id)
+        refused = known is not None and known.refused(envelope.occurred_at)
         context = Context(
             book=self.book,
             party=self.party,
             time_zone=self.time_zone,
             currency=self.currency,
             now=envelope.occurred_at,
-            show=replace(
-                self.show, refused=known is not None and known.refused(envelope.occurred_at)
-            ),
+            show=replace(self.show, refused=True) if refused else self.show,
         )
         key = message.session_id
         step = handle(self.sessions.get(key), message, context)
