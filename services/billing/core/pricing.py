@@ -321,7 +321,7 @@ def _costed(tariff: Tariff, periods: list[Period]) -> Cost:
         last = used[-1]
         component = _component(tariff, periods[last], dimension)
         total = sum((billed[i][dimension] for i in used), Decimal(0))
-        billed[last][dimension] += _step_up(total, component.step_size) - total
+        billed[last][dimension] += step_up(total, component.step_size) - total
     totals = {d: [Decimal(0), Decimal(0)] for d in Dimension}
     flats: set[int] = set()
     costed: list[Period] = []
@@ -372,7 +372,7 @@ def _component(tariff: Tariff, p: Period, dimension: Dimension) -> PriceComponen
 STEP_PRECISION = Decimal("1e-12")  # of a step
 
 
-def _step_up(amount: Decimal, step: int) -> Decimal:
+def step_up(amount: Decimal, step: int) -> Decimal:
     """``amount`` rounded up to a multiple of ``step`` (Wh or s); a step of 0 leaves it."""
     if step <= 0:
         return amount

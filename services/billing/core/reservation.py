@@ -18,14 +18,13 @@ reservation's start. A cancelled reservation is priced like one that ended in a 
 its time until the cancellation, without an expiry fee (docs/billing.md).
 """
 
-import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from services.billing.core.pricing import S_PER_H, Cost, bounded
-from services.billing.core.tariff import Dimension, Price, PriceComponent, Restrictions, Tariff
+from services.billing.core.pricing import S_PER_H, Cost, bounded, step_up
+from services.billing.core.tariff import Dimension, Price, PriceComponent, Tariff
 
 RESERVATION, EXPIRES = "RESERVATION", "RESERVATION_EXPIRES"
 
@@ -65,7 +64,7 @@ def reservation_cost(tariff: Tariff, zone: ZoneInfo, r: Reservation) -> Reservat
             restrictions = element.restrictions
             if restrictions is None or restrictions.reservation != kind:
                 continue
-            if not restrictions.clock_holds(local) or not _dates_hold(restrictions, local):
+            if not restrictions.clock_holds(local) or not restrictions.dates_hold(local):
                 continue
             for c in element.components:
                 found.setdefault(c.type, c)
@@ -73,7 +72,9 @@ def reservation_cost(tariff: Tariff, zone: ZoneInfo, r: Reservation) -> Reservat
     zero = Price(Decimal(0), Decimal(0))
     flat = found.get(Dimension.FLAT)
     time = found.get(Dimension.TIME)
-    billed = seconds if time is None else _step_up(seconds, time.step_size)
+    # a step of 1 s leaves the time as it is (pricing's step_up would round it to whole seconds)
+    step = 0 if time is None or time.step_size <= 1 else time.step_size
+    billed = step_up(seconds, step)
     return ReservationCost(
         seconds=seconds,
         billed_s=billed,
@@ -99,14 +100,3 @@ def with_reservation(cost: Cost, tariff: Tariff, reserved: ReservationCost) -> C
 def _priced(component: PriceComponent, seconds: Decimal) -> Price:
     excl = seconds * component.price / S_PER_H
     return Price(excl, component.incl_vat(excl))
-
-
-def _step_up(seconds: Decimal, step: int) -> Decimal:
-    if step <= 1:
-        return seconds
-    return Decimal(math.ceil(seconds / step) * step)
-
-
-def _dates_hold(restrictions: Restrictions, local: datetime) -> bool:
-    start, end, day = restrictions.start_date, restrictions.end_date, local.date()
-    return (start is None or day >= start) and (end is None or day < end)

@@ -172,13 +172,20 @@ def _costmsg(b: Billed, message_id: str, data: str, now: datetime) -> DomainEven
 def _command(
     b: Billed, command: str, arguments: Mapping[str, object], now: datetime
 ) -> DomainEvent:
-    """A command with an id derived from the session and its count (handled again after a
-    crash, the same id: the command ledger sends it once)."""
-    name = f"{b.session_id}/{b.messages_sent}"
-    command_id = COMMAND_PREFIX + uuid.uuid5(COMMAND_NAMESPACE, name).hex
+    """A command with an id derived from the session and its count."""
+    return station_command(
+        b.station_id, f"{b.session_id}/{b.messages_sent}", command, arguments, now=now
+    )
+
+
+def station_command(
+    station_id: str, name: str, command: str, arguments: Mapping[str, object], *, now: datetime
+) -> DomainEvent:
+    """One of billing's commands to a station, its id derived from ``name`` (handled again
+    after a crash, the same id: the command ledger sends it once)."""
     return OperatorCommand(
-        command_id=command_id,
-        station_id=b.station_id,
+        command_id=COMMAND_PREFIX + uuid.uuid5(COMMAND_NAMESPACE, name).hex,
+        station_id=station_id,
         command=command,
         arguments=arguments,
         deadline=now + COMMAND_TTL,

@@ -14,7 +14,6 @@ whose start time has come), billing writes PriceAnnounced on billing.costs.v1 an
 A station's record also holds until when it refused cost messages (station_costs.py).
 """
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -23,20 +22,13 @@ from zoneinfo import ZoneInfo
 
 from contracts.events import DomainEvent
 from contracts.payloads.billing import PriceAnnounced
-from contracts.payloads.commands import OperatorCommand
 from contracts.payloads.sessions import TokenAuthorized
 from ocppj.timestamps import utc
 from ocppj.versions import OcppVersion
 from services.billing.core.book import TariffBook
 from services.billing.core.display import COSTMSG, price_text
 from services.billing.core.ocpi_json import dumps
-from services.billing.core.station_costs import (
-    COMMAND_NAMESPACE,
-    COMMAND_PREFIX,
-    COMMAND_TTL,
-    CostMessages,
-    Display,
-)
+from services.billing.core.station_costs import CostMessages, Display, station_command
 
 DISPLAY_MESSAGE_ID = 1  # the id of our price message on a 2.0.1 station
 DEFAULT_PRICE = "DefaultPrice"  # the OCA note's 1.6 configuration key
@@ -100,15 +92,7 @@ def announce(
         command = "SetDisplayMessage"
         arguments = {"message_id": DISPLAY_MESSAGE_ID, "content": text, "language": language}
     name = f"{station_id}/price/{station.messages}"
-    events.append(
-        OperatorCommand(
-            command_id=COMMAND_PREFIX + uuid.uuid5(COMMAND_NAMESPACE, name).hex,
-            station_id=station_id,
-            command=command,
-            arguments=arguments,
-            deadline=now + COMMAND_TTL,
-        ).event()
-    )
+    events.append(station_command(station_id, name, command, arguments, now=now))
     return replace(station, messages=station.messages + 1), events
 
 
@@ -132,12 +116,5 @@ def user_price(
     text, _ = price_text(choice.tariff, at=now, zone=zone)
     data = dumps({"idToken": authorized.id_token, "priceText": text})
     name = f"{station_id}/user-price/{authorized.id_token}/{now.isoformat()}"
-    return [
-        OperatorCommand(
-            command_id=COMMAND_PREFIX + uuid.uuid5(COMMAND_NAMESPACE, name).hex,
-            station_id=station_id,
-            command="DataTransfer",
-            arguments={"vendor_id": COSTMSG, "message_id": "SetUserPrice", "data": data},
-            deadline=now + COMMAND_TTL,
-        ).event()
-    ]
+    arguments = {"vendor_id": COSTMSG, "message_id": "SetUserPrice", "data": data}
+    return [station_command(station_id, name, "DataTransfer", arguments, now=now)]

@@ -116,6 +116,13 @@ class Restrictions:
             return start <= now < end
         return now >= start or now < end  # the window wraps past midnight
 
+    def dates_hold(self, local: datetime) -> bool:
+        """``start_date <= local date < end_date``, where they are set."""
+        day = local.date()
+        return (self.start_date is None or day >= self.start_date) and (
+            self.end_date is None or day < self.end_date
+        )
+
     def holds(
         self,
         local: datetime,
@@ -130,10 +137,7 @@ class Restrictions:
         quantity unknown does not hold."""
         if self.reservation is not None or not self.clock_holds(local):
             return False
-        day = local.date()
-        if (self.start_date is not None and day < self.start_date) or (
-            self.end_date is not None and day >= self.end_date
-        ):
+        if not self.dates_hold(local):
             return False
         return (
             _within(energy_kwh, self.min_kwh, self.max_kwh)
