@@ -92,15 +92,10 @@ async def live_book(bootstrap: str, book: TariffBook | None = None) -> TariffBoo
         else (Topic.TARIFFS, Topic.SITES, Topic.TOKENS)
     )
     book = book or TariffBook()
-    appliers = {
-        Topic.TARIFFS: book.apply,
-        Topic.SITES: book.apply_site,
-        Topic.TOKENS: book.apply_token,
-    }
     for topic in topics:
         async for _, envelope in read_period(bootstrap, topic, None):
             try:
-                appliers[topic](envelope.key, envelope)
+                book.apply_record(topic, envelope.key, envelope)
             except Exception:  # noqa: BLE001 - what the workers reject does not apply here
                 continue
     return book

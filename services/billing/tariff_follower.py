@@ -37,20 +37,8 @@ class TariffFollower(Follower):
         )
 
     def _apply(self, topic: str, key: str, envelope: Envelope | None) -> None:
-        if topic == Topic.SITES:  # each raises RecordRejected
-            self.book.apply_site(key, envelope)
-        elif topic == Topic.TOKENS:
-            self.book.apply_token(key, envelope)
-        else:
-            self.book.apply(key, envelope)
+        self.book.apply_record(topic, key, envelope)  # raises RecordRejected
 
     def _rejected(self, topic: str, key: str | None) -> None:
-        if key is None:  # what we cannot read does not apply
-            return
-        if topic == Topic.SITES:
-            self.book.apply_site(key, None)
-        elif topic == Topic.TOKENS:
-            self.book.apply_token(key, None)
-        else:
-            self.book.tariffs.pop(key.removeprefix("tariff:"), None)
-            self.book.assignments.pop(key, None)
+        if key is not None:  # what we cannot read does not apply
+            self.book.forget(topic, key)

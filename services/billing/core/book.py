@@ -27,6 +27,7 @@ from contracts.payloads.billing import (
 )
 from contracts.payloads.sites import SiteDefined
 from contracts.payloads.tokens import Token
+from contracts.topics import Topic
 from services.billing.core.tariff import InvalidTariff, Tariff, parse_tariff
 
 
@@ -66,6 +67,28 @@ class TariffBook:
     sites: dict[str, tuple[str, ...]] = field(default_factory=dict)  # site -> its stations
     site_of: dict[str, str] = field(default_factory=dict)  # station -> site
     groups: dict[str, str] = field(default_factory=dict)  # id token -> its group
+
+    def apply_record(self, topic: str, key: str, envelope: Envelope | None) -> None:
+        """One record of any topic the book follows: billing.tariffs.v1, loadbalance.sites.v1
+        or sessions.tokens.v1.
+
+        Raises:
+            RecordRejected: a record we cannot use.
+        """
+        if topic == Topic.SITES:
+            self.apply_site(key, envelope)
+        elif topic == Topic.TOKENS:
+            self.apply_token(key, envelope)
+        else:
+            self.apply(key, envelope)
+
+    def forget(self, topic: str, key: str) -> None:
+        """What the record under ``key`` said no longer applies (it could not be read)."""
+        if topic == Topic.TARIFFS:
+            self.tariffs.pop(key.removeprefix(TARIFF_PREFIX), None)
+            self.assignments.pop(key, None)
+        else:
+            self.apply_record(topic, key, None)
 
     def apply_site(self, key: str, envelope: Envelope | None) -> None:
         """One record of loadbalance.sites.v1 (None: a tombstone).
