@@ -18,9 +18,10 @@ A station id never holds "/" (the gateway takes it from one URL path segment), s
 cannot clash.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import msgpack
 
@@ -43,6 +44,7 @@ from services.sessions.core.read_models import with_read_models
 from services.sessions.core.state import StationState, Transaction, ended_from_list
 from services.sessions.core.step import Context, Step
 
+_Out = TypeVar("_Out")
 INT32_MAX = 2**31 - 1
 SILENCE_CHECK = timedelta(minutes=1)  # of log time, between looks for abandoned transactions
 SEQ_KEY = "/transaction-seq"  # per changelog partition: 1.6 transaction ids handed out
@@ -137,7 +139,9 @@ class Partition:
         deferred = self._overdue(alive.at)
         events = self._expired(alive.at) + self._silence(alive.at)
         if not self.leases.heartbeat(alive):
-            return Swept(events=with_read_models(events, self._transaction), deferred=deferred)
+            return Swept(
+                events=with_read_models(events, self._transaction), deferred=tuple(deferred)
+            )
         for station_id, state in self.states.items():
             reason = self.leases.lost(state.gateway, state.gateway_boot) if state.online else None
             if reason is None:
@@ -151,32 +155,33 @@ class Partition:
                     offline, online=False, connection_id=connection_id, at=alive.at, reason=reason
                 )
             )
-        return Swept(events=with_read_models(events, self._transaction), deferred=deferred)
+        return Swept(events=with_read_models(events, self._transaction), deferred=tuple(deferred))
 
-    def _overdue(self, now: datetime) -> tuple[DeferredReply, ...]:
-        released: tuple[DeferredReply, ...] = ()
-        for station_id in sorted(self.holding):
-            state = self.states[station_id]
-            after, late = costs.overdue(state, now)
-            if late:
-                self._before.setdefault(station_id, state)
-                self.states[station_id] = after
-                self._note_held(after)
-                released += late
-        return released
+    def _overdue(self, now: datetime) -> list[DeferredReply]:
+        """Responses that waited long enough for their cost, sent without it (costs.py)."""
+        return self._each(self.holding, lambda state: costs.overdue(state, now))
 
     def _expired(self, now: datetime) -> list[DomainEvent]:
         """Reservations past their expiry (1.6 stations do not say), ended."""
-        events: list[DomainEvent] = []
-        for station_id in sorted(self.reserving):
+        return self._each(self.reserving, lambda state: reservations.expire(state, now))
+
+    def _each(
+        self,
+        stations: set[str],
+        change: Callable[[StationState], tuple[StationState, Sequence[_Out]]],
+    ) -> list[_Out]:
+        """``change`` applied to the states of ``stations`` (an index), the changed ones kept
+        for the changelog and the indexes; what it gave, in station order."""
+        out: list[_Out] = []
+        for station_id in sorted(stations):
             state = self.states[station_id]
-            after, ended = reservations.expire(state, now)
-            if ended:
+            after, given = change(state)
+            if given:
                 self._before.setdefault(station_id, state)
                 self.states[station_id] = after
                 self._note_held(after)
-                events += ended
-        return events
+                out += given
+        return out
 
     def _silence(self, now: datetime) -> list[DomainEvent]:
         after = timedelta(seconds=self.policy.abandon_after_s)
