@@ -176,11 +176,7 @@ def _record(record: InputRecord, store: Store, effects: Effects) -> bool:
             occurred_at=envelope.occurred_at,
             causation_id=envelope.event_id,
         )
-        correlation = (Header.CORRELATION_ID.value, deferred.correlation_id.encode())
-        key = deferred.station_id.encode()
-        effects.replies.append(
-            Write(Topic.GATEWAY_INBOX, key, encode(out), deferred.gateway, [correlation])
-        )
+        effects.replies.append(_inbox(out, deferred.gateway, deferred.correlation_id))
     return True
 
 
@@ -190,10 +186,11 @@ def _reply(call: Envelope, headers: Headers, reply: Reply | ReplyError) -> Write
     correlation = header_text(headers, Header.CORRELATION_ID)
     if partition is None or correlation is None or not partition.isdecimal():
         return None
-    return Write(
-        Topic.GATEWAY_INBOX,
-        call.key.encode(),
-        encode(reply_to(call, reply)),
-        int(partition),
-        [(Header.CORRELATION_ID.value, correlation.encode())],
-    )
+    return _inbox(reply_to(call, reply), int(partition), correlation)
+
+
+def _inbox(answer: Envelope, partition: int, correlation: str) -> Write:
+    """An answer for partition ``partition`` of the gateway inbox, for the CALL that
+    ``correlation`` names."""
+    header = (Header.CORRELATION_ID.value, correlation.encode())
+    return Write(Topic.GATEWAY_INBOX, answer.key.encode(), encode(answer), partition, [header])
