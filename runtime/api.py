@@ -1,5 +1,5 @@
 """What every operator HTTP API shares: metrics, the error middleware, the body reader, the
-operations routes and the serving loop (I/O: aiohttp).
+operations routes, writes that read themselves back, and the serving loop (I/O: aiohttp).
 
 An API is its routes plus these; errors are contracts.http_api's (``{"error", "message"}``
 with the status the class names), Kafka that does not acknowledge in time is a 503, and a bug
@@ -14,13 +14,18 @@ from typing import Any, Protocol
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.structs import RecordMetadata
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from contracts import codec
+from contracts.envelope import Envelope
 from contracts.http_api import ApiError, InvalidRequest
 from runtime import process
+from runtime.follower import Follower
 from runtime.http import InvalidBody, json_object, operations_app
-from runtime.kafka import KafkaUnavailable, PublishFailed, TopicMissing
+from runtime.kafka import KafkaUnavailable, PublishFailed, TopicMissing, send_acknowledged
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
@@ -137,6 +142,35 @@ def add_operations(
     for route in operations_app(readiness, registry).router.routes():
         if route.method != "HEAD" and route.resource is not None:
             app.router.add_route(route.method, route.resource.canonical, route.handler)
+
+
+PRODUCE_TIMEOUT_S = 15.0  # for the broker to acknowledge an API's write
+READ_YOUR_WRITES_S = 5.0  # for the API's own view to show it
+
+
+async def write(
+    producer: AIOKafkaProducer | None,
+    topic: str,
+    key: str,
+    envelope: Envelope | None,
+    *,
+    read_back: Follower | None = None,
+) -> RecordMetadata:
+    """Write one record (``envelope`` None: a tombstone), acknowledged by the broker; with
+    ``read_back``, return once that follower applied it, so the API's next read shows it.
+
+    Raises:
+        PublishFailed: the broker did not acknowledge in time, or the API is not connected.
+    """
+    if producer is None:
+        raise PublishFailed(f"{topic}: not connected to Kafka yet")
+    value = None if envelope is None else codec.encode(envelope)
+    metadata = await send_acknowledged(
+        producer, topic, key.encode(), value, timeout_s=PRODUCE_TIMEOUT_S
+    )
+    if read_back is not None:
+        await read_back.wait_applied(topic, metadata.partition, metadata.offset, READ_YOUR_WRITES_S)
+    return metadata
 
 
 class Startable(Protocol):

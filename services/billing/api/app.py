@@ -8,26 +8,21 @@ billing.cdrs.v1 from a recent window. A write returns once this instance's view 
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.structs import RecordMetadata
 from prometheus_client import REGISTRY, CollectorRegistry
 
-from contracts import codec
 from contracts.envelope import Envelope
 from contracts.payloads.api_keys import KeyRing
 from contracts.payloads.billing import TariffAssigned, TariffDefined, tariff_key
 from contracts.topics import Topic
-from runtime.api import HttpMetrics, readiness
+from runtime.api import HttpMetrics, readiness, write
 from runtime.api_keys import KeyFollower
 from runtime.follower import Follower
-from runtime.kafka import PublishFailed, reliable_producer, send_acknowledged, start_bounded
+from runtime.kafka import reliable_producer, start_bounded
 from services.billing.api.core.cdrs import CdrsView
 from services.billing.api.core.errors import AssignmentNotFound, TariffInUse, TariffNotFound
 from services.billing.api.core.requests import assigned_to
 from services.billing.api.settings import Settings
 from services.billing.tariff_follower import TariffFollower
-
-PRODUCE_TIMEOUT_S = 15.0
-READ_YOUR_WRITES_S = 5.0
 
 
 class BillingApi:
@@ -122,15 +117,6 @@ class BillingApi:
             raise AssignmentNotFound(f"no assignment {key!r}")
         await self._write(key, None)
 
-    async def _write(self, key: str, envelope: Envelope | None) -> RecordMetadata:
+    async def _write(self, key: str, envelope: Envelope | None) -> None:
         """Raises: PublishFailed: the broker did not acknowledge in time, or not connected."""
-        if self._producer is None:
-            raise PublishFailed(f"{Topic.TARIFFS}: not connected to Kafka yet")
-        value = None if envelope is None else codec.encode(envelope)
-        metadata = await send_acknowledged(
-            self._producer, Topic.TARIFFS, key.encode(), value, timeout_s=PRODUCE_TIMEOUT_S
-        )
-        await self._tariffs.wait_applied(
-            Topic.TARIFFS, metadata.partition, metadata.offset, READ_YOUR_WRITES_S
-        )
-        return metadata
+        await write(self._producer, Topic.TARIFFS, key, envelope, read_back=self._tariffs)

@@ -6,24 +6,19 @@ returns once this instance's view shows it (read your writes).
 """
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.structs import RecordMetadata
 from prometheus_client import REGISTRY, CollectorRegistry
 
-from contracts import codec
 from contracts.envelope import Envelope
 from contracts.payloads.api_keys import KeyRing
 from contracts.payloads.sites import CapacityChanged, SiteDefined
 from contracts.topics import Topic
-from runtime.api import HttpMetrics, readiness
+from runtime.api import HttpMetrics, readiness, write
 from runtime.api_keys import KeyFollower
 from runtime.follower import Follower
-from runtime.kafka import PublishFailed, reliable_producer, send_acknowledged, start_bounded
+from runtime.kafka import reliable_producer, start_bounded
 from services.loadbalance.api.core.errors import SiteNotFound
 from services.loadbalance.api.core.registry import Registry
 from services.loadbalance.api.settings import Settings
-
-PRODUCE_TIMEOUT_S = 15.0
-READ_YOUR_WRITES_S = 5.0
 
 
 class LoadbalanceApi:
@@ -77,33 +72,21 @@ class LoadbalanceApi:
     async def put_site(self, defined: SiteDefined) -> bool:
         """Write SiteDefined; returns whether the site is new."""
         created = defined.site_id not in self.sites.sites
-        await self._write(Topic.SITES, defined.site_id, defined.envelope(), follow=True)
+        await self._write(defined.site_id, defined.envelope())
         return created
 
     async def delete_site(self, site_id: str) -> None:
         """Raises: SiteNotFound."""
         if site_id not in self.sites.sites:
             raise SiteNotFound(f"no site {site_id!r}")
-        await self._write(Topic.SITES, site_id, None, follow=True)
+        await self._write(site_id, None)
 
     async def change_capacity(self, change: CapacityChanged) -> None:
         """Raises: SiteNotFound."""
         if change.site_id not in self.sites.sites:
             raise SiteNotFound(f"no site {change.site_id!r}")
-        await self._write(Topic.GRID_CAPACITY, change.site_id, change.envelope(), follow=False)
+        await write(self._producer, Topic.GRID_CAPACITY, change.site_id, change.envelope())
 
-    async def _write(
-        self, topic: str, key: str, envelope: Envelope | None, *, follow: bool
-    ) -> RecordMetadata:
-        """Raises: PublishFailed: the broker did not acknowledge in time, or not connected."""
-        if self._producer is None:
-            raise PublishFailed(f"{topic}: not connected to Kafka yet")
-        value = None if envelope is None else codec.encode(envelope)
-        metadata = await send_acknowledged(
-            self._producer, topic, key.encode(), value, timeout_s=PRODUCE_TIMEOUT_S
-        )
-        if follow:
-            await self._sites.wait_applied(
-                topic, metadata.partition, metadata.offset, READ_YOUR_WRITES_S
-            )
-        return metadata
+    async def _write(self, site_id: str, envelope: Envelope | None) -> None:
+        """A site write, read back. Raises: PublishFailed."""
+        await write(self._producer, Topic.SITES, site_id, envelope, read_back=self._sites)

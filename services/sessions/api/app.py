@@ -15,13 +15,12 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
 from prometheus_client import REGISTRY, CollectorRegistry
 
-from contracts import codec
 from contracts.envelope import Envelope
 from contracts.payloads.api_keys import KeyRing
 from contracts.payloads.presence import PresenceView
 from contracts.payloads.tokens import Token
 from contracts.topics import Topic
-from runtime.api import readiness
+from runtime.api import PRODUCE_TIMEOUT_S, readiness, write
 from runtime.api_keys import KeyFollower
 from runtime.consumer import GroupConsumer
 from runtime.follower import Follower
@@ -34,9 +33,6 @@ from services.sessions.api.core.tokens import TokensView
 from services.sessions.api.metrics import Metrics
 from services.sessions.api.router import CommandRouter
 from services.sessions.api.settings import Settings
-
-PRODUCE_TIMEOUT_S = 15.0
-READ_YOUR_WRITES_S = 5.0  # a token write returns once this instance's view shows it
 
 
 class SessionsApi:
@@ -219,10 +215,8 @@ class SessionsApi:
     async def put_token(self, token: Token) -> bool:
         """Write TokenDefined (acks=all); returns whether the token is new."""
         created = token.id_token not in self.tokens
-        key, value = token.id_token.encode(), codec.encode(token.envelope())
-        metadata = await self._send(Topic.TOKENS, key, value)
-        await self._views.wait_applied(
-            Topic.TOKENS, metadata.partition, metadata.offset, READ_YOUR_WRITES_S
+        await write(
+            self._producer, Topic.TOKENS, token.id_token, token.envelope(), read_back=self._views
         )
         return created
 
@@ -230,10 +224,7 @@ class SessionsApi:
         """Write a tombstone. Raises: TokenNotFound: if the store has no such token."""
         if id_token not in self.tokens:
             raise TokenNotFound(f"no token {id_token!r} in the token store")
-        metadata = await self._send(Topic.TOKENS, id_token.encode(), None)
-        await self._views.wait_applied(
-            Topic.TOKENS, metadata.partition, metadata.offset, READ_YOUR_WRITES_S
-        )
+        await write(self._producer, Topic.TOKENS, id_token, None, read_back=self._views)
 
     async def _send(
         self,
