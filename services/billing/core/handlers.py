@@ -15,13 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contracts.events import DomainEvent
 from contracts.payloads.ocpp import DeferredReply, Reply, ReplyError
-from contracts.payloads.sessions import (
-    ReservationEnd,
-    ReservationEnded,
-    SessionEnded,
-    SessionStarted,
-    SessionUpdated,
-)
+from contracts.payloads.reservations import ReservationEnd, ReservationEnded
+from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
 from services.billing.core import cdr, station_costs
 from services.billing.core.book import TariffBook, tariff_from_json
 from services.billing.core.cdr import Party

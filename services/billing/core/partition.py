@@ -17,15 +17,11 @@ import msgpack
 
 from contracts.envelope import Envelope
 from contracts.events import EventType
+from contracts.payloads.authorizations import TokenAuthorized
 from contracts.payloads.billing import PriceDisplayRefused
 from contracts.payloads.commands import CommandCompleted
-from contracts.payloads.sessions import (
-    ReservationEnded,
-    SessionEnded,
-    SessionStarted,
-    SessionUpdated,
-    TokenAuthorized,
-)
+from contracts.payloads.reservations import ReservationEnded
+from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
 from contracts.payloads.stations import StationBooted, StationOnlineChanged, StationStatusChanged
 from services.billing.core import station_costs
 from services.billing.core.book import TariffBook

@@ -21,8 +21,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from contracts.events import DomainEvent
+from contracts.payloads.authorizations import TokenAuthorized
 from contracts.payloads.billing import PriceAnnounced
-from contracts.payloads.sessions import TokenAuthorized
 from ocppj.timestamps import utc
 from ocppj.versions import OcppVersion
 from services.billing.core.book import TariffBook

@@ -22,7 +22,7 @@ from datetime import datetime
 from contracts.events import DomainEvent
 from contracts.fields import mapping, text, whole
 from contracts.payloads.ocpp import Reply, StationAnswer, StationCall
-from contracts.payloads.sessions import ReservationEnd, ReservationEnded
+from contracts.payloads.reservations import ReservationEnd, ReservationEnded
 from ocppj.timestamps import parse_timestamp
 from services.sessions.core.state import StationState, Transaction
 from services.sessions.core.step import Context, Step, protocol_error

@@ -7,8 +7,9 @@ from dataclasses import replace
 
 from contracts.events import DomainEvent
 from contracts.fields import mapping, number, text, whole
+from contracts.payloads.authorizations import TokenAuthorized
 from contracts.payloads.ocpp import Reply, StationCall
-from contracts.payloads.sessions import Anomaly, Closure, TokenAuthorized, TokenSource
+from contracts.payloads.sessions import Anomaly, Closure, TokenSource
 from ocppj.timestamps import parse_timestamp
 from ocppj.versions import OcppVersion
 from services.sessions.core import domain_events as de

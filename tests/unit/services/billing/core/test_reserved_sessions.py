@@ -3,7 +3,8 @@
 from dataclasses import replace
 
 from contracts.payloads.billing import CdrIssued
-from contracts.payloads.sessions import ReservationEnded, SessionStarted
+from contracts.payloads.reservations import ReservationEnded
+from contracts.payloads.sessions import SessionStarted
 from services.billing.core.partition import Partition
 from tests.unit.services.billing.core.tariffs import RESERVATION_EXPIRE_FEE, ocpi
 from tests.unit.services.billing.core.test_partition import (

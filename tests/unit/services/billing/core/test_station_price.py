@@ -6,9 +6,9 @@ import msgpack
 
 from contracts.envelope import Envelope
 from contracts.events import DomainEvent, EventType, Outcome
+from contracts.payloads.authorizations import TokenAuthorized
 from contracts.payloads.billing import PriceAnnounced, Scope
 from contracts.payloads.commands import CommandCompleted
-from contracts.payloads.sessions import TokenAuthorized
 from contracts.payloads.stations import StationBooted, StationStatusChanged
 from contracts.payloads.tokens import Token
 from contracts.topics import Topic

@@ -5,7 +5,8 @@ import msgpack
 from contracts.events import EventType
 from contracts.payloads.ocpp import Reply
 from contracts.payloads.presence import GatewayAlive
-from contracts.payloads.sessions import ReservationEnded, SessionStarted
+from contracts.payloads.reservations import ReservationEnded
+from contracts.payloads.sessions import SessionStarted
 from services.sessions.core.partition import Partition
 from tests.unit.services.sessions.core.station import STATION_ID, V16, V201, Station, at, ts
 from tests.unit.services.sessions.core.test_transaction_events import STARTED, TOKENS
