@@ -30,6 +30,8 @@ class Topic(StrEnum):
     SITES = "loadbalance.sites.v1"  # key site_id
     GRID_CAPACITY = "grid.capacity.v1"  # key site_id
     LIMITS = "loadbalance.limits.v1"  # key site_id
+    SITE_INPUTS = "loadbalance.inputs.v1"  # key site_id: its stations' events, re-keyed
+    LOADBALANCE_STATE = "loadbalance.state.v1"  # key site_id: the load balancer's changelog
     DEAD_LETTERS = "deadletter.v1"  # key: the key of the undecodable record
     API_KEYS = "api.keys.v1"  # key: the API key's name; SHA-256 hashes of operator API keys
 
@@ -60,6 +62,8 @@ class TopicSpec:
 
 # Station-keyed topics share one partition count so that services can co-partition them.
 STATION_PARTITIONS = 8
+# Site-keyed topics share one: the load balancer co-partitions them.
+SITE_PARTITIONS = 4
 # One partition per gateway pod (StatefulSet ordinal): the most gateways that can run at once.
 MAX_GATEWAYS = 16
 
@@ -181,7 +185,7 @@ _SPECS = (
     TopicSpec(
         topic=Topic.SITES,
         key="site_id",
-        partitions=4,
+        partitions=SITE_PARTITIONS,
         cleanup_policy="compact",
         retention_ms=-1,
         description="Sites with their grid capacity and the stations behind them.",
@@ -189,7 +193,7 @@ _SPECS = (
     TopicSpec(
         topic=Topic.GRID_CAPACITY,
         key="site_id",
-        partitions=4,
+        partitions=SITE_PARTITIONS,
         cleanup_policy="delete",
         retention_ms=7 * DAY_MS,
         description="Dynamic site capacity from the grid operator or an EMS.",
@@ -197,10 +201,27 @@ _SPECS = (
     TopicSpec(
         topic=Topic.LIMITS,
         key="site_id",
-        partitions=4,
+        partitions=SITE_PARTITIONS,
         cleanup_policy="delete",
         retention_ms=7 * DAY_MS,
         description="Per-connector current limits the load balancer allocated.",
+    ),
+    TopicSpec(
+        topic=Topic.SITE_INPUTS,
+        key="site_id",
+        partitions=SITE_PARTITIONS,  # co-partitioned with loadbalance.sites.v1
+        cleanup_policy="delete",
+        retention_ms=1 * DAY_MS,
+        description="Internal: the session, station and profile outcome events of each site's "
+        "stations, re-keyed by site for the load balancer.",
+    ),
+    TopicSpec(
+        topic=Topic.LOADBALANCE_STATE,
+        key="site_id",
+        partitions=SITE_PARTITIONS,  # partition p holds the state of site partition p
+        cleanup_policy="compact",
+        retention_ms=-1,
+        description="Internal: the load balancer's per-site state, restored on assignment.",
     ),
     TopicSpec(
         topic=Topic.DEAD_LETTERS,

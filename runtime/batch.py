@@ -119,11 +119,16 @@ def dead_letter(record: InputRecord, error: DecodeError) -> Write:
     return Write(Topic.DEAD_LETTERS, record.key, record.value, None, headers)
 
 
-def plan(records: Iterable[InputRecord], stores: Mapping[int, Store], *, changelog: str) -> Effects:
+def plan(
+    records: Iterable[InputRecord], stores: Mapping[int, Store], *, changelog: str | None
+) -> Effects:
     """Handle ``records`` in order, each by the store of its partition; their effects.
 
     Every record's partition must be in ``stores``. Partition p of the input topics keeps its
-    state in partition p of ``changelog``, written once per batch.
+    state in partition p of ``changelog``, written once per batch (None: stateless stores).
+
+    Raises:
+        ValueError: a store reported changes without a changelog to write them to.
     """
     effects = Effects()
     touched: dict[int, None] = {}  # partitions in the order the batch first touched them
@@ -131,8 +136,12 @@ def plan(records: Iterable[InputRecord], stores: Mapping[int, Store], *, changel
         if _record(record, stores[record.partition], effects):
             touched[record.partition] = None
     for p in touched:
-        for key, value in stores[p].changes():
-            effects.changelog.append(Write(changelog, key.encode(), value, p))
+        changes = stores[p].changes()
+        if not changes:
+            continue
+        if changelog is None:
+            raise ValueError("a stateless service's store reported changes")
+        effects.changelog.extend(Write(changelog, k.encode(), v, p) for k, v in changes)
     return effects
 
 

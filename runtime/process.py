@@ -74,43 +74,62 @@ def parser(
     return parser
 
 
-async def serve(service: Service, args: argparse.Namespace) -> int:
-    """Run one worker of ``service`` until SIGTERM/SIGINT; 2 if Kafka or a topic is missing."""
-    worker = Worker(
-        args.bootstrap_servers,
-        service,
-        group_id=args.group,
-        offset_reset=args.offset_reset,
-        max_in_flight=args.max_in_flight,
-        fetch_min_bytes=args.fetch_min_bytes,
-        fetch_max_wait_ms=args.fetch_max_wait_ms,
-    )
-    ops = await start_operations_server(worker.readiness, args.http_host, args.http_port)
+async def serve(services: Service | Sequence[Service], args: argparse.Namespace) -> int:
+    """Run one worker of each service until SIGTERM/SIGINT; 2 if Kafka or a topic is missing.
+    The first service's group is ``--group``; another's is ``<group>-<its name>``."""
+    every = [services] if isinstance(services, Service) else list(services)
+    workers = [
+        Worker(
+            args.bootstrap_servers,
+            service,
+            group_id=args.group if n == 0 else f"{args.group}-{service.name}",
+            offset_reset=args.offset_reset,
+            max_in_flight=args.max_in_flight,
+            fetch_min_bytes=args.fetch_min_bytes,
+            fetch_max_wait_ms=args.fetch_max_wait_ms,
+        )
+        for n, service in enumerate(every)
+    ]
+
+    def readiness() -> tuple[bool, str]:
+        said = []
+        for worker in workers:
+            ready, why = worker.readiness()
+            if not ready:
+                return False, f"{worker.service.name}: {why}" if len(workers) > 1 else why
+            said.append(f"{worker.service.name}: {why}" if len(workers) > 1 else why)
+        return True, "; ".join(said)
+
+    ops = await start_operations_server(readiness, args.http_host, args.http_port)
     stop = stop_on_signals()
     try:
-        await worker.start(args.connect_timeout)
-        running = asyncio.create_task(worker.run())
+        for worker in workers:
+            await worker.start(args.connect_timeout)
+        running = [asyncio.create_task(worker.run()) for worker in workers]
         stopping = asyncio.create_task(stop.wait())
-        await asyncio.wait([running, stopping], return_when=asyncio.FIRST_COMPLETED)
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
+        await asyncio.wait([*running, stopping], return_when=asyncio.FIRST_COMPLETED)
+        for task in running:
+            task.cancel()
+        for task in running:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task  # raises if writing a batch failed: the process exits non-zero
         return 0
     except (KafkaUnavailable, TopicMissing) as exc:
-        worker.log.error("%s", exc)
+        workers[0].log.error("%s", exc)
         return 2
     finally:
-        with contextlib.suppress(Exception):
-            await worker.stop()
+        for worker in workers:
+            with contextlib.suppress(Exception):
+                await worker.stop()
         await ops.cleanup()
 
 
 def main(
     argv: Sequence[str],
     command_line: argparse.ArgumentParser,
-    service: Callable[[argparse.Namespace], Service],
+    service: Callable[[argparse.Namespace], Service | Sequence[Service]],
 ) -> int:
-    """Parse ``argv``, configure JSON logs, build the service and run it on uvloop."""
+    """Parse ``argv``, configure JSON logs, build the service(s) and run them on uvloop."""
     args = command_line.parse_args(argv)
     logs.configure(args.log_level)
     return eventloop.run(serve(service(args), args))

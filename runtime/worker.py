@@ -51,7 +51,9 @@ class Service:
 
     name: str  # "sessions": the consumer's client id, metric names, log and failpoint names
     sources: Sequence[str]  # input topics, co-partitioned: partition p of each goes together
-    changelog: str  # compacted; partition p holds the state of input partition p
+    # Compacted; partition p holds the state of input partition p. None: a stateless service
+    # (a router that re-keys records), whose stores never report changes.
+    changelog: str | None
     new_store: Callable[[int], Store]  # partition -> an empty store of the service's core
     followers: Sequence[Follower] = ()  # read before the worker is ready
 
@@ -210,6 +212,8 @@ class Worker(ConsumerRebalanceListener):
         stores, and how many records were read."""
         restored = {p: self.service.new_store(p) for p in partitions}
         read = 0
+        if self.service.changelog is None:
+            return restored, read
         reader = consumer(self.bootstrap_servers, group_id=None)
         await reader.start()
         try:

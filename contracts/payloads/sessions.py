@@ -165,12 +165,16 @@ class SessionUpdated:
     # 1.6: the connector's Charging / SuspendedEV / SuspendedEVSE. None: not reported.
     charging_state: str | None = None
     current_total_a: float | None = None  # summed over phases (current_a: the highest phase)
+    evse_id: int | None = None  # as SessionStarted's: a reader that joins late knows the EVSE
+    connector_id: int | None = None
 
     def event(self) -> DomainEvent:
         payload: dict[str, Any] = {
             "session_id": self.session_id,
             "station_id": self.station_id,
             "transaction_id": self.transaction_id,
+            "evse_id": self.evse_id,
+            "connector_id": self.connector_id,
             "energy_wh": self.energy_wh,
             "power_w": self.power_w,
             "current_a": self.current_a,
@@ -198,6 +202,8 @@ class SessionUpdated:
             at=moment(p, "at") or envelope.occurred_at,
             charging_state=text(p, "charging_state"),
             current_total_a=number(p, "current_total_a"),
+            evse_id=whole(p, "evse_id"),
+            connector_id=whole(p, "connector_id"),
         )
 
 

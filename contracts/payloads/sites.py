@@ -14,8 +14,9 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.errors import RecordRejected
-from contracts.events import EventType
+from contracts.events import DomainEvent, EventType
 from contracts.fields import moment, number, text, whole
+from contracts.topics import Topic
 
 SCHEMA_VERSION = 1
 
@@ -116,6 +117,16 @@ class LimitsAllocated:
     at: datetime
     capacity_a: float
     limits: tuple[tuple[str, int, float], ...]  # (station_id, evse_id, A per phase)
+
+    def event(self) -> DomainEvent:
+        """The record for loadbalance.limits.v1, for the worker to write."""
+        envelope = self.envelope()
+        return DomainEvent(
+            topic=Topic.LIMITS,
+            event_type=envelope.event_type,
+            key=self.site_id,
+            payload=dict(envelope.payload),
+        )
 
     def envelope(self) -> Envelope:
         return Envelope(

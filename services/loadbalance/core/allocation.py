@@ -89,8 +89,11 @@ def allocate(
             if p.max_a >= p.min_a and _fits(tree, used, paths[p.point_id], p.phases, need):
                 _take(used, paths[p.point_id], p.phases, p.min_a)
                 admitted.append(p)
+        phases = {p.point_id: p.phases for p in admitted}
         for point_id, amps in _fill(tree, used, paths, admitted).items():  # 3. share
             limits[point_id] = math.floor(amps / RESOLUTION + EPSILON) * RESOLUTION
+            # What rounding down leaves is there for the classes below
+            _take(used, paths[point_id], phases[point_id], limits[point_id] - amps)
     return {k: round(v, 1) for k, v in limits.items()}
 
 

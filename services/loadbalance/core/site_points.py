@@ -2,12 +2,12 @@
 
 Every EVSE of every station of the site is a point under the station's node, with the
 station's phases, minimum and priority. An EVSE with an open session wants current, capped by
-what its EV uses (demand.py); one without wants none. Every EVSE of a station we cannot control
-(it rejected our profile or did not answer, or it is offline) is reserved at its rating, session
-or not: it may start charging at any moment without asking us.
+what its EV uses (demand.py); one without wants none. An EVSE we cannot steer is **reserved**
+at what it may draw without asking us, session or not: its rating when its station refused our
+profile or did not answer, its last limit or the station's default when it is offline.
 """
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from services.loadbalance.core.allocation import Point
@@ -32,18 +32,20 @@ def point_id(station_id: str, evse_id: int) -> str:
 
 
 def points(
-    site: Site, charging: Iterable[Charging], *, uncontrolled: Collection[str] = ()
+    site: Site, charging: Iterable[Charging], *, reserved: Mapping[str, float] | None = None
 ) -> list[Point]:
-    """The points of ``site``: one per EVSE of each station, in the site's order."""
+    """The points of ``site``: one per EVSE of each station, in the site's order; ``reserved``
+    maps the point ids we cannot steer to what they may draw (A per phase)."""
+    held = reserved or {}
     open_ = {point_id(c.station_id, c.evse_id): c for c in charging}
     found: list[Point] = []
     for station in site.stations:
         for evse in range(1, station.evses + 1):
             key = point_id(station.station_id, evse)
             session = open_.get(key)
-            reserved = station.station_id in uncontrolled
-            maximum = station.rated_a
-            if session is not None and not reserved:
+            reserve = held.get(key)
+            maximum = station.rated_a if reserve is None else reserve
+            if session is not None and reserve is None:
                 maximum = max_current(
                     station.rated_a,
                     min_a=station.min_a,
@@ -58,8 +60,8 @@ def points(
                     phases=station.phases,
                     min_a=station.min_a,
                     max_a=maximum,
-                    wants=reserved or session is not None,
-                    controllable=not reserved,
+                    wants=reserve is not None or session is not None,
+                    controllable=reserve is None,
                     priority=station.priority,
                     energy_wh=0.0 if session is None else session.energy_wh,
                 )

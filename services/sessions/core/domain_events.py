@@ -102,6 +102,8 @@ def _updated(station_id: str, t: Transaction) -> SessionUpdated:
         soc_percent=t.soc_percent,
         at=max(times, default=None),
         charging_state=t.charging_state,
+        evse_id=t.evse_id,
+        connector_id=t.connector_id,
     )
 
 

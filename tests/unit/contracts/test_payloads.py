@@ -374,8 +374,8 @@ def test_records_are_keyed_as_documented(built: Envelope, key: str) -> None:
             UPDATED.event(),
             Topic.SESSIONS,
             "SessionUpdated",
-            "session_id, station_id, transaction_id, energy_wh, power_w, current_a,"
-            " current_total_a, soc_percent, charging_state, at",
+            "session_id, station_id, transaction_id, evse_id, connector_id, energy_wh, power_w,"
+            " current_a, current_total_a, soc_percent, charging_state, at",
         ),
         (
             ENDED.event(),

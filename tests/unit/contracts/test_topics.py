@@ -46,6 +46,7 @@ def test_compacted_topics_have_tombstone_retention() -> None:
         Topic.API_KEYS,
         Topic.STATIONS_LATEST,
         Topic.SESSIONS_OPEN,
+        Topic.LOADBALANCE_STATE,
     }
     for topic in sorted(compacted):
         configs = SPECS[topic].configs()

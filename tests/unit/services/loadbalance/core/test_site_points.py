@@ -43,7 +43,11 @@ def test_a_site_allocated_from_its_sessions() -> None:
 def test_a_station_we_cannot_control_is_reserved_at_its_rating_session_or_not() -> None:
     limits = allocate(
         SITE.nodes,
-        points(SITE, [Charging(station_id="CS-1", evse_id=1)], uncontrolled={"CS-2"}),
+        points(
+            SITE,
+            [Charging(station_id="CS-1", evse_id=1)],
+            reserved={"CS-2/1": 16.0, "CS-2/2": 16.0},
+        ),
     )
     assert (limits["CS-2/1"], limits["CS-2/2"]) == (16.0, 16.0)
     assert limits["CS-1/1"] == 8.0  # 40 - 32 reserved

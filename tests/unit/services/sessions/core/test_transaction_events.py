@@ -110,6 +110,8 @@ UPDATED_EVENT = DomainEvent(
     key=STATION_ID,
     payload=SESSION
     | {
+        "evse_id": 1,
+        "connector_id": 1,
         "energy_wh": 1000.0,
         "power_w": 11000.0,
         "current_a": 16.0,

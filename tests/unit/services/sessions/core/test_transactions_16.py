@@ -154,6 +154,8 @@ def test_a_whole_16_session() -> None:
             key=STATION_ID,
             payload=session
             | {
+                "evse_id": 1,  # 1.6: the connector
+                "connector_id": 1,
                 "energy_wh": 1000.0,
                 "power_w": 7200.0,
                 "current_a": 16.5,

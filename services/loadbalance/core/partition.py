@@ -1,0 +1,101 @@
+"""The sites of one partition: inputs handled, and the changelog that restores them (pure).
+
+``Partition`` is the load balancing core as the runtime's stateful worker drives it
+(runtime/batch.py ``Store``). Inputs, all keyed by site_id and co-partitioned:
+loadbalance.sites.v1 (the documents), grid.capacity.v1 (capacities) and loadbalance.inputs.v1
+(the station events of each site's stations, re-keyed by router.py). Every input is applied
+(inputs.py) and the site allocated again (reconcile.py). Changelog: loadbalance.state.v1, one
+record per site after each batch that changed it.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import msgpack
+
+from contracts.envelope import Envelope
+from contracts.errors import RecordRejected
+from contracts.events import DomainEvent, EventType
+from contracts.payloads.commands import CommandCompleted
+from contracts.payloads.ocpp import DeferredReply
+from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
+from contracts.payloads.sites import CapacityChanged, SiteDefined
+from contracts.payloads.stations import StationBooted, StationOnlineChanged
+from services.loadbalance.core import inputs
+from services.loadbalance.core.reconcile import COMMAND_PREFIX, reconcile
+from services.loadbalance.core.site_state import SiteState
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What one input gave: events and commands (load balancing answers no station CALL)."""
+
+    events: Sequence[DomainEvent]
+    reply: None = None
+    deferred: Sequence[DeferredReply] = ()
+
+
+def parse(envelope: Envelope) -> inputs.Input | None:
+    """The inputs load balancing reads; None for anything else."""
+    if envelope.event_type == EventType.SITE_DEFINED:
+        try:
+            return SiteDefined.parse(envelope)
+        except RecordRejected:
+            return None  # the API writes none such; another writer's record is ignored
+    if envelope.event_type == EventType.COMMAND_COMPLETED:
+        result = CommandCompleted.parse(envelope)
+        return result if result and result.command_id.startswith(COMMAND_PREFIX) else None
+    return (
+        CapacityChanged.parse(envelope)
+        or SessionStarted.parse(envelope)
+        or SessionUpdated.parse(envelope)
+        or SessionEnded.parse(envelope)
+        or StationBooted.parse(envelope)
+        or StationOnlineChanged.parse(envelope)
+    )
+
+
+@dataclass
+class Partition:
+    """The sites of one assigned partition."""
+
+    partition: int
+    # The registry's document of a site: for a site whose SiteDefined this partition never
+    # read (its consumer group started at the end of loadbalance.sites.v1).
+    documents: Callable[[str], Mapping[str, Any] | None] = lambda site_id: None
+    sites: dict[str, SiteState] = field(default_factory=dict)
+    _changed: dict[str, None] = field(default_factory=dict, compare=False)  # ordered set
+
+    def handle(self, envelope: Envelope) -> Handled | None:
+        message = parse(envelope)
+        if message is None:
+            return None
+        site_id = envelope.key
+        state = self.sites.get(site_id) or SiteState(site_id=site_id)
+        if state.document is None:
+            state = replace(state, document=self.documents(site_id))
+        now = envelope.occurred_at
+        state = inputs.apply(state, message, now)
+        state, events = reconcile(state, now=now, cause=envelope.event_id)
+        if state != self.sites.get(site_id):
+            self.sites[site_id] = state
+            self._changed[site_id] = None
+        return Handled(events)
+
+    def changes(self) -> Sequence[tuple[str, bytes | None]]:
+        writes: list[tuple[str, bytes | None]] = []
+        for key in self._changed:
+            state = self.sites.get(key)
+            writes.append(
+                (key, None if state is None else msgpack.packb(state.to_dict(), datetime=True))
+            )
+        self._changed = {}
+        return writes
+
+    def restore(self, key: str, value: bytes | None) -> None:
+        """Raises: ValueError, TypeError, KeyError, AttributeError: an unreadable record."""
+        if value is None:
+            self.sites.pop(key, None)
+        else:
+            self.sites[key] = SiteState.from_dict(msgpack.unpackb(value, timestamp=3))

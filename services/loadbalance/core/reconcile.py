@@ -1,0 +1,248 @@
+"""From a site's state to its allocation and the profiles that carry it, decreases first (pure).
+
+After every input the site is allocated again (allocation.py) from its capacity now and its
+points (site_points.py); what changed goes to the stations as SetChargingProfile commands:
+
+- a session's limit as a TxProfile on its EVSE, the station's safe default as its
+  TxDefaultProfile (profiles.py), at boot, when it comes online and whenever the capacity
+  changes it;
+- **decreases first**: a value below what the station may be drawing goes out at once;
+  increases go only when no decrease of the site is on its way, so that every sum stays within
+  both the old and the new capacity while limits change (transition.py, issue 12);
+- an increase smaller than ``MIN_RAISE_A`` waits (no command for a tenth of an ampere); a
+  decrease never waits;
+- a station that refused a profile or did not answer is reserved at its rating until it
+  accepts one: it is asked again ``RETRY_REFUSED_AFTER`` later, or when it boots;
+- an offline station is reserved at what it may draw: its sessions' last limits, its default
+  on idle EVSEs; it is sent nothing.
+
+Every new allocation is a LimitsAllocated on loadbalance.limits.v1.
+"""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from contracts.events import DomainEvent
+from contracts.payloads.commands import OperatorCommand
+from contracts.payloads.sites import LimitsAllocated
+from services.loadbalance.core.allocation import allocate
+from services.loadbalance.core.profiles import default_profile, safe_limit, tx_profile
+from services.loadbalance.core.site_points import Charging, point_id, points
+from services.loadbalance.core.site_state import Limit, Sent, SiteState
+from services.loadbalance.core.topology import Site, StationSpec
+
+COMMAND_PREFIX = "loadbalance:"  # the ids of our commands; their outcomes come back to us
+COMMAND_NAMESPACE = uuid.UUID("6c4f3f38-43c5-4b7e-9d0c-3f3d1c1ab5e2")
+COMMAND_TTL = timedelta(seconds=60)  # a station that has not answered by then is refused
+LOST_AFTER = COMMAND_TTL + timedelta(seconds=60)  # an outcome not back by then never comes
+RETRY_REFUSED_AFTER = timedelta(minutes=10)
+MIN_RAISE_A = 1.0
+DEFAULT_EVSE = 0  # the key <station>/0 holds the station's default profile
+
+
+@dataclass(frozen=True, slots=True)
+class Want:
+    """A limit a key should have, and how to ask for it."""
+
+    station_id: str
+    limit_a: float
+    arguments: dict[str, Any]
+
+
+def reconcile(
+    state: SiteState, *, now: datetime, cause: str
+) -> tuple[SiteState, list[DomainEvent]]:
+    """Allocate the site again; the new state and its events (LimitsAllocated, commands).
+    ``cause`` (the input's event id) makes the command ids the same when an input is handled
+    again."""
+    site = state.site()
+    if site is None:
+        return state, []
+    state = _forget_lost(state, now)
+    capacity = state.capacity(site, now)
+    live = replace(site, nodes=(replace(site.nodes[0], capacity_a=capacity), *site.nodes[1:]))
+    reserved = _reserved(state, live, now)
+    target = allocate(
+        live.nodes, points(live, _charging(state, live), reserved=reserved), previous=state.target
+    )
+    events: list[DomainEvent] = []
+    if target != state.target or capacity != state.capacity_a:
+        allocated = LimitsAllocated(
+            site_id=state.site_id,
+            at=now,
+            capacity_a=capacity,
+            limits=tuple(_row(k, v) for k, v in sorted(target.items())),
+        )
+        events.append(allocated.event())
+        state = replace(state, target=target, capacity_a=capacity)
+    wants = _wants(state, live, target, reserved, now)
+    state, sent = _send(state, wants, now=now, cause=cause)
+    return state, events + sent
+
+
+def _row(key: str, limit_a: float) -> tuple[str, int, float]:
+    station_id, evse = key.rsplit("/", 1)
+    return station_id, int(evse), limit_a
+
+
+def _charging(state: SiteState, site: Site) -> list[Charging]:
+    """The open sessions of steered points, with the limit they are under now."""
+    specs = {s.station_id: s for s in site.stations}
+    return [
+        Charging(
+            station_id=s.station_id,
+            evse_id=s.evse_id,
+            measured_a=s.measured_a,
+            limit_a=_current(state, specs, key),
+            ev_max_a=s.ev_max_a,
+            energy_wh=s.energy_wh,
+        )
+        for key, s in state.sessions.items()
+        if s.station_id in specs
+    ]
+
+
+def _refused(state: SiteState, station_id: str, now: datetime) -> bool:
+    refused_at = state.station(station_id).refused_at
+    return refused_at is not None and now - refused_at < RETRY_REFUSED_AFTER
+
+
+def default_bound(state: SiteState, spec: StationSpec) -> float:
+    """What an EVSE of the station without a limit of its own may draw: its default, if
+    accepted (or on its way, whichever is higher), else its rating."""
+    default = state.limits.get(point_id(spec.station_id, DEFAULT_EVSE))
+    return spec.rated_a if default is None else default.bound(spec.rated_a)
+
+
+def bound(state: SiteState, spec: StationSpec, key: str) -> float:
+    """What the point ``key`` of ``spec`` may be drawing now, whatever we asked."""
+    base = default_bound(state, spec)
+    limit = state.limits.get(key)
+    return base if limit is None or key not in state.sessions else limit.bound(base)
+
+
+def _intent(state: SiteState, key: str) -> float | None:
+    limit = state.limits.get(key)
+    return None if limit is None else limit.intent()
+
+
+def _reserved(state: SiteState, site: Site, now: datetime) -> dict[str, float]:
+    """The points we cannot steer and what each may draw."""
+    reserved: dict[str, float] = {}
+    for spec in site.stations:
+        refused = _refused(state, spec.station_id, now)
+        online = state.station(spec.station_id).online
+        for evse in range(1, spec.evses + 1):
+            key = point_id(spec.station_id, evse)
+            if refused:
+                reserved[key] = spec.rated_a
+            elif not online:
+                reserved[key] = min(spec.rated_a, bound(state, spec, key))
+    return reserved
+
+
+def _wants(
+    state: SiteState,
+    site: Site,
+    target: Mapping[str, float],
+    reserved: Mapping[str, float],
+    now: datetime,
+) -> dict[str, Want]:
+    """The limit every key we steer should have: the defaults of the online stations, the
+    sessions' limits."""
+    wants: dict[str, Want] = {}
+    for spec in site.stations:
+        station = state.station(spec.station_id)
+        if not station.online or _refused(state, spec.station_id, now):
+            continue
+        if spec.station_id in state.stations:  # heard of: it gets its default
+            key = point_id(spec.station_id, DEFAULT_EVSE)
+            profile = default_profile(site, spec, now=now)
+            wants[key] = Want(spec.station_id, safe_limit(site, spec), profile)
+    for key, session in state.sessions.items():
+        if key in reserved or key not in target:
+            continue
+        profile = tx_profile(
+            evse_id=session.evse_id,
+            transaction_id=session.transaction_id,
+            limit_a=target[key],
+            now=now,
+        )
+        wants[key] = Want(session.station_id, target[key], profile)
+    return wants
+
+
+def _current(state: SiteState, site_specs: Mapping[str, StationSpec], key: str) -> float:
+    """What we last asked of ``key``, or what it draws without being asked."""
+    intent = _intent(state, key)
+    if intent is not None:
+        return intent
+    station_id, evse = key.rsplit("/", 1)
+    spec = site_specs[station_id]
+    return spec.rated_a if int(evse) == DEFAULT_EVSE else default_bound(state, spec)
+
+
+def _send(
+    state: SiteState, wants: Mapping[str, Want], *, now: datetime, cause: str
+) -> tuple[SiteState, list[DomainEvent]]:
+    """Decreases now; increases once no decrease is on its way."""
+    site = state.site()
+    assert site is not None
+    specs = {s.station_id: s for s in site.stations}
+    decreases = {k: w for k, w in wants.items() if w.limit_a < _current(state, specs, k)}
+    commands: list[DomainEvent] = []
+    for key, want in decreases.items():
+        state, command = _command(
+            state, key, want, decrease=True, now=now, cause=cause, index=len(commands)
+        )
+        commands.append(command)
+    lowering = any(s.decrease for limit in state.limits.values() for s in limit.sent)
+    if lowering:
+        return state, commands
+    for key, want in wants.items():
+        if want.limit_a >= _current(state, specs, key) + MIN_RAISE_A:
+            state, command = _command(
+                state, key, want, decrease=False, now=now, cause=cause, index=len(commands)
+            )
+            commands.append(command)
+    return state, commands
+
+
+def _command(
+    state: SiteState,
+    key: str,
+    want: Want,
+    *,
+    decrease: bool,
+    now: datetime,
+    cause: str,
+    index: int,
+) -> tuple[SiteState, DomainEvent]:
+    command_id = COMMAND_PREFIX + uuid.uuid5(COMMAND_NAMESPACE, f"{cause}/{index}").hex
+    limit = state.limits.get(key, Limit())
+    sent = Sent(command_id=command_id, limit_a=want.limit_a, decrease=decrease, at=now)
+    state = state.with_limit(key, replace(limit, sent=(*limit.sent, sent)))
+    command = OperatorCommand(
+        command_id=command_id,
+        station_id=want.station_id,
+        command="SetChargingProfile",
+        arguments=want.arguments,
+        deadline=now + COMMAND_TTL,
+    )
+    return state, command.event()
+
+
+def _forget_lost(state: SiteState, now: datetime) -> SiteState:
+    """Commands whose outcome should have come long ago: their station counts as refused."""
+    for key, limit in state.limits.items():
+        lost = [s for s in limit.sent if now - s.at > LOST_AFTER]
+        if lost:
+            station_id = key.rsplit("/", 1)[0]
+            kept = tuple(s for s in limit.sent if s not in lost)
+            state = state.with_limit(key, replace(limit, sent=kept))
+            station = replace(state.station(station_id), refused_at=now)
+            state = state.with_station(station_id, station)
+    return state

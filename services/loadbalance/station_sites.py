@@ -1,0 +1,50 @@
+"""The site registry followed into memory: each site's document, and each station's site (I/O)."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from contracts.envelope import Envelope
+from contracts.payloads.sites import SiteDefined
+from contracts.topics import Topic
+from runtime.follower import Follower
+from runtime.kafka import DEFAULT_CONNECT_TIMEOUT_S
+
+
+class StationSites(Follower):
+    """loadbalance.sites.v1: the router asks which site a station is in, the load balancer
+    for the document of a site it has not seen defined (a group that starts at the end)."""
+
+    def __init__(
+        self, bootstrap_servers: str, *, connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
+    ) -> None:
+        self.stations: dict[str, str] = {}
+        self.sites: dict[str, tuple[str, ...]] = {}
+        self.documents: dict[str, Mapping[str, Any]] = {}
+        super().__init__(
+            bootstrap_servers,
+            [Topic.SITES],
+            self._apply,
+            connect_timeout_s=connect_timeout_s,
+            poll_timeout_ms=200,
+            describe=lambda: f"{Topic.SITES}: {len(self.sites)} sites",
+        )
+
+    def site_of(self, station_id: str) -> str | None:
+        return self.stations.get(station_id)
+
+    def document(self, site_id: str) -> Mapping[str, Any] | None:
+        return self.documents.get(site_id)
+
+    def _apply(self, topic: str, key: str, envelope: Envelope | None) -> None:
+        self.documents.pop(key, None)
+        for station_id in self.sites.pop(key, ()):
+            if self.stations.get(station_id) == key:
+                del self.stations[station_id]
+        if envelope is None:
+            return
+        defined = SiteDefined.parse(envelope)  # raises RecordRejected
+        self.sites[key] = defined.stations
+        if defined.document is not None:
+            self.documents[key] = defined.document
+        for station_id in defined.stations:
+            self.stations[station_id] = key

@@ -1,0 +1,201 @@
+"""Load balancing end to end: ocpp-library 1.6 and 2.0.1 stations on one site -> gateway ->
+sessions -> the load balancing worker (a real process) -> SetChargingProfile through the
+command path -> the stations; a capacity drop on grid.capacity.v1 lowers what they accepted,
+decreases first, and a station that disconnects is left at a safe default."""
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ocpp.v16 import call_result as _result16
+from ocpp.v201 import call_result as _result201
+
+from contracts.codec import encode
+from contracts.payloads.sites import CapacityChanged, LimitsAllocated, SiteDefined
+from contracts.topics import Topic
+from runtime.kafka import reliable_producer
+from tests.e2e.test_sessions import (
+    _define_token,
+    _fresh_api,
+    _now,
+    _station16,
+    _station201,
+    call16,
+    call201,
+    transaction_event,
+)
+from tests.support.gateway import GatewayProcess, TopicTail
+from tests.support.loadbalance import running_loadbalance
+from tests.support.sessions import SessionsWorker
+from tests.support.waiting import eventually
+
+result16: Any = _result16
+result201: Any = _result201
+RATED_A = 32.0
+
+
+@dataclass
+class Fleet:
+    """What the stations were told, as a station would apply it: per EVSE its TxProfile, else
+    its station's TxDefaultProfile, else its rating; and the sum over charging EVSEs at every
+    change (the timeline)."""
+
+    tx: dict[tuple[str, int], float] = field(default_factory=dict)
+    defaults: dict[str, float] = field(default_factory=dict)
+    charging: set[tuple[str, int]] = field(default_factory=set)
+    timeline: list[tuple[float, float]] = field(default_factory=list)
+
+    def limit(self, station_id: str, evse: int = 1) -> float:
+        return self.tx.get((station_id, evse), self.defaults.get(station_id, RATED_A))
+
+    def drawn(self) -> float:
+        return round(sum(self.limit(s, e) for s, e in self.charging), 1)
+
+    def note(self) -> None:
+        self.timeline.append((time.monotonic(), self.drawn()))
+
+    def applied(self, station_id: str, purpose: str, evse: int, limit: float) -> None:
+        if purpose == "TxDefaultProfile":
+            self.defaults[station_id] = limit
+        else:
+            self.tx[(station_id, evse)] = limit
+        self.note()
+
+    def since(self, moment: float) -> list[float]:
+        return [total for at, total in self.timeline if at >= moment]
+
+
+def _limit(schedule: dict[str, Any]) -> float:
+    return float(schedule["charging_schedule_period"][0]["limit"])
+
+
+def _takes_profiles16(station: Any, station_id: str, fleet: Fleet) -> None:
+    async def on_set(connector_id: int, cs_charging_profiles: dict[str, Any]) -> Any:
+        profile = cs_charging_profiles
+        purpose = profile["charging_profile_purpose"]
+        fleet.applied(station_id, purpose, connector_id, _limit(profile["charging_schedule"]))
+        return result16.SetChargingProfile(status="Accepted")
+
+    station.cp.route_map["SetChargingProfile"] = {"_on_action": on_set}
+
+
+def _takes_profiles201(station: Any, station_id: str, fleet: Fleet) -> None:
+    async def on_set(evse_id: int, charging_profile: dict[str, Any]) -> Any:
+        purpose = charging_profile["charging_profile_purpose"]
+        limit = _limit(charging_profile["charging_schedule"][0])
+        fleet.applied(station_id, purpose, evse_id, limit)
+        return result201.SetChargingProfile(status="Accepted")
+
+    station.cp.route_map["SetChargingProfile"] = {"_on_action": on_set}
+
+
+async def _publish(bootstrap: str, topic: str, envelope: Any) -> None:
+    producer = reliable_producer(bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, encode(envelope), key=envelope.key.encode())
+    finally:
+        await producer.stop()
+
+
+async def test_a_capacity_drop_lowers_every_station_decreases_first_and_a_lost_one_is_safe(
+    kafka_bootstrap: str, gateway: GatewayProcess, sessions: SessionsWorker, tmp_path: Path
+) -> None:
+    site_id, token = f"SITE-{uuid.uuid4().hex[:8]}", f"TOK-{uuid.uuid4().hex[:8]}"
+    ids16 = [f"LB16-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    ids201 = [f"LB201-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    every = ids16 + ids201
+    await _define_token(kafka_bootstrap, token)
+    document = {"capacity_a": 64, "phases": 3, "stations": every}
+    defined = SiteDefined(site_id=site_id, stations=tuple(every), capacity_a=64, document=document)
+    await _publish(kafka_bootstrap, Topic.SITES, defined.envelope())
+    fleet = Fleet()
+    api = await _fresh_api(kafka_bootstrap, window_s=0)  # routes the load balancer's commands
+    stations: dict[str, Any] = {}
+    try:
+        async with (
+            running_loadbalance(kafka_bootstrap, tmp_path / "loadbalance"),
+            TopicTail(kafka_bootstrap, Topic.LIMITS) as limits,
+        ):
+            for station_id in ids16:
+                stations[station_id] = station = await _station16(gateway, station_id)
+                _takes_profiles16(station, station_id, fleet)
+                await station.call(call16.BootNotification("M-16", "V"))
+            for station_id in ids201:
+                stations[station_id] = station = await _station201(gateway, station_id)
+                _takes_profiles201(station, station_id, fleet)
+                await station.call(
+                    call201.BootNotification(
+                        charging_station={"model": "M-201", "vendor_name": "V"}, reason="PowerUp"
+                    )
+                )
+            # Every station's safe default: 64 A over 4 EVSEs
+            await eventually(
+                lambda: all(fleet.defaults.get(s) == 16.0 for s in every), "defaults of 16 A", 30
+            )
+            for station_id in ids16:
+                await stations[station_id].call(call16.StartTransaction(1, token, 0, _now()))
+                fleet.charging.add((station_id, 1))
+                fleet.note()
+            for station_id in ids201:
+                tx = uuid.uuid4().hex
+                started = transaction_event(
+                    tx, "Started", 0, 0.0, 1, id_token={"id_token": token, "type": "ISO14443"}
+                )
+                await stations[station_id].call(started)
+                fleet.charging.add((station_id, 1))
+                fleet.note()
+            allocated = await limits.next(
+                lambda e: (
+                    e.key == site_id
+                    and (a := LimitsAllocated.parse(e)) is not None
+                    and sum(1 for *_, amps in a.limits if amps > 0) == 4
+                ),
+                30,
+            )
+            first = LimitsAllocated.parse(allocated.envelope)
+            assert first is not None
+            assert {amps for *_, amps in first.limits} == {16.0}
+            assert fleet.drawn() == 64.0
+
+            # The grid operator cuts the site to 32 A
+            dropped_at = time.monotonic()
+            cut = CapacityChanged(
+                site_id=site_id, limit_a=32, valid_from=datetime.now(UTC), source="DSO"
+            )
+            await _publish(kafka_bootstrap, Topic.GRID_CAPACITY, cut.envelope())
+            await eventually(lambda: fleet.drawn() <= 32.0, "the sum under 32 A", 15)
+            lowered_at = time.monotonic()
+            assert lowered_at - dropped_at < 15
+            assert all(fleet.limit(s) == 8.0 for s in every)
+            assert all(fleet.defaults[s] == 8.0 for s in every)  # safe under the new capacity
+            assert max(fleet.since(dropped_at)) <= 64.0  # never above the old capacity
+
+            # Back to 48 A: raised only once every decrease is accepted, never above 48
+            raised_at = time.monotonic()
+            back = CapacityChanged(
+                site_id=site_id, limit_a=48, valid_from=datetime.now(UTC), source="DSO"
+            )
+            await _publish(kafka_bootstrap, Topic.GRID_CAPACITY, back.envelope())
+            await eventually(lambda: fleet.drawn() == 48.0, "the sum up to 48 A", 15)
+            assert max(fleet.since(lowered_at)) <= 48.0
+            assert all(fleet.limit(s) == 12.0 for s in every)
+            assert raised_at > lowered_at
+
+            # A station that disconnects keeps its safe default: 48 A / 4 EVSEs
+            lost = ids201[0]
+            await stations.pop(lost).close()
+            assert fleet.defaults[lost] == 12.0
+            await eventually(lambda: not api.presence.online(lost), "presence says offline", 30)
+            # The others may not take what the lost one may still draw: 12 A stays reserved
+            await asyncio.sleep(2)
+            assert fleet.drawn() <= 48.0
+            assert all(fleet.limit(s) == 12.0 for s in every if s != lost)
+    finally:
+        for station in stations.values():
+            await station.close()
+        await api.stop()
