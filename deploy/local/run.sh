@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # `make run`: the local Kafka, every topic, a gateway on ws://127.0.0.1:9000/ocpp/{station_id},
 # a sessions worker, the sessions API on :8080, a billing worker, the billing API on :8082 with a
-# demo tariff, the load balancing API on :8083, and a few simulated stations that charge, in the
-# foreground until Ctrl-C; then it stops what it started.
+# demo tariff, a load balancing worker, the load balancing API on :8083 with a demo site of the
+# simulated stations (its capacity: 16 A per station), and a few simulated stations that charge,
+# in the foreground until Ctrl-C; then it stops what it started.
 # Environment: KAFKA_PORT (9092), GATEWAY_PORT (9000), GATEWAY_HTTP_PORT (9100),
 # GATEWAY_ARGS (extra gateway options), STATIONS (5), API_PORT (8080), BILLING_API_PORT (8082),
-# LOADBALANCE_API_PORT (8083).
+# LOADBALANCE_HTTP_PORT (9400), LOADBALANCE_API_PORT (8083).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -57,6 +58,10 @@ billing_api_port=${BILLING_API_PORT:-8082}
 (cd "$root" && exec "$python" -m services.billing.api --host 127.0.0.1 \
   --port "$billing_api_port") 2>>"$log_dir/billing-api.log" &
 pids+=($!)
+loadbalance_port=${LOADBALANCE_HTTP_PORT:-9400}
+(cd "$root" && exec "$python" -m services.loadbalance --http-host 127.0.0.1 \
+  --http-port "$loadbalance_port") 2>>"$log_dir/loadbalance.log" &
+pids+=($!)
 loadbalance_api_port=${LOADBALANCE_API_PORT:-8083}
 (cd "$root" && exec "$python" -m services.loadbalance.api --host 127.0.0.1 \
   --port "$loadbalance_api_port") 2>>"$log_dir/loadbalance-api.log" &
@@ -75,6 +80,7 @@ wait_ready "http://127.0.0.1:$sessions_port/readyz" sessions
 wait_ready "http://127.0.0.1:$api_port/readyz" api
 wait_ready "http://127.0.0.1:$billing_port/readyz" billing
 wait_ready "http://127.0.0.1:$billing_api_port/readyz" billing-api
+wait_ready "http://127.0.0.1:$loadbalance_port/readyz" loadbalance
 wait_ready "http://127.0.0.1:$loadbalance_api_port/readyz" loadbalance-api
 
 # A dev API key (admin role), made anew each run: the old one of that name stops working.
@@ -104,9 +110,17 @@ curl -fsS -X PUT "http://127.0.0.1:$billing_api_port/tariffs/DEMO-AC" \
 curl -fsS -X PUT "http://127.0.0.1:$billing_api_port/tariff-assignments/default" \
   -H "Authorization: Bearer $api_key" -H 'Content-Type: application/json' \
   -d '{"tariff_id": "DEMO-AC", "time_zone": "Europe/Amsterdam"}' >/dev/null
+# The simulated stations on one site of 16 A per station: when all charge, each gets 16 of its
+# 32 A; while fewer charge, they share the site (through the load balancing API, hence Kafka).
+stations=${STATIONS:-5}
+site_stations=$(seq -f '"SIM%05g"' 1 "$stations" | paste -sd, -)
+curl -fsS -X PUT "http://127.0.0.1:$loadbalance_api_port/sites/DEMO-SITE" \
+  -H "Authorization: Bearer $api_key" -H 'Content-Type: application/json' \
+  -d "{\"capacity_a\": $((stations * 16)), \"phases\": 3, \"stations\": [$site_stations]}" \
+  >/dev/null
 # A few stations that boot, report status and charge, against the gateway, for a day at most.
 (cd "$root" && exec "$python" -m tools.simulator --url "ws://127.0.0.1:$gateway_port/ocpp" \
-  --stations "${STATIONS:-5}" --version mixed --connect-rate 5 --duration 86400 \
+  --stations "$stations" --version mixed --connect-rate 5 --duration 86400 \
   --session-length 120 --meter-interval 15 --id-token DEMO-TOKEN-1) 2>>"$log_dir/simulator.log" &
 pids+=($!)
 cat <<MSG
@@ -116,9 +130,9 @@ chargebus is running:
   sessions   one worker                                      metrics http://127.0.0.1:$sessions_port/metrics
   API        http://127.0.0.1:$api_port/stations  /sessions  /tokens   (docs/api.md)
   billing    http://127.0.0.1:$billing_api_port/tariffs  /tariff-assignments  /cdrs   (docs/billing.md)
-  sites      http://127.0.0.1:$loadbalance_api_port/sites   (docs/loadbalance.md)
+  sites      http://127.0.0.1:$loadbalance_api_port/sites/DEMO-SITE/allocation  /allocation/history?format=png   (docs/loadbalance.md)
   API key    $api_key   (role admin; send Authorization: Bearer KEY)
-  stations   ${STATIONS:-5} simulated stations (logs: $log_dir/)
+  stations   $stations simulated stations (logs: $log_dir/)
 Ctrl-C stops everything this command started.
 MSG
 wait -n "${pids[@]}"

@@ -6,6 +6,7 @@ decreases first, and a station that disconnects is left at a safe default."""
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from ocpp.v16 import call_result as _result16
 from ocpp.v201 import call_result as _result201
 
 from contracts.codec import encode
-from contracts.payloads.sites import CapacityChanged, LimitsAllocated, SiteDefined
+from contracts.payloads.sites import CapacityChanged, LimitsAllocated
 from contracts.topics import Topic
 from runtime.kafka import reliable_producer
 from tests.e2e.test_sessions import (
@@ -29,7 +30,7 @@ from tests.e2e.test_sessions import (
     transaction_event,
 )
 from tests.support.gateway import GatewayProcess, TopicTail
-from tests.support.loadbalance import running_loadbalance
+from tests.support.loadbalance import Client, loadbalance_api, running_loadbalance
 from tests.support.sessions import SessionsWorker
 from tests.support.waiting import eventually
 
@@ -93,6 +94,20 @@ def _takes_profiles201(station: Any, station_id: str, fleet: Fleet) -> None:
     station.cp.route_map["SetChargingProfile"] = {"_on_action": on_set}
 
 
+async def _allocation(
+    lb: Client, site_id: str, done: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """GET /sites/{site_id}/allocation until it shows what ``done`` wants (15 s at most)."""
+    async with asyncio.timeout(15):
+        while True:
+            async with lb.get(f"/sites/{site_id}/allocation") as response:
+                assert response.status == 200, await response.text()
+                shown: dict[str, Any] = await response.json()
+            if done(shown):
+                return shown
+            await asyncio.sleep(0.1)
+
+
 async def _publish(bootstrap: str, topic: str, envelope: Any) -> None:
     producer = reliable_producer(bootstrap)
     await producer.start()
@@ -110,17 +125,18 @@ async def test_a_capacity_drop_lowers_every_station_decreases_first_and_a_lost_o
     ids201 = [f"LB201-{uuid.uuid4().hex[:8]}" for _ in range(2)]
     every = ids16 + ids201
     await _define_token(kafka_bootstrap, token)
-    document = {"capacity_a": 64, "phases": 3, "stations": every}
-    defined = SiteDefined(site_id=site_id, stations=tuple(every), capacity_a=64, document=document)
-    await _publish(kafka_bootstrap, Topic.SITES, defined.envelope())
     fleet = Fleet()
     api = await _fresh_api(kafka_bootstrap, window_s=0)  # routes the load balancer's commands
     stations: dict[str, Any] = {}
     try:
         async with (
+            loadbalance_api(kafka_bootstrap) as lb,
             running_loadbalance(kafka_bootstrap, tmp_path / "loadbalance"),
             TopicTail(kafka_bootstrap, Topic.LIMITS) as limits,
         ):
+            document = {"capacity_a": 64, "phases": 3, "stations": every}
+            async with lb.put(f"/sites/{site_id}", json=document) as created:
+                assert created.status == 201, await created.text()
             for station_id in ids16:
                 stations[station_id] = station = await _station16(gateway, station_id)
                 _takes_profiles16(station, station_id, fleet)
@@ -162,7 +178,7 @@ async def test_a_capacity_drop_lowers_every_station_decreases_first_and_a_lost_o
             assert {amps for *_, amps in first.limits} == {16.0}
             assert fleet.drawn() == 64.0
 
-            # The grid operator cuts the site to 32 A
+            # The grid operator cuts the site to 32 A (grid.capacity.v1)
             dropped_at = time.monotonic()
             cut = CapacityChanged(
                 site_id=site_id, limit_a=32, valid_from=datetime.now(UTC), source="DSO"
@@ -175,16 +191,30 @@ async def test_a_capacity_drop_lowers_every_station_decreases_first_and_a_lost_o
             assert all(fleet.defaults[s] == 8.0 for s in every)  # safe under the new capacity
             assert max(fleet.since(dropped_at)) <= 64.0  # never above the old capacity
 
-            # Back to 48 A: raised only once every decrease is accepted, never above 48
+            # Back to 48 A through the API: raised only once every decrease is accepted
             raised_at = time.monotonic()
-            back = CapacityChanged(
-                site_id=site_id, limit_a=48, valid_from=datetime.now(UTC), source="DSO"
-            )
-            await _publish(kafka_bootstrap, Topic.GRID_CAPACITY, back.envelope())
+            async with lb.post(f"/sites/{site_id}/capacity", json={"limit_a": 48}) as back:
+                assert back.status == 202, await back.text()
             await eventually(lambda: fleet.drawn() == 48.0, "the sum up to 48 A", 15)
             assert max(fleet.since(lowered_at)) <= 48.0
             assert all(fleet.limit(s) == 12.0 for s in every)
             assert raised_at > lowered_at
+            shown = await _allocation(lb, site_id, lambda a: a["allocated_a"] == 48.0)
+            assert shown["capacity_a"] == 48.0
+            assert {
+                (s["station_id"], e["evse_id"], e["limit_a"])
+                for s in shown["stations"]
+                for e in s["evses"]
+            } == {(s, 1, 12.0) for s in every}
+            async with lb.get(f"/sites/{site_id}/allocation/history") as past:
+                steps = [(a["capacity_a"], a["allocated_a"]) for a in (await past.json())["items"]]
+            assert (64.0, 64.0) in steps
+            assert (32.0, 32.0) in steps
+            assert steps[-1] == (48.0, 48.0)
+            async with lb.get(f"/sites/{site_id}/allocation/history?format=png") as picture:
+                assert picture.status == 200
+                assert picture.content_type == "image/png"
+                (tmp_path / "allocation.png").write_bytes(await picture.read())
 
             # A station that disconnects keeps its safe default: 48 A / 4 EVSEs
             lost = ids201[0]

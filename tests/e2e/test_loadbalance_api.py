@@ -4,40 +4,22 @@ site registry (billing's tariff book too), its capacity changed, the site remove
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from prometheus_client import CollectorRegistry
 
 from contracts.events import EventType
-from contracts.payloads.api_keys import Role
 from contracts.payloads.sites import CapacityChanged
 from contracts.topics import Topic
-from runtime.api_keys import issue_key
 from services.billing.tariff_follower import TariffFollower
-from services.loadbalance.api.app import LoadbalanceApi
-from services.loadbalance.api.http import build_app
-from services.loadbalance.api.settings import Settings
 from tests.support.gateway import TopicTail
+from tests.support.loadbalance import Client, loadbalance_api
 from tests.support.waiting import eventually
-
-Client = TestClient[Any, Any]
 
 
 @pytest.fixture
 async def api(kafka_bootstrap: str) -> AsyncIterator[Client]:
-    service = LoadbalanceApi(Settings(bootstrap_servers=kafka_bootstrap), CollectorRegistry())
-    await service.start()
-    try:
-        await eventually(lambda: service.readiness()[0], "the API is ready", 30)
-        key = await issue_key(kafka_bootstrap, f"lb-{uuid.uuid4().hex[:8]}", Role.OPERATOR)
-        await eventually(lambda: service.keys.authenticate(key) is not None, "the key is known")
-        server = TestServer(build_app(service), host="127.0.0.1", port=0)
-        async with TestClient(server, headers={"Authorization": f"Bearer {key}"}) as client:
-            yield client
-    finally:
-        await service.stop()
+    async with loadbalance_api(kafka_bootstrap) as client:
+        yield client
 
 
 async def test_a_site_is_written_read_by_billing_capacity_changed_and_removed(

@@ -261,6 +261,7 @@ class Charging:
             return False
         sample = self._sample(connector, now)
         connector.phase, connector.next_at, connector.stop_at = Phase.STOPPING, None, None
+        connector.limit_w = None  # a TxProfile ends with its transaction
         if self.version is Version.V16:
             payload = payloads.stop_transaction(
                 transaction_id=int(connector.transaction_id),
@@ -316,22 +317,39 @@ class Charging:
         return Sample(connector.energy_wh, power_w, current_a, connector.soc_percent)
 
     def _limited(self, connector: Connector, power_w: float) -> float:
-        limits = [power_w, connector.limit_w]
+        """K01: the transaction's TxProfile, else the TxDefaultProfile; within the station's
+        maximum shared equally."""
+        own = connector.limit_w if connector.limit_w is not None else connector.default_limit_w
+        limits = [power_w, own]
         if self._station_limit_w is not None:
             limits.append(self._station_limit_w / len(self.connectors))
         return max(0.0, min(w for w in limits if w is not None))
 
-    def set_limit(self, connector_id: int, limit_w: float | None) -> bool:
-        """connector_id 0: the whole station, shared equally. False: no such connector."""
-        if connector_id == 0:
+    def set_limit(
+        self, connector_id: int, limit_w: float | None, purpose: str = "TxProfile"
+    ) -> bool:
+        """A profile's limit: ``purpose`` TxProfile (its connector's transaction),
+        TxDefaultProfile (connector 0: every connector), or a station maximum (shared equally).
+        False: no such connector, or a TxProfile without a transaction (K01.FR.09)."""
+        if purpose in ("ChargePointMaxProfile", "ChargingStationMaxProfile"):
             self._station_limit_w = limit_w
-        elif (connector := self.connector(connector_id)) is not None:
-            connector.limit_w = limit_w
-        else:
+            return True
+        if purpose == "TxDefaultProfile" and connector_id == 0:
+            for each in self.connectors:
+                each.default_limit_w = limit_w
+            return True
+        connector = self.connector(connector_id)
+        if connector is None:
             return False
+        if purpose == "TxDefaultProfile":
+            connector.default_limit_w = limit_w
+            return True
+        if connector.transaction_id is None:
+            return False
+        connector.limit_w = limit_w
         return True
 
     def clear_limits(self) -> None:
         self._station_limit_w = None
         for connector in self.connectors:
-            connector.limit_w = None
+            connector.limit_w = connector.default_limit_w = None

@@ -242,9 +242,10 @@ def _set_charging_profile_16(
     station: ChargingStation, payload: dict[str, Any], now: float
 ) -> dict[str, Any]:
     profile = _dict(payload, "csChargingProfiles")
-    station_wide = profile["chargingProfilePurpose"] == "ChargePointMaxProfile"
-    connector_id = 0 if station_wide else _int(payload, "connectorId")
-    accepted = station.charging.set_limit(connector_id, _limit_w(profile["chargingSchedule"]))
+    purpose = profile["chargingProfilePurpose"]
+    connector_id = _int(payload, "connectorId")
+    limit_w = _limit_w(profile["chargingSchedule"])
+    accepted = station.charging.set_limit(connector_id, limit_w, purpose)
     return _status("Accepted" if accepted else "Rejected")
 
 
@@ -361,9 +362,9 @@ def _set_charging_profile_201(
     station: ChargingStation, payload: dict[str, Any], now: float
 ) -> dict[str, Any]:
     profile = _dict(payload, "chargingProfile")
-    station_wide = profile["chargingProfilePurpose"] == "ChargingStationMaxProfile"
-    evse_id = 0 if station_wide else _int(payload, "evseId")
-    accepted = station.charging.set_limit(evse_id, _limit_w(profile["chargingSchedule"][0]))
+    purpose = profile["chargingProfilePurpose"]
+    limit_w = _limit_w(profile["chargingSchedule"][0])
+    accepted = station.charging.set_limit(_int(payload, "evseId"), limit_w, purpose)
     return _status("Accepted" if accepted else "Rejected")
 
 

@@ -31,7 +31,8 @@ class Connector:
     meter_start_wh: int = 0
     ev_power_w: float = 0.0  # what the EV would draw without a limit
     power_w: float = 0.0
-    limit_w: float | None = None  # from SetChargingProfile
+    limit_w: float | None = None  # its transaction's TxProfile: ends with the transaction
+    default_limit_w: float | None = None  # TxDefaultProfile: what a transaction starts under
     soc_percent: float = 0.0
     sampled_at: float = 0.0
     reported: str | None = None  # the last status sent, in the version's vocabulary

@@ -1,9 +1,12 @@
 """The load balancing API's shell: the site registry followed from Kafka, site and capacity
 writes (I/O).
 
-Every instance follows loadbalance.sites.v1 and api.keys.v1 from the beginning. A site write
-returns once this instance's view shows it (read your writes).
+Every instance follows loadbalance.sites.v1 and api.keys.v1 from the beginning, and
+loadbalance.limits.v1 from ``--history-hours`` ago (each site's allocation and its history). A
+site write returns once this instance's view shows it (read your writes).
 """
+
+from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY, CollectorRegistry
@@ -17,6 +20,7 @@ from runtime.api_keys import KeyFollower
 from runtime.follower import Follower
 from runtime.kafka import reliable_producer, start_bounded
 from services.loadbalance.api.core.errors import SiteNotFound
+from services.loadbalance.api.core.history import History
 from services.loadbalance.api.core.registry import Registry
 from services.loadbalance.api.settings import Settings
 
@@ -39,7 +43,21 @@ class LoadbalanceApi:
             connect_timeout_s=connect,
             on_rejected=lambda topic, _: self.metrics.records.labels(topic, "undecodable").inc(),
         )
+        keep = timedelta(hours=settings.history_hours)
+        self.history = History(keep=keep)
+        self._limits = Follower(
+            settings.bootstrap_servers,
+            [Topic.LIMITS],
+            lambda _, key, envelope: self.history.apply(envelope),
+            from_beginning=False,
+            start_at=lambda: datetime.now(UTC) - keep,
+            connect_timeout_s=connect,
+            on_rejected=lambda topic, _: self.metrics.records.labels(topic, "undecodable").inc(),
+        )
         self.metrics.view_size.labels("sites").set_function(lambda: len(self.sites.sites))
+        self.metrics.view_size.labels("allocations").set_function(
+            lambda: sum(len(kept) for kept in self.history.sites.values())
+        )
         self.metrics.view_size.labels("api_keys").set_function(self.keys.__len__)
         self._producer: AIOKafkaProducer | None = None
 
@@ -52,8 +70,10 @@ class LoadbalanceApi:
         self._producer = producer
         await self._keys.start()
         await self._sites.start()
+        await self._limits.start()
 
     async def stop(self) -> None:
+        await self._limits.stop()
         await self._sites.stop()
         await self._keys.stop()
         if self._producer is not None:
@@ -66,6 +86,7 @@ class LoadbalanceApi:
                 ("kafka producer", self._producer is not None),
                 ("api.keys.v1", self._keys.ready.is_set()),
                 ("loadbalance.sites.v1", self._sites.ready.is_set()),
+                ("loadbalance.limits.v1", self._limits.ready.is_set()),
             )
         )
 

@@ -5,6 +5,7 @@ Errors are ``{"error": "<ErrorName>", "message": "..."}`` (core/errors.py); open
 this module, describes each route.
 """
 
+import asyncio
 import json
 import logging
 from datetime import UTC, datetime
@@ -19,8 +20,11 @@ from contracts.http_api import Query, paged
 from runtime.api import add_operations, errors_and_metrics, read_object
 from runtime.api_keys import authentication
 from services.loadbalance.api.app import LoadbalanceApi
+from services.loadbalance.api.core import history
 from services.loadbalance.api.core.errors import SiteNotFound
 from services.loadbalance.api.core.registry import capacity
+from services.loadbalance.api.plot import allocation_png
+from services.loadbalance.core.topology import Site
 
 log = logging.getLogger("loadbalance.api")
 SPEC_PATH = Path(__file__).resolve().parent / "openapi.json"
@@ -76,6 +80,42 @@ class Routes:
         await self.api.change_capacity(change)
         return web.json_response(jsonable(dict(change.envelope().payload)), status=202)
 
+    async def allocation(self, request: web.Request) -> web.Response:
+        """The site's live allocation: per station and EVSE its limit."""
+        Query(request.query).done()
+        site_id = request.match_info["site_id"]
+        site = self._known(site_id)
+        latest = self.api.history.latest(site_id)
+        body = (
+            history.unallocated(site_id, site) if latest is None else history.as_json(latest, site)
+        )
+        return web.json_response(jsonable(body))
+
+    async def allocation_history(self, request: web.Request) -> web.Response:
+        """The site's allocations in a range (default: as far back as the API reads), as JSON
+        or as a PNG of capacity and allocated current."""
+        query = Query(request.query)
+        since, until = query.time("from"), query.time("to")
+        form = query.choice("format", ("json", "png")) or "json"
+        query.done()
+        site_id = request.match_info["site_id"]
+        site = self._known(site_id)
+        rows = self.api.history.between(site_id, since, until)
+        if form == "png":
+            end = until or datetime.now(UTC)
+            points = history.series(rows, site, until=end)
+            title = f"site {site_id}: capacity and allocated current"
+            png = await asyncio.to_thread(allocation_png, points, title=title)
+            return web.Response(body=png, content_type="image/png")
+        items = [history.as_json(a, site) for a in rows]
+        return web.json_response(jsonable({"site_id": site_id, "items": items}))
+
+    def _known(self, site_id: str) -> Site:
+        site = self.api.sites.sites.get(site_id)
+        if site is None:
+            raise SiteNotFound(f"no site {site_id!r}")
+        return site
+
     async def openapi(self, _: web.Request) -> web.Response:
         return web.json_response(openapi_document())
 
@@ -92,5 +132,9 @@ def build_app(api: LoadbalanceApi) -> web.Application:
     app.router.add_put("/sites/{site_id}", r.put_site)
     app.router.add_delete("/sites/{site_id}", r.delete_site)
     app.router.add_post("/sites/{site_id}/capacity", r.post_capacity)
+    app.router.add_get("/sites/{site_id}/allocation", r.allocation, allow_head=False)
+    app.router.add_get(
+        "/sites/{site_id}/allocation/history", r.allocation_history, allow_head=False
+    )
     app.router.add_get("/openapi.json", r.openapi, allow_head=False)
     return app

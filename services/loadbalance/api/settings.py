@@ -15,6 +15,7 @@ class Settings:
     bootstrap_servers: str = "127.0.0.1:9092"
     connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
     log_level: str = "INFO"
+    history_hours: float = 24.0
 
 
 def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -22,7 +23,8 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m services.loadbalance.api",
         description="chargebus load balancing API: sites with their capacity, groups and "
-        "stations (written to loadbalance.sites.v1) and capacity changes (grid.capacity.v1). "
+        "stations (written to loadbalance.sites.v1), capacity changes (grid.capacity.v1), and "
+        "each site's live allocation and its history (read from loadbalance.limits.v1). "
         f"Routes: docs/loadbalance.md and services/loadbalance/api/openapi.json. Kafka address: "
         f"${BOOTSTRAP_ENV}. Requests need an API key (Authorization: Bearer KEY), the same keys "
         "as every chargebus API.",
@@ -36,6 +38,12 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         connect_timeout_s=d.connect_timeout_s,
         log_level=d.log_level,
     )
+    p.add_argument(
+        "--history-hours",
+        type=float,
+        default=d.history_hours,
+        help="how far back the allocation history reaches (read at start)",
+    )
     return p
 
 
@@ -47,4 +55,5 @@ def parse(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         bootstrap_servers=a.bootstrap_servers,
         connect_timeout_s=a.connect_timeout,
         log_level=a.log_level,
+        history_hours=a.history_hours,
     )

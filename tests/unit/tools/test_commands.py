@@ -280,3 +280,42 @@ def test_a_charging_profile_limits_the_power(version: Version) -> None:
         for v in p["meterValue"][0]["sampledValue"]
         if v["measurand"] == "Power.Active.Import"
     )
+
+
+def _tx_profile_16(transaction_id: int, amps: float) -> dict[str, Any]:
+    return PROFILE_16 | {
+        "chargingProfileId": 1001,
+        "stackLevel": 1,
+        "chargingProfilePurpose": "TxProfile",
+        "transactionId": transaction_id,
+        "chargingSchedule": {
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": amps}],
+        },
+    }
+
+
+def test_a_tx_profile_needs_a_transaction_and_ends_with_it_the_default_stays() -> None:
+    """K01: a TxProfile limits its transaction only (Rejected without one); the station's
+    TxDefaultProfile on connector 0 limits every connector, each on its own."""
+    peer = booted(V16, Behaviour(session_length_s=30, idle_s=1, min_power_w=20_000))
+    refused = peer.call(
+        "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": _tx_profile_16(1, 8.0)}
+    )
+    assert result(refused)["status"] == "Rejected"
+    accepted = peer.call("SetChargingProfile", {"connectorId": 0, "csChargingProfiles": PROFILE_16})
+    assert result(accepted)["status"] == "Accepted"
+    sent = peer.run_until(10.0)
+    assert any(s.action == "StartTransaction" for s in sent)
+    transaction_id = int(peer.station.charging.connectors[0].transaction_id or 0)
+    assert transaction_id
+    tx = peer.call(
+        "SetChargingProfile",
+        {"connectorId": 1, "csChargingProfiles": _tx_profile_16(transaction_id, 8.0)},
+    )
+    assert result(tx)["status"] == "Accepted"
+    connector = peer.station.charging.connectors[0]
+    assert (connector.limit_w, connector.default_limit_w) == (8.0 * 230 * 3, 16.0 * 230 * 3)
+    peer.run_until(60.0)  # the session ends after about 30 s
+    assert connector.limit_w is None
+    assert connector.default_limit_w == 16.0 * 230 * 3
