@@ -37,8 +37,9 @@ class _Assigned(ConsumerRebalanceListener):
 class GroupConsumer(ConsumerTask):
     """Reads a topic in a consumer group and commits after ``handle`` returned (at-least-once).
 
-    ``handle`` gets each envelope; an exception from it is logged and the record is read again
-    after a second (the offset is not committed), so a broker hiccup does not lose a command.
+    ``handle`` gets each envelope, the records of one key in order, those of different keys
+    concurrently; an exception from it is logged and the records are read again after a
+    second (the offset is not committed), so a broker hiccup does not lose a command.
     A record that is not an envelope goes to deadletter.v1 with its source in the headers.
     """
 
@@ -92,13 +93,25 @@ class GroupConsumer(ConsumerTask):
                     self.ready.set()
                     log.info("consuming %s as %s", self.topic, self._group_id)
                 for tp, records in batches.items():
-                    for record in records:
-                        await self._record(record)
+                    await self._records(records)
                     await kafka.commit({tp: records[-1].offset + 1})  # after the outputs
             except Exception:  # the loop's one broad except: log, back off, read again
                 log.exception("consuming %s failed; retrying in 1 s", self.topic)
                 await asyncio.sleep(1)
                 await self._rewind(kafka)
+
+    async def _records(self, records: list[ConsumerRecord[Any, Any]]) -> None:
+        """Handle a partition's records: each key's in order, different keys at once (a fan-out
+        of commands to many stations waits for the broker once, not once per station)."""
+        by_key: dict[bytes | None, list[ConsumerRecord[Any, Any]]] = {}
+        for record in records:
+            by_key.setdefault(record.key, []).append(record)
+
+        async def in_order(mine: list[ConsumerRecord[Any, Any]]) -> None:
+            for record in mine:
+                await self._record(record)
+
+        await asyncio.gather(*(in_order(mine) for mine in by_key.values()))
 
     async def _record(self, record: ConsumerRecord[Any, Any]) -> None:
         value: bytes | None = record.value

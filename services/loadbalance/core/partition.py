@@ -23,7 +23,7 @@ from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpd
 from contracts.payloads.sites import CapacityChanged, SiteDefined
 from contracts.payloads.stations import StationBooted, StationOnlineChanged
 from services.loadbalance.core import inputs
-from services.loadbalance.core.reconcile import COMMAND_PREFIX, reconcile
+from services.loadbalance.core.reconcile import COMMAND_PREFIX, demand, reconcile, retry_due
 from services.loadbalance.core.site_state import SiteState
 
 
@@ -56,6 +56,21 @@ def parse(envelope: Envelope) -> inputs.Input | None:
     )
 
 
+def _changes_allocation(before: SiteState, after: SiteState, message: inputs.Input) -> bool:
+    """Whether the site must be allocated again after ``message``: not for a profile accepted
+    (nothing the allocation reads changed), nor for meter values that leave what the session
+    may draw as it was (most of them); for everything else."""
+    if isinstance(message, CommandCompleted):
+        station_id = message.station_id
+        return before.station(station_id).refused_at != after.station(station_id).refused_at
+    if isinstance(message, SessionUpdated):
+        key = next(
+            (k for k, s in after.sessions.items() if s.session_id == message.session_id), None
+        )
+        return key is None or demand(before, key) != demand(after, key)
+    return True
+
+
 @dataclass
 class Partition:
     """The sites of one assigned partition."""
@@ -72,13 +87,17 @@ class Partition:
         if message is None:
             return None
         site_id = envelope.key
-        state = self.sites.get(site_id) or SiteState(site_id=site_id)
-        if state.document is None:
-            state = replace(state, document=self.documents(site_id))
+        before = self.sites.get(site_id) or SiteState(site_id=site_id)
+        if before.document is None:
+            before = replace(before, document=self.documents(site_id))
         now = envelope.occurred_at
-        state = inputs.apply(state, message, now)
-        state, events = reconcile(state, now=now, cause=envelope.event_id)
-        if state != self.sites.get(site_id):
+        state = inputs.apply(before, message, now)
+        events: list[DomainEvent] = []
+        if _changes_allocation(before, state, message) or retry_due(state, now):
+            state, events = reconcile(state, now=now, cause=envelope.event_id)
+        elif before.lowering and not state.lowering:  # the last decrease accepted
+            state, events = reconcile(state, now=now, cause=envelope.event_id, reallocate=False)
+        if state is not self.sites.get(site_id):
             self.sites[site_id] = state
             self._changed[site_id] = None
         return Handled(events)

@@ -51,20 +51,39 @@ def safe_limit(site: Site, station: StationSpec) -> float:
     every ancestor's capacity shared among all the EVSEs below it, the smallest share on its
     way, capped at the rating; 0 when that share is below the minimum (an overload is worse
     than a station that waits: docs/loadbalance.md)."""
+    return safe_limits(site)[station.station_id]
+
+
+def safe_limits(site: Site) -> dict[str, float]:
+    """``safe_limit`` of every station of the site, in one pass over its nodes."""
     tree = {n.node_id: n for n in site.nodes}
-    share = station.rated_a
-    node_id: str | None = station.node
-    while node_id is not None:
-        below = _subtree(site, node_id)
-        evses = sum(s.evses for s in site.stations if s.node in below)
-        share = min(share, tree[node_id].capacity_a / max(evses, 1))
-        node_id = tree[node_id].parent
-    share = math.floor(share * 10 + 1e-9) / 10
-    return share if share >= station.min_a else 0.0
+    evses: dict[str, int] = dict.fromkeys(tree, 0)  # below each node, itself included
+    for station in site.stations:
+        node_id: str | None = station.node
+        while node_id is not None:
+            evses[node_id] += station.evses
+            node_id = tree[node_id].parent
+    share_at: dict[str, float] = {}  # the smallest share from a node up to the root
+
+    def share(node_id: str) -> float:
+        if node_id not in share_at:
+            node = tree[node_id]
+            own = node.capacity_a / max(evses[node_id], 1)
+            share_at[node_id] = own if node.parent is None else min(own, share(node.parent))
+        return share_at[node_id]
+
+    limits = {}
+    for station in site.stations:
+        amps = math.floor(min(station.rated_a, share(station.node)) * 10 + 1e-9) / 10
+        limits[station.station_id] = amps if amps >= station.min_a else 0.0
+    return limits
 
 
-def default_profile(site: Site, station: StationSpec, *, now: datetime) -> dict[str, Any]:
-    """SetChargingProfile arguments for a station's safe default."""
+def default_profile(
+    site: Site, station: StationSpec, *, now: datetime, limit_a: float | None = None
+) -> dict[str, Any]:
+    """SetChargingProfile arguments for a station's safe default (``limit_a``: its
+    ``safe_limit``, when known already)."""
     return {
         "purpose": "TxDefaultProfile",
         "evse_id": 0,
@@ -73,15 +92,5 @@ def default_profile(site: Site, station: StationSpec, *, now: datetime) -> dict[
         "kind": "Absolute",
         "start_at": rfc3339(now - timedelta(minutes=1)),
         "unit": "A",
-        "limit": safe_limit(site, station),
+        "limit": safe_limit(site, station) if limit_a is None else limit_a,
     }
-
-
-def _subtree(site: Site, node_id: str) -> set[str]:
-    """``node_id`` and every node below it."""
-    found, grew = {node_id}, True
-    while grew:
-        more = {n.node_id for n in site.nodes if n.parent in found} - found
-        found |= more
-        grew = bool(more)
-    return found

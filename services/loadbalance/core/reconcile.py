@@ -9,8 +9,9 @@ points (site_points.py); what changed goes to the stations as SetChargingProfile
 - **decreases first**: a value below what the station may be drawing goes out at once;
   increases go only when no decrease of the site is on its way, so that every sum stays within
   both the old and the new capacity while limits change (transition.py, issue 12);
-- an increase smaller than ``MIN_RAISE_A`` waits (no command for a tenth of an ampere); a
-  decrease never waits;
+- a session's limit is sent rounded down to a whole ampere (``stepped``), and an increase
+  smaller than ``MIN_RAISE_A`` waits: no command for a tenth of an ampere; a decrease never
+  waits;
 - a station that refused a profile or did not answer is reserved at its rating until it
   accepts one: it is asked again ``RETRY_REFUSED_AFTER`` later, or when it boots;
 - an offline station is reserved at what it may draw: its sessions' last limits, its default
@@ -19,19 +20,20 @@ points (site_points.py); what changed goes to the stations as SetChargingProfile
 Every new allocation is a LimitsAllocated on loadbalance.limits.v1.
 """
 
+import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from contracts.events import DomainEvent
 from contracts.payloads.commands import OperatorCommand
 from contracts.payloads.sites import LimitsAllocated
 from services.loadbalance.core.allocation import allocate
-from services.loadbalance.core.profiles import default_profile, safe_limit, tx_profile
+from services.loadbalance.core.demand import max_current
+from services.loadbalance.core.profiles import default_profile, safe_limits, tx_profile
 from services.loadbalance.core.site_points import Charging, point_id, points
-from services.loadbalance.core.site_state import Limit, Sent, SiteState
+from services.loadbalance.core.site_state import Limit, OpenSession, Sent, SiteState
 from services.loadbalance.core.topology import Site, StationSpec
 
 COMMAND_PREFIX = "loadbalance:"  # the ids of our commands; their outcomes come back to us
@@ -40,45 +42,48 @@ COMMAND_TTL = timedelta(seconds=60)  # a station that has not answered by then i
 LOST_AFTER = COMMAND_TTL + timedelta(seconds=60)  # an outcome not back by then never comes
 RETRY_REFUSED_AFTER = timedelta(minutes=10)
 MIN_RAISE_A = 1.0
+STEP_A = 1.0  # a session's limit is sent in whole steps (``stepped``)
 DEFAULT_EVSE = 0  # the key <station>/0 holds the station's default profile
+SWEEP_EVERY = timedelta(seconds=10)
 
 
 @dataclass(frozen=True, slots=True)
 class Want:
-    """A limit a key should have, and how to ask for it."""
+    """A limit a key should have: a station's default (``session`` None) or a session's."""
 
-    station_id: str
+    spec: StationSpec
     limit_a: float
-    arguments: dict[str, Any]
+    session: OpenSession | None = None
 
 
 def reconcile(
-    state: SiteState, *, now: datetime, cause: str
+    state: SiteState, *, now: datetime, cause: str, reallocate: bool = True
 ) -> tuple[SiteState, list[DomainEvent]]:
-    """Allocate the site again; the new state and its events (LimitsAllocated, commands).
-    ``cause`` (the input's event id) makes the command ids the same when an input is handled
-    again."""
+    """The site allocated again (unless ``reallocate`` is False: nothing it depends on
+    changed), and the profiles that carry it; the new state and its events (LimitsAllocated,
+    commands). ``cause`` (the input's event id) makes the command ids the same when an input
+    is handled again."""
     site = state.site()
     if site is None:
         return state, []
-    state = _forget_lost(state, now)
+    state = _retry(_forget_lost(state, now), now)
     capacity = state.capacity(site, now)
     live = replace(site, nodes=(replace(site.nodes[0], capacity_a=capacity), *site.nodes[1:]))
     reserved = _reserved(state, live, now)
-    target = allocate(
-        live.nodes, points(live, _charging(state, live), reserved=reserved), previous=state.target
-    )
     events: list[DomainEvent] = []
-    if target != state.target or capacity != state.capacity_a:
-        allocated = LimitsAllocated(
-            site_id=state.site_id,
-            at=now,
-            capacity_a=capacity,
-            limits=tuple(_row(k, v) for k, v in sorted(target.items())),
-        )
-        events.append(allocated.event())
-        state = replace(state, target=target, capacity_a=capacity)
-    wants = _wants(state, live, target, reserved, now)
+    if reallocate:
+        charging = points(live, _charging(state, live), reserved=reserved)
+        target = allocate(live.nodes, charging, previous=state.target)
+        if target != state.target or capacity != state.capacity_a:
+            allocated = LimitsAllocated(
+                site_id=state.site_id,
+                at=now,
+                capacity_a=capacity,
+                limits=tuple(_row(k, v) for k, v in sorted(target.items())),
+            )
+            events.append(allocated.event())
+            state = replace(state, target=target, capacity_a=capacity)
+    wants = _wants(state, live, reserved, now)
     state, sent = _send(state, wants, now=now, cause=cause)
     return state, events + sent
 
@@ -103,6 +108,38 @@ def _charging(state: SiteState, site: Site) -> list[Charging]:
         for key, s in state.sessions.items()
         if s.station_id in specs
     ]
+
+
+def demand(state: SiteState, key: str) -> float | None:
+    """What the session on point ``key`` may draw, as the allocation would see it (demand.py);
+    None without a session there."""
+    site, session = state.site(), state.sessions.get(key)
+    spec = None if site is None or session is None else site.station(session.station_id)
+    if spec is None or session is None:
+        return None
+    return max_current(
+        spec.rated_a,
+        min_a=spec.min_a,
+        ev_max_a=session.ev_max_a,
+        measured_a=session.measured_a,
+        limit_a=_current(state, {spec.station_id: spec}, key),
+    )
+
+
+def retry_due(state: SiteState, now: datetime) -> bool:
+    """Whether a station that refused is to be asked again."""
+    return any(
+        s.refused_at is not None and now - s.refused_at >= RETRY_REFUSED_AFTER
+        for s in state.stations.values()
+    )
+
+
+def _retry(state: SiteState, now: datetime) -> SiteState:
+    """The stations whose refusal is old enough are steered again (and asked again)."""
+    for station_id, station in state.stations.items():
+        if station.refused_at is not None and now - station.refused_at >= RETRY_REFUSED_AFTER:
+            state = state.with_station(station_id, replace(station, refused_at=None))
+    return state
 
 
 def _refused(state: SiteState, station_id: str, now: datetime) -> bool:
@@ -145,34 +182,33 @@ def _reserved(state: SiteState, site: Site, now: datetime) -> dict[str, float]:
 
 
 def _wants(
-    state: SiteState,
-    site: Site,
-    target: Mapping[str, float],
-    reserved: Mapping[str, float],
-    now: datetime,
+    state: SiteState, site: Site, reserved: Mapping[str, float], now: datetime
 ) -> dict[str, Want]:
-    """The limit every key we steer should have: the defaults of the online stations, the
-    sessions' limits."""
+    """The limit every key we steer should have: the defaults of the online stations we heard
+    of, the sessions' limits."""
     wants: dict[str, Want] = {}
+    safe = safe_limits(site)
+    specs = {s.station_id: s for s in site.stations}
     for spec in site.stations:
-        station = state.station(spec.station_id)
-        if not station.online or _refused(state, spec.station_id, now):
+        station = state.stations.get(spec.station_id)
+        if station is None or not station.online or _refused(state, spec.station_id, now):
             continue
-        if spec.station_id in state.stations:  # heard of: it gets its default
-            key = point_id(spec.station_id, DEFAULT_EVSE)
-            profile = default_profile(site, spec, now=now)
-            wants[key] = Want(spec.station_id, safe_limit(site, spec), profile)
+        wants[point_id(spec.station_id, DEFAULT_EVSE)] = Want(spec, safe[spec.station_id])
     for key, session in state.sessions.items():
-        if key in reserved or key not in target:
+        of = specs.get(session.station_id)
+        if of is None or key in reserved or key not in state.target:
             continue
-        profile = tx_profile(
-            evse_id=session.evse_id,
-            transaction_id=session.transaction_id,
-            limit_a=target[key],
-            now=now,
-        )
-        wants[key] = Want(session.station_id, target[key], profile)
+        wants[key] = Want(of, stepped(state.target[key], of.min_a), session)
     return wants
+
+
+def stepped(limit_a: float, min_a: float) -> float:
+    """A session's limit as sent: rounded down to whole ``STEP_A`` (never below its minimum):
+    the many small decreases of a busy site (every session that starts lowers all the others
+    by a little) become one command per step instead of one each."""
+    if limit_a < min_a:
+        return limit_a  # 0: paused
+    return max(min_a, round(math.floor(limit_a / STEP_A + 1e-9) * STEP_A, 1))
 
 
 def _current(state: SiteState, site_specs: Mapping[str, StationSpec], key: str) -> float:
@@ -192,51 +228,55 @@ def _send(
     site = state.site()
     assert site is not None
     specs = {s.station_id: s for s in site.stations}
-    decreases = {k: w for k, w in wants.items() if w.limit_a < _current(state, specs, k)}
     commands: list[DomainEvent] = []
-    for key, want in decreases.items():
-        state, command = _command(
-            state, key, want, decrease=True, now=now, cause=cause, index=len(commands)
-        )
-        commands.append(command)
-    lowering = any(s.decrease for limit in state.limits.values() for s in limit.sent)
-    if lowering:
+    for key, want in wants.items():
+        if want.limit_a < _current(state, specs, key):
+            state, command = _command(state, key, want, True, now, f"{cause}/{len(commands)}")
+            commands.append(command)
+    if state.lowering:
         return state, commands
     for key, want in wants.items():
         if want.limit_a >= _current(state, specs, key) + MIN_RAISE_A:
-            state, command = _command(
-                state, key, want, decrease=False, now=now, cause=cause, index=len(commands)
-            )
+            state, command = _command(state, key, want, False, now, f"{cause}/{len(commands)}")
             commands.append(command)
     return state, commands
 
 
 def _command(
-    state: SiteState,
-    key: str,
-    want: Want,
-    *,
-    decrease: bool,
-    now: datetime,
-    cause: str,
-    index: int,
+    state: SiteState, key: str, want: Want, decrease: bool, now: datetime, name: str
 ) -> tuple[SiteState, DomainEvent]:
-    command_id = COMMAND_PREFIX + uuid.uuid5(COMMAND_NAMESPACE, f"{cause}/{index}").hex
+    """SetChargingProfile for ``want``, its id derived from ``name``; noted as on its way."""
+    command_id = COMMAND_PREFIX + uuid.uuid5(COMMAND_NAMESPACE, name).hex
     limit = state.limits.get(key, Limit())
     sent = Sent(command_id=command_id, limit_a=want.limit_a, decrease=decrease, at=now)
     state = state.with_limit(key, replace(limit, sent=(*limit.sent, sent)))
+    if want.session is None:
+        site = state.site()
+        assert site is not None
+        arguments = default_profile(site, want.spec, now=now, limit_a=want.limit_a)
+    else:
+        arguments = tx_profile(
+            evse_id=want.session.evse_id,
+            transaction_id=want.session.transaction_id,
+            limit_a=want.limit_a,
+            now=now,
+        )
     command = OperatorCommand(
         command_id=command_id,
-        station_id=want.station_id,
+        station_id=want.spec.station_id,
         command="SetChargingProfile",
-        arguments=want.arguments,
+        arguments=arguments,
         deadline=now + COMMAND_TTL,
     )
     return state, command.event()
 
 
 def _forget_lost(state: SiteState, now: datetime) -> SiteState:
-    """Commands whose outcome should have come long ago: their station counts as refused."""
+    """Commands whose outcome should have come long ago: their station counts as refused.
+    Looked for at most every ``SWEEP_EVERY`` of log time."""
+    if state.swept_at is not None and now - state.swept_at < SWEEP_EVERY:
+        return state
+    state = replace(state, swept_at=now)
     for key, limit in state.limits.items():
         lost = [s for s in limit.sent if now - s.at > LOST_AFTER]
         if lost:

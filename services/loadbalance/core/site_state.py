@@ -14,6 +14,25 @@ from typing import Any
 
 from services.loadbalance.core.topology import InvalidSite, Site, parse_site
 
+_PARSED: dict[int, tuple[Mapping[str, Any], str, Site | None]] = {}  # id(document) -> ...
+_PARSED_MAX = 4096
+
+
+def _parsed(site_id: str, document: Mapping[str, Any]) -> Site | None:
+    """``parse_site`` once per document object (documents are never changed in place): a
+    site's state is read at every input, its document parsed only when it changes."""
+    cached = _PARSED.get(id(document))
+    if cached is not None and cached[0] is document and cached[1] == site_id:
+        return cached[2]
+    try:
+        site: Site | None = parse_site(site_id, document)
+    except InvalidSite:
+        site = None
+    if len(_PARSED) >= _PARSED_MAX:
+        del _PARSED[next(iter(_PARSED))]
+    _PARSED[id(document)] = (document, site_id, site)
+    return site
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Window:
@@ -90,15 +109,12 @@ class SiteState:
     limits: Mapping[str, Limit] = field(default_factory=dict)  # by "<station>/<evse>"
     target: Mapping[str, float] = field(default_factory=dict)  # the last allocation
     capacity_a: float | None = None  # the root's capacity in the last allocation
+    lowering: int = 0  # decreases sent and not answered yet (increases wait for none)
+    swept_at: datetime | None = None  # when commands were last checked for lost outcomes
 
     def site(self) -> Site | None:
         """The site its document describes; None before it is defined (or unreadable)."""
-        if self.document is None:
-            return None
-        try:
-            return parse_site(self.site_id, self.document)
-        except InvalidSite:
-            return None
+        return None if self.document is None else _parsed(self.site_id, self.document)
 
     def capacity(self, site: Site, now: datetime) -> float:
         """The root's capacity now: the newest window in force, else the document's; never
@@ -116,12 +132,13 @@ class SiteState:
         return replace(self, stations={**self.stations, station_id: state})
 
     def with_limit(self, key: str, limit: Limit | None) -> "SiteState":
+        """``key``'s limit replaced (None: forgotten, with what was on its way)."""
         limits = dict(self.limits)
-        if limit is None:
-            limits.pop(key, None)
-        else:
+        old = limits.pop(key, None)
+        if limit is not None:
             limits[key] = limit
-        return replace(self, limits=limits)
+        lowering = self.lowering - _decreases(old) + _decreases(limit)
+        return replace(self, limits=limits, lowering=lowering)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,6 +167,8 @@ class SiteState:
             },
             "target": dict(self.target),
             "capacity_a": self.capacity_a,
+            "lowering": self.lowering,
+            "swept_at": self.swept_at,
         }
 
     @classmethod
@@ -189,4 +208,10 @@ class SiteState:
             },
             target=dict(d["target"]),
             capacity_a=d["capacity_a"],
+            lowering=int(d["lowering"]),
+            swept_at=d["swept_at"],
         )
+
+
+def _decreases(limit: Limit | None) -> int:
+    return 0 if limit is None else sum(1 for s in limit.sent if s.decrease)

@@ -385,3 +385,22 @@ def test_whenever_no_decrease_is_on_its_way_what_stations_may_draw_fits(
                 for key in state.sessions
             )
             assert drawn <= capacity + 1e-6
+
+
+def test_a_busy_site_sends_whole_amperes_at_most_one_command_per_step() -> None:
+    """60 sessions start one after another on a site for 16 A each: each start lowers every
+    other session by a little; a station hears of it once per whole ampere, not each time."""
+    stations = [f"CS-{n:02d}" for n in range(60)]
+    h = Harness({"capacity_a": 960, "phases": 3, "stations": stations})
+    for s in stations:
+        h.boot(s)
+    h.accept_all()
+    tx: list[Sent] = []
+    for s in stations:
+        for command in [*h.start(s), *h.accept_all()]:
+            if command.purpose == "TxProfile":
+                tx.append(command)
+    assert all(c.limit == int(c.limit) for c in tx)
+    per_station = {s: sum(1 for c in tx if c.station_id == s) for s in stations}
+    assert max(per_station.values()) <= 32 - 16 + 1  # from 32 A down to 16 A, one per ampere
+    assert set(h.limits().values()) == {16.0}
