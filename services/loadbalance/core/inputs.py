@@ -41,7 +41,7 @@ def apply(state: SiteState, message: Input, now: datetime) -> SiteState:
         case CapacityChanged():
             return _capacity(state, message, now)
         case SessionStarted() | SessionUpdated():
-            return _session(state, message)
+            return _session(state, message, now)
         case SessionEnded():
             return _ended(state, message)
         case StationBooted():
@@ -91,7 +91,7 @@ def _capacity(state: SiteState, changed: CapacityChanged, now: datetime) -> Site
     return replace(state, windows=(*live, window)[-MAX_WINDOWS:])
 
 
-def _session(state: SiteState, event: SessionStarted | SessionUpdated) -> SiteState:
+def _session(state: SiteState, event: SessionStarted | SessionUpdated, now: datetime) -> SiteState:
     """A session opens, or reports what it draws; one first seen updated (its station joined
     the site while it ran) opens here too."""
     evse = event.evse_id or event.connector_id
@@ -114,6 +114,7 @@ def _session(state: SiteState, event: SessionStarted | SessionUpdated) -> SiteSt
         session = replace(
             session,
             measured_a=event.current_a if event.current_a is not None else session.measured_a,
+            measured_at=now if event.current_a is not None else session.measured_at,
             energy_wh=event.energy_wh if event.energy_wh is not None else session.energy_wh,
         )
     station = state.station(event.station_id)
@@ -140,7 +141,7 @@ def _outcome(state: SiteState, result: CommandCompleted, now: datetime) -> SiteS
             continue
         rest = tuple(s for s in limit.sent if s is not sent)
         if result.outcome == Outcome.ANSWERED and result.status == "Accepted":
-            return state.with_limit(key, Limit(accepted=sent.limit_a, sent=rest))
+            return state.with_limit(key, Limit(accepted=sent.limit_a, sent=rest, accepted_at=now))
         state = state.with_limit(key, replace(limit, sent=rest))
         if result.outcome in NOT_SENT:
             return state

@@ -59,7 +59,7 @@ def parse(envelope: Envelope) -> inputs.Input | None:
 def _changes_allocation(before: SiteState, after: SiteState, message: inputs.Input) -> bool:
     """Whether the site must be allocated again after ``message``: not for a profile accepted
     (nothing the allocation reads changed), nor for meter values that leave what the session
-    may draw as it was (most of them); for everything else."""
+    may draw as the last allocation took it (most of them); for everything else."""
     if isinstance(message, CommandCompleted):
         station_id = message.station_id
         return before.station(station_id).refused_at != after.station(station_id).refused_at
@@ -67,7 +67,7 @@ def _changes_allocation(before: SiteState, after: SiteState, message: inputs.Inp
         key = next(
             (k for k, s in after.sessions.items() if s.session_id == message.session_id), None
         )
-        return key is None or demand(before, key) != demand(after, key)
+        return key is None or demand(after, key) != after.demands.get(key)
     return True
 
 

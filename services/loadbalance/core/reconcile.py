@@ -45,6 +45,8 @@ MIN_RAISE_A = 1.0
 STEP_A = 1.0  # a session's limit is sent in whole steps (``stepped``)
 DEFAULT_EVSE = 0  # the key <station>/0 holds the station's default profile
 SWEEP_EVERY = timedelta(seconds=10)
+# IEC 61851-1: an EV follows a new pilot current within 5 s; readings before that are stale.
+RAMP_UP = timedelta(seconds=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,9 @@ def reconcile(
     if reallocate:
         charging = points(live, _charging(state, live), reserved=reserved)
         target = allocate(live.nodes, charging, previous=state.target)
+        demands = {p.point_id: p.max_a for p in charging if p.controllable and p.wants}
+        if demands != state.demands:
+            state = replace(state, demands=demands)
         if target != state.target or capacity != state.capacity_a:
             allocated = LimitsAllocated(
                 site_id=state.site_id,
@@ -100,7 +105,7 @@ def _charging(state: SiteState, site: Site) -> list[Charging]:
         Charging(
             station_id=s.station_id,
             evse_id=s.evse_id,
-            measured_a=s.measured_a,
+            measured_a=_fresh(state, key),
             limit_a=_current(state, specs, key),
             ev_max_a=s.ev_max_a,
             energy_wh=s.energy_wh,
@@ -121,7 +126,7 @@ def demand(state: SiteState, key: str) -> float | None:
         spec.rated_a,
         min_a=spec.min_a,
         ev_max_a=session.ev_max_a,
-        measured_a=session.measured_a,
+        measured_a=_fresh(state, key),
         limit_a=_current(state, {spec.station_id: spec}, key),
     )
 
@@ -140,6 +145,19 @@ def _retry(state: SiteState, now: datetime) -> SiteState:
         if station.refused_at is not None and now - station.refused_at >= RETRY_REFUSED_AFTER:
             state = state.with_station(station_id, replace(station, refused_at=None))
     return state
+
+
+def _fresh(state: SiteState, key: str) -> float | None:
+    """The session's measured current, if measured after its limit last changed (and the EV
+    had ``RAMP_UP`` to follow): a reading from before says nothing of what it would draw now,
+    and would cap it below a limit it never had the chance to use."""
+    session, limit = state.sessions[key], state.limits.get(key)
+    if session.measured_at is None or (limit is not None and limit.sent):
+        return None  # not measured, or a new limit is on its way
+    changed_at = None if limit is None else limit.accepted_at
+    if changed_at is not None and session.measured_at < changed_at + RAMP_UP:
+        return None
+    return session.measured_a
 
 
 def _refused(state: SiteState, station_id: str, now: datetime) -> bool:

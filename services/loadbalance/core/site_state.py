@@ -66,6 +66,7 @@ class OpenSession:
     evse_id: int
     transaction_id: str
     measured_a: float | None = None  # highest phase
+    measured_at: datetime | None = None  # log time of the meter values that said so
     energy_wh: float = 0.0
     ev_max_a: float | None = None
 
@@ -86,6 +87,7 @@ class Limit:
 
     accepted: float | None = None
     sent: tuple[Sent, ...] = ()
+    accepted_at: datetime | None = None  # log time of the answer
 
     def intent(self) -> float | None:
         """The value we last asked for."""
@@ -108,6 +110,7 @@ class SiteState:
     sessions: Mapping[str, OpenSession] = field(default_factory=dict)  # by "<station>/<evse>"
     limits: Mapping[str, Limit] = field(default_factory=dict)  # by "<station>/<evse>"
     target: Mapping[str, float] = field(default_factory=dict)  # the last allocation
+    demands: Mapping[str, float] = field(default_factory=dict)  # what it took sessions to want
     capacity_a: float | None = None  # the root's capacity in the last allocation
     lowering: int = 0  # decreases sent and not answered yet (increases wait for none)
     swept_at: datetime | None = None  # when commands were last checked for lost outcomes
@@ -158,14 +161,20 @@ class SiteState:
                     s.measured_a,
                     s.energy_wh,
                     s.ev_max_a,
+                    s.measured_at,
                 ]
                 for k, s in self.sessions.items()
             },
             "limits": {
-                k: [v.accepted, [[s.command_id, s.limit_a, s.decrease, s.at] for s in v.sent]]
+                k: [
+                    v.accepted,
+                    [[s.command_id, s.limit_a, s.decrease, s.at] for s in v.sent],
+                    v.accepted_at,
+                ]
                 for k, v in self.limits.items()
             },
             "target": dict(self.target),
+            "demands": dict(self.demands),
             "capacity_a": self.capacity_a,
             "lowering": self.lowering,
             "swept_at": self.swept_at,
@@ -194,8 +203,9 @@ class SiteState:
                     measured_a=m,
                     energy_wh=w,
                     ev_max_a=x,
+                    measured_at=ma,
                 )
-                for k, (s, st, e, t, m, w, x) in d["sessions"].items()
+                for k, (s, st, e, t, m, w, x, ma) in d["sessions"].items()
             },
             limits={
                 k: Limit(
@@ -203,10 +213,12 @@ class SiteState:
                     sent=tuple(
                         Sent(command_id=c, limit_a=v, decrease=dec, at=at) for c, v, dec, at in sent
                     ),
+                    accepted_at=aa,
                 )
-                for k, (a, sent) in d["limits"].items()
+                for k, (a, sent, aa) in d["limits"].items()
             },
             target=dict(d["target"]),
+            demands=dict(d["demands"]),
             capacity_a=d["capacity_a"],
             lowering=int(d["lowering"]),
             swept_at=d["swept_at"],

@@ -17,7 +17,12 @@ from contracts.payloads.sites import CapacityChanged, LimitsAllocated, SiteDefin
 from contracts.payloads.stations import StationBooted, StationOnlineChanged
 from contracts.topics import Topic
 from services.loadbalance.core.partition import Partition
-from services.loadbalance.core.reconcile import COMMAND_TTL, RETRY_REFUSED_AFTER, bound
+from services.loadbalance.core.reconcile import (
+    COMMAND_TTL,
+    RAMP_UP,
+    RETRY_REFUSED_AFTER,
+    bound,
+)
 from services.loadbalance.core.router import Router
 from services.loadbalance.core.site_state import SiteState
 
@@ -211,10 +216,32 @@ def test_what_an_ev_does_not_use_goes_to_the_other_and_comes_back() -> None:
     lowered = h.draws("CS-2", 5.0)  # a car that takes 5 A of its 16: capped at 6 A
     assert _by(lowered) == {("CS-2", "TxProfile"): 6.0}
     assert _by(h.accept_all()) == {("CS-1", "TxProfile"): 26.0}
-    h.tick()
+    h.tick(RAMP_UP.total_seconds())
     h.draws("CS-2", 5.9)  # ramping up to its cap: it gets its share back, CS-1 lowered first
     assert _by(list(h.pending.values())) == {("CS-1", "TxProfile"): 16.0}
     assert _by(h.accept_all()) == {("CS-2", "TxProfile"): 16.0}
+
+
+def test_a_reading_from_before_a_limit_changed_does_not_cap_the_session() -> None:
+    """Right after CS-2 was raised to 16 A its meter still says 6 A: that is the old limit, not
+    what the car wants; only a reading RAMP_UP later counts."""
+    h = _two_stations()
+    h.start("CS-1")
+    h.start("CS-2")
+    h.accept_all()
+    h.tick()
+    h.draws("CS-2", 5.0)
+    h.accept_all()  # CS-2 capped at 6 A, CS-1 raised to 26 A
+    h.tick(RAMP_UP.total_seconds())
+    h.draws("CS-2", 5.9)
+    h.accept_all()  # CS-1 lowered to 16 A ...
+    assert h.limits()[("CS-2", 1)] == 16.0
+    assert h.draws("CS-2", 6.0) == []  # ... CS-2's raise not answered yet: stale
+    h.accept_all()  # CS-2 raised to 16 A
+    h.tick()
+    assert h.draws("CS-2", 6.0) == []  # stale: no new cap
+    h.tick(RAMP_UP.total_seconds())
+    assert _by(h.draws("CS-2", 6.0)) == {("CS-2", "TxProfile"): 7.0}  # fresh: capped again
 
 
 def test_a_capacity_drop_lowers_everything_first_and_raises_only_after_acceptance() -> None:
