@@ -41,6 +41,8 @@ class EventType(StrEnum):
     STATION_STATUS_CHANGED = "StationStatusChanged"
     STATION_ONLINE = "StationOnline"
     STATION_OFFLINE = "StationOffline"
+    CHARGING_LIMIT_SET = "ChargingLimitSet"  # 2.0.1 NotifyChargingLimit: set by someone else
+    CHARGING_LIMIT_CLEARED = "ChargingLimitCleared"  # 2.0.1 ClearedChargingLimit
     # sessions.v1 (sessions)
     SESSION_STARTED = "SessionStarted"
     SESSION_UPDATED = "SessionUpdated"
@@ -48,6 +50,7 @@ class EventType(StrEnum):
     SESSION_CORRECTED = "SessionCorrected"  # the station's own end after the CSMS closed it
     SESSION_OPEN = "SessionOpen"  # sessions.open.v1: an open session as it stands now
     RESERVATION_ENDED = "ReservationEnded"  # a reservation ended without a session
+    CHARGING_NEEDS_REPORTED = "ChargingNeedsReported"  # 2.0.1 NotifyEVChargingNeeds
     TOKEN_AUTHORIZED = "TokenAuthorized"  # an Authorize answered
     ANOMALY_DETECTED = "AnomalyDetected"  # an impossible transition, reported, never raised
     # billing, load balancing

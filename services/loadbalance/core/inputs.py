@@ -9,6 +9,11 @@ from dataclasses import replace
 from datetime import datetime
 
 from contracts.events import Outcome
+from contracts.payloads.charging_limits import (
+    ChargingLimitCleared,
+    ChargingLimitSet,
+    ChargingNeedsReported,
+)
 from contracts.payloads.commands import CommandCompleted
 from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
 from contracts.payloads.sites import CapacityChanged, SiteDefined
@@ -22,7 +27,10 @@ MAX_WINDOWS = 100  # capacity windows kept per site: the newest
 NOT_SENT = frozenset({Outcome.STATION_OFFLINE, Outcome.EXPIRED, Outcome.NOT_HERE})
 
 Input = (
-    SiteDefined
+    ChargingLimitSet
+    | ChargingLimitCleared
+    | ChargingNeedsReported
+    | SiteDefined
     | CapacityChanged
     | SessionStarted
     | SessionUpdated
@@ -65,6 +73,30 @@ def apply(state: SiteState, message: Input, now: datetime) -> SiteState:
             return state
         case CommandCompleted():
             return _outcome(state, message, now)
+        case ChargingLimitSet() | ChargingLimitCleared():
+            return _external(state, message)
+        case ChargingNeedsReported():
+            return _needs(state, message)
+
+
+def _external(state: SiteState, event: ChargingLimitSet | ChargingLimitCleared) -> SiteState:
+    """K12/K13: a limit someone else set on an EVSE (0: the station), by its source; one whose
+    value the station did not say is not known, so not respected beyond what it draws."""
+    key = f"{event.station_id}/{event.evse_id}/{event.source}"
+    external = {k: v for k, v in state.external.items() if k != key}
+    if isinstance(event, ChargingLimitSet) and event.limit_a is not None:
+        external[key] = event.limit_a
+    return replace(state, external=external)
+
+
+def _needs(state: SiteState, needs: ChargingNeedsReported) -> SiteState:
+    """K15: the EV on the EVSE takes at most ``ev_max_a`` (AC); its session is told."""
+    key = point_id(needs.station_id, needs.evse_id)
+    session = state.sessions.get(key)
+    if session is None or needs.ev_max_a is None or needs.transfer_mode == "DC":
+        return state
+    sessions = {**state.sessions, key: replace(session, ev_max_a=needs.ev_max_a)}
+    return replace(state, sessions=sessions)
 
 
 def _defined(state: SiteState, defined: SiteDefined) -> SiteState:

@@ -17,6 +17,11 @@ import msgpack
 from contracts.envelope import Envelope
 from contracts.errors import RecordRejected
 from contracts.events import DomainEvent, EventType
+from contracts.payloads.charging_limits import (
+    ChargingLimitCleared,
+    ChargingLimitSet,
+    ChargingNeedsReported,
+)
 from contracts.payloads.commands import CommandCompleted
 from contracts.payloads.ocpp import DeferredReply
 from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
@@ -48,6 +53,9 @@ def parse(envelope: Envelope) -> inputs.Input | None:
         return result if result and result.command_id.startswith(COMMAND_PREFIX) else None
     return (
         CapacityChanged.parse(envelope)
+        or ChargingLimitSet.parse(envelope)
+        or ChargingLimitCleared.parse(envelope)
+        or ChargingNeedsReported.parse(envelope)
         or SessionStarted.parse(envelope)
         or SessionUpdated.parse(envelope)
         or SessionEnded.parse(envelope)

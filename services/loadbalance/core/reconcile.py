@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from contracts.events import DomainEvent
 from contracts.payloads.commands import OperatorCommand
 from contracts.payloads.sites import LimitsAllocated
-from services.loadbalance.core.allocation import allocate
+from services.loadbalance.core.allocation import Node, allocate
 from services.loadbalance.core.demand import max_current
 from services.loadbalance.core.profiles import default_profile, safe_limits, tx_profile
 from services.loadbalance.core.site_points import Charging, point_id, points
@@ -70,7 +70,7 @@ def reconcile(
         return state, []
     state = _retry(_forget_lost(state, now), now)
     capacity = state.capacity(site, now)
-    live = replace(site, nodes=(replace(site.nodes[0], capacity_a=capacity), *site.nodes[1:]))
+    live = _live(state, site, capacity)
     reserved = _reserved(state, live, now)
     events: list[DomainEvent] = []
     if reallocate:
@@ -93,6 +93,21 @@ def reconcile(
     return state, events + sent
 
 
+def _live(state: SiteState, site: Site, capacity: float) -> Site:
+    """The site as it stands: the root at the capacity in force, and a station whose total
+    someone else limited (K12, on EVSE 0) under a node of its own with that capacity."""
+    nodes = [replace(site.nodes[0], capacity_a=capacity), *site.nodes[1:]]
+    stations = []
+    for spec in site.stations:
+        limit = state.external_limit(spec.station_id, DEFAULT_EVSE) if state.external else None
+        if limit is not None:
+            node = Node(f"{spec.station_id}#external", limit, parent=spec.node)
+            nodes.append(node)
+            spec = replace(spec, node=node.node_id)
+        stations.append(spec)
+    return replace(site, nodes=tuple(nodes), stations=tuple(stations))
+
+
 def _row(key: str, limit_a: float) -> tuple[str, int, float]:
     station_id, evse = key.rsplit("/", 1)
     return station_id, int(evse), limit_a
@@ -107,7 +122,7 @@ def _charging(state: SiteState, site: Site) -> list[Charging]:
             evse_id=s.evse_id,
             measured_a=_fresh(state, key),
             limit_a=_current(state, specs, key),
-            ev_max_a=s.ev_max_a,
+            ev_max_a=_most(state, s),
             energy_wh=s.energy_wh,
         )
         for key, s in state.sessions.items()
@@ -125,7 +140,7 @@ def demand(state: SiteState, key: str) -> float | None:
     return max_current(
         spec.rated_a,
         min_a=spec.min_a,
-        ev_max_a=session.ev_max_a,
+        ev_max_a=_most(state, session),
         measured_a=_fresh(state, key),
         limit_a=_current(state, {spec.station_id: spec}, key),
     )
@@ -145,6 +160,17 @@ def _retry(state: SiteState, now: datetime) -> SiteState:
         if station.refused_at is not None and now - station.refused_at >= RETRY_REFUSED_AFTER:
             state = state.with_station(station_id, replace(station, refused_at=None))
     return state
+
+
+def _most(state: SiteState, session: OpenSession) -> float | None:
+    """The most the session's EV takes (its charging needs) or may take (a limit someone else
+    set on its EVSE or station, K12: "respected"); None: only its rating bounds it."""
+    bounds = [
+        amps
+        for amps in (session.ev_max_a, state.external_limit(session.station_id, session.evse_id))
+        if amps is not None
+    ]
+    return min(bounds) if bounds else None
 
 
 def _fresh(state: SiteState, key: str) -> float | None:

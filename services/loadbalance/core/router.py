@@ -26,6 +26,9 @@ FORWARDED = frozenset(
         EventType.STATION_BOOTED,
         EventType.STATION_ONLINE,
         EventType.STATION_OFFLINE,
+        EventType.CHARGING_LIMIT_SET,
+        EventType.CHARGING_LIMIT_CLEARED,
+        EventType.CHARGING_NEEDS_REPORTED,
     }
 )
 

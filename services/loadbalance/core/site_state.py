@@ -68,7 +68,7 @@ class OpenSession:
     measured_a: float | None = None  # highest phase
     measured_at: datetime | None = None  # log time of the meter values that said so
     energy_wh: float = 0.0
-    ev_max_a: float | None = None
+    ev_max_a: float | None = None  # 2.0.1 NotifyEVChargingNeeds (AC, per phase)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +111,9 @@ class SiteState:
     limits: Mapping[str, Limit] = field(default_factory=dict)  # by "<station>/<evse>"
     target: Mapping[str, float] = field(default_factory=dict)  # the last allocation
     demands: Mapping[str, float] = field(default_factory=dict)  # what it took sessions to want
+    # Limits set by someone else (2.0.1 NotifyChargingLimit), A per phase, by
+    # "<station>/<evse>/<source>" (EVSE 0: the whole station)
+    external: Mapping[str, float] = field(default_factory=dict)
     capacity_a: float | None = None  # the root's capacity in the last allocation
     lowering: int = 0  # decreases sent and not answered yet (increases wait for none)
     swept_at: datetime | None = None  # when commands were last checked for lost outcomes
@@ -127,6 +130,13 @@ class SiteState:
             if window.covers(now):
                 return min(connection, window.limit_a)
         return connection
+
+    def external_limit(self, station_id: str, evse_id: int) -> float | None:
+        """The lowest limit someone else set on the EVSE (0: on the whole station, for all its
+        EVSEs together); None: none."""
+        prefix = f"{station_id}/{evse_id}/"
+        found = [amps for key, amps in self.external.items() if key.startswith(prefix)]
+        return min(found) if found else None
 
     def station(self, station_id: str) -> StationState:
         return self.stations.get(station_id, StationState())
@@ -175,6 +185,7 @@ class SiteState:
             },
             "target": dict(self.target),
             "demands": dict(self.demands),
+            "external": dict(self.external),
             "capacity_a": self.capacity_a,
             "lowering": self.lowering,
             "swept_at": self.swept_at,
@@ -219,6 +230,7 @@ class SiteState:
             },
             target=dict(d["target"]),
             demands=dict(d["demands"]),
+            external=dict(d["external"]),
             capacity_a=d["capacity_a"],
             lowering=int(d["lowering"]),
             swept_at=d["swept_at"],

@@ -18,7 +18,7 @@ from contracts.payloads.ocpp import Reply, ReplyError, StationAnswer, StationCal
 from contracts.payloads.presence import Presence
 from ocppj.timestamps import rfc3339, utc
 from ocppj.versions import OcppVersion
-from services.sessions.core import costs, remote_start, reservations
+from services.sessions.core import charging_limits, costs, remote_start, reservations
 from services.sessions.core import domain_events as de
 from services.sessions.core.boot_request import boot_request
 from services.sessions.core.messages import Message
@@ -90,6 +90,9 @@ _HANDLERS_16: dict[str, Handler] = {
 }
 _HANDLERS_2: dict[str, Handler] = {
     **_COMMON,
+    "ClearedChargingLimit": charging_limits.cleared_charging_limit,
+    "NotifyChargingLimit": charging_limits.notify_charging_limit,
+    "NotifyEVChargingNeeds": charging_limits.notify_ev_charging_needs,
     "ReservationStatusUpdate": reservations.status_update,
     "TransactionEvent": transaction_event,
 }
@@ -97,7 +100,6 @@ _HANDLERS_2: dict[str, Handler] = {
 # Answers that need no state. DataTransfer: no vendor extensions are registered.
 # SignCertificate: no CA integration yet, so we cannot sign (A02/A03; 1.6 security whitepaper).
 # Get15118EVCertificate / GetCertificateStatus (M): no ISO 15118 PKI yet.
-# NotifyEVChargingNeeds (K15): we compute no ISO 15118 schedule; the station charges without.
 _ANSWERS_16: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     {
         "DataTransfer": {"status": "UnknownVendorId"},
@@ -108,14 +110,11 @@ _ANSWERS_16: Mapping[str, Mapping[str, Any]] = MappingProxyType(
 _ANSWERS_2: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     {
         **_ANSWERS_16,
-        "ClearedChargingLimit": {},
         "Get15118EVCertificate": {"status": "Failed", "exiResponse": ""},
         "GetCertificateStatus": {"status": "Failed"},
         "MeterValues": {},  # J01: not about a transaction (those come in TransactionEvent)
-        "NotifyChargingLimit": {},
         "NotifyCustomerInformation": {},
         "NotifyDisplayMessages": {},
-        "NotifyEVChargingNeeds": {"status": "Rejected"},
         "NotifyEVChargingSchedule": {"status": "Accepted"},
         "NotifyEvent": {},
         "NotifyMonitoringReport": {},

@@ -11,6 +11,11 @@ from hypothesis import strategies as st
 
 from contracts.envelope import Envelope
 from contracts.events import DomainEvent, EventType, Outcome
+from contracts.payloads.charging_limits import (
+    ChargingLimitCleared,
+    ChargingLimitSet,
+    ChargingNeedsReported,
+)
 from contracts.payloads.commands import CommandCompleted
 from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
 from contracts.payloads.sites import CapacityChanged, LimitsAllocated, SiteDefined
@@ -431,3 +436,72 @@ def test_a_busy_site_sends_whole_amperes_at_most_one_command_per_step() -> None:
     per_station = {s: sum(1 for c in tx if c.station_id == s) for s in stations}
     assert max(per_station.values()) <= 32 - 16 + 1  # from 32 A down to 16 A, one per ampere
     assert set(h.limits().values()) == {16.0}
+
+
+def _external(h: Harness, station_id: str, evse_id: int, amps: float | None) -> list[Sent]:
+    if amps is None:
+        cleared = ChargingLimitCleared(
+            station_id=station_id, evse_id=evse_id, source="EMS", at=h.now
+        )
+        return h.station(cleared.event())
+    limit = ChargingLimitSet(
+        station_id=station_id,
+        evse_id=evse_id,
+        source="EMS",
+        grid_critical=False,
+        limit_a=amps,
+        at=h.now,
+    )
+    return h.station(limit.event())
+
+
+def test_a_limit_someone_else_set_is_respected_and_what_it_leaves_goes_to_the_others() -> None:
+    """K12: a local energy manager holds CS-1 at 10 A; CS-2 gets the rest, and its share back
+    once the limit is cleared (K13)."""
+    h = _two_stations()
+    h.start("CS-1")
+    h.start("CS-2")
+    h.accept_all()
+    lowered = _external(h, "CS-1", 1, 10.0)
+    assert _by(lowered) == {("CS-1", "TxProfile"): 10.0}
+    assert _by(h.accept_all()) == {("CS-2", "TxProfile"): 22.0}
+    assert h.limits() == {("CS-1", 1): 10.0, ("CS-2", 1): 22.0}
+    h.tick()
+    _external(h, "CS-1", 1, None)
+    assert h.limits() == {("CS-1", 1): 16.0, ("CS-2", 1): 16.0}
+
+
+def test_a_limit_on_a_whole_station_holds_its_evses_together() -> None:
+    """On EVSE 0 the limit is the station's total: its two sessions share it."""
+    h = Harness({"capacity_a": 64, "stations": [{"station_id": "CS-1", "evses": 2}, "CS-2"]})
+    for s in ("CS-1", "CS-2"):
+        h.boot(s)
+    h.accept_all()
+    h.start("CS-1", 1)
+    h.start("CS-1", 2)
+    h.start("CS-2")
+    h.accept_all()
+    _external(h, "CS-1", 0, 20.0)
+    h.accept_all()
+    limits = h.limits()
+    assert limits[("CS-1", 1)] + limits[("CS-1", 2)] <= 20.0
+    assert limits[("CS-2", 1)] == 32.0  # its rating: the site has room
+
+
+def test_an_evs_own_maximum_from_its_charging_needs_caps_its_session() -> None:
+    h = _two_stations()
+    h.start("CS-1")
+    h.start("CS-2")
+    h.accept_all()
+    needs = ChargingNeedsReported(
+        station_id="CS-2",
+        evse_id=1,
+        transfer_mode="AC_three_phase",
+        energy_wh=20000,
+        departure_at=None,
+        ev_min_a=6,
+        ev_max_a=10,
+        at=h.now,
+    )
+    h.station(needs.event())
+    assert h.limits() == {("CS-1", 1): 22.0, ("CS-2", 1): 10.0}
