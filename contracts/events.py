@@ -62,6 +62,8 @@ class EventType(StrEnum):
     PRICE_ANNOUNCED = "PriceAnnounced"  # billing.costs.v1: a station's price before a session
     SITE_DEFINED = "SiteDefined"
     CAPACITY_CHANGED = "CapacityChanged"
+    GENERATION_MEASURED = "GenerationMeasured"  # grid.capacity.v1: PV behind the connection
+    FORECAST_PUBLISHED = "ForecastPublished"  # grid.capacity.v1: capacity, PV, price per slot
     LIMITS_ALLOCATED = "LimitsAllocated"
     # deadletter.v1
     UNDECODABLE_RECORD = "UndecodableRecord"

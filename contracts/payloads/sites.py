@@ -1,10 +1,12 @@
-"""Sites and their capacity: SiteDefined, CapacityChanged, LimitsAllocated (pure).
+"""Sites and what they may draw: SiteDefined, CapacityChanged, GenerationMeasured,
+ForecastPublished, LimitsAllocated (pure).
 
 loadbalance.sites.v1 is the site registry: load balancing reads a site's document from it
 (services/loadbalance/core/topology.py), billing which site a station belongs to (a site's
 tariff, reports per site). A tombstone removes the site. grid.capacity.v1 carries a site's
-capacity from the grid operator or an energy management system for a time; loadbalance.limits.v1
-every allocation load balancing made.
+signals from the grid operator or an energy management system: its capacity for a time, the
+local generation (PV) measured now, and a forecast per time slot (capacity, generation, price
+or CO2); loadbalance.limits.v1 every allocation load balancing made.
 """
 
 from collections.abc import Mapping
@@ -105,6 +107,120 @@ class CapacityChanged:
             limit_a=float(limit),
             valid_from=moment(p, "valid_from") or envelope.occurred_at,
             valid_until=moment(p, "valid_until"),
+            source=text(p, "source") or "operator",
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GenerationMeasured:
+    """GenerationMeasured on grid.capacity.v1 (key site_id): local generation (PV) behind the
+    site's connection, A per phase, measured ``at``; it raises what the site's chargers may
+    draw until ``valid_until`` (a measurement that is not renewed expires)."""
+
+    site_id: str
+    generation_a: float
+    at: datetime
+    valid_until: datetime
+
+    def envelope(self) -> Envelope:
+        return Envelope(
+            event_type=EventType.GENERATION_MEASURED,
+            schema_version=SCHEMA_VERSION,
+            key=self.site_id,
+            payload={
+                "site_id": self.site_id,
+                "generation_a": self.generation_a,
+                "at": self.at,
+                "valid_until": self.valid_until,
+            },
+        )
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> "GenerationMeasured | None":
+        p = envelope.payload
+        amps, at, until = number(p, "generation_a"), moment(p, "at"), moment(p, "valid_until")
+        if envelope.event_type != EventType.GENERATION_MEASURED or amps is None or amps < 0:
+            return None
+        at = at or envelope.occurred_at
+        return cls(
+            site_id=text(p, "site_id") or envelope.key,
+            generation_a=float(amps),
+            at=at,
+            valid_until=until or at,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ForecastSlot:
+    """One slot of a forecast: from ``start`` to ``end``, the site's capacity (A per phase;
+    None: as it is), its local generation (A per phase; None: none), and a price (any unit in
+    which less is better: EUR/kWh, g CO2/kWh; None: 0)."""
+
+    start: datetime
+    end: datetime
+    capacity_a: float | None = None
+    generation_a: float | None = None
+    price: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ForecastPublished:
+    """ForecastPublished on grid.capacity.v1 (key site_id): the site's slots from now on; a
+    new forecast replaces the last."""
+
+    site_id: str
+    slots: tuple[ForecastSlot, ...]
+    source: str = "operator"
+
+    def envelope(self) -> Envelope:
+        return Envelope(
+            event_type=EventType.FORECAST_PUBLISHED,
+            schema_version=SCHEMA_VERSION,
+            key=self.site_id,
+            payload={
+                "site_id": self.site_id,
+                "source": self.source,
+                "slots": [
+                    {
+                        "start": s.start,
+                        "end": s.end,
+                        "capacity_a": s.capacity_a,
+                        "generation_a": s.generation_a,
+                        "price": s.price,
+                    }
+                    for s in self.slots
+                ],
+            },
+        )
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> "ForecastPublished | None":
+        """None for another event type, or slots that are not slots (each needs its start
+        before its end)."""
+        p, rows = envelope.payload, envelope.payload.get("slots")
+        if envelope.event_type != EventType.FORECAST_PUBLISHED or not isinstance(rows, list):
+            return None
+        slots = []
+        for row in rows:
+            if not isinstance(row, Mapping):
+                return None
+            start, end = moment(row, "start"), moment(row, "end")
+            if start is None or end is None or end <= start:
+                return None
+            capacity, generation = number(row, "capacity_a"), number(row, "generation_a")
+            price = number(row, "price")
+            slots.append(
+                ForecastSlot(
+                    start=start,
+                    end=end,
+                    capacity_a=None if capacity is None else float(capacity),
+                    generation_a=None if generation is None else float(generation),
+                    price=None if price is None else float(price),
+                )
+            )
+        return cls(
+            site_id=text(p, "site_id") or envelope.key,
+            slots=tuple(sorted(slots, key=lambda s: s.start)),
             source=text(p, "source") or "operator",
         )
 

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -227,5 +227,82 @@ async def test_a_capacity_drop_lowers_every_station_decreases_first_and_a_lost_o
             assert all(fleet.limit(s) == 12.0 for s in every if s != lost)
     finally:
         for station in stations.values():
+            await station.close()
+        await api.stop()
+
+
+async def test_a_forecast_and_a_departure_through_the_api_reach_the_station_as_periods(
+    kafka_bootstrap: str, gateway: GatewayProcess, sessions: SessionsWorker, tmp_path: Path
+) -> None:
+    """A 2.0.1 station on a 32 A site; a forecast (the first hour cheap), the EV's 30 kWh by
+    its departure in two hours, and 8 A of PV, all through the load balancing API: the station
+    gets a TxProfile whose periods charge at 32 A in the cheap hour and the rest after it, and
+    the allocation counts the PV."""
+    site_id, token = f"SITE-{uuid.uuid4().hex[:8]}", f"TOK-{uuid.uuid4().hex[:8]}"
+    station_id = f"LBP-{uuid.uuid4().hex[:8]}"
+    await _define_token(kafka_bootstrap, token)
+    api = await _fresh_api(kafka_bootstrap, window_s=0)
+    profiles: list[dict[str, Any]] = []
+    station: Any = None
+    try:
+        async with (
+            loadbalance_api(kafka_bootstrap) as lb,
+            running_loadbalance(kafka_bootstrap, tmp_path / "loadbalance"),
+        ):
+            document = {"capacity_a": 32, "phases": 3, "stations": [station_id]}
+            async with lb.put(f"/sites/{site_id}", json=document) as created:
+                assert created.status == 201, await created.text()
+            now = datetime.now(UTC).replace(microsecond=0)
+            hours = [
+                {
+                    "start": (now + timedelta(hours=n)).isoformat(),
+                    "end": (now + timedelta(hours=n + 1)).isoformat(),
+                    "price": price,
+                }
+                for n, price in enumerate((0.10, 0.40))
+            ]
+            async with lb.put(f"/sites/{site_id}/forecast", json={"slots": hours}) as forecast:
+                assert forecast.status == 202, await forecast.text()
+            station = await _station201(gateway, station_id)
+
+            async def on_set(evse_id: int, charging_profile: dict[str, Any]) -> Any:
+                profiles.append(charging_profile)
+                return result201.SetChargingProfile(status="Accepted")
+
+            station.cp.route_map["SetChargingProfile"] = {"_on_action": on_set}
+            await station.call(
+                call201.BootNotification(
+                    charging_station={"model": "M-201", "vendor_name": "V"}, reason="PowerUp"
+                )
+            )
+            started = transaction_event(
+                uuid.uuid4().hex,
+                "Started",
+                0,
+                0.0,
+                1,
+                id_token={"id_token": token, "type": "ISO14443"},
+            )
+            await station.call(started)
+            await _allocation(lb, site_id, lambda a: a["allocated_a"] == 32.0)
+            departure = (now + timedelta(hours=2)).isoformat()
+            body = {"energy_wh": 30_000, "departure_at": departure}
+            async with lb.put(f"/sites/{site_id}/stations/{station_id}/needs", json=body) as put:
+                assert put.status == 202, await put.text()
+
+            def planned() -> bool:
+                schedule = profiles[-1]["charging_schedule"][0] if profiles else {}
+                return len(schedule.get("charging_schedule_period", [])) == 3
+
+            await eventually(planned, "a TxProfile with the plan's periods", 15)
+            periods = profiles[-1]["charging_schedule"][0]["charging_schedule_period"]
+            assert [p["limit"] for p in periods] == [32.0, 11.5, 0.0]
+            assert profiles[-1]["charging_profile_purpose"] == "TxProfile"
+            async with lb.post(f"/sites/{site_id}/generation", json={"generation_a": 8}) as pv:
+                assert pv.status == 202, await pv.text()
+            shown = await _allocation(lb, site_id, lambda a: a["capacity_a"] == 40.0)
+            assert shown["allocated_a"] == 32.0  # the station's rating: the PV is room to spare
+    finally:
+        if station is not None:
             await station.close()
         await api.stop()

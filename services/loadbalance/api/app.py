@@ -6,12 +6,14 @@ loadbalance.limits.v1 from ``--history-hours`` ago (each site's allocation and i
 site write returns once this instance's view shows it (read your writes).
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from contracts.envelope import Envelope
+from contracts.events import DomainEvent
 from contracts.payloads.api_keys import KeyRing
 from contracts.payloads.sites import CapacityChanged, SiteDefined
 from contracts.topics import Topic
@@ -23,6 +25,7 @@ from services.loadbalance.api.core.errors import SiteNotFound
 from services.loadbalance.api.core.history import History
 from services.loadbalance.api.core.registry import Registry
 from services.loadbalance.api.settings import Settings
+from services.loadbalance.core.topology import Site
 
 
 class LoadbalanceApi:
@@ -104,9 +107,27 @@ class LoadbalanceApi:
 
     async def change_capacity(self, change: CapacityChanged) -> None:
         """Raises: SiteNotFound."""
-        if change.site_id not in self.sites.sites:
-            raise SiteNotFound(f"no site {change.site_id!r}")
-        await write(self._producer, Topic.GRID_CAPACITY, change.site_id, change.envelope())
+        await self.signal(change.site_id, change.envelope())
+
+    async def signal(self, site_id: str, envelope: Envelope) -> None:
+        """A site's signal (capacity, generation, forecast) on grid.capacity.v1.
+
+        Raises: SiteNotFound."""
+        self.site(site_id)
+        await write(self._producer, Topic.GRID_CAPACITY, site_id, envelope)
+
+    async def session_needs(self, site_id: str, needs: DomainEvent) -> None:
+        """A session's needs straight to the load balancer, as its router would pass on a
+        station's (loadbalance.inputs.v1, keyed by the site)."""
+        envelope = needs.envelope()
+        await write(self._producer, Topic.SITE_INPUTS, site_id, replace(envelope, key=site_id))
+
+    def site(self, site_id: str) -> Site:
+        """Raises: SiteNotFound."""
+        site = self.sites.sites.get(site_id)
+        if site is None:
+            raise SiteNotFound(f"no site {site_id!r}")
+        return site
 
     async def _write(self, site_id: str, envelope: Envelope | None) -> None:
         """A site write, read back. Raises: PublishFailed."""

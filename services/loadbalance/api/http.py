@@ -20,7 +20,7 @@ from contracts.http_api import Query, paged
 from runtime.api import add_operations, errors_and_metrics, read_object
 from runtime.api_keys import authentication
 from services.loadbalance.api.app import LoadbalanceApi
-from services.loadbalance.api.core import history
+from services.loadbalance.api.core import history, signals
 from services.loadbalance.api.core.errors import SiteNotFound
 from services.loadbalance.api.core.registry import capacity
 from services.loadbalance.api.plot import allocation_png
@@ -80,6 +80,28 @@ class Routes:
         await self.api.change_capacity(change)
         return web.json_response(jsonable(dict(change.envelope().payload)), status=202)
 
+    async def post_generation(self, request: web.Request) -> web.Response:
+        Query(request.query).done()
+        site_id = request.match_info["site_id"]
+        measured = signals.generation(site_id, await read_object(request), datetime.now(UTC))
+        await self.api.signal(site_id, measured.envelope())
+        return web.json_response(jsonable(dict(measured.envelope().payload)), status=202)
+
+    async def put_forecast(self, request: web.Request) -> web.Response:
+        Query(request.query).done()
+        site_id = request.match_info["site_id"]
+        published = signals.forecast(site_id, await read_object(request))
+        await self.api.signal(site_id, published.envelope())
+        return web.json_response(jsonable(dict(published.envelope().payload)), status=202)
+
+    async def put_needs(self, request: web.Request) -> web.Response:
+        Query(request.query).done()
+        site_id, station_id = request.match_info["site_id"], request.match_info["station_id"]
+        body = await read_object(request)
+        reported = signals.needs(self.api.site(site_id), station_id, body, datetime.now(UTC))
+        await self.api.session_needs(site_id, reported.event())
+        return web.json_response(jsonable(dict(reported.event().payload)), status=202)
+
     async def allocation(self, request: web.Request) -> web.Response:
         """The site's live allocation: per station and EVSE its limit."""
         Query(request.query).done()
@@ -111,10 +133,7 @@ class Routes:
         return web.json_response(jsonable({"site_id": site_id, "items": items}))
 
     def _known(self, site_id: str) -> Site:
-        site = self.api.sites.sites.get(site_id)
-        if site is None:
-            raise SiteNotFound(f"no site {site_id!r}")
-        return site
+        return self.api.site(site_id)
 
     async def openapi(self, _: web.Request) -> web.Response:
         return web.json_response(openapi_document())
@@ -132,6 +151,9 @@ def build_app(api: LoadbalanceApi) -> web.Application:
     app.router.add_put("/sites/{site_id}", r.put_site)
     app.router.add_delete("/sites/{site_id}", r.delete_site)
     app.router.add_post("/sites/{site_id}/capacity", r.post_capacity)
+    app.router.add_post("/sites/{site_id}/generation", r.post_generation)
+    app.router.add_put("/sites/{site_id}/forecast", r.put_forecast)
+    app.router.add_put("/sites/{site_id}/stations/{station_id}/needs", r.put_needs)
     app.router.add_get("/sites/{site_id}/allocation", r.allocation, allow_head=False)
     app.router.add_get(
         "/sites/{site_id}/allocation/history", r.allocation_history, allow_head=False

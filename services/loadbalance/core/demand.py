@@ -24,6 +24,8 @@ def max_current(
     """The most the point may be given (A per phase): its rating or its EV's maximum, less if
     it uses clearly less than its current limit, never below its minimum."""
     ceiling = rated_a if ev_max_a is None else min(rated_a, ev_max_a)
+    if ceiling < min_a:
+        return ceiling  # it may not charge now (a plan's 0, say): no minimum forced on it
     if measured_a is None or limit_a is None or limit_a <= 0:
         return ceiling
     if measured_a >= limit_a * WANTS_MORE:

@@ -16,18 +16,26 @@ from contracts.payloads.charging_limits import (
 )
 from contracts.payloads.commands import CommandCompleted
 from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
-from contracts.payloads.sites import CapacityChanged, SiteDefined
+from contracts.payloads.sites import (
+    CapacityChanged,
+    ForecastPublished,
+    GenerationMeasured,
+    SiteDefined,
+)
 from contracts.payloads.stations import StationBooted, StationOnlineChanged
-from services.loadbalance.core.reconcile import DEFAULT_EVSE
+from services.loadbalance.core.drawn import DEFAULT_EVSE
 from services.loadbalance.core.site_points import point_id
 from services.loadbalance.core.site_state import Limit, OpenSession, SiteState, Window
 
 MAX_WINDOWS = 100  # capacity windows kept per site: the newest
+MAX_SLOTS = 7 * 24 * 4  # forecast slots kept: a week of quarter hours
 # A StationOffline outcome says nothing about the station's profiles; Expired: never sent.
 NOT_SENT = frozenset({Outcome.STATION_OFFLINE, Outcome.EXPIRED, Outcome.NOT_HERE})
 
 Input = (
-    ChargingLimitSet
+    GenerationMeasured
+    | ForecastPublished
+    | ChargingLimitSet
     | ChargingLimitCleared
     | ChargingNeedsReported
     | SiteDefined
@@ -77,6 +85,13 @@ def apply(state: SiteState, message: Input, now: datetime) -> SiteState:
             return _external(state, message)
         case ChargingNeedsReported():
             return _needs(state, message)
+        case GenerationMeasured():
+            generation = replace(
+                state, generation_a=message.generation_a, generation_until=message.valid_until
+            )
+            return generation
+        case ForecastPublished():
+            return replace(state, forecast=message.slots[:MAX_SLOTS])
 
 
 def _external(state: SiteState, event: ChargingLimitSet | ChargingLimitCleared) -> SiteState:
@@ -90,13 +105,21 @@ def _external(state: SiteState, event: ChargingLimitSet | ChargingLimitCleared) 
 
 
 def _needs(state: SiteState, needs: ChargingNeedsReported) -> SiteState:
-    """K15: the EV on the EVSE takes at most ``ev_max_a`` (AC); its session is told."""
+    """K15 (or the API): the session on the EVSE takes at most the EV's maximum (AC), and needs
+    its energy by its departure (counted from what it had when it said so)."""
     key = point_id(needs.station_id, needs.evse_id)
     session = state.sessions.get(key)
-    if session is None or needs.ev_max_a is None or needs.transfer_mode == "DC":
+    if session is None:
         return state
-    sessions = {**state.sessions, key: replace(session, ev_max_a=needs.ev_max_a)}
-    return replace(state, sessions=sessions)
+    ac = needs.transfer_mode != "DC"
+    session = replace(
+        session,
+        ev_max_a=needs.ev_max_a if ac and needs.ev_max_a is not None else session.ev_max_a,
+        need_wh=needs.energy_wh,
+        need_from_wh=session.energy_wh,
+        departure_at=needs.departure_at,
+    )
+    return replace(state, sessions={**state.sessions, key: session})
 
 
 def _defined(state: SiteState, defined: SiteDefined) -> SiteState:
@@ -173,7 +196,8 @@ def _outcome(state: SiteState, result: CommandCompleted, now: datetime) -> SiteS
             continue
         rest = tuple(s for s in limit.sent if s is not sent)
         if result.outcome == Outcome.ANSWERED and result.status == "Accepted":
-            return state.with_limit(key, Limit(accepted=sent.limit_a, sent=rest, accepted_at=now))
+            accepted = Limit(accepted=sent.limit_a, sent=rest, accepted_at=now, plan=sent.plan)
+            return state.with_limit(key, accepted)
         state = state.with_limit(key, replace(limit, sent=rest))
         if result.outcome in NOT_SENT:
             return state

@@ -25,10 +25,17 @@ from contracts.payloads.charging_limits import (
 from contracts.payloads.commands import CommandCompleted
 from contracts.payloads.ocpp import DeferredReply
 from contracts.payloads.sessions import SessionEnded, SessionStarted, SessionUpdated
-from contracts.payloads.sites import CapacityChanged, SiteDefined
+from contracts.payloads.sites import (
+    CapacityChanged,
+    ForecastPublished,
+    GenerationMeasured,
+    SiteDefined,
+)
 from contracts.payloads.stations import StationBooted, StationOnlineChanged
 from services.loadbalance.core import inputs
-from services.loadbalance.core.reconcile import COMMAND_PREFIX, demand, reconcile, retry_due
+from services.loadbalance.core.boundaries import boundary_passed
+from services.loadbalance.core.drawn import demand
+from services.loadbalance.core.reconcile import COMMAND_PREFIX, reconcile, retry_due
 from services.loadbalance.core.site_state import SiteState
 
 
@@ -53,6 +60,8 @@ def parse(envelope: Envelope) -> inputs.Input | None:
         return result if result and result.command_id.startswith(COMMAND_PREFIX) else None
     return (
         CapacityChanged.parse(envelope)
+        or GenerationMeasured.parse(envelope)
+        or ForecastPublished.parse(envelope)
         or ChargingLimitSet.parse(envelope)
         or ChargingLimitCleared.parse(envelope)
         or ChargingNeedsReported.parse(envelope)
@@ -101,7 +110,11 @@ class Partition:
         now = envelope.occurred_at
         state = inputs.apply(before, message, now)
         events: list[DomainEvent] = []
-        if _changes_allocation(before, state, message) or retry_due(state, now):
+        if (
+            _changes_allocation(before, state, message)
+            or retry_due(state, now)
+            or boundary_passed(state, now)
+        ):
             state, events = reconcile(state, now=now, cause=envelope.event_id)
         elif before.lowering and not state.lowering:  # the last decrease accepted
             state, events = reconcile(state, now=now, cause=envelope.event_id, reallocate=False)

@@ -16,6 +16,7 @@ checks them against the station's OCPP version.
 """
 
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,9 +30,26 @@ TX_VALID_FOR = timedelta(hours=24)
 
 
 def tx_profile(
-    *, evse_id: int, transaction_id: str, limit_a: float, now: datetime
+    *,
+    evse_id: int,
+    transaction_id: str,
+    limit_a: float,
+    now: datetime,
+    later: Sequence[tuple[datetime, float]] = (),
 ) -> dict[str, Any]:
-    """SetChargingProfile arguments for a session's limit."""
+    """SetChargingProfile arguments for a session's limit, and the ``later`` periods of its
+    plan (from when, A per phase), if it has one."""
+    start = now - timedelta(minutes=1)  # "in the past": no gap on replace
+    shape: dict[str, Any] = {"limit": limit_a}
+    if later:
+        shape = {
+            "periods": [{"start_s": 0, "limit": limit_a}]
+            + [
+                {"start_s": int((at - start).total_seconds()), "limit": amps}
+                for at, amps in later
+                if at < now + TX_VALID_FOR
+            ]
+        }
     return {
         "purpose": "TxProfile",
         "evse_id": evse_id,
@@ -39,10 +57,10 @@ def tx_profile(
         "stack_level": TX_STACK_LEVEL,
         "transaction_id": transaction_id,
         "kind": "Absolute",
-        "start_at": rfc3339(now - timedelta(minutes=1)),  # "in the past": no gap on replace
+        "start_at": rfc3339(start),
         "valid_to": rfc3339(now + TX_VALID_FOR),
         "unit": "A",
-        "limit": limit_a,
+        **shape,
     }
 
 

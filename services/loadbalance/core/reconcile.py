@@ -30,10 +30,13 @@ from contracts.events import DomainEvent
 from contracts.payloads.commands import OperatorCommand
 from contracts.payloads.sites import LimitsAllocated
 from services.loadbalance.core.allocation import Node, allocate
-from services.loadbalance.core.demand import max_current
+from services.loadbalance.core.boundaries import next_boundary, roll
+from services.loadbalance.core.drawn import DEFAULT_EVSE, bound, fresh, in_force, lowest, most
+from services.loadbalance.core.planning import ahead_of, capped, later, planned
 from services.loadbalance.core.profiles import default_profile, safe_limits, tx_profile
 from services.loadbalance.core.site_points import Charging, point_id, points
-from services.loadbalance.core.site_state import Limit, OpenSession, Sent, SiteState
+from services.loadbalance.core.site_state import Limit, OpenSession, Sent, SiteState, at_time
+from services.loadbalance.core.site_state import Plan as Later
 from services.loadbalance.core.topology import Site, StationSpec
 
 COMMAND_PREFIX = "loadbalance:"  # the ids of our commands; their outcomes come back to us
@@ -41,12 +44,10 @@ COMMAND_NAMESPACE = uuid.UUID("6c4f3f38-43c5-4b7e-9d0c-3f3d1c1ab5e2")
 COMMAND_TTL = timedelta(seconds=60)  # a station that has not answered by then is refused
 LOST_AFTER = COMMAND_TTL + timedelta(seconds=60)  # an outcome not back by then never comes
 RETRY_REFUSED_AFTER = timedelta(minutes=10)
+PLANNED_FIRST = 1_000  # a session with a plan comes before every priority class without one
 MIN_RAISE_A = 1.0
 STEP_A = 1.0  # a session's limit is sent in whole steps (``stepped``)
-DEFAULT_EVSE = 0  # the key <station>/0 holds the station's default profile
 SWEEP_EVERY = timedelta(seconds=10)
-# IEC 61851-1: an EV follows a new pilot current within 5 s; readings before that are stale.
-RAMP_UP = timedelta(seconds=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,7 @@ class Want:
     spec: StationSpec
     limit_a: float
     session: OpenSession | None = None
+    later: Later = ()  # a planned session's later periods
 
 
 def reconcile(
@@ -68,14 +70,22 @@ def reconcile(
     site = state.site()
     if site is None:
         return state, []
-    state = _retry(_forget_lost(state, now), now)
+    state = roll(_retry(_forget_lost(state, now), now), now)
     capacity = state.capacity(site, now)
     live = _live(state, site, capacity)
     reserved = _reserved(state, live, now)
     events: list[DomainEvent] = []
     if reallocate:
-        charging = points(live, _charging(state, live), reserved=reserved)
+        ahead, plans = planned(state, live, now) if state.forecast else ([], {})
+        caps = {key: plan.limits_a[0] for key, plan in plans.items()}
+        charging = [
+            replace(p, priority=p.priority + PLANNED_FIRST) if p.point_id in caps else p
+            for p in points(live, _charging(state, live, caps), reserved=reserved)
+        ]
         target = allocate(live.nodes, charging, previous=state.target)
+        later_periods = {key: later(ahead, plan) for key, plan in plans.items()}
+        if later_periods != state.plans:
+            state = replace(state, plans=later_periods)
         demands = {p.point_id: p.max_a for p in charging if p.controllable and p.wants}
         if demands != state.demands:
             state = replace(state, demands=demands)
@@ -90,7 +100,7 @@ def reconcile(
             state = replace(state, target=target, capacity_a=capacity)
     wants = _wants(state, live, reserved, now)
     state, sent = _send(state, wants, now=now, cause=cause)
-    return state, events + sent
+    return replace(state, next_boundary=next_boundary(state, now)), events + sent
 
 
 def _live(state: SiteState, site: Site, capacity: float) -> Site:
@@ -113,37 +123,25 @@ def _row(key: str, limit_a: float) -> tuple[str, int, float]:
     return station_id, int(evse), limit_a
 
 
-def _charging(state: SiteState, site: Site) -> list[Charging]:
-    """The open sessions of steered points, with the limit they are under now."""
+def _charging(
+    state: SiteState, site: Site, caps: Mapping[str, float] | None = None
+) -> list[Charging]:
+    """The open sessions of steered points, with the limit they are under now; ``caps``:
+    the planned sessions' limits in the slot that holds now."""
+    planned_now = caps or {}
     specs = {s.station_id: s for s in site.stations}
     return [
         Charging(
             station_id=s.station_id,
             evse_id=s.evse_id,
-            measured_a=_fresh(state, key),
-            limit_a=_current(state, specs, key),
-            ev_max_a=_most(state, s),
+            measured_a=fresh(state, key),
+            limit_a=in_force(state, specs, key),
+            ev_max_a=lowest(most(state, s), planned_now.get(key)),
             energy_wh=s.energy_wh,
         )
         for key, s in state.sessions.items()
         if s.station_id in specs
     ]
-
-
-def demand(state: SiteState, key: str) -> float | None:
-    """What the session on point ``key`` may draw, as the allocation would see it (demand.py);
-    None without a session there."""
-    site, session = state.site(), state.sessions.get(key)
-    spec = None if site is None or session is None else site.station(session.station_id)
-    if spec is None or session is None:
-        return None
-    return max_current(
-        spec.rated_a,
-        min_a=spec.min_a,
-        ev_max_a=_most(state, session),
-        measured_a=_fresh(state, key),
-        limit_a=_current(state, {spec.station_id: spec}, key),
-    )
 
 
 def retry_due(state: SiteState, now: datetime) -> bool:
@@ -162,52 +160,9 @@ def _retry(state: SiteState, now: datetime) -> SiteState:
     return state
 
 
-def _most(state: SiteState, session: OpenSession) -> float | None:
-    """The most the session's EV takes (its charging needs) or may take (a limit someone else
-    set on its EVSE or station, K12: "respected"); None: only its rating bounds it."""
-    bounds = [
-        amps
-        for amps in (session.ev_max_a, state.external_limit(session.station_id, session.evse_id))
-        if amps is not None
-    ]
-    return min(bounds) if bounds else None
-
-
-def _fresh(state: SiteState, key: str) -> float | None:
-    """The session's measured current, if measured after its limit last changed (and the EV
-    had ``RAMP_UP`` to follow): a reading from before says nothing of what it would draw now,
-    and would cap it below a limit it never had the chance to use."""
-    session, limit = state.sessions[key], state.limits.get(key)
-    if session.measured_at is None or (limit is not None and limit.sent):
-        return None  # not measured, or a new limit is on its way
-    changed_at = None if limit is None else limit.accepted_at
-    if changed_at is not None and session.measured_at < changed_at + RAMP_UP:
-        return None
-    return session.measured_a
-
-
 def _refused(state: SiteState, station_id: str, now: datetime) -> bool:
     refused_at = state.station(station_id).refused_at
     return refused_at is not None and now - refused_at < RETRY_REFUSED_AFTER
-
-
-def default_bound(state: SiteState, spec: StationSpec) -> float:
-    """What an EVSE of the station without a limit of its own may draw: its default, if
-    accepted (or on its way, whichever is higher), else its rating."""
-    default = state.limits.get(point_id(spec.station_id, DEFAULT_EVSE))
-    return spec.rated_a if default is None else default.bound(spec.rated_a)
-
-
-def bound(state: SiteState, spec: StationSpec, key: str) -> float:
-    """What the point ``key`` of ``spec`` may be drawing now, whatever we asked."""
-    base = default_bound(state, spec)
-    limit = state.limits.get(key)
-    return base if limit is None or key not in state.sessions else limit.bound(base)
-
-
-def _intent(state: SiteState, key: str) -> float | None:
-    limit = state.limits.get(key)
-    return None if limit is None else limit.intent()
 
 
 def _reserved(state: SiteState, site: Site, now: datetime) -> dict[str, float]:
@@ -242,7 +197,9 @@ def _wants(
         of = specs.get(session.station_id)
         if of is None or key in reserved or key not in state.target:
             continue
-        wants[key] = Want(of, stepped(state.target[key], of.min_a), session)
+        limit = stepped(state.target[key], of.min_a)
+        planned_later = capped(ahead_of(state.plans.get(key, ()), now), limit)
+        wants[key] = Want(of, limit, session, planned_later)
     return wants
 
 
@@ -255,16 +212,6 @@ def stepped(limit_a: float, min_a: float) -> float:
     return max(min_a, round(math.floor(limit_a / STEP_A + 1e-9) * STEP_A, 1))
 
 
-def _current(state: SiteState, site_specs: Mapping[str, StationSpec], key: str) -> float:
-    """What we last asked of ``key``, or what it draws without being asked."""
-    intent = _intent(state, key)
-    if intent is not None:
-        return intent
-    station_id, evse = key.rsplit("/", 1)
-    spec = site_specs[station_id]
-    return spec.rated_a if int(evse) == DEFAULT_EVSE else default_bound(state, spec)
-
-
 def _send(
     state: SiteState, wants: Mapping[str, Want], *, now: datetime, cause: str
 ) -> tuple[SiteState, list[DomainEvent]]:
@@ -274,16 +221,34 @@ def _send(
     specs = {s.station_id: s for s in site.stations}
     commands: list[DomainEvent] = []
     for key, want in wants.items():
-        if want.limit_a < _current(state, specs, key):
+        if _lowers(state, specs, key, want, now):
             state, command = _command(state, key, want, True, now, f"{cause}/{len(commands)}")
             commands.append(command)
     if state.lowering:
         return state, commands
     for key, want in wants.items():
-        if want.limit_a >= _current(state, specs, key) + MIN_RAISE_A:
+        current = in_force(state, specs, key)
+        limit = state.limits.get(key)
+        replanned = want.later != (ahead_of(limit.intended_plan(), now) if limit else ())
+        if want.limit_a >= current + MIN_RAISE_A or (replanned and want.limit_a >= current):
             state, command = _command(state, key, want, False, now, f"{cause}/{len(commands)}")
             commands.append(command)
     return state, commands
+
+
+def _lowers(
+    state: SiteState, specs: Mapping[str, StationSpec], key: str, want: Want, now: datetime
+) -> bool:
+    """Whether ``want`` is below what ``key`` has now, or at any later time of its plan."""
+    current = in_force(state, specs, key)
+    if want.limit_a < current:
+        return True
+    limit = state.limits.get(key)
+    old = ahead_of(limit.intended_plan(), now) if limit is not None else ()
+    if not want.later and not old:
+        return False
+    changes = sorted({at for at, _ in (*old, *want.later)})
+    return any(at_time(want.limit_a, want.later, t) < at_time(current, old, t) for t in changes)
 
 
 def _command(
@@ -292,7 +257,13 @@ def _command(
     """SetChargingProfile for ``want``, its id derived from ``name``; noted as on its way."""
     command_id = COMMAND_PREFIX + uuid.uuid5(COMMAND_NAMESPACE, name).hex
     limit = state.limits.get(key, Limit())
-    sent = Sent(command_id=command_id, limit_a=want.limit_a, decrease=decrease, at=now)
+    sent = Sent(
+        command_id=command_id,
+        limit_a=want.limit_a,
+        decrease=decrease,
+        at=now,
+        plan=want.later,
+    )
     state = state.with_limit(key, replace(limit, sent=(*limit.sent, sent)))
     if want.session is None:
         site = state.site()
@@ -304,6 +275,7 @@ def _command(
             transaction_id=want.session.transaction_id,
             limit_a=want.limit_a,
             now=now,
+            later=want.later,
         )
     command = OperatorCommand(
         command_id=command_id,

@@ -8,10 +8,11 @@ answers, either may be in force.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
+from contracts.payloads.sites import ForecastSlot
 from services.loadbalance.core.topology import InvalidSite, Site, parse_site
 
 _PARSED: dict[int, tuple[Mapping[str, Any], str, Site | None]] = {}  # id(document) -> ...
@@ -69,6 +70,20 @@ class OpenSession:
     measured_at: datetime | None = None  # log time of the meter values that said so
     energy_wh: float = 0.0
     ev_max_a: float | None = None  # 2.0.1 NotifyEVChargingNeeds (AC, per phase)
+    # The energy it needs by its departure (NotifyEVChargingNeeds, or the API): ``need_wh``
+    # from the moment its session had delivered ``need_from_wh``
+    need_wh: float | None = None
+    need_from_wh: float = 0.0
+    departure_at: datetime | None = None
+
+    def remaining_wh(self) -> float | None:
+        if self.need_wh is None:
+            return None
+        return max(0.0, self.need_wh - (self.energy_wh - self.need_from_wh))
+
+
+# A session's later periods, as sent with its limit: (from when, A per phase)
+Plan = tuple[tuple[datetime, float], ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,6 +94,7 @@ class Sent:
     limit_a: float
     decrease: bool
     at: datetime  # when it was sent (log time): an outcome that never comes ends it
+    plan: "Plan" = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,15 +104,21 @@ class Limit:
     accepted: float | None = None
     sent: tuple[Sent, ...] = ()
     accepted_at: datetime | None = None  # log time of the answer
+    plan: "Plan" = ()  # the later periods it accepted with its limit
+
+    def intended_plan(self) -> "Plan":
+        """The later periods we last asked for."""
+        return self.sent[-1].plan if self.sent else self.plan
 
     def intent(self) -> float | None:
         """The value we last asked for."""
         return self.sent[-1].limit_a if self.sent else self.accepted
 
-    def bound(self, base: float) -> float:
-        """What the station may be drawing; ``base`` before it accepted anything."""
-        accepted = base if self.accepted is None else self.accepted
-        return max([accepted, *(s.limit_a for s in self.sent)])
+    def bound(self, base: float, now: datetime | None = None) -> float:
+        """What the station may be drawing (at ``now``, by the periods it was sent; without
+        it, as first sent); ``base`` before it accepted anything."""
+        accepted = base if self.accepted is None else at_time(self.accepted, self.plan, now)
+        return max([accepted, *(at_time(s.limit_a, s.plan, now) for s in self.sent)])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,6 +136,11 @@ class SiteState:
     # Limits set by someone else (2.0.1 NotifyChargingLimit), A per phase, by
     # "<station>/<evse>/<source>" (EVSE 0: the whole station)
     external: Mapping[str, float] = field(default_factory=dict)
+    generation_a: float = 0.0  # local generation (PV) measured ...
+    generation_until: datetime | None = None  # ... and until when it counts
+    forecast: tuple[ForecastSlot, ...] = ()
+    plans: Mapping[str, Plan] = field(default_factory=dict)  # planned sessions' later periods
+    next_boundary: datetime | None = None  # the next time a plan, forecast or window changes
     capacity_a: float | None = None  # the root's capacity in the last allocation
     lowering: int = 0  # decreases sent and not answered yet (increases wait for none)
     swept_at: datetime | None = None  # when commands were last checked for lost outcomes
@@ -123,11 +150,19 @@ class SiteState:
         return None if self.document is None else _parsed(self.site_id, self.document)
 
     def capacity(self, site: Site, now: datetime) -> float:
-        """The root's capacity now: the newest window in force, else the document's; never
-        above the document's (the connection's fuse)."""
+        """The root's capacity now: the grid's (``grid_capacity``) plus the local generation
+        measured (it feeds the chargers without passing the connection)."""
+        grid = self.grid_capacity(site, now)
+        if self.generation_until is not None and now < self.generation_until:
+            grid += self.generation_a
+        return grid
+
+    def grid_capacity(self, site: Site, at: datetime) -> float:
+        """What the site may draw from the grid at ``at``: the newest window in force, else
+        the document's; never above the document's (the connection's fuse)."""
         connection = site.nodes[0].capacity_a
         for window in reversed(self.windows):
-            if window.covers(now):
+            if window.covers(at):
                 return min(connection, window.limit_a)
         return connection
 
@@ -157,38 +192,24 @@ class SiteState:
         return {
             "site_id": self.site_id,
             "document": None if self.document is None else dict(self.document),
-            "windows": [[w.limit_a, w.valid_from, w.valid_until, w.source] for w in self.windows],
-            "stations": {
-                k: [s.online, s.ocpp_version, s.refused_at, s.booted_at]
-                for k, s in self.stations.items()
-            },
-            "sessions": {
-                k: [
-                    s.session_id,
-                    s.station_id,
-                    s.evse_id,
-                    s.transaction_id,
-                    s.measured_a,
-                    s.energy_wh,
-                    s.ev_max_a,
-                    s.measured_at,
-                ]
-                for k, s in self.sessions.items()
-            },
+            "windows": [_fields(w) for w in self.windows],
+            "stations": {k: _fields(v) for k, v in self.stations.items()},
+            "sessions": {k: _fields(v) for k, v in self.sessions.items()},
             "limits": {
-                k: [
-                    v.accepted,
-                    [[s.command_id, s.limit_a, s.decrease, s.at] for s in v.sent],
-                    v.accepted_at,
-                ]
+                k: _fields(v) | {"sent": [_fields(s) for s in v.sent]}
                 for k, v in self.limits.items()
             },
             "target": dict(self.target),
-            "demands": dict(self.demands),
-            "external": dict(self.external),
             "capacity_a": self.capacity_a,
             "lowering": self.lowering,
             "swept_at": self.swept_at,
+            "demands": dict(self.demands),
+            "external": dict(self.external),
+            "generation_a": self.generation_a,
+            "generation_until": self.generation_until,
+            "forecast": [_fields(f) for f in self.forecast],
+            "plans": {k: [list(p) for p in v] for k, v in self.plans.items()},
+            "next_boundary": self.next_boundary,
         }
 
     @classmethod
@@ -197,44 +218,57 @@ class SiteState:
         return cls(
             site_id=d["site_id"],
             document=d["document"],
-            windows=tuple(
-                Window(limit_a=a, valid_from=f, valid_until=u, source=s)
-                for a, f, u, s in d["windows"]
-            ),
-            stations={
-                k: StationState(online=o, ocpp_version=v, refused_at=r, booted_at=b)
-                for k, (o, v, r, b) in d["stations"].items()
-            },
-            sessions={
-                k: OpenSession(
-                    session_id=s,
-                    station_id=st,
-                    evse_id=e,
-                    transaction_id=t,
-                    measured_a=m,
-                    energy_wh=w,
-                    ev_max_a=x,
-                    measured_at=ma,
-                )
-                for k, (s, st, e, t, m, w, x, ma) in d["sessions"].items()
-            },
+            windows=tuple(Window(**w) for w in d["windows"]),
+            stations={k: StationState(**v) for k, v in d["stations"].items()},
+            sessions={k: OpenSession(**v) for k, v in d["sessions"].items()},
             limits={
                 k: Limit(
-                    accepted=a,
-                    sent=tuple(
-                        Sent(command_id=c, limit_a=v, decrease=dec, at=at) for c, v, dec, at in sent
-                    ),
-                    accepted_at=aa,
+                    **(
+                        v
+                        | {
+                            "sent": tuple(Sent(**_planned(s)) for s in v["sent"]),
+                            "plan": _planned(v)["plan"],
+                        }
+                    )
                 )
-                for k, (a, sent, aa) in d["limits"].items()
+                for k, v in d["limits"].items()
             },
             target=dict(d["target"]),
-            demands=dict(d["demands"]),
-            external=dict(d["external"]),
             capacity_a=d["capacity_a"],
             lowering=int(d["lowering"]),
             swept_at=d["swept_at"],
+            demands=dict(d["demands"]),
+            external=dict(d["external"]),
+            generation_a=float(d.get("generation_a", 0.0)),
+            generation_until=d.get("generation_until"),
+            forecast=tuple(ForecastSlot(**f) for f in d.get("forecast", ())),
+            plans={k: _planned({"plan": v})["plan"] for k, v in d.get("plans", {}).items()},
+            next_boundary=d.get("next_boundary"),
         )
+
+
+def _planned(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record with its plan back as a tuple of (datetime, float) pairs."""
+    plan = tuple((at, float(amps)) for at, amps in record.get("plan", ()))
+    return {**record, "plan": plan}
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    """A frozen dataclass's fields; a plan (a tuple of pairs) as lists."""
+    out = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        out[f.name] = [list(p) for p in value] if f.name == "plan" else value
+    return out
+
+
+def at_time(first: float, plan: Plan, now: datetime | None) -> float:
+    """A profile's limit at ``now``: its first, or the latest of its periods begun by then."""
+    value = first
+    for at, amps in plan:
+        if now is not None and at <= now:
+            value = amps
+    return value
 
 
 def _decreases(limit: Limit | None) -> int:
