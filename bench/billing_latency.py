@@ -15,22 +15,27 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import TopicPartition
-
-from bench.harness import Process, cpu_seconds, free_port, log, median, simulate, start_gateway
+from bench.harness import (
+    Process,
+    TopicWatch,
+    cpu_seconds,
+    free_port,
+    log,
+    median,
+    simulate,
+    start_gateway,
+)
 from bench.sessions_throughput import TOKEN, _define_token, _overall
-from contracts.codec import decode, encode
+from contracts.codec import encode
+from contracts.envelope import Envelope
 from contracts.events import EventType
 from contracts.payloads.billing import Scope, TariffAssigned, TariffDefined
-from contracts.topics import SPECS, Topic
+from contracts.topics import Topic
 from runtime.kafka import reliable_producer
 from runtime.settings import bootstrap_servers
 from services.billing.core.ocpi_json import dumps
@@ -69,58 +74,21 @@ async def _define_tariff() -> None:
         await producer.stop()
 
 
-class Watch:
+class Watch(TopicWatch):
     """Seconds from a session's stop (received by the gateway) to its SessionEnded and its
     CdrIssued being readable, for the stations whose id starts with ``prefix``."""
 
     def __init__(self, prefix: str) -> None:
+        super().__init__((Topic.SESSIONS, Topic.CDRS), poll_ms=200)
         self.prefix = prefix
         self.ended: list[float] = []
         self.cdrs: list[float] = []
-        self._stop = threading.Event()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
 
-    def __enter__(self) -> "Watch":
-        self._thread.start()
-        if not self._ready.wait(30):
-            raise RuntimeError("the watching consumer did not start")
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(30)
-
-    async def _run(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers(os.environ), enable_auto_commit=False
-        )
-        await consumer.start()
-        try:
-            parts = [
-                TopicPartition(topic, p)
-                for topic in (Topic.SESSIONS, Topic.CDRS)
-                for p in range(SPECS[topic].partitions)
-            ]
-            consumer.assign(parts)
-            await consumer.seek_to_end(*parts)
-            for tp in parts:
-                await consumer.position(tp)
-            self._ready.set()
-            while not self._stop.is_set():
-                batches = await consumer.getmany(timeout_ms=200)
-                now = datetime.now(UTC)
-                for records in batches.values():
-                    for record in records:
-                        self._record(record.key, record.value, now)
-        finally:
-            await consumer.stop()
-
-    def _record(self, key: bytes | None, value: bytes | None, now: datetime) -> None:
-        if key is None or value is None or not key.decode().startswith(self.prefix):
+    def record(self, key: str, envelope: Envelope, readable_at: float) -> None:
+        if not key.startswith(self.prefix):
             return
-        envelope = decode(value)
-        seconds = (now - envelope.occurred_at).total_seconds()
+        # the envelope's time is the wall clock: so is the time it became readable
+        seconds = time.time() - time.monotonic() + readable_at - envelope.occurred_at.timestamp()
         if envelope.event_type == EventType.SESSION_ENDED:
             self.ended.append(seconds)
         elif envelope.event_type == EventType.CDR_ISSUED:

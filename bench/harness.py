@@ -1,16 +1,27 @@
-"""Shared benchmark plumbing: processes on 127.0.0.1, simulator runs, medians, CPU (I/O)."""
+"""Shared benchmark plumbing: processes on 127.0.0.1, simulator runs, topics watched from a
+thread, medians, CPU (I/O)."""
 
+import asyncio
 import json
 import os
 import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition
+
+from contracts.codec import decode
+from contracts.envelope import Envelope
+from contracts.topics import SPECS, Topic
+from runtime.settings import bootstrap_servers
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -133,3 +144,57 @@ def simulate(args: Sequence[str], limit_s: float) -> dict[str, Any]:
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+class TopicWatch:
+    """Reads ``topics`` from their end in a thread of its own while a benchmark runs, and hands
+    each record's key and envelope to ``record`` with the time it became readable (monotonic
+    seconds). ``lock`` is held while a fetch is handed over."""
+
+    def __init__(self, topics: Sequence[str], poll_ms: int = 100) -> None:
+        self.topics = tuple(topics)
+        self.lock = threading.Lock()
+        self._poll_ms = poll_ms
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    def record(self, key: str, envelope: Envelope, readable_at: float) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Any:
+        self._thread.start()
+        if not self._ready.wait(30):
+            raise RuntimeError("the watching consumer did not start")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    async def _run(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers(os.environ), enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            parts = [
+                TopicPartition(topic, p)
+                for topic in self.topics
+                for p in range(SPECS[Topic(topic)].partitions)
+            ]
+            consumer.assign(parts)
+            await consumer.seek_to_end(*parts)
+            for tp in parts:
+                await consumer.position(tp)
+            self._ready.set()
+            while not self._stop.is_set():
+                batches = await consumer.getmany(timeout_ms=self._poll_ms)
+                now = time.monotonic()
+                with self.lock:
+                    for records in batches.values():
+                        for r in records:
+                            if r.key is not None and r.value is not None:
+                                self.record(r.key.decode(errors="replace"), decode(r.value), now)
+        finally:
+            await consumer.stop()

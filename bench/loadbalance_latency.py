@@ -19,24 +19,20 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import TopicPartition
-
-from bench.harness import Process, free_port, log, median, start_gateway, wait_port
+from bench.harness import Process, TopicWatch, free_port, log, median, start_gateway, wait_port
 from bench.sessions_throughput import TOKEN, _define_token
-from contracts.codec import decode, encode
+from contracts.codec import encode
 from contracts.envelope import Envelope
 from contracts.events import EventType, Outcome
 from contracts.payloads.commands import CommandCompleted, OperatorCommand
 from contracts.payloads.sites import CapacityChanged, SiteDefined
-from contracts.topics import SPECS, Topic
+from contracts.topics import Topic
 from runtime.kafka import reliable_producer
 from runtime.settings import bootstrap_servers
 from services.loadbalance.core.reconcile import COMMAND_PREFIX
@@ -46,65 +42,25 @@ QUIET_S = 2.0  # no new command and none waiting this long: the transition is ov
 BENCH_PREFIX = "bench:"
 
 
-class Watch:
+class Watch(TopicWatch):
     """Every command on commands.v1 and every outcome on command-results.v1 of the stations,
     with the time each became readable (a thread of its own)."""
 
     def __init__(self) -> None:
+        super().__init__((Topic.COMMANDS, Topic.COMMAND_RESULTS))
         self.sent: dict[str, tuple[float, str]] = {}  # command id -> (monotonic, station)
         self.done: dict[str, tuple[float, str, str | None]] = {}  # -> (monotonic, outcome, status)
-        self.lock = threading.Lock()
-        self._stop = threading.Event()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
 
-    def __enter__(self) -> "Watch":
-        self._thread.start()
-        if not self._ready.wait(30):
-            raise RuntimeError("the watching consumer did not start")
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(30)
-
-    async def _run(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers(os.environ), enable_auto_commit=False
-        )
-        await consumer.start()
-        try:
-            parts = [
-                TopicPartition(topic, p)
-                for topic in (Topic.COMMANDS, Topic.COMMAND_RESULTS)
-                for p in range(SPECS[topic].partitions)
-            ]
-            consumer.assign(parts)
-            await consumer.seek_to_end(*parts)
-            for tp in parts:
-                await consumer.position(tp)
-            self._ready.set()
-            while not self._stop.is_set():
-                batches = await consumer.getmany(timeout_ms=100)
-                now = time.monotonic()
-                with self.lock:
-                    for records in batches.values():
-                        for record in records:
-                            if record.value is not None:
-                                self._record(decode(record.value), now)
-        finally:
-            await consumer.stop()
-
-    def _record(self, envelope: Envelope, now: float) -> None:
+    def record(self, key: str, envelope: Envelope, readable_at: float) -> None:
         command_id = envelope.payload.get("command_id")
         if not isinstance(command_id, str):
             return
         if not command_id.startswith((COMMAND_PREFIX, BENCH_PREFIX)):
             return
         if envelope.event_type == EventType.OPERATOR_COMMAND:
-            self.sent[command_id] = (now, envelope.key)
+            self.sent[command_id] = (readable_at, envelope.key)
         elif (result := CommandCompleted.parse(envelope)) is not None and result.final:
-            self.done[command_id] = (now, result.outcome, result.status)
+            self.done[command_id] = (readable_at, result.outcome, result.status)
 
     def waiting(self, prefix: str) -> int:
         with self.lock:

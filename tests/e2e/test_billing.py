@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from ocpp.v16 import call_result as result16
 from ocpp.v16.enums import CancelReservationStatus, ReservationStatus
 from prometheus_client import CollectorRegistry
@@ -24,12 +23,10 @@ from prometheus_client import CollectorRegistry
 from contracts.codec import encode
 from contracts.envelope import Envelope
 from contracts.events import EventType
-from contracts.payloads.api_keys import Role
 from contracts.payloads.billing import CdrIssued, Scope, TariffAssigned, TariffDefined
 from contracts.payloads.sites import SiteDefined
 from contracts.payloads.tokens import Token
 from contracts.topics import Topic
-from runtime.api_keys import issue_key
 from runtime.kafka import reliable_producer
 from services.billing.api.app import BillingApi
 from services.billing.api.http import build_app
@@ -46,6 +43,7 @@ from tests.e2e.test_sessions import (
     call201,
     transaction_event,
 )
+from tests.support.apis import Client, serving
 from tests.support.gateway import GatewayProcess, TopicTail, for_station
 from tests.support.sessions import SessionsWorker, running_worker
 from tests.support.waiting import eventually
@@ -55,8 +53,6 @@ from tests.unit.services.billing.core.tariffs import (
     element,
     ocpi,
 )
-
-Client = TestClient[Any, Any]
 
 # 1.00 a session and 0.30/kWh, VAT 21 %
 TARIFF = ocpi(
@@ -105,16 +101,8 @@ async def api(kafka_bootstrap: str) -> AsyncIterator[Client]:
     service = BillingApi(
         Settings(bootstrap_servers=kafka_bootstrap, cdrs_window_s=0), CollectorRegistry()
     )
-    await service.start()
-    try:
-        await eventually(lambda: service.readiness()[0], "the billing API is ready", 30)
-        key = await issue_key(kafka_bootstrap, f"billing-{uuid.uuid4().hex[:8]}", Role.OPERATOR)
-        await eventually(lambda: service.keys.authenticate(key) is not None, "the key is known")
-        server = TestServer(build_app(service), host="127.0.0.1", port=0)
-        async with TestClient(server, headers={"Authorization": f"Bearer {key}"}) as client:
-            yield client
-    finally:
-        await service.stop()
+    async with serving(service, build_app, kafka_bootstrap, "billing") as client:
+        yield client
 
 
 async def test_tariffs_written_through_the_api_price_a_16_and_a_201_session_once_each(

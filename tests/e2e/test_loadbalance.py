@@ -29,8 +29,9 @@ from tests.e2e.test_sessions import (
     call201,
     transaction_event,
 )
+from tests.support.apis import Client
 from tests.support.gateway import GatewayProcess, TopicTail
-from tests.support.loadbalance import Client, loadbalance_api, running_loadbalance
+from tests.support.loadbalance import loadbalance_api, running_loadbalance
 from tests.support.sessions import SessionsWorker
 from tests.support.waiting import eventually
 

@@ -11,8 +11,9 @@ from contracts.events import EventType
 from contracts.payloads.sites import CapacityChanged
 from contracts.topics import Topic
 from services.billing.tariff_follower import TariffFollower
+from tests.support.apis import Client
 from tests.support.gateway import TopicTail
-from tests.support.loadbalance import Client, loadbalance_api
+from tests.support.loadbalance import loadbalance_api
 from tests.support.waiting import eventually
 
 

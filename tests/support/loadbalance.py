@@ -1,25 +1,18 @@
 """A real load balancing worker process (`python -m services.loadbalance`) for tests."""
 
 import signal
-import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
 
-from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
-from contracts.payloads.api_keys import Role
-from runtime.api_keys import issue_key
 from services.loadbalance.api.app import LoadbalanceApi
 from services.loadbalance.api.http import build_app
 from services.loadbalance.api.settings import Settings
 from services.loadbalance.app import ROUTED, ROUTER, SOURCES
+from tests.support.apis import Client, serving
 from tests.support.sessions import WorkerProcess
-from tests.support.waiting import eventually
-
-Client = TestClient[Any, Any]
 
 LOADBALANCE = "services.loadbalance"
 
@@ -43,17 +36,7 @@ async def running_loadbalance(bootstrap: str, workdir: Path) -> AsyncIterator[Wo
             worker.kill(signal.SIGTERM)
 
 
-@asynccontextmanager
-async def loadbalance_api(bootstrap: str) -> AsyncIterator[Client]:
+def loadbalance_api(bootstrap: str) -> AbstractAsyncContextManager[Client]:
     """The load balancing API in process, and a client with an operator key it has read."""
     service = LoadbalanceApi(Settings(bootstrap_servers=bootstrap), CollectorRegistry())
-    await service.start()
-    try:
-        await eventually(lambda: service.readiness()[0], "the API is ready", 30)
-        key = await issue_key(bootstrap, f"lb-{uuid.uuid4().hex[:8]}", Role.OPERATOR)
-        await eventually(lambda: service.keys.authenticate(key) is not None, "the key is known")
-        server = TestServer(build_app(service), host="127.0.0.1", port=0)
-        async with TestClient(server, headers={"Authorization": f"Bearer {key}"}) as client:
-            yield client
-    finally:
-        await service.stop()
+    return serving(service, build_app, bootstrap, "lb")

@@ -1,0 +1,43 @@
+"""An API of the project served in process with a client that holds an operator key (tests)."""
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from contracts.payloads.api_keys import KeyRing, Role
+from runtime.api_keys import issue_key
+from tests.support.waiting import eventually
+
+Client = TestClient[Any, Any]
+
+
+class Served(Protocol):
+    """What the project's API services have in common."""
+
+    keys: KeyRing
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    def readiness(self) -> tuple[bool, str]: ...
+
+
+@asynccontextmanager
+async def serving(
+    service: Served, build_app: Callable[[Any], web.Application], bootstrap: str, name: str
+) -> AsyncIterator[Client]:
+    """``service`` started and ready, its app served on 127.0.0.1, and a client with a new
+    operator key (named ``name-<random>``) the service has read; stopped when the block ends."""
+    await service.start()
+    try:
+        await eventually(lambda: service.readiness()[0], f"the {name} API is ready", 30)
+        key = await issue_key(bootstrap, f"{name}-{uuid.uuid4().hex[:8]}", Role.OPERATOR)
+        await eventually(lambda: service.keys.authenticate(key) is not None, "the key is known")
+        server = TestServer(build_app(service), host="127.0.0.1", port=0)
+        async with TestClient(server, headers={"Authorization": f"Bearer {key}"}) as client:
+            yield client
+    finally:
+        await service.stop()
