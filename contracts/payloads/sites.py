@@ -231,8 +231,9 @@ class LimitsAllocated:
 
     site_id: str
     at: datetime
-    capacity_a: float
+    capacity_a: float  # in force, local generation included
     limits: tuple[tuple[str, int, float], ...]  # (station_id, evse_id, A per phase)
+    generation_a: float = 0.0  # the local generation (PV) measured, in ``capacity_a``
 
     def event(self) -> DomainEvent:
         """The record for loadbalance.limits.v1, for the worker to write."""
@@ -253,6 +254,7 @@ class LimitsAllocated:
                 "site_id": self.site_id,
                 "at": self.at,
                 "capacity_a": self.capacity_a,
+                "generation_a": self.generation_a,
                 "limits": [
                     {"station_id": s, "evse_id": e, "limit_a": a} for s, e, a in self.limits
                 ],
@@ -284,4 +286,5 @@ class LimitsAllocated:
             at=at,
             capacity_a=float(capacity),
             limits=tuple(limits),
+            generation_a=float(number(p, "generation_a") or 0.0),
         )

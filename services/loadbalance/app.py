@@ -33,6 +33,6 @@ def services(bootstrap_servers: str) -> tuple[Service, Service]:
         name=ROUTER,
         sources=ROUTED,
         changelog=None,
-        new_store=lambda p: Router(sites.site_of),
+        new_store=lambda p: Router(sites.site_of, sites.group_of),
     )
     return balancer, router

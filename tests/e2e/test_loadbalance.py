@@ -302,6 +302,7 @@ async def test_a_forecast_and_a_departure_through_the_api_reach_the_station_as_p
             async with lb.post(f"/sites/{site_id}/generation", json={"generation_a": 8}) as pv:
                 assert pv.status == 202, await pv.text()
             shown = await _allocation(lb, site_id, lambda a: a["capacity_a"] == 40.0)
+            assert shown["generation_a"] == 8.0
             assert shown["allocated_a"] == 32.0  # the station's rating: the PV is room to spare
     finally:
         if station is not None:

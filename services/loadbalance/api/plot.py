@@ -9,8 +9,9 @@ from typing import Any
 
 
 def allocation_png(series: Mapping[str, list[Any]], *, title: str) -> bytes:
-    """Steps of the capacity in force and of the allocated current (the most loaded phase)
-    at each allocation; a range without allocations says so in the picture."""
+    """Steps of the capacity in force, the local generation (PV) in it, and the allocated
+    current (the most loaded phase) at each allocation; a range without allocations says so
+    in the picture."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -23,6 +24,11 @@ def allocation_png(series: Mapping[str, list[Any]], *, title: str) -> bytes:
         if times:
             capacity, allocated = series["capacity_a"], series["allocated_a"]
             axes.step(times, capacity, where="post", color="#d7301f", label="capacity (A/phase)")
+            generation = series["generation_a"]
+            if any(generation):
+                axes.step(
+                    times, generation, where="post", color="#fdae61", label="PV in it (A/phase)"
+                )
             axes.fill_between(
                 times,
                 allocated,

@@ -49,15 +49,17 @@ Input = (
 )
 
 
-def apply(state: SiteState, message: Input, now: datetime) -> SiteState:
-    """``state`` after ``message``."""
+def apply(
+    state: SiteState, message: Input, now: datetime, *, token_group: str | None = None
+) -> SiteState:
+    """``state`` after ``message`` (``token_group``: a SessionStarted's id token's group)."""
     match message:
         case SiteDefined():
             return _defined(state, message)
         case CapacityChanged():
             return _capacity(state, message, now)
         case SessionStarted() | SessionUpdated():
-            return _session(state, message, now)
+            return _session(state, message, now, token_group)
         case SessionEnded():
             return _ended(state, message)
         case StationBooted():
@@ -146,7 +148,12 @@ def _capacity(state: SiteState, changed: CapacityChanged, now: datetime) -> Site
     return replace(state, windows=(*live, window)[-MAX_WINDOWS:])
 
 
-def _session(state: SiteState, event: SessionStarted | SessionUpdated, now: datetime) -> SiteState:
+def _session(
+    state: SiteState,
+    event: SessionStarted | SessionUpdated,
+    now: datetime,
+    token_group: str | None = None,
+) -> SiteState:
     """A session opens, or reports what it draws; one first seen updated (its station joined
     the site while it ran) opens here too."""
     evse = event.evse_id or event.connector_id
@@ -160,6 +167,7 @@ def _session(state: SiteState, event: SessionStarted | SessionUpdated, now: date
             station_id=event.station_id,
             evse_id=evse,
             transaction_id=event.transaction_id,
+            token_group=token_group,
         )
         # A new transaction on the EVSE: the last one's TxProfile went with it.
         state = state.with_limit(key, None)

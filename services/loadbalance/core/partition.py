@@ -73,6 +73,12 @@ def parse(envelope: Envelope) -> inputs.Input | None:
     )
 
 
+def _token_group(envelope: Envelope) -> str | None:
+    """The id token's group the router added to a SessionStarted (router.py)."""
+    group = envelope.payload.get("token_group")
+    return group if isinstance(group, str) else None
+
+
 def _changes_allocation(before: SiteState, after: SiteState, message: inputs.Input) -> bool:
     """Whether the site must be allocated again after ``message``: not for a profile accepted
     (nothing the allocation reads changed), nor for meter values that leave what the session
@@ -108,7 +114,7 @@ class Partition:
         if before.document is None:
             before = replace(before, document=self.documents(site_id))
         now = envelope.occurred_at
-        state = inputs.apply(before, message, now)
+        state = inputs.apply(before, message, now, token_group=_token_group(envelope))
         events: list[DomainEvent] = []
         if (
             _changes_allocation(before, state, message)

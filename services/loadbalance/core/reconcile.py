@@ -95,6 +95,7 @@ def reconcile(
                 at=now,
                 capacity_a=capacity,
                 limits=tuple(_row(k, v) for k, v in sorted(target.items())),
+                generation_a=state.generation(now),
             )
             events.append(allocated.event())
             state = replace(state, target=target, capacity_a=capacity)
@@ -138,6 +139,7 @@ def _charging(
             limit_a=in_force(state, specs, key),
             ev_max_a=lowest(most(state, s), planned_now.get(key)),
             energy_wh=s.energy_wh,
+            token_group=s.token_group,
         )
         for key, s in state.sessions.items()
         if s.station_id in specs

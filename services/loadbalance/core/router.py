@@ -3,8 +3,9 @@
 A site's allocation needs every station of the site in one place, but sessions.v1,
 stations.v1 and command-results.v1 are keyed by station. The router (a stateless service in
 the runtime's worker) reads them and writes the events of stations that belong to a site to
-loadbalance.inputs.v1 under the site's id, unchanged otherwise: same event type, payload,
-time; the event id derives from the source record's. Events of stations in no site, meter
+loadbalance.inputs.v1 under the site's id, unchanged otherwise: same event type, payload (a
+SessionStarted gains ``token_group``, its id token's group), time; the event id derives from
+the source record's. Events of stations in no site, meter
 values included, stop here. A station's events keep their order: one station, one site, one
 partition.
 """
@@ -44,9 +45,11 @@ class Routed:
 
 @dataclass
 class Router:
-    """One partition of the station topics; ``site_of`` says which site a station is in."""
+    """One partition of the station topics; ``site_of`` says which site a station is in,
+    ``group_of`` which group an id token is in (sessions.tokens.v1)."""
 
     site_of: Callable[[str], str | None]
+    group_of: Callable[[str], str | None] = lambda id_token: None
 
     def handle(self, envelope: Envelope) -> Routed | None:
         kind = envelope.event_type
@@ -60,6 +63,9 @@ class Router:
         if site_id is None:
             return None
         payload = {"station_id": envelope.key, **envelope.payload}
+        id_token = payload.get("id_token")
+        if kind == EventType.SESSION_STARTED and isinstance(id_token, str):
+            payload["token_group"] = self.group_of(id_token)  # a site may rank its groups
         return Routed([DomainEvent(topic=Topic.SITE_INPUTS, event_type=kind, key=site_id,
                                    payload=payload)])  # fmt: skip
 

@@ -1,7 +1,8 @@
 """A site's charging points as the allocation sees them, from its document and its sessions (pure).
 
 Every EVSE of every station of the site is a point under the station's node, with the
-station's phases, minimum and priority. An EVSE with an open session wants current, capped by
+station's phases, minimum and priority (or the priority of its session's token group, if the
+site gives that group a higher one). An EVSE with an open session wants current, capped by
 what its EV uses (demand.py); one without wants none. An EVSE we cannot steer is **reserved**
 at what it may draw without asking us, session or not: its rating when its station refused our
 profile or did not answer, its last limit or the station's default when it is offline.
@@ -25,6 +26,7 @@ class Charging:
     limit_a: float | None = None  # the limit it has now
     ev_max_a: float | None = None  # the EV's maximum (2.0.1 charging needs), if known
     energy_wh: float = 0.0
+    token_group: str | None = None  # the group of the id token that started it
 
 
 def point_id(station_id: str, evse_id: int) -> str:
@@ -62,8 +64,14 @@ def points(
                     max_a=maximum,
                     wants=reserve is not None or session is not None,
                     controllable=reserve is None,
-                    priority=station.priority,
+                    priority=_priority(site, station.priority, session),
                     energy_wh=0.0 if session is None else session.energy_wh,
                 )
             )
     return found
+
+
+def _priority(site: Site, station_priority: int, session: Charging | None) -> int:
+    """The station's priority, or its session's token group's if that is higher."""
+    group = None if session is None else site.group_priority(session.token_group)
+    return station_priority if group is None else max(station_priority, group)

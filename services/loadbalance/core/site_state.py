@@ -69,6 +69,7 @@ class OpenSession:
     measured_a: float | None = None  # highest phase
     measured_at: datetime | None = None  # log time of the meter values that said so
     energy_wh: float = 0.0
+    token_group: str | None = None  # its id token's group (a site may rank it)
     ev_max_a: float | None = None  # 2.0.1 NotifyEVChargingNeeds (AC, per phase)
     # The energy it needs by its departure (NotifyEVChargingNeeds, or the API): ``need_wh``
     # from the moment its session had delivered ``need_from_wh``
@@ -152,10 +153,13 @@ class SiteState:
     def capacity(self, site: Site, now: datetime) -> float:
         """The root's capacity now: the grid's (``grid_capacity``) plus the local generation
         measured (it feeds the chargers without passing the connection)."""
-        grid = self.grid_capacity(site, now)
+        return self.grid_capacity(site, now) + self.generation(now)
+
+    def generation(self, now: datetime) -> float:
+        """The local generation measured that counts at ``now`` (0 once it expired)."""
         if self.generation_until is not None and now < self.generation_until:
-            grid += self.generation_a
-        return grid
+            return self.generation_a
+        return 0.0
 
     def grid_capacity(self, site: Site, at: datetime) -> float:
         """What the site may draw from the grid at ``at``: the newest window in force, else

@@ -13,12 +13,14 @@ The smallest document that must work is ``{"capacity_a": 32, "phases": 3, "stati
 station counts on all three. ``priority``: higher first (fleet before public).
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from services.loadbalance.core.allocation import PHASES, Node
 
+VOLTS = 230.0  # nominal: kW to A per phase, as the 2.0.1 errata has stations convert
 DEFAULT_RATED_A = 32.0
 DEFAULT_MIN_A = 6.0  # IEC 61851: the least a pilot signal may offer
 DEFAULT_PHASES = 3
@@ -47,6 +49,12 @@ class Site:
     site_id: str
     nodes: tuple[Node, ...]  # the site first (its capacity), then its groups
     stations: tuple[StationSpec, ...]
+    # A session whose id token is in one of these token groups has at least this priority
+    # (a fleet's cards before the public's): (group id, priority) pairs
+    token_groups: tuple[tuple[str, int], ...] = ()
+
+    def group_priority(self, token_group: str | None) -> int | None:
+        return next((p for g, p in self.token_groups if g == token_group), None)
 
     def station(self, station_id: str) -> StationSpec | None:
         return next((s for s in self.stations if s.station_id == station_id), None)
@@ -61,14 +69,13 @@ def parse_site(site_id: str, document: object) -> Site:
             an unknown field.
     """
     d = _object(document, "site")
-    _only(d, {"capacity_a", "phases", "groups", "stations"}, "site")
-    capacity = _amps(d.get("capacity_a"), "capacity_a")
+    _only(d, {"capacity_a", "capacity_kw", "phases", "groups", "stations", "token_groups"}, "site")
     phases = d.get("phases", DEFAULT_PHASES)
     if phases not in (1, 3):
         raise InvalidSite(f"phases: 1 or 3, got {phases!r}")
-    nodes = [Node(site_id, capacity)]
+    nodes = [Node(site_id, _capacity(d, "", phases))]
     for n, raw in enumerate(_list(d.get("groups", []), "groups")):
-        nodes.append(_group(raw, f"groups[{n}]", site_id))
+        nodes.append(_group(raw, f"groups[{n}]", site_id, phases))
     ids = [node.node_id for node in nodes]
     if len(set(ids)) != len(ids):
         raise InvalidSite(f"groups: a group_id is used twice, or is the site's id: {ids}")
@@ -80,7 +87,14 @@ def parse_site(site_id: str, document: object) -> Site:
     twice = sorted({s for s in seen if seen.count(s) > 1})
     if twice:
         raise InvalidSite(f"stations: listed twice: {twice}")
-    return Site(site_id=site_id, nodes=tuple(nodes), stations=tuple(stations))
+    token_groups = _object(d.get("token_groups", {}), "token_groups")
+    priorities = tuple(
+        (str(group), _whole(p, f"token_groups.{group}", low=0, high=1000))
+        for group, p in sorted(token_groups.items())
+    )
+    return Site(
+        site_id=site_id, nodes=tuple(nodes), stations=tuple(stations), token_groups=priorities
+    )
 
 
 def elsewhere(site: Site, sites: Mapping[str, Site]) -> str | None:
@@ -96,16 +110,33 @@ def elsewhere(site: Site, sites: Mapping[str, Site]) -> str | None:
     return None
 
 
-def _group(raw: object, path: str, site_id: str) -> Node:
+def _group(raw: object, path: str, site_id: str, phases: int) -> Node:
     g = _object(raw, path)
-    _only(g, {"group_id", "capacity_a", "parent"}, path)
+    _only(g, {"group_id", "capacity_a", "capacity_kw", "parent"}, path)
     group_id = g.get("group_id")
     if not isinstance(group_id, str) or not group_id:
         raise InvalidSite(f"{path}.group_id: a non-empty string is required")
     parent = g.get("parent")
     if parent is not None and not isinstance(parent, str):
         raise InvalidSite(f"{path}.parent: a group_id, or null for the site")
-    return Node(group_id, _amps(g.get("capacity_a"), f"{path}.capacity_a"), parent or site_id)
+    return Node(group_id, _capacity(g, f"{path}.", phases), parent or site_id)
+
+
+def _capacity(o: Mapping[str, Any], path: str, phases: int) -> float:
+    """``capacity_a`` (A per phase) or ``capacity_kw`` (the site's phases at the nominal
+    ``VOLTS``: A per phase = kW x 1000 / (230 V x phases)), the lower of the two if both."""
+    if "capacity_a" not in o and "capacity_kw" not in o:
+        raise InvalidSite(f"{path}capacity_a: a number of amperes (or capacity_kw) is required")
+    found = []
+    if "capacity_a" in o:
+        found.append(_amps(o["capacity_a"], f"{path}capacity_a"))
+    if "capacity_kw" in o:
+        kw = o["capacity_kw"]
+        if isinstance(kw, bool) or not isinstance(kw, int | float) or kw < 0:
+            raise InvalidSite(f"{path}capacity_kw: a number of kW >= 0 is required, got {kw!r}")
+        amps = math.floor(kw * 1000 / (VOLTS * phases) * 10) / 10
+        found.append(_amps(amps, f"{path}capacity_kw (as A per phase)"))
+    return min(found)
 
 
 def _acyclic(nodes: list[Node]) -> None:

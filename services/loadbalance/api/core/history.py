@@ -68,6 +68,7 @@ def as_json(allocated: LimitsAllocated, site: Site | None) -> dict[str, Any]:
         "site_id": allocated.site_id,
         "at": allocated.at,
         "capacity_a": allocated.capacity_a,
+        "generation_a": allocated.generation_a,
         "allocated_a": drawn(allocated, site),
         "stations": [{"station_id": s, "evses": e} for s, e in stations.items()],
     }
@@ -79,6 +80,7 @@ def unallocated(site_id: str, site: Site) -> dict[str, Any]:
         "site_id": site_id,
         "at": None,
         "capacity_a": site.nodes[0].capacity_a,
+        "generation_a": 0.0,
         "allocated_a": 0.0,
         "stations": [
             {
@@ -93,14 +95,16 @@ def unallocated(site_id: str, site: Site) -> dict[str, Any]:
 def series(
     allocations: Iterable[LimitsAllocated], site: Site | None, *, until: datetime
 ) -> Mapping[str, list[Any]]:
-    """The plot's series: times, capacity and allocated current, the last values held until
-    ``until`` (an allocation holds until the next)."""
+    """The plot's series: times, capacity, local generation and allocated current, the last
+    values held until ``until`` (an allocation holds until the next)."""
     rows = list(allocations)
-    at = [a.at for a in rows]
-    capacity = [a.capacity_a for a in rows]
-    allocated = [drawn(a, site) for a in rows]
-    if rows and until > at[-1]:
-        at.append(until)
-        capacity.append(capacity[-1])
-        allocated.append(allocated[-1])
-    return {"at": at, "capacity_a": capacity, "allocated_a": allocated}
+    out: dict[str, list[Any]] = {
+        "at": [a.at for a in rows],
+        "capacity_a": [a.capacity_a for a in rows],
+        "generation_a": [a.generation_a for a in rows],
+        "allocated_a": [drawn(a, site) for a in rows],
+    }
+    if rows and until > rows[-1].at:
+        for name, values in out.items():
+            values.append(until if name == "at" else values[-1])
+    return out

@@ -47,9 +47,12 @@ class Harness:
     now: datetime = T0
     allocations: list[LimitsAllocated] = field(default_factory=list)
     pending: dict[str, Sent] = field(default_factory=dict)
+    token_groups: dict[str, str] = field(default_factory=dict)  # id token -> group
 
     def __post_init__(self) -> None:
-        self.router = Router(lambda s: SITE if s in self.stations() else None)
+        self.router = Router(
+            lambda s: SITE if s in self.stations() else None, self.token_groups.get
+        )
         defined = SiteDefined(site_id=SITE, stations=tuple(self.stations()), document=self.document)
         self.site(defined.envelope())
 
@@ -128,14 +131,14 @@ class Harness:
         )
         return self.station(booted.event())
 
-    def start(self, station_id: str, evse_id: int = 1) -> list[Sent]:
+    def start(self, station_id: str, evse_id: int = 1, id_token: str = "TOK") -> list[Sent]:
         started = SessionStarted(
             session_id=f"{station_id}/tx-{evse_id}",
             station_id=station_id,
             transaction_id=f"tx-{evse_id}",
             evse_id=evse_id,
             connector_id=1,
-            id_token="TOK",
+            id_token=id_token,
             meter_start_wh=0,
             started_at=self.now,
         )

@@ -180,3 +180,20 @@ def test_a_planned_station_does_not_rise_by_itself_over_what_the_others_hold() -
     raised = h.draws("CS-2", 31.0)
     assert by(raised) == {("CS-2", "TxProfile"): 17.0}  # CS-2 lowered first ...
     assert by(h.accept_all()) == {("CS-1", "TxProfile"): 14.0}  # ... then CS-1 raised
+
+
+def test_a_sites_token_group_goes_first_when_capacity_is_short() -> None:
+    """The site ranks its fleet's cards first: on 16 A, the fleet's session charges and the
+    public one waits, whichever started first."""
+    h = Harness(
+        {"capacity_a": 16, "token_groups": {"FLEET": 1}, "stations": ["CS-1", "CS-2"]},
+        token_groups={"FLEET-CARD-7": "FLEET"},
+    )
+    for s in ("CS-1", "CS-2"):
+        h.boot(s)
+    h.accept_all()
+    h.start("CS-1", id_token="PUBLIC-CARD")
+    h.accept_all()
+    h.start("CS-2", id_token="FLEET-CARD-7")
+    h.accept_all()
+    assert h.limits() == {("CS-1", 1): 0.0, ("CS-2", 1): 16.0}

@@ -86,6 +86,16 @@ def test_the_whole_shape() -> None:
             "phase: 1, 2 or 3, and only for a 1-phase station",
         ),
         ({"capacity_a": 32}, "stations: a list is required"),
+        ({"stations": []}, "capacity_a: a number of amperes (or capacity_kw) is required"),
+        ({"capacity_kw": -5, "stations": []}, "capacity_kw: a number of kW >= 0"),
+        (
+            {"capacity_a": 16, "token_groups": {"FLEET": "high"}, "stations": []},
+            "token_groups.FLEET: a whole number from 0 to 1000",
+        ),
+        (
+            {"capacity_a": 32, "groups": [{"group_id": "a"}], "stations": []},
+            "groups[0].capacity_a: a number of amperes (or capacity_kw)",
+        ),
     ],
 )
 def test_a_document_we_refuse_says_what_is_wrong(document: dict[str, Any], says: str) -> None:
@@ -99,3 +109,21 @@ def test_a_station_in_two_sites_is_refused() -> None:
     second = parse_site("S2", {"capacity_a": 32, "stations": ["CS-2", "CS-3"]})
     assert elsewhere(second, {"S1": first}) == "stations ['CS-2'] are in site 'S1' already"
     assert elsewhere(first, {"S1": first}) is None  # replacing a site is no conflict
+
+
+def test_a_capacity_in_kw_is_amperes_per_phase_at_230_v() -> None:
+    """22 kW on three phases: 31.8 A per phase (rounded down); on one phase 95.6 A. With both
+    figures, the lower holds."""
+    three = parse_site("S", {"capacity_kw": 22, "stations": []})
+    one = parse_site("S", {"capacity_kw": 22, "phases": 1, "stations": []})
+    both = parse_site(
+        "S",
+        {
+            "capacity_a": 63,
+            "capacity_kw": 22,
+            "groups": [{"group_id": "g", "capacity_kw": 11}],
+            "stations": [],
+        },
+    )
+    assert (three.nodes[0].capacity_a, one.nodes[0].capacity_a) == (31.8, 95.6)
+    assert [n.capacity_a for n in both.nodes] == [31.8, 15.9]
