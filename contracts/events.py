@@ -43,6 +43,7 @@ class EventType(StrEnum):
     STATION_OFFLINE = "StationOffline"
     CHARGING_LIMIT_SET = "ChargingLimitSet"  # 2.0.1 NotifyChargingLimit: set by someone else
     CHARGING_LIMIT_CLEARED = "ChargingLimitCleared"  # 2.0.1 ClearedChargingLimit
+    SECURITY_EVENT_REPORTED = "SecurityEventReported"  # SecurityEventNotification (A04, 1.6S)
     # sessions.v1 (sessions)
     SESSION_STARTED = "SessionStarted"
     SESSION_UPDATED = "SessionUpdated"

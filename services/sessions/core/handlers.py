@@ -18,7 +18,13 @@ from contracts.payloads.ocpp import Reply, ReplyError, StationAnswer, StationCal
 from contracts.payloads.presence import Presence
 from ocppj.timestamps import rfc3339, utc
 from ocppj.versions import OcppVersion
-from services.sessions.core import charging_limits, costs, remote_start, reservations
+from services.sessions.core import (
+    charging_limits,
+    costs,
+    remote_start,
+    reservations,
+    security_events,
+)
 from services.sessions.core import domain_events as de
 from services.sessions.core.boot_request import boot_request
 from services.sessions.core.messages import Message
@@ -82,6 +88,7 @@ _COMMON: dict[str, Handler] = {
 }
 _HANDLERS_16: dict[str, Handler] = {
     **_COMMON,
+    "SecurityEventNotification": security_events.security_event,
     "DiagnosticsStatusNotification": log_status,
     "MeterValues": meter_values,
     "SignedFirmwareStatusNotification": firmware_status,
@@ -90,6 +97,7 @@ _HANDLERS_16: dict[str, Handler] = {
 }
 _HANDLERS_2: dict[str, Handler] = {
     **_COMMON,
+    "SecurityEventNotification": security_events.security_event,
     "ClearedChargingLimit": charging_limits.cleared_charging_limit,
     "NotifyChargingLimit": charging_limits.notify_charging_limit,
     "NotifyEVChargingNeeds": charging_limits.notify_ev_charging_needs,
@@ -103,7 +111,6 @@ _HANDLERS_2: dict[str, Handler] = {
 _ANSWERS_16: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     {
         "DataTransfer": {"status": "UnknownVendorId"},
-        "SecurityEventNotification": {},
         "SignCertificate": {"status": "Rejected"},
     }
 )
