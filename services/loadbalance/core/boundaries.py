@@ -7,7 +7,7 @@ allocated again at its first input after it (``boundary_passed``).
 """
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.loadbalance.core.planning import ahead_of
 from services.loadbalance.core.site_state import SiteState, at_time
@@ -36,9 +36,12 @@ def roll(state: SiteState, now: datetime) -> SiteState:
     return state
 
 
-def next_boundary(state: SiteState, now: datetime) -> datetime | None:
+def next_boundary(
+    state: SiteState, now: datetime, *, lost_after: timedelta, refresh_after: timedelta
+) -> datetime | None:
     """The next time something the allocation reads changes by itself: a period of a plan
-    sent, a forecast slot, a capacity window, the end of a generation measurement."""
+    sent, a forecast slot, a capacity window, the end of a generation measurement, an outcome
+    overdue, a session's profile to send again before it expires."""
     times = [at for limit in state.limits.values() for at, _ in limit.plan]
     times += [at for limit in state.limits.values() for s in limit.sent for at, _ in s.plan]
     times += [t for slot in state.forecast for t in (slot.start, slot.end)]
@@ -46,6 +49,13 @@ def next_boundary(state: SiteState, now: datetime) -> datetime | None:
     times += [w.valid_until for w in state.windows if w.valid_until is not None]
     if state.generation_until is not None:
         times.append(state.generation_until)
+    # an outcome that should have come by then (reconcile.LOST_AFTER), a profile to refresh
+    times += [s.at + lost_after for limit in state.limits.values() for s in limit.sent]
+    times += [
+        limit.accepted_at + refresh_after
+        for key, limit in state.limits.items()
+        if limit.accepted_at is not None and key in state.sessions
+    ]
     later_ones = [t for t in times if t > now]
     return min(later_ones) if later_ones else None
 

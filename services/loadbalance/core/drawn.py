@@ -30,7 +30,7 @@ def demand(state: SiteState, key: str) -> float | None:
     return max_current(
         spec.rated_a,
         min_a=spec.min_a,
-        ev_max_a=most(state, session),
+        ev_max_a=lowest(most(state, session), state.plan_caps.get(key)),
         measured_a=fresh(state, key),
         limit_a=in_force(state, {spec.station_id: spec}, key),
     )

@@ -127,14 +127,17 @@ def _needs(state: SiteState, needs: ChargingNeedsReported) -> SiteState:
 def _defined(state: SiteState, defined: SiteDefined) -> SiteState:
     """A new document; what is known of stations no longer in the site is forgotten."""
     kept = set(defined.stations)
-    return replace(
+    state = replace(
         state,
         document=defined.document,
         stations={k: v for k, v in state.stations.items() if k in kept},
         sessions={k: v for k, v in state.sessions.items() if v.station_id in kept},
-        limits={k: v for k, v in state.limits.items() if k.rsplit("/", 1)[0] in kept},
         target={k: v for k, v in state.target.items() if k.rsplit("/", 1)[0] in kept},
+        external={k: v for k, v in state.external.items() if k.split("/", 1)[0] in kept},
     )
+    for key in [k for k in state.limits if k.rsplit("/", 1)[0] not in kept]:
+        state = state.with_limit(key, None)  # and its decreases on their way no longer wait
+    return state
 
 
 def _capacity(state: SiteState, changed: CapacityChanged, now: datetime) -> SiteState:
@@ -205,7 +208,8 @@ def _outcome(state: SiteState, result: CommandCompleted, now: datetime) -> SiteS
         rest = tuple(s for s in limit.sent if s is not sent)
         if result.outcome == Outcome.ANSWERED and result.status == "Accepted":
             accepted = Limit(accepted=sent.limit_a, sent=rest, accepted_at=now, plan=sent.plan)
-            return state.with_limit(key, accepted)
+            station = replace(state.station(result.station_id), refused_at=None)  # it accepts
+            return state.with_limit(key, accepted).with_station(result.station_id, station)
         state = state.with_limit(key, replace(limit, sent=rest))
         if result.outcome in NOT_SENT:
             return state

@@ -84,6 +84,8 @@ def _changes_allocation(before: SiteState, after: SiteState, message: inputs.Inp
     (nothing the allocation reads changed), nor for meter values that leave what the session
     may draw as the last allocation took it (most of them); for everything else."""
     if isinstance(message, CommandCompleted):
+        if message.outcome in inputs.NOT_SENT:
+            return True  # it never reached the station: it is sent again if still wanted
         station_id = message.station_id
         return before.station(station_id).refused_at != after.station(station_id).refused_at
     if isinstance(message, SessionUpdated):

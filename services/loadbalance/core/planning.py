@@ -71,17 +71,19 @@ def _needs(state: SiteState, site: Site, now: datetime) -> list[Need]:
     return needs
 
 
-def later(ahead: list[Slot], plan: Plan) -> Later:
+def later(ahead: list[Slot], plan: Plan, horizon: datetime) -> Later:
     """The plan after its first slot, as (from when, A per phase), neighbours with the same
-    limit joined, and 0 from the end of its last slot (its departure, or the forecast's end)."""
+    limit joined, and 0 from the end of its last slot (its departure, or the forecast's end;
+    not the ``horizon`` it was cut at: the next allocation sees further)."""
     out: list[tuple[datetime, float]] = []
     previous = plan.limits_a[0]
     for slot, amps in list(zip(ahead, plan.limits_a, strict=True))[1:]:
         if amps != previous:
             out.append((slot.start, amps))
             previous = amps
-    if previous != 0.0:
-        out.append((ahead[-1].start + ahead[-1].length, 0.0))
+    end = ahead[-1].start + ahead[-1].length
+    if previous != 0.0 and end < horizon:
+        out.append((end, 0.0))
     return tuple(out)
 
 

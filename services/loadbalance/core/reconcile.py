@@ -32,9 +32,14 @@ from contracts.payloads.sites import LimitsAllocated
 from services.loadbalance.core.allocation import Node, allocate
 from services.loadbalance.core.boundaries import next_boundary, roll
 from services.loadbalance.core.drawn import DEFAULT_EVSE, bound, fresh, in_force, lowest, most
-from services.loadbalance.core.planning import ahead_of, capped, later, planned
-from services.loadbalance.core.profiles import default_profile, safe_limits, tx_profile
-from services.loadbalance.core.site_points import Charging, point_id, points
+from services.loadbalance.core.planning import HORIZON, ahead_of, capped, later, planned
+from services.loadbalance.core.profiles import (
+    TX_VALID_FOR,
+    default_profile,
+    safe_limits,
+    tx_profile,
+)
+from services.loadbalance.core.site_points import Charging, evse_counts, point_id, points
 from services.loadbalance.core.site_state import Limit, OpenSession, Sent, SiteState, at_time
 from services.loadbalance.core.site_state import Plan as Later
 from services.loadbalance.core.topology import Site, StationSpec
@@ -44,6 +49,7 @@ COMMAND_NAMESPACE = uuid.UUID("6c4f3f38-43c5-4b7e-9d0c-3f3d1c1ab5e2")
 COMMAND_TTL = timedelta(seconds=60)  # a station that has not answered by then is refused
 LOST_AFTER = COMMAND_TTL + timedelta(seconds=60)  # an outcome not back by then never comes
 RETRY_REFUSED_AFTER = timedelta(minutes=10)
+REFRESH_AFTER = TX_VALID_FOR - timedelta(hours=1)  # a TxProfile is sent again after this
 PLANNED_FIRST = 1_000  # a session with a plan comes before every priority class without one
 MIN_RAISE_A = 1.0
 STEP_A = 1.0  # a session's limit is sent in whole steps (``stepped``)
@@ -70,20 +76,27 @@ def reconcile(
     site = state.site()
     if site is None:
         return state, []
+    refusals = {k: s.refused_at for k, s in state.stations.items()}
     state = roll(_retry(_forget_lost(state, now), now), now)
+    if refusals != {k: s.refused_at for k, s in state.stations.items()}:
+        reallocate = True  # a station became refused, or is asked again: it counts otherwise
     capacity = state.capacity(site, now)
     live = _live(state, site, capacity)
     reserved = _reserved(state, live, now)
     events: list[DomainEvent] = []
     if reallocate:
-        ahead, plans = planned(state, live, now) if state.forecast else ([], {})
-        caps = {key: plan.limits_a[0] for key, plan in plans.items()}
+        ahead, plans = planned(state, site, now) if state.forecast else ([], {})
+        covered = bool(ahead) and ahead[0].start <= now
+        caps = {key: plan.limits_a[0] for key, plan in plans.items()} if covered else {}
+        if caps != state.plan_caps:
+            state = replace(state, plan_caps=caps)
         charging = [
             replace(p, priority=p.priority + PLANNED_FIRST) if p.point_id in caps else p
             for p in points(live, _charging(state, live, caps), reserved=reserved)
         ]
         target = allocate(live.nodes, charging, previous=state.target)
-        later_periods = {key: later(ahead, plan) for key, plan in plans.items()}
+        horizon = now + HORIZON
+        later_periods = {key: later(ahead, plan, horizon) for key, plan in plans.items()}
         if later_periods != state.plans:
             state = replace(state, plans=later_periods)
         demands = {p.point_id: p.max_a for p in charging if p.controllable and p.wants}
@@ -99,9 +112,13 @@ def reconcile(
             )
             events.append(allocated.event())
             state = replace(state, target=target, capacity_a=capacity)
-    wants = _wants(state, live, reserved, now)
+    # The safe default holds while the CSMS is out of reach: measured generation, which
+    # expires, is not in it
+    grid_only = _live(state, site, state.grid_capacity(site, now))
+    wants = _wants(state, live, grid_only, reserved, now)
     state, sent = _send(state, wants, now=now, cause=cause)
-    return replace(state, next_boundary=next_boundary(state, now)), events + sent
+    upcoming = next_boundary(state, now, lost_after=LOST_AFTER, refresh_after=REFRESH_AFTER)
+    return replace(state, next_boundary=upcoming), events + sent
 
 
 def _live(state: SiteState, site: Site, capacity: float) -> Site:
@@ -170,10 +187,11 @@ def _refused(state: SiteState, station_id: str, now: datetime) -> bool:
 def _reserved(state: SiteState, site: Site, now: datetime) -> dict[str, float]:
     """The points we cannot steer and what each may draw."""
     reserved: dict[str, float] = {}
+    counted = evse_counts(site, [(s.station_id, s.evse_id) for s in state.sessions.values()])
     for spec in site.stations:
         refused = _refused(state, spec.station_id, now)
         online = state.station(spec.station_id).online
-        for evse in range(1, spec.evses + 1):
+        for evse in range(1, counted[spec.station_id] + 1):
             key = point_id(spec.station_id, evse)
             if refused:
                 reserved[key] = spec.rated_a
@@ -183,12 +201,12 @@ def _reserved(state: SiteState, site: Site, now: datetime) -> dict[str, float]:
 
 
 def _wants(
-    state: SiteState, site: Site, reserved: Mapping[str, float], now: datetime
+    state: SiteState, site: Site, grid_only: Site, reserved: Mapping[str, float], now: datetime
 ) -> dict[str, Want]:
     """The limit every key we steer should have: the defaults of the online stations we heard
-    of, the sessions' limits."""
+    of (their share of ``grid_only``), the sessions' limits."""
     wants: dict[str, Want] = {}
-    safe = safe_limits(site)
+    safe = safe_limits(grid_only)
     specs = {s.station_id: s for s in site.stations}
     for spec in site.stations:
         station = state.stations.get(spec.station_id)
@@ -217,14 +235,21 @@ def stepped(limit_a: float, min_a: float) -> float:
 def _send(
     state: SiteState, wants: Mapping[str, Want], *, now: datetime, cause: str
 ) -> tuple[SiteState, list[DomainEvent]]:
-    """Decreases now; increases once no decrease is on its way."""
+    """Decreases now; increases once no decrease is on its way. A change that lowers some
+    period and raises another goes as its lower half first (the pointwise minimum of the old
+    and the new), its raise with the increases."""
     site = state.site()
     assert site is not None
     specs = {s.station_id: s for s in site.stations}
     commands: list[DomainEvent] = []
     for key, want in wants.items():
+        current = in_force(state, specs, key)
         if _lowers(state, specs, key, want, now):
-            state, command = _command(state, key, want, True, now, f"{cause}/{len(commands)}")
+            first = want if want.limit_a <= current else _lower_half(state, key, want, now)
+            state, command = _command(state, key, first, True, now, f"{cause}/{len(commands)}")
+            commands.append(command)
+        elif _stale(state, key, want, now):  # the same limit, before its profile expires
+            state, command = _command(state, key, want, False, now, f"{cause}/{len(commands)}")
             commands.append(command)
     if state.lowering:
         return state, commands
@@ -236,6 +261,32 @@ def _send(
             state, command = _command(state, key, want, False, now, f"{cause}/{len(commands)}")
             commands.append(command)
     return state, commands
+
+
+def _lower_half(state: SiteState, key: str, want: Want, now: datetime) -> Want:
+    """``want`` no higher, at any time, than what ``key`` was asked before."""
+    limit = state.limits.get(key)
+    old_first = want.limit_a if limit is None else (limit.intent() or want.limit_a)
+    old = ahead_of(limit.intended_plan(), now) if limit is not None else ()
+    first = min(want.limit_a, old_first)
+    changes = sorted({at for at, _ in (*old, *want.later)})
+    periods: list[tuple[datetime, float]] = []
+    previous = first
+    for t in changes:
+        amps = min(at_time(want.limit_a, want.later, t), at_time(old_first, old, t))
+        if amps != previous:
+            periods.append((t, amps))
+            previous = amps
+    return replace(want, limit_a=first, later=tuple(periods))
+
+
+def _stale(state: SiteState, key: str, want: Want, now: datetime) -> bool:
+    """A session's profile that will expire (``TX_VALID_FOR``) before the next allocation is
+    likely: it is sent again, unchanged, a while before."""
+    limit = state.limits.get(key)
+    if want.session is None or limit is None or limit.sent or limit.accepted_at is None:
+        return False
+    return now - limit.accepted_at >= REFRESH_AFTER
 
 
 def _lowers(
@@ -296,7 +347,7 @@ def _forget_lost(state: SiteState, now: datetime) -> SiteState:
         return state
     state = replace(state, swept_at=now)
     for key, limit in state.limits.items():
-        lost = [s for s in limit.sent if now - s.at > LOST_AFTER]
+        lost = [s for s in limit.sent if now - s.at >= LOST_AFTER]
         if lost:
             station_id = key.rsplit("/", 1)[0]
             kept = tuple(s for s in limit.sent if s not in lost)

@@ -41,8 +41,9 @@ def points(
     held = reserved or {}
     open_ = {point_id(c.station_id, c.evse_id): c for c in charging}
     found: list[Point] = []
+    counted = evse_counts(site, [(c.station_id, c.evse_id) for c in open_.values()])
     for station in site.stations:
-        for evse in range(1, station.evses + 1):
+        for evse in range(1, counted[station.station_id] + 1):
             key = point_id(station.station_id, evse)
             session = open_.get(key)
             reserve = held.get(key)
@@ -75,3 +76,14 @@ def _priority(site: Site, station_priority: int, session: Charging | None) -> in
     """The station's priority, or its session's token group's if that is higher."""
     group = None if session is None else site.group_priority(session.token_group)
     return station_priority if group is None else max(station_priority, group)
+
+
+def evse_counts(site: Site, sessions: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """Each station's EVSEs: as many as its document says, or up to the highest EVSE a session
+    runs on (a 1.6 station listed by its id alone may have a second connector): a session on
+    an EVSE the document does not list is steered like the others, never left uncounted."""
+    counted = {s.station_id: s.evses for s in site.stations}
+    for station_id, evse in sessions:
+        if station_id in counted and evse > counted[station_id]:
+            counted[station_id] = evse
+    return counted

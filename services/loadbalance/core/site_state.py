@@ -141,6 +141,7 @@ class SiteState:
     generation_until: datetime | None = None  # ... and until when it counts
     forecast: tuple[ForecastSlot, ...] = ()
     plans: Mapping[str, Plan] = field(default_factory=dict)  # planned sessions' later periods
+    plan_caps: Mapping[str, float] = field(default_factory=dict)  # their plans' slot now
     next_boundary: datetime | None = None  # the next time a plan, forecast or window changes
     capacity_a: float | None = None  # the root's capacity in the last allocation
     lowering: int = 0  # decreases sent and not answered yet (increases wait for none)
@@ -213,6 +214,7 @@ class SiteState:
             "generation_until": self.generation_until,
             "forecast": [_fields(f) for f in self.forecast],
             "plans": {k: [list(p) for p in v] for k, v in self.plans.items()},
+            "plan_caps": dict(self.plan_caps),
             "next_boundary": self.next_boundary,
         }
 
@@ -248,6 +250,7 @@ class SiteState:
             forecast=tuple(ForecastSlot(**f) for f in d.get("forecast", ())),
             plans={k: _planned({"plan": v})["plan"] for k, v in d.get("plans", {}).items()},
             next_boundary=d.get("next_boundary"),
+            plan_caps=dict(d.get("plan_caps", {})),
         )
 
 

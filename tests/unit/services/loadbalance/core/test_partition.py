@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from contracts.events import Outcome
 from contracts.payloads.sessions import SessionEnded
+from contracts.payloads.sites import SiteDefined
 from contracts.payloads.stations import StationOnlineChanged
 from services.loadbalance.core.drawn import RAMP_UP
 from services.loadbalance.core.partition import Partition
@@ -274,3 +275,44 @@ def test_a_busy_site_sends_whole_amperes_at_most_one_command_per_step() -> None:
     per_station = {s: sum(1 for c in tx if c.station_id == s) for s in stations}
     assert max(per_station.values()) <= 32 - 16 + 1  # from 32 A down to 16 A, one per ampere
     assert set(h.limits().values()) == {16.0}
+
+
+def test_a_decrease_never_answered_is_given_up_and_its_station_reserved_at_its_rating() -> None:
+    """Only meter values follow a decrease whose outcome never comes: two minutes after its
+    deadline the station counts as refused (at its rating) and the others are lowered."""
+    h = two_stations()
+    h.start("CS-1")
+    h.accept_all()
+    h.tick()
+    h.draws("CS-1", 31.5)
+    h.start("CS-2")  # CS-1 to 16 A: never answered
+    sent: list[Sent] = []
+    for _ in range(3):
+        h.tick(60)
+        sent += h.draws("CS-2", 15.9)
+    state = h.partition.sites[SITE]
+    assert state.station("CS-1").refused_at is not None
+    assert by(sent) == {("CS-2", "TxProfile"): 0.0}  # CS-1 may draw 32 A: nothing left
+
+
+def test_a_session_on_an_evse_the_document_does_not_list_is_steered_too() -> None:
+    """A 1.6 station listed by its id alone (one EVSE) charges on connector 2."""
+    h = Harness({"capacity_a": 32, "phases": 3, "stations": ["CS-1", "CS-2"]})
+    h.boot("CS-1")
+    h.boot("CS-2")
+    h.accept_all()
+    h.start("CS-1", evse_id=2)
+    h.start("CS-2")
+    h.accept_all()
+    assert h.limits() == {("CS-1", 1): 0.0, ("CS-1", 2): 16.0, ("CS-2", 1): 16.0}
+
+
+def test_a_station_removed_while_its_decrease_waits_does_not_hold_up_the_increases() -> None:
+    h = two_stations()
+    h.start("CS-1")
+    h.accept_all()
+    h.start("CS-2")  # CS-1 lowered: waiting
+    assert h.partition.sites[SITE].lowering == 1
+    document = {"capacity_a": 32, "phases": 3, "stations": ["CS-2"]}
+    h.site(SiteDefined(site_id=SITE, stations=("CS-2",), document=document).envelope())
+    assert h.partition.sites[SITE].lowering == 0

@@ -1,6 +1,7 @@
 """The load balancer and what others tell it: limits someone else set (2.0.1 K12/K13), an EV's
 needs (K15), forecasts with prices; plans sent as periods (pure, no I/O)."""
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from contracts.payloads.charging_limits import (
@@ -8,6 +9,7 @@ from contracts.payloads.charging_limits import (
     ChargingLimitSet,
     ChargingNeedsReported,
 )
+from contracts.payloads.sites import ForecastPublished, ForecastSlot, GenerationMeasured
 from contracts.topics import Topic
 from tests.unit.services.loadbalance.core.site_harness import (
     SITE,
@@ -197,3 +199,48 @@ def test_a_sites_token_group_goes_first_when_capacity_is_short() -> None:
     h.start("CS-2", id_token="FLEET-CARD-7")
     h.accept_all()
     assert h.limits() == {("CS-1", 1): 0.0, ("CS-2", 1): 16.0}
+
+
+def test_measured_generation_does_not_raise_the_safe_default() -> None:
+    """PV expires; a default has no end: a station cut off from us must not keep a share of
+    sunshine that is gone."""
+    h = two_stations()
+    sunny = GenerationMeasured(
+        site_id=SITE, generation_a=32.0, at=h.now, valid_until=h.now + timedelta(minutes=5)
+    )
+    sent = h.site(sunny.envelope())
+    assert all(c.purpose != "TxDefaultProfile" for c in sent)
+
+
+def test_a_replan_that_raises_now_and_lowers_later_sends_its_lower_half_first() -> None:
+    """CS-1's new plan rises now (16 -> 32 A) but drops later: with CS-2 to be lowered to make
+    room, CS-1 is first sent nothing above what it had, at any time; its raise follows."""
+    h = two_stations()
+    top = h.now.replace(minute=0, second=0)
+
+    def forecast(rows: Sequence[tuple[float | None, float]]) -> ForecastPublished:
+        return ForecastPublished(
+            site_id=SITE,
+            slots=tuple(
+                ForecastSlot(
+                    start=top + timedelta(hours=n),
+                    end=top + timedelta(hours=n + 1),
+                    capacity_a=capacity,
+                    price=price,
+                )
+                for n, (capacity, price) in enumerate(rows)
+            ),
+        )
+
+    h.site(forecast([(16, 1), (None, 5), (None, 5), (None, 2), (None, 5), (None, 5)]).envelope())
+    h.start("CS-1")
+    h.start("CS-2")
+    h.accept_all()
+    needs(h, "CS-1", 30_000, h.now + timedelta(hours=6))
+    while h.pending:
+        h.accept_all()
+    h.tick()
+    first = h.site(forecast([(None, 1), (None, 1.5)] + [(None, 5)] * 4).envelope())
+    assert by(first)[("CS-1", "TxProfile")] <= 16.0  # its limit now before: never above it
+    assert all(s.decrease for limit in h.partition.sites[SITE].limits.values() for s in limit.sent)
+    fits(h, 32.0, now=h.now)
