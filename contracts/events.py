@@ -44,6 +44,7 @@ class EventType(StrEnum):
     CHARGING_LIMIT_SET = "ChargingLimitSet"  # 2.0.1 NotifyChargingLimit: set by someone else
     CHARGING_LIMIT_CLEARED = "ChargingLimitCleared"  # 2.0.1 ClearedChargingLimit
     SECURITY_EVENT_REPORTED = "SecurityEventReported"  # SecurityEventNotification (A04, 1.6S)
+    MONITORING_EVENT_REPORTED = "MonitoringEventReported"  # 2.0.1 NotifyEvent, one per eventData
     # sessions.v1 (sessions)
     SESSION_STARTED = "SessionStarted"
     SESSION_UPDATED = "SessionUpdated"

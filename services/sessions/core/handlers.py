@@ -21,6 +21,7 @@ from ocppj.versions import OcppVersion
 from services.sessions.core import (
     charging_limits,
     costs,
+    monitoring_events,
     remote_start,
     reservations,
     security_events,
@@ -101,6 +102,7 @@ _HANDLERS_2: dict[str, Handler] = {
     "ClearedChargingLimit": charging_limits.cleared_charging_limit,
     "NotifyChargingLimit": charging_limits.notify_charging_limit,
     "NotifyEVChargingNeeds": charging_limits.notify_ev_charging_needs,
+    "NotifyEvent": monitoring_events.notify_event,
     "ReservationStatusUpdate": reservations.status_update,
     "TransactionEvent": transaction_event,
 }
@@ -123,7 +125,6 @@ _ANSWERS_2: Mapping[str, Mapping[str, Any]] = MappingProxyType(
         "NotifyCustomerInformation": {},
         "NotifyDisplayMessages": {},
         "NotifyEVChargingSchedule": {"status": "Accepted"},
-        "NotifyEvent": {},
         "NotifyMonitoringReport": {},
         "NotifyReport": {},
         "PublishFirmwareStatusNotification": {},
