@@ -1,6 +1,6 @@
 """A real load balancing worker process (`python -m services.loadbalance`) for tests."""
 
-import signal
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -12,7 +12,7 @@ from services.loadbalance.api.http import build_app
 from services.loadbalance.api.settings import Settings
 from services.loadbalance.app import ROUTED, ROUTER, SOURCES
 from tests.support.apis import Client, serving
-from tests.support.sessions import WorkerProcess
+from tests.support.sessions import WorkerProcess, running_worker
 
 LOADBALANCE = "services.loadbalance"
 
@@ -21,19 +21,13 @@ LOADBALANCE = "services.loadbalance"
 async def running_loadbalance(bootstrap: str, workdir: Path) -> AsyncIterator[WorkerProcess]:
     """A load balancing worker with groups of its own (the balancer's and its router's), both
     starting at the end of their inputs; stopped with SIGTERM when the block ends."""
-    worker = WorkerProcess(bootstrap, workdir, module=LOADBALANCE, inputs=SOURCES)
+    app_id = f"test-loadbalance-{uuid.uuid4().hex[:10]}"
     router = WorkerProcess(
-        bootstrap, workdir, module=LOADBALANCE, inputs=ROUTED, app_id=f"{worker.app_id}-{ROUTER}"
+        bootstrap, workdir, module=LOADBALANCE, inputs=ROUTED, app_id=f"{app_id}-{ROUTER}"
     )
-    await worker.skip_history()
-    await router.skip_history()
-    worker.start()
-    try:
-        await worker.wait_ready()
+    await router.skip_history()  # running_worker skips the balancer's
+    async with running_worker(LOADBALANCE, SOURCES, bootstrap, workdir, app_id) as worker:
         yield worker
-    finally:
-        if worker.process is not None and worker.process.poll() is None:
-            worker.kill(signal.SIGTERM)
 
 
 def loadbalance_api(bootstrap: str) -> AbstractAsyncContextManager[Client]:

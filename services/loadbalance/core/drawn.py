@@ -44,12 +44,7 @@ def lowest(*bounds: float | None) -> float | None:
 def most(state: SiteState, session: OpenSession) -> float | None:
     """The most the session's EV takes (its charging needs) or may take (a limit someone else
     set on its EVSE or station, K12: "respected"); None: only its rating bounds it."""
-    bounds = [
-        amps
-        for amps in (session.ev_max_a, state.external_limit(session.station_id, session.evse_id))
-        if amps is not None
-    ]
-    return min(bounds) if bounds else None
+    return lowest(session.ev_max_a, state.external_limit(session.station_id, session.evse_id))
 
 
 def fresh(state: SiteState, key: str) -> float | None:

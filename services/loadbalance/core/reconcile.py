@@ -40,7 +40,14 @@ from services.loadbalance.core.profiles import (
     tx_profile,
 )
 from services.loadbalance.core.site_points import Charging, evse_counts, point_id, points
-from services.loadbalance.core.site_state import Limit, OpenSession, Sent, SiteState, at_time
+from services.loadbalance.core.site_state import (
+    Limit,
+    OpenSession,
+    Sent,
+    SiteState,
+    StationState,
+    at_time,
+)
 from services.loadbalance.core.site_state import Plan as Later
 from services.loadbalance.core.topology import Site, StationSpec
 
@@ -92,7 +99,7 @@ def reconcile(
             state = replace(state, plan_caps=caps)
         charging = [
             replace(p, priority=p.priority + PLANNED_FIRST) if p.point_id in caps else p
-            for p in points(live, _charging(state, live, caps), reserved=reserved)
+            for p in points(live, _charging(state, live), reserved=reserved)
         ]
         target = allocate(live.nodes, charging, previous=state.target)
         horizon = now + HORIZON
@@ -141,12 +148,9 @@ def _row(key: str, limit_a: float) -> tuple[str, int, float]:
     return station_id, int(evse), limit_a
 
 
-def _charging(
-    state: SiteState, site: Site, caps: Mapping[str, float] | None = None
-) -> list[Charging]:
-    """The open sessions of steered points, with the limit they are under now; ``caps``:
-    the planned sessions' limits in the slot that holds now."""
-    planned_now = caps or {}
+def _charging(state: SiteState, site: Site) -> list[Charging]:
+    """The open sessions of steered points, with the limit they are under now, planned ones
+    capped at their plan's slot now (``plan_caps``)."""
     specs = {s.station_id: s for s in site.stations}
     return [
         Charging(
@@ -154,7 +158,7 @@ def _charging(
             evse_id=s.evse_id,
             measured_a=fresh(state, key),
             limit_a=in_force(state, specs, key),
-            ev_max_a=lowest(most(state, s), planned_now.get(key)),
+            ev_max_a=lowest(most(state, s), state.plan_caps.get(key)),
             energy_wh=s.energy_wh,
             token_group=s.token_group,
         )
@@ -163,25 +167,27 @@ def _charging(
     ]
 
 
+def _ask_again(station: StationState, now: datetime) -> bool:
+    """Whether a station that refused did so ``RETRY_REFUSED_AFTER`` ago or more."""
+    return station.refused_at is not None and now - station.refused_at >= RETRY_REFUSED_AFTER
+
+
 def retry_due(state: SiteState, now: datetime) -> bool:
     """Whether a station that refused is to be asked again."""
-    return any(
-        s.refused_at is not None and now - s.refused_at >= RETRY_REFUSED_AFTER
-        for s in state.stations.values()
-    )
+    return any(_ask_again(s, now) for s in state.stations.values())
 
 
 def _retry(state: SiteState, now: datetime) -> SiteState:
     """The stations whose refusal is old enough are steered again (and asked again)."""
     for station_id, station in state.stations.items():
-        if station.refused_at is not None and now - station.refused_at >= RETRY_REFUSED_AFTER:
+        if _ask_again(station, now):
             state = state.with_station(station_id, replace(station, refused_at=None))
     return state
 
 
 def _refused(state: SiteState, station_id: str, now: datetime) -> bool:
-    refused_at = state.station(station_id).refused_at
-    return refused_at is not None and now - refused_at < RETRY_REFUSED_AFTER
+    station = state.station(station_id)
+    return station.refused_at is not None and not _ask_again(station, now)
 
 
 def _reserved(state: SiteState, site: Site, now: datetime) -> dict[str, float]:
