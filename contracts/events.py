@@ -45,6 +45,11 @@ class EventType(StrEnum):
     CHARGING_LIMIT_CLEARED = "ChargingLimitCleared"  # 2.0.1 ClearedChargingLimit
     SECURITY_EVENT_REPORTED = "SecurityEventReported"  # SecurityEventNotification (A04, 1.6S)
     MONITORING_EVENT_REPORTED = "MonitoringEventReported"  # 2.0.1 NotifyEvent, one per eventData
+    REPORT_RECEIVED = "ReportReceived"  # a report's parts assembled (NotifyReport, ...)
+    METER_VALUES_REPORTED = "MeterValuesReported"  # meter values outside a transaction
+    FIRMWARE_STATUS_REPORTED = "FirmwareStatusReported"  # (Signed)FirmwareStatusNotification
+    LOG_STATUS_REPORTED = "LogStatusReported"  # LogStatusNotification, 1.6 Diagnostics...
+    DATA_TRANSFER_RECEIVED = "DataTransferReceived"  # a vendor's DataTransfer
     # sessions.v1 (sessions)
     SESSION_STARTED = "SessionStarted"
     SESSION_UPDATED = "SessionUpdated"
@@ -55,6 +60,10 @@ class EventType(StrEnum):
     CHARGING_NEEDS_REPORTED = "ChargingNeedsReported"  # 2.0.1 NotifyEVChargingNeeds
     TOKEN_AUTHORIZED = "TokenAuthorized"  # an Authorize answered
     ANOMALY_DETECTED = "AnomalyDetected"  # an impossible transition, reported, never raised
+    # alerts.v1 and alerts.open.v1 (alerts)
+    ALERT_RAISED = "AlertRaised"  # a condition that needs an operator began
+    ALERT_RESOLVED = "AlertResolved"  # ... and ended
+    ALERT_OPEN = "AlertOpen"  # alerts.open.v1: an open alert as it stands
     # billing, load balancing
     TARIFF_DEFINED = "TariffDefined"  # billing.tariffs.v1: an OCPI tariff
     TARIFF_ASSIGNED = "TariffAssigned"  # billing.tariffs.v1: which tariff applies where

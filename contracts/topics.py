@@ -32,6 +32,9 @@ class Topic(StrEnum):
     LIMITS = "loadbalance.limits.v1"  # key site_id
     SITE_INPUTS = "loadbalance.inputs.v1"  # key site_id: its stations' events, re-keyed
     LOADBALANCE_STATE = "loadbalance.state.v1"  # key site_id: the load balancer's changelog
+    ALERTS = "alerts.v1"  # key station_id: alerts raised and resolved
+    ALERTS_OPEN = "alerts.open.v1"  # key alert_id: each open alert; a tombstone when resolved
+    ALERTS_STATE = "alerts.state.v1"  # key station_id: the alerts service's changelog
     DEAD_LETTERS = "deadletter.v1"  # key: the key of the undecodable record
     API_KEYS = "api.keys.v1"  # key: the API key's name; SHA-256 hashes of operator API keys
 
@@ -224,6 +227,30 @@ _SPECS = (
         description="Internal: the load balancer's per-site state, restored on assignment.",
     ),
     TopicSpec(
+        topic=Topic.ALERTS,
+        key="station_id",
+        partitions=STATION_PARTITIONS,
+        cleanup_policy="delete",
+        retention_ms=30 * DAY_MS,
+        description="Alerts raised and resolved: what needs an operator (docs/alerts.md).",
+    ),
+    TopicSpec(
+        topic=Topic.ALERTS_OPEN,
+        key="alert_id",
+        partitions=STATION_PARTITIONS,
+        cleanup_policy="compact",
+        retention_ms=-1,
+        description="Every open alert as it stands (AlertOpen); a tombstone when resolved.",
+    ),
+    TopicSpec(
+        topic=Topic.ALERTS_STATE,
+        key="station_id",
+        partitions=STATION_PARTITIONS,
+        cleanup_policy="compact",
+        retention_ms=-1,
+        description="The alerts service's changelog: per station, its open alerts and clocks.",
+    ),
+    TopicSpec(
         topic=Topic.DEAD_LETTERS,
         key="the key of the original record",
         partitions=1,
@@ -233,7 +260,8 @@ _SPECS = (
     ),
     TopicSpec(
         topic=Topic.STATIONS_LATEST,
-        key="station_id/boot, station_id/online, station_id/connector/<evse>/<connector>",
+        key="station_id/<fact>: boot, online, connector/<evse>/<connector>, firmware, log, "
+        "report/<kind>",
         partitions=STATION_PARTITIONS,
         cleanup_policy="compact",
         retention_ms=-1,

@@ -4,6 +4,7 @@ Written by the sessions service (``event()``), read by the API, billing, load ba
 teams (``parse()``). Times are aware datetimes (msgpack timestamps).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -146,11 +147,40 @@ class StationOnlineChanged:
         )
 
 
+def report_fact(payload: Mapping[str, Any]) -> str | None:
+    """The fact a ReportReceived states in stations.latest.v1: ``report/device_model`` for a
+    whole device model, ``report/device_model/partial`` for the newest other one,
+    ``report/<kind>`` for monitors, charging profiles and display messages. None for customer
+    information: a driver's personal data is not kept forever in a compacted topic."""
+    kind = payload.get("kind")
+    if kind == "customer_information" or not isinstance(kind, str):
+        return None
+    if kind == "device_model" and not whole_device_model(payload):
+        return "report/device_model/partial"
+    return f"report/{kind}"
+
+
+def whole_device_model(payload: Mapping[str, Any]) -> bool:
+    """Whether a ReportReceived payload is a station's whole device model: a complete report
+    of a GetBaseReport FullInventory (1.6: GetConfiguration without keys), no row dropped."""
+    requested = payload.get("requested")
+    if payload.get("kind") != "device_model" or not isinstance(requested, Mapping):
+        return False
+    if payload.get("outcome") != "complete" or payload.get("rows_dropped"):
+        return False
+    request = requested.get("request")
+    request = request if isinstance(request, Mapping) else {}
+    if requested.get("action") == "GetConfiguration":
+        return not request.get("key")
+    return bool(request.get("reportBase") == "FullInventory")
+
+
 def latest(event: DomainEvent) -> DomainEvent | None:
     """The copy of a stations.v1 event for stations.latest.v1, keyed by the fact it states, so
     that compaction keeps the newest of each: ``<station_id>/boot``, ``<station_id>/online``,
-    ``<station_id>/connector/<evse_id>/<connector_id>`` (a missing id as 0). None for other
-    events."""
+    ``<station_id>/connector/<evse_id>/<connector_id>`` (a missing id as 0),
+    ``<station_id>/firmware``, ``<station_id>/log``, ``<station_id>/report/...``
+    (``report_fact``). None for other events."""
     if event.topic != Topic.STATIONS:
         return None
     station_id = str(event.payload.get("station_id") or event.key)
@@ -161,6 +191,15 @@ def latest(event: DomainEvent) -> DomainEvent | None:
     elif event.event_type == EventType.STATION_STATUS_CHANGED:
         evse, connector = event.payload.get("evse_id") or 0, event.payload.get("connector_id") or 0
         fact = f"connector/{evse}/{connector}"
+    elif event.event_type == EventType.FIRMWARE_STATUS_REPORTED:
+        fact = "firmware"
+    elif event.event_type == EventType.LOG_STATUS_REPORTED:
+        fact = "log"
+    elif event.event_type == EventType.REPORT_RECEIVED:
+        found = report_fact(event.payload)
+        if found is None:
+            return None
+        fact = found
     else:
         return None
     return replace(event, topic=Topic.STATIONS_LATEST, key=f"{station_id}/{fact}")

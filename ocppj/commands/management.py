@@ -31,8 +31,10 @@ def _change_configuration(a: Arguments, ctx: Context) -> tuple[str, dict[str, An
     return "ChangeConfiguration", {"key": a.string("key"), "value": a.string("value")}
 
 
-def _variable(item: Mapping[str, Any], what: str, *, with_value: bool) -> dict[str, Any]:
-    a = Arguments(what, item, InvalidCommand)
+def component_variable(a: Arguments, *, variable_required: bool = True) -> dict[str, Any]:
+    """A 2.x ComponentVariableType from ``component``, ``component_instance``, ``evse_id``,
+    ``connector_id``, ``variable`` and ``variable_instance`` (without ``variable`` when it is
+    optional and absent)."""
     component: dict[str, Any] = {"name": a.string("component")}
     instance = a.string("component_instance", required=False)
     if instance is not None:
@@ -40,11 +42,22 @@ def _variable(item: Mapping[str, Any], what: str, *, with_value: bool) -> dict[s
     evse_id, connector_id = evse_2(a, required=False)
     if evse_id is not None:
         component["evse"] = evse_type(evse_id, connector_id)
-    variable: dict[str, Any] = {"name": a.string("variable")}
+    data: dict[str, Any] = {"component": component}
+    name = a.string("variable") if variable_required else a.string("variable", required=False)
     variable_instance = a.string("variable_instance", required=False)
+    if name is None:
+        if variable_instance is not None:
+            raise a.fail("variable_instance needs variable")
+        return data
+    variable: dict[str, Any] = {"name": name}
     if variable_instance is not None:
         variable["instance"] = variable_instance
-    data: dict[str, Any] = {"component": component, "variable": variable}
+    return data | {"variable": variable}
+
+
+def _variable(item: Mapping[str, Any], what: str, *, with_value: bool) -> dict[str, Any]:
+    a = Arguments(what, item, InvalidCommand)
+    data = component_variable(a)
     if with_value:
         value = a.anything("value")
         if value is None:

@@ -5,7 +5,8 @@
 payload the OCPP schema of that version refuses, raises InvalidCommand with a message that says
 what is wrong. Arguments are snake_case; the OCPP payloads they become are camelCase. docs/api.md
 lists every command with its arguments and the CALL each version gets; the translations live in
-control.py, management.py and smart_charging.py, what they share in translation.py.
+control.py, management.py, smart_charging.py and device_management.py, what they share in
+context.py.
 """
 
 import hashlib
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ocppj.commands import control, management, smart_charging
+from ocppj.commands import control, device_management, management, smart_charging
 from ocppj.commands.arguments import Arguments, InvalidCommand
 from ocppj.commands.context import Context, TokenTypes, no_token_types
 from ocppj.errors import OcppError
@@ -37,7 +38,12 @@ def request_id_for(command_id: str) -> int:
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF or 1
 
 
-_TRANSLATIONS = control.TRANSLATIONS | management.TRANSLATIONS | smart_charging.TRANSLATIONS
+_TRANSLATIONS = (
+    control.TRANSLATIONS
+    | management.TRANSLATIONS
+    | smart_charging.TRANSLATIONS
+    | device_management.TRANSLATIONS
+)
 COMMANDS: tuple[str, ...] = tuple(sorted(_TRANSLATIONS))
 # OCPP action names a caller may use instead of the neutral command name.
 ALIASES = {

@@ -9,7 +9,7 @@ from ocpp.v201.enums import Action as Action201
 from tools.simulator.charging import Charging
 from tools.simulator.connector import Connector, Phase
 from tools.simulator.frames import Call, error_text, result_text
-from tools.simulator.payloads import PHASES, VOLTAGE_V, Version, status_of
+from tools.simulator.payloads import PHASES, VOLTAGE_V, Version, status_of, timestamp
 
 
 class ChargingStation(Protocol):
@@ -30,6 +30,10 @@ class ChargingStation(Protocol):
     def queue_boot(self, reason: str) -> None: ...
 
     def queue_heartbeat(self) -> None: ...
+
+    def queue(self, action: str, payload: dict[str, Any]) -> None: ...
+
+    def wall(self, now: float) -> float: ...
 
 
 Handler = Callable[[ChargingStation, dict[str, Any], float], dict[str, Any]]
@@ -368,6 +372,93 @@ def _set_charging_profile_201(
     return _status("Accepted" if accepted else "Rejected")
 
 
+REPORT_BASES = frozenset({"ConfigurationInventory", "FullInventory", "SummaryInventory"})
+REPORT_PART_ROWS = 4  # reportData per NotifyReport: a report of several parts, as stations send
+
+
+def _report_data(station: ChargingStation, base: str) -> list[dict[str, Any]]:
+    """B07: the controllers' variables (ConfigurationInventory: the settable ones), and per
+    EVSE its AvailabilityState and its connector's type (FullInventory: all of them)."""
+    rows = []
+    if base != "SummaryInventory":
+        for (component, variable), key in VARIABLES.items():
+            value = station.setting(key)
+            writable = key not in ("NumberOfConnectors", "MeterValuesSampledData")
+            if base == "ConfigurationInventory" and not writable:
+                continue
+            attribute: dict[str, Any] = {
+                "mutability": "ReadWrite" if writable else "ReadOnly",
+                "persistent": True,
+            }
+            if value is None:
+                attribute["mutability"] = "WriteOnly"  # BasicAuthPassword: never shown
+            else:
+                attribute["value"] = value
+            rows.append(
+                {
+                    "component": {"name": component},
+                    "variable": {"name": variable},
+                    "variableAttribute": [attribute],
+                    "variableCharacteristics": {"dataType": "string", "supportsMonitoring": False},
+                }
+            )
+    if base != "ConfigurationInventory":
+        for connector in station.charging.connectors:
+            evse = {"id": connector.connector_id}
+            rows.append(
+                {
+                    "component": {"name": "EVSE", "evse": evse},
+                    "variable": {"name": "AvailabilityState"},
+                    "variableAttribute": [
+                        {"value": connector.status.v201, "mutability": "ReadOnly"}
+                    ],
+                    "variableCharacteristics": {
+                        "dataType": "OptionList",
+                        "valuesList": "Available,Occupied,Reserved,Unavailable,Faulted",
+                        "supportsMonitoring": True,
+                    },
+                }
+            )
+            if base == "FullInventory":
+                rows.append(
+                    {
+                        "component": {"name": "Connector", "evse": evse | {"connectorId": 1}},
+                        "variable": {"name": "ConnectorType"},
+                        "variableAttribute": [{"value": "cType2", "mutability": "ReadOnly"}],
+                        "variableCharacteristics": {
+                            "dataType": "string",
+                            "supportsMonitoring": False,
+                        },
+                    }
+                )
+    return rows
+
+
+def _get_base_report(
+    station: ChargingStation, payload: dict[str, Any], now: float
+) -> dict[str, Any]:
+    """B07: Accepted, then the report in NotifyReport parts (seqNo from 0, tbc on all but
+    the last), each sent after the CSMS answered the one before."""
+    base, request_id = _str(payload, "reportBase"), _int(payload, "requestId")
+    if base not in REPORT_BASES:
+        return _status("NotSupported")
+    rows = _report_data(station, base)
+    parts = [rows[i : i + REPORT_PART_ROWS] for i in range(0, len(rows), REPORT_PART_ROWS)]
+    generated_at = timestamp(station.wall(now))
+    for seq_no, part in enumerate(parts or [[]]):
+        report: dict[str, Any] = {
+            "requestId": request_id,
+            "generatedAt": generated_at,
+            "seqNo": seq_no,
+        }
+        if part:
+            report["reportData"] = part
+        if seq_no < len(parts) - 1:
+            report["tbc"] = True
+        station.queue("NotifyReport", report)
+    return _status("Accepted")
+
+
 V201: dict[str, Handler] = {
     "RequestStartTransaction": _request_start,
     "RequestStopTransaction": lambda s, p, now: _remote_stop(s, _str(p, "transactionId"), now),
@@ -384,4 +475,5 @@ V201: dict[str, Handler] = {
     # I02 and O01: the CSMS's running cost and price texts; a display would show them
     "CostUpdated": lambda s, p, now: {},
     "SetDisplayMessage": lambda s, p, now: _status("Accepted"),
+    "GetBaseReport": _get_base_report,
 }

@@ -18,19 +18,23 @@ from aiohttp import web
 
 from contracts.http_api import Query
 from contracts.payloads.sessions import session_id
+from contracts.payloads.station_reports import ReportKind
 from ocppj.commands.arguments import InvalidCommand
 from runtime.api import add_operations, errors_and_metrics, read_object
 from runtime.api_keys import authentication
 from services.sessions.api.app import SessionsApi
+from services.sessions.api.core.device_models import report_json
 from services.sessions.api.core.errors import (
     InvalidRequest,
     OutcomeNotFound,
+    ReportNotFound,
     SessionNotFound,
     StationNotFound,
     TokenNotFound,
 )
 from services.sessions.api.core.outcomes import http_status, result_json
 from services.sessions.api.core.queries import (
+    known_station,
     list_sessions,
     list_stations,
     list_tokens,
@@ -98,6 +102,35 @@ class Routes:
         if document is None:
             raise StationNotFound(f"no station {station_id!r}")
         return web.json_response(document)
+
+    def _known(self, station_id: str) -> str:
+        if not known_station(station_id, self.api.presence, self.api.stations):
+            raise StationNotFound(f"no station {station_id!r}")
+        return station_id
+
+    async def device_model(self, request: web.Request) -> web.Response:
+        query = Query(request.query)
+        component, variable = query.string("component"), query.string("variable")
+        query.done()
+        station_id = self._known(request.match_info["station_id"])
+        models = self.api.stations.device_models
+        return web.json_response(
+            models.device_model(station_id, component=component, variable=variable)
+        )
+
+    async def report(self, request: web.Request) -> web.Response:
+        Query(request.query).done()
+        station_id = self._known(request.match_info["station_id"])
+        kind = request.match_info["kind"]
+        kinds = [k for k in ReportKind if k is not ReportKind.CUSTOMER_INFORMATION]
+        if kind not in kinds:
+            raise InvalidRequest(
+                f"no report kind {kind!r}; one of {', '.join(str(k) for k in kinds)}"
+            )
+        report = self.api.stations.device_models.report(station_id, ReportKind(kind))
+        if report is None:
+            raise ReportNotFound(f"station {station_id!r} sent no {kind} report that is kept")
+        return web.json_response(report_json(report))
 
     async def station_session(self, request: web.Request) -> web.Response:
         Query(request.query).done()
@@ -173,6 +206,8 @@ def build_app(api: SessionsApi) -> web.Application:
     r = Routes(api)
     app.router.add_get("/stations", r.stations, allow_head=False)
     app.router.add_get("/stations/{station_id}", r.station, allow_head=False)
+    app.router.add_get("/stations/{station_id}/device-model", r.device_model, allow_head=False)
+    app.router.add_get("/stations/{station_id}/reports/{kind}", r.report, allow_head=False)
     app.router.add_post("/stations/{station_id}/commands/{command}", r.command)
     app.router.add_get(
         "/stations/{station_id}/sessions/{transaction_id}", r.station_session, allow_head=False

@@ -11,17 +11,12 @@ stations are not asked: they boot again on the interval we gave them.
 from dataclasses import replace
 from datetime import timedelta
 
-from contracts.events import DomainEvent, EventType
-from contracts.payloads.commands import StationCommand
+from contracts.events import DomainEvent
 from contracts.payloads.ocpp import StationCall
-from contracts.topics import Topic
-from ocppj.commands.arguments import InvalidCommand
-from ocppj.commands.translate import translate
 from ocppj.timestamps import rfc3339
+from services.sessions.core.own_commands import station_command
 from services.sessions.core.state import StationState
 from services.sessions.core.step import Context
-
-DEADLINE = timedelta(seconds=60)  # the gateway answers Expired after this
 
 
 def boot_request(
@@ -34,29 +29,15 @@ def boot_request(
     last = state.boot_requested_at
     if last is not None and context.now - last < timedelta(seconds=interval):
         return state, []
-    command_id = f"boot-request/{call.station_id}/{rfc3339(context.now)}"
-    try:
-        outgoing = translate(
-            "TriggerMessage",
-            {"message": "BootNotification"},
-            call.ocpp_version,
-            command_id=command_id,
-        )
-    except InvalidCommand:  # a version without it: nothing to ask with
-        return state, []
-    command = StationCommand(
-        command_id=command_id,
+    command = station_command(
+        "TriggerMessage",
+        {"message": "BootNotification"},
         station_id=call.station_id,
-        action=outgoing.action,
-        payload=outgoing.payload,
-        deadline=context.now + DEADLINE,
-        reply_topic=Topic.COMMAND_RESULTS,
+        version=call.ocpp_version,
+        gateway=call.gateway,
+        command_id=f"boot-request/{call.station_id}/{rfc3339(context.now)}",
+        now=context.now,
     )
-    event = DomainEvent(
-        topic=Topic.GATEWAY_INBOX,
-        event_type=EventType.STATION_COMMAND,
-        key=call.station_id,
-        payload=dict(command.envelope().payload),
-        partition=call.gateway,
-    )
-    return replace(state, boot_requested_at=context.now), [event]
+    if command is None:  # a version without it: nothing to ask with
+        return state, []
+    return replace(state, boot_requested_at=context.now), [command]

@@ -21,10 +21,13 @@ from ocppj.versions import OcppVersion
 from services.sessions.core import (
     charging_limits,
     costs,
+    inventory,
     monitoring_events,
     remote_start,
+    reports,
     reservations,
     security_events,
+    station_data,
 )
 from services.sessions.core import domain_events as de
 from services.sessions.core.boot_request import boot_request
@@ -82,6 +85,7 @@ def _heartbeat(state: StationState, call: StationCall, ctx: Context) -> Step:
 _COMMON: dict[str, Handler] = {
     "Authorize": authorize,
     BOOT_NOTIFICATION: boot_notification,
+    "DataTransfer": station_data.data_transfer,
     "FirmwareStatusNotification": firmware_status,
     HEARTBEAT: _heartbeat,
     "LogStatusNotification": log_status,
@@ -103,16 +107,18 @@ _HANDLERS_2: dict[str, Handler] = {
     "NotifyChargingLimit": charging_limits.notify_charging_limit,
     "NotifyEVChargingNeeds": charging_limits.notify_ev_charging_needs,
     "NotifyEvent": monitoring_events.notify_event,
+    "MeterValues": station_data.meter_values_201,
+    "PublishFirmwareStatusNotification": firmware_status,
     "ReservationStatusUpdate": reservations.status_update,
+    **dict.fromkeys(reports.KINDS, reports.part),
     "TransactionEvent": transaction_event,
 }
 
-# Answers that need no state. DataTransfer: no vendor extensions are registered.
+# Answers that need no state.
 # SignCertificate: no CA integration yet, so we cannot sign (A02/A03; 1.6 security whitepaper).
 # Get15118EVCertificate / GetCertificateStatus (M): no ISO 15118 PKI yet.
 _ANSWERS_16: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     {
-        "DataTransfer": {"status": "UnknownVendorId"},
         "SignCertificate": {"status": "Rejected"},
     }
 )
@@ -121,14 +127,7 @@ _ANSWERS_2: Mapping[str, Mapping[str, Any]] = MappingProxyType(
         **_ANSWERS_16,
         "Get15118EVCertificate": {"status": "Failed", "exiResponse": ""},
         "GetCertificateStatus": {"status": "Failed"},
-        "MeterValues": {},  # J01: not about a transaction (those come in TransactionEvent)
-        "NotifyCustomerInformation": {},
-        "NotifyDisplayMessages": {},
         "NotifyEVChargingSchedule": {"status": "Accepted"},
-        "NotifyMonitoringReport": {},
-        "NotifyReport": {},
-        "PublishFirmwareStatusNotification": {},
-        "ReportChargingProfiles": {},
     }
 )
 
@@ -153,6 +152,8 @@ def handle(state: StationState | None, message: Message, context: Context) -> St
     if isinstance(message, StationAnswer):
         if message.action in reservations.ACTIONS:
             return reservations.answered(state, message)
+        if message.action in reports.ACTIONS:
+            return reports.answered(state, message)
         return remote_start.answered(state, message)
     call = message
     # G02.FR.04: any message is proof of life, so last seen is the last message.
@@ -163,7 +164,8 @@ def handle(state: StationState | None, message: Message, context: Context) -> St
     )
     if call.answered_by_gateway:
         state, asked = boot_request(state, call, context)  # a Heartbeat of a station we lost
-        return Step(state=state, events=asked)
+        state, inventory_asked = inventory.ask(state, call, context)
+        return Step(state=state, events=[*asked, *inventory_asked])
     if not _admitted(state, call.action):
         # 2.0.1 B02/B03: before Accepted the CSMS SHALL answer CALLERROR SecurityError (ocpp.md
         # §1.7); 1.6 has the same code and the same rule (§4.2), so 1.6 gets it too.
@@ -174,7 +176,11 @@ def handle(state: StationState | None, message: Message, context: Context) -> St
     v16 = call.ocpp_version is OcppVersion.V16
     handler = (_HANDLERS_16 if v16 else _HANDLERS_2).get(call.action)
     if handler is not None:
-        return handler(state, call, context)
+        step = handler(state, call, context)
+        if step.state.inventory_due and call.action != BOOT_NOTIFICATION:
+            asked_state, asked = inventory.ask(step.state, call, context)
+            step = replace(step, state=asked_state, events=[*step.events, *asked])
+        return step
     answer = (_ANSWERS_16 if v16 else _ANSWERS_2).get(call.action)
     if answer is not None:
         return Step(state=state, reply=Reply(dict(answer)))

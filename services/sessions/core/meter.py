@@ -62,7 +62,7 @@ class Reading:
     context: str
 
 
-def _number(value: object) -> Decimal | None:
+def decimal_of(value: object) -> Decimal | None:
     """A 1.6 decimal string or a 2.0.1 JSON number, if finite."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
@@ -88,7 +88,7 @@ def _sample(sampled: Mapping[str, Any]) -> tuple[Quantity, str, str | None, floa
     # 2.0.1 UnitOfMeasureType.unit defaults to "Wh" even for power: an absent unit is the
     # measurand's own unit.
     factor = units.get(unit) if isinstance(unit, str) else next(iter(units.values()))
-    number = _number(sampled.get("value"))
+    number = decimal_of(sampled.get("value"))
     if factor is None or number is None or not isinstance(multiplier, int):
         return None
     value = float(number * factor * Decimal(10) ** multiplier)

@@ -11,8 +11,10 @@ Changelog records of a partition (docs/sessions.md "State"):
   so a persisted state never comes with a lost sequence and no id is handed out twice;
 - ``<station_id>/ended``: the station's last ended transactions, only when they changed, before
   the state (a restore that finds the state also finds what it ended);
-- ``<station_id>``: the station's state without its ended transactions, once per batch, as it is
-  after the batch's last record of that station.
+- ``<station_id>/part/<kind>/<request_id>/<seq_no>``: a part of a report still coming in
+  (reports.py), written once when it comes, deleted (a tombstone) when its report is written;
+- ``<station_id>``: the station's state without its ended transactions and report parts, once
+  per batch, as it is after the batch's last record of that station.
 
 A station id never holds "/" (the gateway takes it from one URL path segment), so the keys
 cannot clash.
@@ -33,7 +35,7 @@ from contracts.payloads.presence import GatewayAlive
 from contracts.payloads.sessions import Closure
 from contracts.payloads.tokens import Token
 from contracts.topics import STATION_PARTITIONS
-from services.sessions.core import costs, reservations
+from services.sessions.core import costs, reports, reservations
 from services.sessions.core import domain_events as de
 from services.sessions.core.abandoned import close_open, silent
 from services.sessions.core.handlers import handle
@@ -43,12 +45,14 @@ from services.sessions.core.policy import Policy
 from services.sessions.core.read_models import with_read_models
 from services.sessions.core.state import StationState, Transaction, ended_from_list
 from services.sessions.core.step import Context, Step
+from services.sessions.core.waiting import StagedPart
 
 _Out = TypeVar("_Out")
 INT32_MAX = 2**31 - 1
 SILENCE_CHECK = timedelta(minutes=1)  # of log time, between looks for abandoned transactions
 SEQ_KEY = "/transaction-seq"  # per changelog partition: 1.6 transaction ids handed out
 ENDED_SUFFIX = "/ended"  # station_id + ENDED_SUFFIX: the station's ended transactions
+PART = "part/"  # station_id/PART...: a staged part of a report (StagedPart.key)
 LEGACY_SEQ_KEY = "__transaction_seq"  # SEQ_KEY before 2026-11-25, still read
 
 
@@ -86,6 +90,7 @@ class Partition:
     silence_checked: datetime | None = field(default=None, compare=False)
     holding: set[str] = field(default_factory=set, compare=False)  # stations with held replies
     reserving: set[str] = field(default_factory=set, compare=False)  # ... with reservations
+    reporting: set[str] = field(default_factory=set, compare=False)  # ... with reports coming
     # Since the last changes(): each touched station as the changelog has it, and whether the
     # sequence moved.
     _before: dict[str, StationState | None] = field(default_factory=dict, compare=False)
@@ -125,7 +130,11 @@ class Partition:
 
     def _note_held(self, state: StationState) -> None:
         """Keep the indexes of the stations a heartbeat must look at."""
-        for index, has in ((self.holding, state.held), (self.reserving, state.reservations)):
+        for index, has in (
+            (self.holding, bool(state.held)),
+            (self.reserving, bool(state.reservations)),
+            (self.reporting, reports.waiting(state)),
+        ):
             if has:
                 index.add(state.station_id)
             else:
@@ -137,7 +146,7 @@ class Partition:
         gone go offline (leases.py), looked at only when the judgement changed; once a minute,
         the open transactions of silent stations are closed (abandoned.py)."""
         deferred = self._overdue(alive.at)
-        events = self._expired(alive.at) + self._silence(alive.at)
+        events = self._expired(alive.at) + self._reports_due(alive.at) + self._silence(alive.at)
         if not self.leases.heartbeat(alive):
             return Swept(
                 events=with_read_models(events, self._transaction), deferred=tuple(deferred)
@@ -164,6 +173,11 @@ class Partition:
     def _expired(self, now: datetime) -> list[DomainEvent]:
         """Reservations past their expiry (1.6 stations do not say), ended."""
         return self._each(self.reserving, lambda state: reservations.expire(state, now))
+
+    def _reports_due(self, now: datetime) -> list[DomainEvent]:
+        """Reports whose parts stopped coming, written with what arrived (reports.py)."""
+        timeout = self.policy.report_timeout_s
+        return self._each(self.reporting, lambda state: reports.expire(state, now, timeout))
 
     def _each(
         self,
@@ -220,6 +234,9 @@ class Partition:
             if state.ended_changed(old):
                 ended = msgpack.packb(state.ended_to_list(), datetime=True)
                 writes.append((station_id + ENDED_SUFFIX, ended))
+            for key, part in state.staged_changes(old):
+                value = None if part is None else msgpack.packb(part.to_dict(), datetime=True)
+                writes.append((f"{station_id}/{key}", value))
             writes.append(
                 (station_id, msgpack.packb(state.to_dict(with_ended=False), datetime=True))
             )
@@ -238,7 +255,9 @@ class Partition:
             return
         station_id, _, suffix = key.partition("/")
         known = self.states.get(station_id)
-        if suffix:
+        if suffix.startswith(PART):
+            self._restore_part(station_id, suffix, value)
+        elif suffix:
             if suffix == ENDED_SUFFIX[1:]:
                 data = msgpack.unpackb(value, timestamp=3) if value is not None else []
                 known = known or StationState(station_id=station_id)
@@ -247,8 +266,19 @@ class Partition:
             self.states.pop(station_id, None)
             self.holding.discard(station_id)
             self.reserving.discard(station_id)
+            self.reporting.discard(station_id)
         else:
             ended = known.ended if known is not None else ()
+            staged = known.staged if known is not None else ()
             data = msgpack.unpackb(value, timestamp=3)
-            self.states[station_id] = StationState.from_dict(data, ended=ended)
+            self.states[station_id] = StationState.from_dict(data, ended=ended, staged=staged)
             self._note_held(self.states[station_id])
+
+    def _restore_part(self, station_id: str, key: str, value: bytes | None) -> None:
+        """A report's part (or its tombstone), which may come before or after the state."""
+        known = self.states.get(station_id) or StationState(station_id=station_id)
+        others = tuple(part for part in known.staged if part.key != key)
+        if value is not None:
+            others += (StagedPart.from_dict(msgpack.unpackb(value, timestamp=3)),)
+        self.states[station_id] = replace(known, staged=reports.in_order(others))
+        self._note_held(self.states[station_id])

@@ -27,7 +27,7 @@ def _no_overrides() -> Mapping[str, BootStatus]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
-    """How BootNotification is answered."""
+    """How BootNotification is answered, and what the service does on its own."""
 
     unknown_station: BootStatus = BootStatus.ACCEPTED
     overrides: Mapping[str, BootStatus] = field(default_factory=_no_overrides)
@@ -42,6 +42,12 @@ class Policy:
     # A 2.0.1 Ended response waits at most this long (log time) for billing's final cost
     # (core/costs.py); 0: never waits, the station shows its fallback text.
     final_cost_wait_s: int = 5
+    # A report in parts with no part for this long is closed with what arrived (reports.py).
+    report_timeout_s: int = 600
+    # After an Accepted BootNotification of a station whose inventory we lack (or whose
+    # firmware changed), ask for it: 2.0.1 GetBaseReport FullInventory (B07.FR.14), 1.6
+    # GetConfiguration (inventory.py). False switches it off.
+    fetch_inventory: bool = True
 
     def boot_status(self, station_id: str) -> BootStatus:
         return self.overrides.get(station_id, self.unknown_station)
@@ -55,8 +61,8 @@ class Policy:
     def from_environ(cls, environ: Mapping[str, str]) -> "Policy":
         """Reads SESSIONS_UNKNOWN_STATIONS, SESSIONS_STATION_OVERRIDES ("CS1=Rejected,CS2=Pending"),
         SESSIONS_HEARTBEAT_INTERVAL, SESSIONS_RETRY_INTERVAL, SESSIONS_BOOT_REQUEST_INTERVAL and
-        SESSIONS_ABANDON_AFTER and SESSIONS_FINAL_COST_WAIT (seconds; 0 switches boot requests,
-        closing or waiting off).
+        SESSIONS_ABANDON_AFTER, SESSIONS_FINAL_COST_WAIT and SESSIONS_REPORT_TIMEOUT (seconds; 0
+        switches boot requests, closing or waiting off) and SESSIONS_FETCH_INVENTORY (1 or 0).
 
         Raises:
             ValueError: a value is not a boot status, not a positive integer, or an override
@@ -83,6 +89,8 @@ class Policy:
             ),
             abandon_after_s=_seconds(environ, "SESSIONS_ABANDON_AFTER", 48 * 3600, allow_zero=True),
             final_cost_wait_s=_seconds(environ, "SESSIONS_FINAL_COST_WAIT", 5, allow_zero=True),
+            report_timeout_s=_seconds(environ, "SESSIONS_REPORT_TIMEOUT", 600),
+            fetch_inventory=_flag(environ, "SESSIONS_FETCH_INVENTORY", True),
         )
 
 
@@ -92,6 +100,17 @@ def _status(value: str, name: str) -> BootStatus:
     except ValueError:
         choices = ", ".join(BootStatus)
         raise ValueError(f"{name}: {value!r} is not one of {choices}") from None
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    text = environ.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name}: {text!r} is not 1 or 0")
 
 
 def _seconds(

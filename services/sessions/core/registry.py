@@ -5,11 +5,18 @@ from datetime import datetime
 
 from contracts.events import DomainEvent
 from contracts.fields import mapping, text, whole
+from contracts.payloads.firmware import (
+    FirmwareKind,
+    FirmwareStatusReported,
+    LogKind,
+    LogStatusReported,
+)
 from contracts.payloads.ocpp import Reply, StationCall
 from contracts.payloads.sessions import Closure
 from ocppj.timestamps import parse_timestamp, rfc3339
 from ocppj.versions import OcppVersion
 from services.sessions.core import domain_events as de
+from services.sessions.core import inventory
 from services.sessions.core.abandoned import close_open
 from services.sessions.core.settling import save, settle
 from services.sessions.core.state import Connector, StationState, with_charging_state
@@ -33,6 +40,7 @@ def boot_notification(state: StationState, call: StationCall, ctx: Context) -> S
     # At-least-once: a boot read again after a crash finds a state that already has it (or a
     # later one); the transactions open in that state began after it and must stay open.
     replayed = state.booted_at is not None and state.booted_at >= ctx.now
+    before = state
     state = replace(
         state,
         vendor=vendor,
@@ -43,6 +51,7 @@ def boot_notification(state: StationState, call: StationCall, ctx: Context) -> S
         boot_reason=reason,
         booted_at=ctx.now,
     )
+    state = inventory.due(before, state, ctx)
     reply = {
         "status": str(status),
         "currentTime": rfc3339(ctx.now),
@@ -115,14 +124,44 @@ def _charging_state_16(
 
 
 def firmware_status(state: StationState, call: StationCall, ctx: Context) -> Step:
-    """(Signed)FirmwareStatusNotification: remember the last status (L01, 1.6 §4.5)."""
+    """(Signed)FirmwareStatusNotification (L01, 1.6 §4.5, 1.6S) and 2.0.1
+    PublishFirmwareStatusNotification (L03): the last status kept, FirmwareStatusReported
+    written."""
     status = text(call.payload, "status")
-    state = replace(state, firmware_status=status, firmware_status_at=ctx.now)
-    return Step(state=state, reply=Reply({}))
+    if status is None:
+        return Step(state=state, reply=protocol_error(call, "status"))
+    publish = call.action == "PublishFirmwareStatusNotification"
+    locations = call.payload.get("location")
+    reported = FirmwareStatusReported(
+        station_id=call.station_id,
+        kind=FirmwareKind.PUBLISH if publish else FirmwareKind.UPDATE,
+        status=status,
+        at=call.received_at,
+        request_id=whole(call.payload, "requestId"),
+        locations=tuple(x for x in locations if isinstance(x, str))
+        if isinstance(locations, list)
+        else (),
+        ocpp_version=str(call.ocpp_version),
+    )
+    if not publish:
+        state = replace(state, firmware_status=status, firmware_status_at=ctx.now)
+    return Step(state=state, reply=Reply({}), events=[reported.event()])
 
 
 def log_status(state: StationState, call: StationCall, ctx: Context) -> Step:
-    """DiagnosticsStatusNotification (1.6) / LogStatusNotification: the last upload status."""
+    """DiagnosticsStatusNotification (1.6 §4.4) / LogStatusNotification (N01, 1.6S): the last
+    upload status kept, LogStatusReported written."""
     status = text(call.payload, "status")
+    if status is None:
+        return Step(state=state, reply=protocol_error(call, "status"))
+    diagnostics = call.action == "DiagnosticsStatusNotification"
+    reported = LogStatusReported(
+        station_id=call.station_id,
+        kind=LogKind.DIAGNOSTICS if diagnostics else LogKind.LOG,
+        status=status,
+        at=call.received_at,
+        request_id=whole(call.payload, "requestId"),
+        ocpp_version=str(call.ocpp_version),
+    )
     state = replace(state, log_status=status, log_status_at=ctx.now)
-    return Step(state=state, reply=Reply({}))
+    return Step(state=state, reply=Reply({}), events=[reported.event()])

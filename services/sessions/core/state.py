@@ -11,7 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from services.sessions.core.plain import as_dict, read
-from services.sessions.core.waiting import Held, RemoteStart, Reservation
+from services.sessions.core.waiting import (
+    Held,
+    RemoteStart,
+    RequestedReport,
+    Reservation,
+    StagedPart,
+)
 
 STATE_VERSION = 1
 MAX_OPEN = 64  # open (or not yet fully announced) transactions kept per station
@@ -203,6 +209,12 @@ class StationState:
     price_text: str | None = None  # the station's price before a session, as billing words it
     reservations: tuple[Reservation, ...] = ()  # accepted, not used or ended (reservations.py)
     price_language: str | None = None
+    # reports coming in parts (reports.py): the parts so far, written under keys of their own
+    staged: tuple[StagedPart, ...] = ()
+    requested_reports: tuple[RequestedReport, ...] = ()  # accepted requests for a report
+    inventory_at: datetime | None = None  # the last complete FullInventory (1.6: all keys)
+    inventory_requested_at: datetime | None = None  # we asked for it (Policy.fetch_inventory)
+    inventory_due: bool = False  # to be asked for with the next CALL (inventory.py)
 
     def connector(self, evse_id: int, connector_id: int) -> Connector | None:
         return next(
@@ -261,9 +273,20 @@ class StationState:
     def to_dict(self, *, with_ended: bool = True) -> dict[str, Any]:
         """Without ``ended`` (``with_ended=False``), as the changelog stores it: the ended
         transactions change once per session, the rest with nearly every message."""
-        data = as_dict(self, frozenset() if with_ended else _ENDED)
+        data = as_dict(self, _STAGED if with_ended else _ENDED | _STAGED)
         data["state_version"] = STATE_VERSION
         return data
+
+    def staged_changes(self, before: "StationState | None") -> list[tuple[str, StagedPart | None]]:
+        """The parts to write (new since ``before``) and to delete (None: gone since), by
+        their key after ``<station_id>/``; parts never change once staged."""
+        old = {} if before is None else {part.key: part for part in before.staged}
+        new = {part.key: part for part in self.staged}
+        changes: list[tuple[str, StagedPart | None]] = [
+            (key, part) for key, part in new.items() if old.get(key) is not part
+        ]
+        changes += [(key, None) for key in old if key not in new]
+        return changes
 
     def ended_to_list(self) -> list[dict[str, Any]]:
         """``ended`` alone, for its own changelog record."""
@@ -277,10 +300,18 @@ class StationState:
 
     @classmethod
     def from_dict(
-        cls, data: Mapping[str, Any], ended: "tuple[Transaction, ...] | None" = None
+        cls,
+        data: Mapping[str, Any],
+        ended: "tuple[Transaction, ...] | None" = None,
+        staged: tuple[StagedPart, ...] = (),
     ) -> "StationState":
-        """Read ``to_dict()``; ``ended``, if given, for data written without it."""
+        """Read ``to_dict()``; ``ended``, if given, for data written without it; ``staged``,
+        the parts of reports, which ``to_dict`` never writes."""
         values = read(cls, data)
+        values["staged"] = staged
+        values["requested_reports"] = tuple(
+            RequestedReport.from_dict(r) for r in values.get("requested_reports", ())
+        )
         values["connectors"] = tuple(Connector.from_dict(c) for c in values.get("connectors", ()))
         values["remote_starts"] = tuple(
             RemoteStart.from_dict(r) for r in values.get("remote_starts", ())
@@ -300,6 +331,7 @@ class StationState:
 
 
 _ENDED = frozenset({"ended"})
+_STAGED = frozenset({"staged"})
 
 
 def ended_from_list(data: Iterable[Mapping[str, Any]]) -> tuple[Transaction, ...]:

@@ -20,6 +20,7 @@ from services.sessions.core.meter import END, Quantity, Reading, apply, readings
 from services.sessions.core.remote_start import join, mismatch_anomaly, take_on
 from services.sessions.core.settling import save, settle
 from services.sessions.core.state import StationState, Transaction
+from services.sessions.core.station_data import meter_values_reported
 from services.sessions.core.step import Context, Step, protocol_error
 from services.sessions.core.tokens import id_tag_info, id_token_info
 
@@ -212,7 +213,8 @@ def stop_transaction(state: StationState, call: StationCall, ctx: Context) -> St
 
 def meter_values(state: StationState, call: StationCall, ctx: Context) -> Step:
     """1.6 MeterValues: with a transactionId for that transaction, without one for the open
-    transaction on the connector, if any (else they are not about a session)."""
+    transaction on the connector, if any; else they are about no session, and are written as
+    MeterValuesReported (station_data.py)."""
     p = call.payload
     transaction_id, connector_id = whole(p, "transactionId"), whole(p, "connectorId")
     reply = Reply({})
@@ -224,8 +226,11 @@ def meter_values(state: StationState, call: StationCall, ctx: Context) -> Step:
             )
     else:
         t = state.open_on(connector_id)
-    if t is None or t.end_announced:
-        return Step(state=state, reply=reply)  # no session, or a late value of an ended one
+    if t is None:  # not about a session: the main meter (connector 0), say
+        reported = meter_values_reported(call, connector_id)
+        return Step(state=state, reply=reply, events=[] if reported is None else [reported.event()])
+    if t.end_announced:
+        return Step(state=state, reply=reply)  # a late value of an ended one
     t, changed, backwards = apply(t, readings(p.get("meterValue")))
     t = replace(t, update_pending=t.update_pending or changed)
     t, settled = settle(call.station_id, t)

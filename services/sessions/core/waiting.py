@@ -1,4 +1,5 @@
-"""What waits on a station: accepted remote starts and reservations, held replies (pure)."""
+"""What waits on a station: accepted remote starts and reservations, held replies, reports
+coming in parts (pure)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -6,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts.payloads.ocpp import DeferredReply
+from contracts.payloads.station_reports import ReportKind
 from ocppj.timestamps import utc
 from services.sessions.core.plain import as_dict, read
 
@@ -69,3 +71,60 @@ class Held:
             reply=DeferredReply.from_dict(data["reply"]),
             until=utc(data["until"]),
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StagedPart:
+    """One part of a report still coming in (reports.py); kept under a changelog key of its
+    own, so that a report of many parts is written once, not once per part."""
+
+    kind: ReportKind
+    request_id: int
+    seq_no: int  # the station's seqNo; arrival order for the reports that have none
+    tbc: bool  # more parts follow
+    rows: tuple[Mapping[str, Any], ...]
+    rows_dropped: int = 0  # rows beyond the report's size bound
+    size: int = 0  # about the bytes of ``rows``
+    generated_at: datetime | None = None
+    received_at: datetime
+
+    @property
+    def key(self) -> str:
+        """Its changelog key, after ``<station_id>/``."""
+        return f"part/{self.kind}/{self.request_id}/{self.seq_no}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = as_dict(self)
+        data["kind"] = str(self.kind)
+        data["rows"] = [dict(row) for row in self.rows]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "StagedPart":
+        values = read(cls, data)
+        values["kind"] = ReportKind(values["kind"])
+        values["rows"] = tuple(values.get("rows", ()))
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestedReport:
+    """A report a station accepted to send (GetBaseReport, GetReport, ...; reports.py)."""
+
+    kind: ReportKind
+    request_id: int
+    action: str
+    request: Mapping[str, Any]  # the command's payload, camelCase
+    at: datetime  # when the station's answer was received
+
+    def to_dict(self) -> dict[str, Any]:
+        data = as_dict(self)
+        data["kind"] = str(self.kind)
+        data["request"] = dict(self.request)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RequestedReport":
+        values = read(cls, data)
+        values["kind"] = ReportKind(values["kind"])
+        return cls(**values)

@@ -47,6 +47,8 @@ def test_compacted_topics_have_tombstone_retention() -> None:
         Topic.STATIONS_LATEST,
         Topic.SESSIONS_OPEN,
         Topic.LOADBALANCE_STATE,
+        Topic.ALERTS_OPEN,
+        Topic.ALERTS_STATE,
     }
     for topic in sorted(compacted):
         configs = SPECS[topic].configs()

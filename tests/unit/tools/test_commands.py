@@ -102,7 +102,7 @@ def test_answers_are_schema_valid(
     [
         (V16, "GetDiagnostics", {"location": "ftp://example.com/"}, "NotSupported"),  # a 1.6 action
         (V16, "Frobnicate", {}, "NotImplemented"),  # no such action
-        (V201, "GetBaseReport", {"requestId": 1, "reportBase": "FullInventory"}, "NotSupported"),
+        (V201, "GetMonitoringReport", {"requestId": 1}, "NotSupported"),
         (V16, "RemoteStartTransaction", {}, "ProtocolError"),  # idTag missing
         (V201, "UnlockConnector", {"evseId": "1", "connectorId": 1}, "TypeConstraintViolation"),
     ],
@@ -222,6 +222,30 @@ def test_variables_in_ocpp201() -> None:
         ("Accepted", "20"),
         ("UnknownComponent", None),
     ]
+
+
+def test_a_base_report_comes_in_parts_after_its_answer() -> None:
+    peer = booted(V201)
+    request = {"requestId": 12, "reportBase": "FullInventory"}
+    assert result(peer.call("GetBaseReport", request))["status"] == "Accepted"
+    reports = [s.payload for s in peer.sent if s.action == "NotifyReport"]  # valid, the peer says
+    assert len(reports) > 1
+    assert [r["seqNo"] for r in reports] == list(range(len(reports)))
+    assert [r.get("tbc", False) for r in reports] == [True] * (len(reports) - 1) + [False]
+    assert {r["requestId"] for r in reports} == {12}
+    rows = [row for r in reports for row in r["reportData"]]
+    named = {(row["component"]["name"], row["variable"]["name"]): row for row in rows}
+    assert named["OCPPCommCtrlr", "HeartbeatInterval"]["variableAttribute"][0]["value"].isdigit()
+    password = named["SecurityCtrlr", "BasicAuthPassword"]["variableAttribute"][0]
+    assert password == {"mutability": "WriteOnly", "persistent": True}  # never its value
+    assert ("Connector", "ConnectorType") in named
+    assert ("EVSE", "AvailabilityState") in named
+    summary = result(
+        peer.call("GetBaseReport", {"requestId": 13, "reportBase": "SummaryInventory"})
+    )
+    assert summary["status"] == "Accepted"
+    last = [s.payload for s in peer.sent if s.action == "NotifyReport"][-1]
+    assert {row["variable"]["name"] for row in last["reportData"]} == {"AvailabilityState"}
 
 
 @pytest.mark.parametrize("version", list(Version))

@@ -6,7 +6,8 @@ ApiError(status: ClassVar[int])
  ├── StationNotFound       404: no presence and no stations.v1 record for the station id
  ├── TokenNotFound         404: the token store has no such id token
  ├── SessionNotFound       404: no open or recent session with that id
- └── OutcomeNotFound       404: this instance saw no outcome for the command id
+ ├── OutcomeNotFound       404: this instance saw no outcome for the command id
+ └── ReportNotFound        404: the station sent no report of that kind (or none is kept)
 
 ocppj.commands.arguments.InvalidCommand (a command that cannot be translated, or fails the OCPP
 schema) is answered 400 as well.
@@ -19,6 +20,7 @@ __all__ = [
     "InvalidRequest",
     "InvalidToken",
     "OutcomeNotFound",
+    "ReportNotFound",
     "SessionNotFound",
     "StationNotFound",
     "TokenNotFound",
@@ -42,4 +44,8 @@ class SessionNotFound(NotFound):
 
 
 class OutcomeNotFound(NotFound):
+    pass
+
+
+class ReportNotFound(NotFound):
     pass

@@ -11,6 +11,7 @@ from services.sessions.api.core.stations import StationsView
 from services.sessions.api.core.tokens import TOKEN_STATUSES, TokensView, token_json
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NO_RECORD: dict[str, Any] = {"boot": None, "connectors": [], "firmware": None, "log": None}
 
 
 def known_station(station_id: str, presence: PresenceView, stations: StationsView) -> bool:
@@ -34,7 +35,7 @@ def station_document(
         "presence": None
         if entry is None
         else presence_json(entry, online=presence.online(station_id)),
-        **(record.to_json() if record is not None else {"boot": None, "connectors": []}),
+        **(record.to_json() if record is not None else _NO_RECORD),
     }
 
 

@@ -1,4 +1,4 @@
-"""The stations read model: boot data and connector status from stations.v1 (pure)."""
+"""The stations read model: boot data, connector status, firmware and log uploads (pure)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -6,8 +6,10 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.fields import jsonable
+from contracts.payloads.firmware import FirmwareStatusReported, LogStatusReported
 from contracts.payloads.stations import StationBooted, StationOnlineChanged, StationStatusChanged
 from ocppj.versions import OcppVersion, version_named
+from services.sessions.api.core.device_models import DeviceModelsView
 
 
 def connector_json(status: StationStatusChanged) -> dict[str, Any]:
@@ -17,6 +19,19 @@ def connector_json(status: StationStatusChanged) -> dict[str, Any]:
         "connector_id": status.connector_id,
         "status": status.status,
         "error_code": status.error_code,
+        "at": jsonable(status.at),
+    }
+
+
+def transfer_json(status: FirmwareStatusReported | LogStatusReported | None) -> Any:
+    """A station document's ``firmware`` / ``log`` (openapi.json: TransferStatus)."""
+    if status is None:
+        return None
+    return {
+        "kind": str(status.kind),
+        "status": status.status,
+        "failed": status.failed,
+        "request_id": status.request_id,
         "at": jsonable(status.at),
     }
 
@@ -45,11 +60,15 @@ class StationRecord:
     connectors: dict[tuple[int, int], StationStatusChanged] = field(default_factory=dict)
     online: bool | None = None  # StationOnline / StationOffline, as the sessions service saw it
     online_changed_at: datetime | None = None
+    firmware: FirmwareStatusReported | None = None  # the newest firmware status
+    log: LogStatusReported | None = None  # the newest log (diagnostics) upload status
 
     def to_json(self) -> dict[str, Any]:
         return {
             "boot": None if self.boot is None else boot_json(self.boot, at=self.booted_at),
             "connectors": [connector_json(status) for _, status in sorted(self.connectors.items())],
+            "firmware": transfer_json(self.firmware),
+            "log": transfer_json(self.log),
         }
 
 
@@ -58,6 +77,7 @@ class StationsView:
 
     def __init__(self) -> None:
         self._records: dict[str, StationRecord] = {}
+        self.device_models = DeviceModelsView()  # the reports of stations.latest.v1
 
     def __len__(self) -> int:
         return len(self._records)
@@ -73,6 +93,16 @@ class StationsView:
 
     def apply(self, envelope: Envelope) -> bool:
         """Apply one stations.v1 record; returns whether the view changed."""
+        if self.device_models.apply(envelope):
+            return True
+        firmware = FirmwareStatusReported.parse(envelope)
+        if firmware is not None:
+            self._record(firmware.station_id).firmware = firmware
+            return True
+        log = LogStatusReported.parse(envelope)
+        if log is not None:
+            self._record(log.station_id).log = log
+            return True
         booted = StationBooted.parse(envelope)
         if booted is not None:
             record = self._record(booted.station_id)
@@ -96,6 +126,7 @@ class StationsView:
     def remove(self, station_id: str) -> None:
         """A tombstone (stations.v1 is compact,delete): the station is forgotten."""
         self._records.pop(station_id, None)
+        self.device_models.remove(station_id)
 
     def _record(self, station_id: str) -> StationRecord:
         record = self._records.get(station_id)

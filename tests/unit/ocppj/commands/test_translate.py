@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from ocppj.commands import device_management
 from ocppj.commands.arguments import InvalidCommand
 from ocppj.commands.translate import (
     ALIASES,
@@ -23,6 +24,21 @@ LATER = "2027-01-01T00:00:00Z"
 LATER_MS = "2027-01-01T00:00:00.000Z"
 VARIABLE = {"component": "OCPPCommCtrlr", "variable": "HeartbeatInterval"}
 FIRMWARE = {"location": "https://fw.example.com/v2.bin", "retrieve_at": LATER}
+MONITOR = {"value": 67, "type": "UpperThreshold", "severity": 4, **VARIABLE}
+CERTIFICATE = {
+    "hash_algorithm": "SHA256",
+    "issuer_name_hash": "a1b2c3",
+    "issuer_key_hash": "d4e5f6",
+    "serial_number": "0a1b",
+}
+NETWORK = {
+    "ocpp_version": "OCPP20",
+    "ocpp_transport": "JSON",
+    "ocpp_csms_url": "wss://csms.example.com/ocpp",
+    "message_timeout": 30,
+    "security_profile": 2,
+    "ocpp_interface": "Wired0",
+}
 
 # (command, arguments, version, action, payload)
 TRANSLATIONS: list[tuple[str, dict[str, Any], OcppVersion, str, dict[str, Any]]] = [
@@ -559,6 +575,336 @@ TRANSLATIONS: list[tuple[str, dict[str, Any], OcppVersion, str, dict[str, Any]]]
         "RequestStartTransaction",
         {"idToken": {"idToken": "A", "type": "Central"}, "remoteStartId": RID},
     ),
+    # device_management.py: 2.x device model, monitoring, customers, display, network; 1.6
+    # ExtendedTriggerMessage
+    (
+        "GetBaseReport",
+        {"report_base": "FullInventory"},
+        V201,
+        "GetBaseReport",
+        {"requestId": RID, "reportBase": "FullInventory"},
+    ),
+    (
+        "GetBaseReport",
+        {"report_base": "SummaryInventory", "request_id": 9},
+        V21,
+        "GetBaseReport",
+        {"requestId": 9, "reportBase": "SummaryInventory"},
+    ),
+    (
+        "GetReport",
+        {
+            "request_id": 3,
+            "component_criteria": ["Problem", "Enabled"],
+            "component_variables": [
+                {"component": "EVSE", "evse_id": 1, "connector_id": 2},
+                {
+                    "component": "OCPPCommCtrlr",
+                    "component_instance": "primary",
+                    "variable": "HeartbeatInterval",
+                    "variable_instance": "x",
+                },
+            ],
+        },
+        V201,
+        "GetReport",
+        {
+            "requestId": 3,
+            "componentCriteria": ["Problem", "Enabled"],
+            "componentVariable": [
+                {"component": {"name": "EVSE", "evse": {"id": 1, "connectorId": 2}}},
+                {
+                    "component": {"name": "OCPPCommCtrlr", "instance": "primary"},
+                    "variable": {"name": "HeartbeatInterval", "instance": "x"},
+                },
+            ],
+        },
+    ),
+    ("GetReport", {}, V21, "GetReport", {"requestId": RID}),
+    (
+        "SetVariableMonitoring",
+        {
+            "monitors": [
+                {
+                    "id": 4,
+                    "transaction": True,
+                    "value": 0.5,
+                    "type": "Delta",
+                    "severity": 5,
+                    "component": "EVSE",
+                    "evse_id": 1,
+                    "variable": "Power",
+                    "variable_instance": "Active",
+                },
+                {"value": 250, "type": "UpperThreshold", "severity": 5, **VARIABLE},
+                {"value": -20, "type": "LowerThreshold", "severity": 2, **VARIABLE},
+            ]
+        },
+        V201,
+        "SetVariableMonitoring",
+        {
+            "setMonitoringData": [
+                {
+                    "id": 4,
+                    "transaction": True,
+                    "value": 0.5,
+                    "type": "Delta",
+                    "severity": 5,
+                    "component": {"name": "EVSE", "evse": {"id": 1}},
+                    "variable": {"name": "Power", "instance": "Active"},
+                },
+                {
+                    "value": 250,
+                    "type": "UpperThreshold",
+                    "severity": 5,
+                    "component": {"name": "OCPPCommCtrlr"},
+                    "variable": {"name": "HeartbeatInterval"},
+                },
+                {
+                    "value": -20,
+                    "type": "LowerThreshold",
+                    "severity": 2,
+                    "component": {"name": "OCPPCommCtrlr"},
+                    "variable": {"name": "HeartbeatInterval"},
+                },
+            ]
+        },
+    ),
+    (
+        "SetVariableMonitoring",
+        {"monitors": [{"value": 1, "type": "TargetDelta", "severity": 0, **VARIABLE}]},
+        V21,
+        "SetVariableMonitoring",
+        {
+            "setMonitoringData": [
+                {
+                    "value": 1,
+                    "type": "TargetDelta",
+                    "severity": 0,
+                    "component": {"name": "OCPPCommCtrlr"},
+                    "variable": {"name": "HeartbeatInterval"},
+                }
+            ]
+        },
+    ),
+    ("ClearVariableMonitoring", {"ids": [1, 7]}, V201, "ClearVariableMonitoring", {"id": [1, 7]}),
+    ("ClearVariableMonitoring", {"ids": [0]}, V21, "ClearVariableMonitoring", {"id": [0]}),
+    (
+        "SetMonitoringBase",
+        {"monitoring_base": "HardWiredOnly"},
+        V201,
+        "SetMonitoringBase",
+        {"monitoringBase": "HardWiredOnly"},
+    ),
+    ("SetMonitoringLevel", {"severity": 0}, V201, "SetMonitoringLevel", {"severity": 0}),
+    ("SetMonitoringLevel", {"severity": 9}, V21, "SetMonitoringLevel", {"severity": 9}),
+    (
+        "GetMonitoringReport",
+        {
+            "request_id": 11,
+            "monitoring_criteria": ["ThresholdMonitoring", "PeriodicMonitoring"],
+            "component_variables": [{"component": "EVSE", "evse_id": 2}],
+        },
+        V201,
+        "GetMonitoringReport",
+        {
+            "requestId": 11,
+            "monitoringCriteria": ["ThresholdMonitoring", "PeriodicMonitoring"],
+            "componentVariable": [{"component": {"name": "EVSE", "evse": {"id": 2}}}],
+        },
+    ),
+    ("GetMonitoringReport", {}, V21, "GetMonitoringReport", {"requestId": RID}),
+    (
+        "CustomerInformation",
+        {"report": True, "clear": False, "customer_identifier": "cust-42"},
+        V201,
+        "CustomerInformation",
+        {"requestId": RID, "report": True, "clear": False, "customerIdentifier": "cust-42"},
+    ),
+    (
+        "CustomerInformation",
+        {
+            "request_id": 5,
+            "report": False,
+            "clear": True,
+            "id_token": "04A2B3C4",
+            "id_token_type": "ISO15693",
+        },
+        V201,
+        "CustomerInformation",
+        {
+            "requestId": 5,
+            "report": False,
+            "clear": True,
+            "idToken": {"idToken": "04A2B3C4", "type": "ISO15693"},
+        },
+    ),
+    (
+        "CustomerInformation",
+        {"report": True, "clear": True, "id_token": "04A2B3C4"},
+        V21,
+        "CustomerInformation",
+        {
+            "requestId": RID,
+            "report": True,
+            "clear": True,
+            "idToken": {"idToken": "04A2B3C4", "type": "ISO14443"},
+        },
+    ),
+    (
+        "CustomerInformation",
+        {"report": True, "clear": False, "customer_certificate": CERTIFICATE},
+        V201,
+        "CustomerInformation",
+        {
+            "requestId": RID,
+            "report": True,
+            "clear": False,
+            "customerCertificate": {
+                "hashAlgorithm": "SHA256",
+                "issuerNameHash": "a1b2c3",
+                "issuerKeyHash": "d4e5f6",
+                "serialNumber": "0a1b",
+            },
+        },
+    ),
+    (
+        "GetDisplayMessages",
+        {"request_id": 1, "message_ids": [7, 8], "priority": "AlwaysFront", "state": "Charging"},
+        V201,
+        "GetDisplayMessages",
+        {"requestId": 1, "id": [7, 8], "priority": "AlwaysFront", "state": "Charging"},
+    ),
+    ("GetDisplayMessages", {}, V201, "GetDisplayMessages", {"requestId": RID}),
+    (
+        "GetDisplayMessages",
+        {"state": "Suspended"},
+        V21,
+        "GetDisplayMessages",
+        {"requestId": RID, "state": "Suspended"},
+    ),
+    ("ClearDisplayMessage", {"message_id": 7}, V201, "ClearDisplayMessage", {"id": 7}),
+    ("GetTransactionStatus", {}, V201, "GetTransactionStatus", {}),
+    (
+        "GetTransactionStatus",
+        {"transaction_id": "tx-1"},
+        V201,
+        "GetTransactionStatus",
+        {"transactionId": "tx-1"},
+    ),
+    (
+        "GetTransactionStatus",
+        {"transaction_id": 42},
+        V21,
+        "GetTransactionStatus",
+        {"transactionId": "42"},
+    ),
+    (
+        "SetNetworkProfile",
+        {
+            "configuration_slot": 2,
+            "connection_data": {
+                **NETWORK,
+                "apn": {
+                    "apn": "internet.example",
+                    "apn_user_name": "cs",
+                    "apn_password": "apn-secret",
+                    "sim_pin": 1234,
+                    "preferred_network": "26201",
+                    "use_only_preferred_network": False,
+                    "apn_authentication": "CHAP",
+                },
+                "vpn": {
+                    "server": "vpn.example.com",
+                    "user": "cs-0001",
+                    "group": "stations",
+                    "password": "vpn-secret",
+                    "key": "vpn-key",
+                    "type": "IKEv2",
+                },
+            },
+        },
+        V201,
+        "SetNetworkProfile",
+        {
+            "configurationSlot": 2,
+            "connectionData": {
+                "ocppVersion": "OCPP20",
+                "ocppTransport": "JSON",
+                "ocppCsmsUrl": "wss://csms.example.com/ocpp",
+                "messageTimeout": 30,
+                "securityProfile": 2,
+                "ocppInterface": "Wired0",
+                "apn": {
+                    "apn": "internet.example",
+                    "apnUserName": "cs",
+                    "apnPassword": "apn-secret",
+                    "simPin": 1234,
+                    "preferredNetwork": "26201",
+                    "useOnlyPreferredNetwork": False,
+                    "apnAuthentication": "CHAP",
+                },
+                "vpn": {
+                    "server": "vpn.example.com",
+                    "user": "cs-0001",
+                    "group": "stations",
+                    "password": "vpn-secret",
+                    "key": "vpn-key",
+                    "type": "IKEv2",
+                },
+            },
+        },
+    ),
+    (
+        "SetNetworkProfile",
+        {
+            "configuration_slot": 0,
+            "connection_data": {
+                "ocpp_transport": "JSON",
+                "ocpp_csms_url": "ws://csms.example.com/ocpp",
+                "message_timeout": 60,
+                "security_profile": 1,
+                "ocpp_interface": "Any",
+                "identity": "CS-0001",
+                "basic_auth_password": "0123456789abcdef",
+            },
+        },
+        V21,
+        "SetNetworkProfile",
+        {
+            "configurationSlot": 0,
+            "connectionData": {
+                "ocppTransport": "JSON",
+                "ocppCsmsUrl": "ws://csms.example.com/ocpp",
+                "messageTimeout": 60,
+                "securityProfile": 1,
+                "ocppInterface": "Any",
+                "identity": "CS-0001",
+                "basicAuthPassword": "0123456789abcdef",
+            },
+        },
+    ),
+    (
+        "ExtendedTriggerMessage",
+        {"message": "SignChargePointCertificate"},
+        V16,
+        "ExtendedTriggerMessage",
+        {"requestedMessage": "SignChargePointCertificate"},
+    ),
+    (
+        "ExtendedTriggerMessage",
+        {"message": "StatusNotification", "connector_id": 0},
+        V16,
+        "ExtendedTriggerMessage",
+        {"requestedMessage": "StatusNotification", "connectorId": 0},
+    ),
+    (
+        "ExtendedTriggerMessage",
+        {"message": "MeterValues", "evse_id": 2},
+        V16,
+        "ExtendedTriggerMessage",
+        {"requestedMessage": "MeterValues", "connectorId": 2},
+    ),
 ]
 
 
@@ -576,6 +922,8 @@ def test_every_command_is_translated_for_both_versions() -> None:
     only = {"GetConfiguration": {V16}, "ChangeConfiguration": {V16}}
     only |= {"GetVariables": {V201}, "SetVariables": {V201}, "CostUpdated": {V201}}
     only |= {"SetDisplayMessage": {V201}, "GetChargingProfiles": {V201}}
+    only |= {command: {V201} for command in device_management.TRANSLATIONS}
+    only["ExtendedTriggerMessage"] = {V16}
     for command in COMMANDS:
         for version in only.get(command, {V16, V201}):
             assert (command, version) in covered, (command, version)
@@ -791,6 +1139,383 @@ REFUSALS: list[tuple[str, dict[str, Any], OcppVersion, str]] = [
     ),
     ("SetDisplayMessage", {"message_id": 1, "content": "x", "priority": "Top"}, V201, "priority"),
     ("SetDisplayMessage", {"message_id": -1, "content": "x"}, V201, "message_id must be"),
+    # device_management.py
+    ("GetBaseReport", {"report_base": "FullInventory"}, V16, "use GetConfiguration"),
+    (
+        "GetReport",
+        {},
+        V16,
+        "2.0.1 and later only; this station speaks ocpp1.6: use GetConfiguration",
+    ),
+    (
+        "SetVariableMonitoring",
+        {"monitors": [MONITOR]},
+        V16,
+        "OCPP 2.0.1 and later only; this station speaks ocpp1.6, which has no variable monitoring",
+    ),
+    ("ClearVariableMonitoring", {"ids": [1]}, V16, "which has no variable monitoring"),
+    ("SetMonitoringBase", {"monitoring_base": "All"}, V16, "which has no variable monitoring"),
+    ("SetMonitoringLevel", {"severity": 1}, V16, "which has no variable monitoring"),
+    ("GetMonitoringReport", {}, V16, "which has no variable monitoring"),
+    (
+        "CustomerInformation",
+        {"report": True, "clear": False, "customer_identifier": "c"},
+        V16,
+        "which has no CustomerInformation",
+    ),
+    ("GetDisplayMessages", {}, V16, "which has no display messages"),
+    ("ClearDisplayMessage", {"message_id": 1}, V16, "which has no display messages"),
+    ("GetTransactionStatus", {}, V16, "which has no GetTransactionStatus"),
+    (
+        "SetNetworkProfile",
+        {"configuration_slot": 1, "connection_data": NETWORK},
+        V16,
+        "which has no network connection profiles",
+    ),
+    (
+        "ExtendedTriggerMessage",
+        {"message": "Heartbeat"},
+        V201,
+        "OCPP 1.6 only; this station speaks ocpp2.0.1: use TriggerMessage",
+    ),
+    ("ExtendedTriggerMessage", {"message": "Heartbeat"}, V21, "use TriggerMessage"),
+    ("ExtendedTriggerMessage", {"message": "TransactionEvent"}, V16, "message must be one of"),
+    (
+        "ExtendedTriggerMessage",
+        {"message": "Heartbeat", "evse_id": 1, "connector_id": 2},
+        V16,
+        "an OCPP 1.6 connector is an EVSE",
+    ),
+    ("GetBaseReport", {}, V201, "GetBaseReport: report_base is required"),
+    ("GetBaseReport", {"report_base": "Everything"}, V201, "report_base must be one of"),
+    ("GetBaseReport", {"report_base": "FullInventory", "base": 1}, V201, "unknown field base"),
+    (
+        "GetBaseReport",
+        {"report_base": "FullInventory", "request_id": -1},
+        V201,
+        "request_id must be an integer >= 0, got -1",
+    ),
+    ("GetReport", {"component_criteria": ["Broken"]}, V201, "component_criteria[0] must be one of"),
+    ("GetReport", {"component_criteria": []}, V201, "component_criteria must be a non-empty list"),
+    (
+        "GetReport",
+        {"component_criteria": ["Active", "Problem", "Active"]},
+        V201,
+        "component_criteria names Active twice",
+    ),
+    (
+        "GetReport",
+        {"component_variables": [{"component": "C", "variable_instance": "x"}]},
+        V201,
+        "component_variables[0]: variable_instance needs variable",
+    ),
+    (
+        "GetReport",
+        {"component_variables": [{"variable": "V"}]},
+        V201,
+        "GetReport: component_variables[0]: component is required",
+    ),
+    (
+        "GetReport",
+        {"component_variables": [{"component": "C", "attribute_type": "Actual"}]},
+        V201,
+        "component_variables[0]: unknown field attribute_type",
+    ),
+    (
+        "GetReport",
+        {"component_variables": [{"component": "C" * 51}]},
+        V201,
+        "GetReportRequest: payload.componentVariable[0].component.name must be shorter",
+    ),
+    ("SetVariableMonitoring", {"monitors": []}, V201, "monitors must not be empty"),
+    ("SetVariableMonitoring", {}, V201, "monitors is required"),
+    (
+        "SetVariableMonitoring",
+        {"monitors": [{**MONITOR, "severity": 10}]},
+        V201,
+        "monitors[0]: severity must be 0 (Danger) to 9 (Debug), got 10",
+    ),
+    (
+        "SetVariableMonitoring",
+        {"monitors": [{**MONITOR, "severity": -1}]},
+        V201,
+        "severity must be 0 (Danger) to 9 (Debug), got -1",
+    ),
+    (
+        "SetVariableMonitoring",
+        {"monitors": [{**MONITOR, "type": "Delta", "value": -0.1}]},
+        V201,
+        "monitors[0]: a Delta monitor's value must be >= 0 (N04.FR.14), got -0.1",
+    ),
+    (
+        "SetVariableMonitoring",
+        {"monitors": [MONITOR, {**MONITOR, "value": 99}]},
+        V201,
+        "monitors[1] repeats the type UpperThreshold and severity 4 of monitors[0] on the same "
+        "component and variable; the station answers Duplicate (N04.FR.10)",
+    ),
+    (
+        "SetVariableMonitoring",
+        {"monitors": [{**MONITOR, "value": "67"}]},
+        V201,
+        "monitors[0]: value must be a number, got '67'",
+    ),
+    (
+        "SetVariableMonitoring",
+        {"monitors": [{**MONITOR, "value": True}]},
+        V201,
+        "value must be a number, got True",
+    ),
+    (
+        "SetVariableMonitoring",
+        {"monitors": [{**MONITOR, "transaction": "yes"}]},
+        V201,
+        "transaction must be true or false, got 'yes'",
+    ),
+    (
+        "SetVariableMonitoring",
+        {"monitors": [{**MONITOR, "type": "TargetDelta"}]},
+        V201,
+        "monitors[0]: type must be one of",
+    ),
+    (
+        "SetVariableMonitoring",
+        {"monitors": [{"value": 1, "type": "Delta", "severity": 1, "component": "EVSE"}]},
+        V201,
+        "monitors[0]: variable is required",
+    ),
+    (
+        "SetVariableMonitoring",
+        {"monitors": [{**MONITOR, "attribute_type": "Actual"}]},
+        V201,
+        "monitors[0]: unknown field attribute_type",
+    ),
+    ("ClearVariableMonitoring", {}, V201, "ClearVariableMonitoring: ids is required"),
+    ("ClearVariableMonitoring", {"ids": []}, V201, "ids must be a non-empty list"),
+    ("ClearVariableMonitoring", {"ids": 3}, V201, "ids must be a non-empty list"),
+    ("ClearVariableMonitoring", {"ids": [1, -1]}, V201, "ids[1] must be an integer >= 0"),
+    ("ClearVariableMonitoring", {"ids": [True]}, V201, "ids[0] must be an integer >= 0"),
+    ("SetMonitoringBase", {"monitoring_base": "None"}, V201, "monitoring_base must be one of"),
+    ("SetMonitoringLevel", {}, V201, "severity is required"),
+    ("SetMonitoringLevel", {"severity": 10}, V201, "severity must be 0 (Danger) to 9 (Debug)"),
+    ("SetMonitoringLevel", {"severity": "3"}, V201, "severity must be an integer"),
+    (
+        "GetMonitoringReport",
+        {"monitoring_criteria": ["ThresholdMonitoring", "AllMonitoring"]},
+        V201,
+        "monitoring_criteria[1] must be one of DeltaMonitoring, PeriodicMonitoring, "
+        "ThresholdMonitoring; got 'AllMonitoring'",
+    ),
+    (
+        "GetMonitoringReport",
+        {"component_variables": [{"component": "EVSE", "connector_id": 1}]},
+        V201,
+        "component_variables[0]: OCPP 2.x addresses a connector within an EVSE",
+    ),
+    (
+        "CustomerInformation",
+        {"report": True, "clear": False},
+        V201,
+        "give exactly one of customer_identifier, id_token, customer_certificate "
+        "(N09.FR.04, N10.FR.08), got none",
+    ),
+    (
+        "CustomerInformation",
+        {"report": True, "clear": False, "customer_identifier": "c", "id_token": "A"},
+        V201,
+        "give exactly one of customer_identifier, id_token, customer_certificate "
+        "(N09.FR.04, N10.FR.08), got customer_identifier, id_token",
+    ),
+    (
+        "CustomerInformation",
+        {"report": False, "clear": False, "customer_identifier": "c"},
+        V201,
+        "report or clear must be true (N09.FR.07)",
+    ),
+    (
+        "CustomerInformation",
+        {"clear": False, "customer_identifier": "c"},
+        V201,
+        "CustomerInformation: report is required",
+    ),
+    (
+        "CustomerInformation",
+        {"report": "true", "clear": False, "customer_identifier": "c"},
+        V201,
+        "report must be true or false, got 'true'",
+    ),
+    (
+        "CustomerInformation",
+        {"report": True, "clear": False, "customer_identifier": "c", "id_token_type": "Central"},
+        V201,
+        "id_token_type goes with id_token",
+    ),
+    (
+        "CustomerInformation",
+        {"report": True, "clear": False, "id_token": "A", "id_token_type": "Card"},
+        V201,
+        "id_token_type must be one of",
+    ),
+    (
+        "CustomerInformation",
+        {"report": True, "clear": False, "customer_identifier": "c" * 65},
+        V201,
+        "customer_identifier must be at most 64 characters, got 65",
+    ),
+    (
+        "CustomerInformation",
+        {"report": True, "clear": False, "id_token": "X" * 37},
+        V201,
+        "CustomerInformationRequest: payload.idToken.idToken must be shorter",
+    ),
+    (
+        "CustomerInformation",
+        {
+            "report": True,
+            "clear": False,
+            "customer_certificate": {**CERTIFICATE, "hash_algorithm": "MD5"},
+        },
+        V201,
+        "customer_certificate: hash_algorithm must be one of SHA256, SHA384, SHA512",
+    ),
+    (
+        "CustomerInformation",
+        {
+            "report": True,
+            "clear": False,
+            "customer_certificate": {**CERTIFICATE, "serial": "1"},
+        },
+        V201,
+        "customer_certificate: unknown field serial",
+    ),
+    (
+        "CustomerInformation",
+        {"report": True, "clear": False, "customer_certificate": "ABC"},
+        V201,
+        "customer_certificate must be a JSON object",
+    ),
+    ("GetDisplayMessages", {"state": "Suspended"}, V201, "state must be one of"),
+    ("GetDisplayMessages", {"priority": "Top"}, V201, "priority must be one of"),
+    ("GetDisplayMessages", {"message_ids": [1, "2"]}, V201, "message_ids[1] must be an integer"),
+    ("ClearDisplayMessage", {}, V201, "ClearDisplayMessage: message_id is required"),
+    ("ClearDisplayMessage", {"message_id": -3}, V201, "message_id must be an integer >= 0"),
+    ("ClearDisplayMessage", {"message_id": 3, "id": 3}, V201, "unknown field id"),
+    (
+        "GetTransactionStatus",
+        {"transaction_id": 1.5},
+        V201,
+        "transaction_id must be a string or an integer",
+    ),
+    (
+        "GetTransactionStatus",
+        {"transaction_id": "t" * 37},
+        V201,
+        "GetTransactionStatusRequest: payload.transactionId must be shorter",
+    ),
+    ("SetNetworkProfile", {"configuration_slot": 1}, V201, "connection_data is required"),
+    (
+        "SetNetworkProfile",
+        {"connection_data": NETWORK},
+        V201,
+        "SetNetworkProfile: configuration_slot is required",
+    ),
+    (
+        "SetNetworkProfile",
+        {"configuration_slot": 1, "connection_data": {**NETWORK, "ocpp_version": "OCPP21"}},
+        V201,
+        "connection_data: ocpp_version must be one of OCPP12, OCPP15, OCPP16, OCPP20",
+    ),
+    (
+        "SetNetworkProfile",
+        {
+            "configuration_slot": 1,
+            "connection_data": {k: v for k, v in NETWORK.items() if k != "ocpp_version"},
+        },
+        V201,
+        "connection_data: ocpp_version is required",
+    ),
+    (
+        "SetNetworkProfile",
+        {"configuration_slot": 1, "connection_data": {**NETWORK, "ocpp_interface": "Any"}},
+        V201,
+        "ocpp_interface must be one of",
+    ),
+    (
+        "SetNetworkProfile",
+        {"configuration_slot": 1, "connection_data": {**NETWORK, "security_profile": 0}},
+        V201,
+        "security_profile must be 1, 2 or 3, got 0",
+    ),
+    (
+        "SetNetworkProfile",
+        {
+            "configuration_slot": 1,
+            "connection_data": {**NETWORK, "ocpp_csms_url": "ws://csms.example.com/ocpp"},
+        },
+        V201,
+        "security_profile 2 is TLS: ocpp_csms_url must be wss://",
+    ),
+    (
+        "SetNetworkProfile",
+        {
+            "configuration_slot": 1,
+            "connection_data": {**NETWORK, "ocpp_csms_url": "https://csms.example.com/ocpp"},
+        },
+        V201,
+        "OCPP-J connects to a ws:// or wss:// ocpp_csms_url",
+    ),
+    (
+        "SetNetworkProfile",
+        {"configuration_slot": 1, "connection_data": {**NETWORK, "message_timeout": 0}},
+        V201,
+        "message_timeout must be an integer >= 1",
+    ),
+    (
+        "SetNetworkProfile",
+        {"configuration_slot": 1, "connection_data": {**NETWORK, "identity": "CS-1"}},
+        V201,
+        "connection_data: identity and basic_auth_password need OCPP 2.1",
+    ),
+    (
+        "SetNetworkProfile",
+        {"configuration_slot": 1, "connection_data": {**NETWORK, "ocppVersion": "OCPP20"}},
+        V201,
+        "connection_data: unknown field ocppVersion",
+    ),
+    (
+        "SetNetworkProfile",
+        {
+            "configuration_slot": 1,
+            "connection_data": {**NETWORK, "apn": {"apn": "a", "apn_authentication": "PAP2"}},
+        },
+        V201,
+        "SetNetworkProfile: connection_data.apn: apn_authentication must be one of",
+    ),
+    (
+        "SetNetworkProfile",
+        {
+            "configuration_slot": 1,
+            "connection_data": {
+                **NETWORK,
+                "vpn": {"server": "s", "user": "u", "key": "k", "type": "L2TP"},
+            },
+        },
+        V201,
+        "SetNetworkProfile: connection_data.vpn: password is required",
+    ),
+    (
+        "SetNetworkProfile",
+        {
+            "configuration_slot": 1,
+            "connection_data": {
+                **NETWORK,
+                "apn": {"apn": "a", "apn_authentication": "PAP", "apn_password": "p" * 21},
+            },
+        },
+        V201,
+        "SetNetworkProfileRequest: payload.connectionData.apn.apnPassword must be shorter than "
+        "or equal to 20 characters",
+    ),
 ]
 
 

@@ -45,6 +45,8 @@ def server() -> Iterator[Server]:
 ROUTES = [
     ("GET", "/stations"),
     ("GET", "/stations/{station_id}"),
+    ("GET", "/stations/{station_id}/device-model"),
+    ("GET", "/stations/{station_id}/reports/{kind}"),
     ("POST", "/stations/{station_id}/commands/{command}"),
     ("GET", "/stations/{station_id}/sessions/{transaction_id}"),
     ("GET", "/commands/{command_id}"),
@@ -70,7 +72,7 @@ def test_the_routes_here_are_every_route_of_the_api() -> None:
 def _path(template: str, segment: str, query: str) -> str:
     quoted = urllib.parse.quote(segment, safe="") or "x"
     path = template
-    for name in ("station_id", "command", "transaction_id", "command_id", "id_token"):
+    for name in ("station_id", "command", "transaction_id", "command_id", "id_token", "kind"):
         path = path.replace("{" + name + "}", quoted)
     return f"{path}?{urllib.parse.quote(query, safe='=&')}" if query else path
 

@@ -24,6 +24,7 @@ from services.sessions.core.messages import Message, parse
 from services.sessions.core.policy import Policy
 from services.sessions.core.state import StationState
 from services.sessions.core.step import Context, Step
+from services.sessions.core.waiting import StagedPart
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -40,9 +41,18 @@ def ts(seconds: float) -> str:
 
 
 def round_trip(state: StationState) -> StationState:
-    """What the shell does: to_dict -> msgpack -> table -> msgpack -> from_dict."""
+    """What the shell does: to_dict -> msgpack -> table -> msgpack -> from_dict; the parts of
+    reports coming in are records of their own."""
     packed = msgpack.packb(state.to_dict(), datetime=True)
-    return StationState.from_dict(msgpack.unpackb(packed, timestamp=3))
+    parts = [msgpack.packb(part.to_dict(), datetime=True) for part in state.staged]
+    staged = tuple(StagedPart.from_dict(msgpack.unpackb(p, timestamp=3)) for p in parts)
+    return StationState.from_dict(msgpack.unpackb(packed, timestamp=3), staged=staged)
+
+
+def quiet_policy() -> Policy:
+    """The default policy without the inventory request after a boot (test_inventory.py has
+    it), so that the other tests see only the events of what they send."""
+    return Policy(fetch_inventory=False)
 
 
 def boot_payload(version: OcppVersion) -> dict[str, Any]:
@@ -60,7 +70,7 @@ def boot_payload(version: OcppVersion) -> dict[str, Any]:
 @dataclass
 class Station:
     version: OcppVersion = V16
-    policy: Policy = field(default_factory=Policy)
+    policy: Policy = field(default_factory=quiet_policy)
     tokens: dict[str, Token] = field(default_factory=dict)
     state: StationState | None = None
     station_id: str = STATION_ID

@@ -114,7 +114,7 @@ class Inbound:
 
 
 def _partition() -> Partition:
-    return Partition(P, policy=Policy(), tokens=TOKENS)
+    return Partition(P, policy=Policy(fetch_inventory=False), tokens=TOKENS)
 
 
 def _plan(records: list[Record], partition: Partition | None = None) -> tuple[Any, Partition]:

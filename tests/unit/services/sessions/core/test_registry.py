@@ -79,7 +79,7 @@ def test_a_16_boot_with_the_deprecated_serial_number_and_nothing_optional() -> N
 def test_a_pending_station_is_accepted_when_it_boots_again_after_the_policy_changed() -> None:
     station = Station(policy=Policy(unknown_station=PENDING))
     station.boot()
-    station.policy = Policy()
+    station.policy = Policy(fetch_inventory=False)
     step = station.boot()
     assert step.state.boot_status == "Accepted"
     assert isinstance(station.call("Authorize", {"idTag": "x"}).reply, Reply)

@@ -6,6 +6,7 @@ import pytest
 
 from contracts.events import DomainEvent, EventType
 from contracts.payloads.ocpp import Reply, ReplyError
+from contracts.payloads.station_meters import MeterValuesReported
 from contracts.payloads.tokens import Token
 from contracts.topics import Topic
 from services.sessions.core.state import MAX_OPEN
@@ -388,14 +389,32 @@ def test_meter_values_without_transaction_id_go_to_the_open_transaction_of_the_c
 
 
 @pytest.mark.parametrize("connector_id", [0, 1])
-def test_meter_values_of_a_connector_without_transaction_write_nothing(connector_id: int) -> None:
+def test_meter_values_of_a_connector_without_transaction_are_station_meter_values(
+    connector_id: int,
+) -> None:
     station = booted()
     values = station.call(
         "MeterValues",
         {"connectorId": connector_id, "meterValue": [meter_value(60, {"value": "1600"})]},
     )
     assert values.reply == Reply({})
-    assert values.events == []
+    assert kinds(values.events) == [EventType.METER_VALUES_REPORTED]
+    reported = MeterValuesReported.parse(values.events[0].envelope())
+    assert reported is not None
+    assert (reported.evse_id, reported.ocpp_version) == (connector_id, "ocpp1.6")
+    assert reported.samples == [
+        {
+            "at": at(60),
+            "measurand": "Energy.Active.Import.Register",
+            "value": 1600.0,
+            "unit": None,
+            "phase": None,
+            "location": "Outlet",
+            "context": "Sample.Periodic",
+        }
+    ]
+    assert station.state is not None
+    assert station.state.transactions == ()
 
 
 def test_meter_values_of_an_unknown_transaction_are_reported() -> None:

@@ -1,0 +1,145 @@
+"""The device model end to end: a simulated 2.0.1 station boots through a real gateway, the
+sessions worker asks it for its FullInventory by itself, the report comes in parts, and the API
+shows the station's variables; a 1.6 station's configuration keys the same way."""
+
+import asyncio
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from prometheus_client import CollectorRegistry
+
+from contracts.events import EventType
+from contracts.payloads.station_reports import ReportReceived
+from contracts.topics import Topic
+from services.sessions.api.app import SessionsApi
+from services.sessions.api.http import build_app
+from services.sessions.api.settings import Settings
+from tests.support.apis import Client, serving
+from tests.support.gateway import GatewayProcess, TopicTail, for_station
+from tests.support.sessions import SessionsWorker
+from tests.unit.services.sessions.api.test_openapi import response as matches_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest_asyncio.fixture
+async def client(kafka_bootstrap: str) -> AsyncIterator[Client]:
+    settings = Settings(
+        bootstrap_servers=kafka_bootstrap,
+        commands_group=f"test-device-model-{uuid.uuid4().hex[:8]}",
+        commands_offset_reset="latest",
+        connect_timeout_s=10,
+    )
+    api = SessionsApi(settings, CollectorRegistry())
+    async with serving(api, build_app, kafka_bootstrap, "device-model") as http:
+        yield http
+
+
+@contextmanager
+def _simulated(gateway: GatewayProcess, prefix: str, version: str, log: Path) -> Iterator[None]:
+    """One simulated station (tools.simulator) without sessions, until the block ends; its
+    output in ``log``."""
+    argv = [
+        sys.executable,
+        "-m",
+        "tools.simulator",
+        f"--url={gateway.url}",
+        "--stations=1",
+        f"--prefix={prefix}",
+        f"--version={version}",
+        "--no-sessions",
+        "--connectors=2",
+        "--duration=60",
+        "--quiet",
+    ]
+    with log.open("w") as output:
+        simulator = subprocess.Popen(argv, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            yield
+        finally:
+            simulator.terminate()
+            simulator.wait(10)
+
+
+async def _device_model(client: Client, station_id: str) -> dict[str, Any] | None:
+    answer = await client.get(f"/stations/{station_id}/device-model")
+    if answer.status != 200:
+        return None
+    document: dict[str, Any] = await answer.json()
+    return document if document["inventory_at"] is not None else None
+
+
+async def _shown(client: Client, station_id: str, limit_s: float = 45) -> dict[str, Any]:
+    """The station's device model once the API has its whole inventory."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + limit_s
+    while (model := await _device_model(client, station_id)) is None:
+        assert loop.time() < until, f"not within {limit_s}s: the API shows {station_id}'s inventory"
+        await asyncio.sleep(0.2)
+    return model
+
+
+async def test_a_201_station_is_asked_for_its_inventory_and_the_api_shows_it(
+    kafka_bootstrap: str,
+    gateway: GatewayProcess,
+    sessions: SessionsWorker,
+    client: Client,
+    tmp_path: Path,
+) -> None:
+    prefix = f"DM{uuid.uuid4().hex[:6]}"
+    station_id = f"{prefix}00001"
+    log = tmp_path / "simulator.log"
+    async with TopicTail(kafka_bootstrap, Topic.STATIONS) as tail:
+        with _simulated(gateway, prefix, "2.0.1", log):
+            found = await _shown(client, station_id)
+            reports = for_station(station_id, EventType.REPORT_RECEIVED)
+            first = await tail.next(reports, 10)
+            with pytest.raises(TimeoutError):  # one report, however many parts it came in
+                await tail.next(reports, 2)
+    variables = {(v["component"], v["evse_id"], v["variable"]): v for v in found["variables"]}
+    heartbeat = variables["OCPPCommCtrlr", None, "HeartbeatInterval"]["attributes"][0]
+    assert heartbeat["value"].isdigit()
+    assert {("EVSE", 1, "AvailabilityState"), ("EVSE", 2, "AvailabilityState")} <= set(variables)
+    assert variables["Connector", 2, "ConnectorType"]["connector_id"] == 1
+    password = variables["SecurityCtrlr", None, "BasicAuthPassword"]["attributes"][0]
+    assert (password["mutability"], password["value"]) == ("WriteOnly", None)
+    matches_spec("/stations/{station_id}/device-model", "get", 200, found)
+    report = ReportReceived.parse(first.envelope)
+    assert report is not None
+    assert report.parts > 1
+    assert report.full_inventory
+    assert report.requested is not None
+    assert report.requested["action"] == "GetBaseReport"
+    kept = await client.get(f"/stations/{station_id}/reports/device_model")
+    assert kept.status == 200
+    assert (await kept.json())["parts"] == report.parts
+
+
+async def test_a_16_stations_configuration_keys_are_its_device_model(
+    kafka_bootstrap: str,
+    gateway: GatewayProcess,
+    sessions: SessionsWorker,
+    client: Client,
+    tmp_path: Path,
+) -> None:
+    prefix = f"DC{uuid.uuid4().hex[:6]}"
+    station_id = f"{prefix}00001"
+    with _simulated(gateway, prefix, "1.6", tmp_path / "simulator.log"):
+        found = await _shown(client, station_id)
+    keys = {v["variable"]: v["attributes"][0] for v in found["variables"]}
+    assert {v["component"] for v in found["variables"]} == {"OCPP16Config"}
+    assert keys["NumberOfConnectors"] == {
+        "type": "Actual",
+        "value": "2",
+        "mutability": "ReadOnly",
+        "persistent": False,
+        "constant": False,
+    }
+    assert keys["HeartbeatInterval"]["mutability"] == "ReadWrite"
