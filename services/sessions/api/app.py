@@ -26,6 +26,7 @@ from runtime.consumer import GroupConsumer
 from runtime.follower import Follower
 from runtime.kafka import PublishFailed, reliable_producer, send_acknowledged, start_bounded
 from runtime.ledger import DurableLedger
+from services.sessions.api.core.alerts import AlertsView
 from services.sessions.api.core.errors import TokenNotFound
 from services.sessions.api.core.sessions import SessionsView
 from services.sessions.api.core.stations import StationsView
@@ -46,6 +47,7 @@ class SessionsApi:
         self.stations = StationsView()
         self.sessions = SessionsView(settings.recent_sessions)
         self.tokens = TokensView()
+        self.alerts = AlertsView()
         self.keys = KeyRing()
         for name, view in (
             ("presence", self.presence),
@@ -77,7 +79,7 @@ class SessionsApi:
         # as long as the fleet is big, not as long as its history (docs/api.md, "Start").
         self._views = Follower(
             settings.bootstrap_servers,
-            [Topic.PRESENCE, Topic.STATIONS_LATEST, Topic.TOKENS],
+            [Topic.PRESENCE, Topic.STATIONS_LATEST, Topic.TOKENS, Topic.ALERTS_OPEN],
             self._apply,
             from_beginning=True,
             connect_timeout_s=connect,
@@ -86,7 +88,7 @@ class SessionsApi:
         window = timedelta(seconds=settings.sessions_window_s)
         self._session_log = Follower(
             settings.bootstrap_servers,
-            [Topic.SESSIONS],
+            [Topic.SESSIONS, Topic.ALERTS],
             self._apply,
             from_beginning=False,  # a window of 0: from the end, only what happens from now on
             start_at=(lambda: datetime.now(UTC) - window) if settings.sessions_window_s else None,
@@ -166,9 +168,9 @@ class SessionsApi:
                 ("kafka producer", self._producer is not None),
                 ("api.keys.v1", self._keys.ready.is_set()),
                 ("commands.ledger.v1", self.ledger.ready.is_set()),
-                ("presence, stations.latest.v1 and tokens", self._views.ready.is_set()),
+                ("presence, stations.latest.v1, tokens, open alerts", self._views.ready.is_set()),
                 ("sessions.open.v1", self._open_sessions.ready.is_set()),
-                ("the recent window of sessions.v1", self._session_log.ready.is_set()),
+                ("the recent window of sessions.v1, alerts.v1", self._session_log.ready.is_set()),
                 ("command-results.v1 assignment", self._results.ready.is_set()),
                 ("commands.v1 assignment", self._commands.ready.is_set()),
             )
@@ -177,12 +179,14 @@ class SessionsApi:
     # -- read models -----------------------------------------------------------------------
 
     def _apply(self, topic: str, key: str, envelope: Envelope | None) -> bool:
-        views: dict[str, PresenceView | StationsView | SessionsView | TokensView] = {
+        views: dict[str, PresenceView | StationsView | SessionsView | TokensView | AlertsView] = {
             Topic.PRESENCE: self.presence,
             Topic.STATIONS_LATEST: self.stations,
             Topic.SESSIONS: self.sessions,
             Topic.SESSIONS_OPEN: self.sessions,
             Topic.TOKENS: self.tokens,
+            Topic.ALERTS_OPEN: self.alerts,
+            Topic.ALERTS: self.alerts,
         }
         view = views[topic]
         if envelope is None:

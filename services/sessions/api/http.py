@@ -170,6 +170,9 @@ class Routes:
     async def sessions(self, request: web.Request) -> web.Response:
         return web.json_response(list_sessions(Query(request.query), self.api.sessions))
 
+    async def alerts(self, request: web.Request) -> web.Response:
+        return web.json_response(self.api.alerts.query(Query(request.query)))
+
     async def tokens(self, request: web.Request) -> web.Response:
         return web.json_response(list_tokens(Query(request.query), self.api.tokens))
 
@@ -214,6 +217,7 @@ def build_app(api: SessionsApi) -> web.Application:
     )
     app.router.add_get("/commands/{command_id}", r.command_outcome, allow_head=False)
     app.router.add_get("/sessions", r.sessions, allow_head=False)
+    app.router.add_get("/alerts", r.alerts, allow_head=False)
     app.router.add_get("/tokens", r.tokens, allow_head=False)
     app.router.add_get("/tokens/{id_token}", r.token, allow_head=False)
     app.router.add_put("/tokens/{id_token}", r.put_token)

@@ -51,6 +51,7 @@ ROUTES = [
     ("GET", "/stations/{station_id}/sessions/{transaction_id}"),
     ("GET", "/commands/{command_id}"),
     ("GET", "/sessions"),
+    ("GET", "/alerts"),
     ("GET", "/tokens"),
     ("GET", "/tokens/{id_token}"),
     ("PUT", "/tokens/{id_token}"),

@@ -1,0 +1,1 @@
+"""The alerts service's pure core: rules, per-station state, the partition store."""
