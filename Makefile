@@ -33,6 +33,7 @@ run: install  ## Kafka, topics, gateway, services and simulated stations, until 
 	deploy/local/run.sh
 
 test: install  ## every test against a real broker (started and stopped here if not running)
+	deploy/local/ensure-chromium.sh
 	deploy/local/with-kafka.sh $(PY) -m pytest $(PYTEST_ARGS)
 
 format:  ## rewrite the code in the project's format

@@ -50,6 +50,7 @@ class EventType(StrEnum):
     FIRMWARE_STATUS_REPORTED = "FirmwareStatusReported"  # (Signed)FirmwareStatusNotification
     LOG_STATUS_REPORTED = "LogStatusReported"  # LogStatusNotification, 1.6 Diagnostics...
     DATA_TRANSFER_RECEIVED = "DataTransferReceived"  # a vendor's DataTransfer
+    CERTIFICATE_SIGNING_REQUESTED = "CertificateSigningRequested"  # SignCertificate, checked
     # sessions.v1 (sessions)
     SESSION_STARTED = "SessionStarted"
     SESSION_UPDATED = "SessionUpdated"

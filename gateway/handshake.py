@@ -88,7 +88,8 @@ class Handshake:
             return AuthResult.ACCEPTED_UNKNOWN
         if profile == SecurityProfile.TLS_CLIENT_CERTIFICATE:
             peercert = connection.transport.get_extra_info("peercert")
-            if not check_client_certificate(station_id, peercert):
+            by_identity = self.settings.client_cn == "identity"
+            if not check_client_certificate(station_id, peercert, cn_is_identity=by_identity):
                 return AuthResult.CERTIFICATE_MISMATCH
             return AuthResult.ACCEPTED
         assert self.credentials is not None

@@ -29,7 +29,9 @@ from gateway import metrics
 from gateway.bus import InboxRecord, Publisher, publish_quietly
 from gateway.commands import Commands
 from gateway.core import bridge
-from gateway.core.auth import CredentialStore
+from gateway.core.auth import CredentialStore, SecurityProfile
+from gateway.core.binding import CLOSE_CODE as BINDING_CLOSE_CODE
+from gateway.core.binding import boot_mismatch
 from gateway.core.links import (
     REPLACED_CLOSE_CODE,
     REPLACED_CLOSE_REASON,
@@ -40,6 +42,7 @@ from gateway.core.links import (
 from gateway.handshake import Handshake
 from gateway.link import StationLink
 from gateway.settings import Settings
+from gateway.tls import client_certificate
 from ocppj.errors import ERROR_CODES
 from ocppj.session import (
     AnswerReceived,
@@ -143,6 +146,10 @@ class Gateway:
             await ws.close(1002, "no supported OCPP subprotocol")
             return
         version = OcppVersion(ws.subprotocol)
+        profile_3 = self.settings.security_profile == SecurityProfile.TLS_CLIENT_CERTIFICATE
+        certificate = (
+            client_certificate(ws.transport.get_extra_info("peercert")) if profile_3 else None
+        )
         info = bridge.Connection(
             station_id=station_id,
             connection_id=uuid.uuid4().hex[:16],
@@ -150,6 +157,7 @@ class Gateway:
             gateway=self.settings.instance,
             gateway_boot=self.boot,
             connected_at=datetime.now(UTC),
+            certificate=certificate,
         )
         session = Session(
             station_id,
@@ -247,6 +255,14 @@ class Gateway:
         match event:
             case CallReceived(unique_id, action, payload):
                 metrics.FRAMES.labels(action, "in", "call").inc()
+                if info.certificate is not None:
+                    cn = info.certificate.common_name
+                    mismatch = boot_mismatch(info.ocpp_version, action, payload, cn)
+                    if mismatch is not None:  # B01.FR.12: close the connection
+                        log.warning("%s: closing", mismatch, extra={"station_id": info.station_id})
+                        metrics.AUTH_FAILURES.labels("boot-serial-mismatch").inc()
+                        self._spawn(link.ws.close(BINDING_CLOSE_CODE, mismatch))
+                        return
                 at = datetime.now(UTC)
                 envelope = bridge.station_call(
                     info, unique_id=unique_id, action=action, payload=payload, at=at

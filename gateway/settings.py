@@ -31,6 +31,9 @@ class Settings:
     tls_cert: str | None = None
     tls_key: str | None = None
     tls_client_ca: str | None = None
+    # profile 3: the client certificate's CN must be the station identity ("identity"), or any
+    # CN, bound to the serial number the station boots with ("serial"; docs/certificates.md)
+    client_cn: str = "identity"
     bootstrap_servers: str = "127.0.0.1:9092"
     linger_ms: int = 0
     fetch_max_wait_ms: int = 500  # measured: no faster at 5 or 100 (docs/benchmarks.md)
@@ -130,6 +133,13 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--tls-cert", help="server certificate (PEM), profiles 2 and 3")
     p.add_argument("--tls-key", help="server private key (PEM)")
     p.add_argument("--tls-client-ca", help="CA that signs station certificates (profile 3)")
+    p.add_argument(
+        "--client-cn",
+        choices=("identity", "serial"),
+        default=d.client_cn,
+        help="profile 3: the certificate's CN must equal the station identity in the URL, or "
+        "(serial) may be any CN, which the station's BootNotification serial number must equal",
+    )
     p.add_argument("--bootstrap-servers", default=bootstrap_servers(environ))
     p.add_argument("--linger-ms", type=int, default=d.linger_ms, help="producer batching delay")
     p.add_argument(
@@ -189,6 +199,7 @@ def parse(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         tls_cert=a.tls_cert,
         tls_key=a.tls_key,
         tls_client_ca=a.tls_client_ca,
+        client_cn=a.client_cn,
         bootstrap_servers=a.bootstrap_servers,
         linger_ms=a.linger_ms,
         fetch_max_wait_ms=a.fetch_max_wait_ms,

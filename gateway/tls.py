@@ -8,6 +8,9 @@ handshake, ``check_client_certificate(station_id, writer.get_extra_info("peercer
 import os
 import ssl
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from contracts.payloads.presence import ClientCertificate
 
 StrPath = str | os.PathLike[str]
 
@@ -98,13 +101,33 @@ def peer_organization(peercert: Mapping[str, object] | None) -> str | None:
     return names[0] if len(names) == 1 else None
 
 
+def client_certificate(peercert: Mapping[str, object] | None) -> ClientCertificate | None:
+    """What ocpp.presence.v1 says of a verified client certificate: CN, serial, expiry; None
+    without a certificate or without a single CN."""
+    common_name = peer_common_name(peercert)
+    serial = peercert.get("serialNumber") if peercert else None
+    not_after = peercert.get("notAfter") if peercert else None
+    if common_name is None or not isinstance(serial, str) or not isinstance(not_after, str):
+        return None
+    expires_at = datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after), UTC)
+    # hex without leading zeros, as CertificateHashData's serialNumber (M04) writes it
+    return ClientCertificate(
+        common_name=common_name, serial=format(int(serial, 16), "x"), expires_at=expires_at
+    )
+
+
 def check_client_certificate(
     station_id: str,
     peercert: Mapping[str, object] | None,
     *,
     organization: str | None = None,
+    cn_is_identity: bool = True,
 ) -> bool:
     """Whether a verified client certificate belongs to ``station_id``.
+
+    ``cn_is_identity`` False (``--client-cn serial``): any single CN passes here; the CN is
+    then bound to the serial number the station boots with (gateway/core/binding.py) and the
+    sessions service refuses the CALLs of a connection whose CN is not that serial number.
 
     A00.FR.405 (1.6 whitepaper and 2.0.1): the CN "contains the unique serial number of the
     Charging Station"; A00.FR.404: the O "contains the CPO name". Our rule: the CN must equal the
@@ -112,6 +135,7 @@ def check_client_certificate(
     the O is checked (for equality) only when ``organization`` is configured. ``peercert`` must
     come from a CERT_REQUIRED context: an unverified certificate yields ``{}`` and is refused.
     """
-    if peer_common_name(peercert) != station_id:
+    common_name = peer_common_name(peercert)
+    if common_name is None or (cn_is_identity and common_name != station_id):
         return False
     return organization is None or peer_organization(peercert) == organization

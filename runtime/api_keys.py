@@ -38,6 +38,8 @@ from runtime.settings import tool_arguments
 log = logging.getLogger(__name__)
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json"})
+# The operator console's page and scripts: they hold no data (every data route needs a key).
+OPEN_PREFIX = "/console"
 API_KEY = web.RequestKey("api_key", ApiKey)  # request[API_KEY]: who made an authenticated request
 
 # The role a request needs; None: the route is open.
@@ -45,9 +47,11 @@ RoleRule = Callable[[web.Request], Role | None]
 
 
 def role_by_method(request: web.Request) -> Role | None:
-    """The default rule: open paths open, GET and HEAD ``read``, /api-keys ``admin``, else
-    ``operator``."""
-    if request.path in OPEN_PATHS:
+    """The default rule: open paths (and the console's static files) open, GET and HEAD
+    ``read``, /api-keys ``admin``, else ``operator``."""
+    if request.path in OPEN_PATHS or request.path.partition("?")[0] == OPEN_PREFIX:
+        return None
+    if request.path.startswith(OPEN_PREFIX + "/"):
         return None
     if request.path == "/api-keys" or request.path.startswith("/api-keys/"):
         return Role.ADMIN

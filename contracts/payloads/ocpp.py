@@ -31,22 +31,28 @@ class StationCall:
     received_at: datetime  # the envelope's occurred_at: when the gateway received the frame
     answered_by_gateway: bool = False  # Heartbeat: the gateway answered, nobody else may
     send: bool = False  # OCPP 2.1 SEND: unconfirmed, never answered
+    # Security profile 3: the CN of the certificate the connection was made with; the station
+    # must have booted with it as its serial number (B01.FR.12; docs/certificates.md).
+    client_cn: str | None = None
 
     def envelope(self) -> Envelope:
+        payload: dict[str, Any] = {
+            "station_id": self.station_id,
+            "ocpp_version": str(self.ocpp_version),
+            "connection_id": self.connection_id,
+            "gateway": self.gateway,
+            "unique_id": self.unique_id,
+            "action": self.action,
+            "payload": self.payload,
+            "answered_by_gateway": self.answered_by_gateway,
+        }
+        if self.client_cn is not None:
+            payload["client_cn"] = self.client_cn
         return Envelope(
             event_type=EventType.OCPP_SEND if self.send else EventType.OCPP_CALL,
             schema_version=SCHEMA_VERSION,
             key=self.station_id,
-            payload={
-                "station_id": self.station_id,
-                "ocpp_version": str(self.ocpp_version),
-                "connection_id": self.connection_id,
-                "gateway": self.gateway,
-                "unique_id": self.unique_id,
-                "action": self.action,
-                "payload": self.payload,
-                "answered_by_gateway": self.answered_by_gateway,
-            },
+            payload=payload,
             occurred_at=self.received_at,
         )
 
@@ -76,6 +82,7 @@ class StationCall:
             received_at=utc(envelope.occurred_at),
             answered_by_gateway=p.get("answered_by_gateway") is True,
             send=envelope.event_type == EventType.OCPP_SEND,
+            client_cn=text(p, "client_cn"),
         )
 
 

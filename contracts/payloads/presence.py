@@ -12,7 +12,7 @@ Every gateway writes GatewayAlive to every partition of the topic every few seco
 the presence it judges, so a worker decides "that gateway is gone" from the log alone.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -22,6 +22,33 @@ from contracts.fields import moment, text, whole
 from ocppj.versions import OcppVersion, version_named
 
 SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientCertificate:
+    """The certificate a station connected with (security profile 3), as the gateway verified
+    it: its subject's CN, its serial (hex) and when it expires."""
+
+    common_name: str
+    serial: str
+    expires_at: datetime
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "common_name": self.common_name,
+            "serial": self.serial,
+            "expires_at": self.expires_at,
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> "ClientCertificate | None":
+        if not isinstance(data, Mapping):
+            return None
+        common_name, serial = text(data, "common_name"), text(data, "serial")
+        expires_at = moment(data, "expires_at")
+        if common_name is None or serial is None or expires_at is None:
+            return None
+        return cls(common_name=common_name, serial=serial, expires_at=expires_at)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +65,7 @@ class Presence:
     disconnected_at: datetime | None = None
     reason: str | None = None  # of the disconnect: "1006", "1000 replaced by ..."
     reasserted: bool = False  # a StationConnected written again for compaction's sake
+    certificate: ClientCertificate | None = None  # profile 3: what the station connected with
 
     @property
     def at(self) -> datetime | None:
@@ -65,6 +93,8 @@ class Presence:
             payload |= {"disconnected_at": self.disconnected_at, "reason": self.reason}
         elif self.reasserted:
             payload["reasserted"] = True
+        if self.connected and self.certificate is not None:
+            payload["certificate"] = self.certificate.to_dict()
         payload["state"] = "connected" if self.connected else "disconnected"
         return Envelope(
             event_type=(
@@ -104,6 +134,7 @@ class Presence:
             ),
             reason=text(p, "reason"),
             reasserted=connected and p.get("reasserted") is True,
+            certificate=ClientCertificate.from_dict(p.get("certificate")) if connected else None,
         )
 
 

@@ -2,11 +2,13 @@
 # `make run`: the local Kafka, every topic, a gateway on ws://127.0.0.1:9000/ocpp/{station_id},
 # a sessions worker, the sessions API on :8080, a billing worker, the billing API on :8082 with a
 # demo tariff, a load balancing worker, the load balancing API on :8083 with a demo site of the
-# simulated stations (its capacity: 16 A per station), an alerts worker, and a few simulated
-# stations that charge, in the foreground until Ctrl-C; then it stops what it started.
+# simulated stations (its capacity: 16 A per station), an alerts worker, the certificates
+# service with a dev CA, and a few simulated stations that charge, in the foreground until
+# Ctrl-C; then it stops what it started.
 # Environment: KAFKA_PORT (9092), GATEWAY_PORT (9000), GATEWAY_HTTP_PORT (9100),
 # GATEWAY_ARGS (extra gateway options), STATIONS (5), API_PORT (8080), BILLING_API_PORT (8082),
-# LOADBALANCE_HTTP_PORT (9400), LOADBALANCE_API_PORT (8083), ALERTS_HTTP_PORT (9500).
+# LOADBALANCE_HTTP_PORT (9400), LOADBALANCE_API_PORT (8083), ALERTS_HTTP_PORT (9500),
+# CERTIFICATES_HTTP_PORT (9600).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -66,6 +68,15 @@ loadbalance_api_port=${LOADBALANCE_API_PORT:-8083}
 (cd "$root" && exec "$python" -m services.loadbalance.api --host 127.0.0.1 \
   --port "$loadbalance_api_port") 2>>"$log_dir/loadbalance-api.log" &
 pids+=($!)
+# A development CA for station certificates (security profile 3, docs/certificates.md),
+# made once; the certificates service signs the CSRs of stations with it.
+dev_ca_dir="$here/.run/dev-ca"
+(cd "$root" && "$python" -m services.certificates dev-ca "$dev_ca_dir") >/dev/null
+certificates_port=${CERTIFICATES_HTTP_PORT:-9600}
+(cd "$root" && exec "$python" -m services.certificates --ca-cert "$dev_ca_dir/ca.pem" \
+  --ca-key "$dev_ca_dir/ca.key" --http-host 127.0.0.1 \
+  --http-port "$certificates_port") 2>>"$log_dir/certificates.log" &
+pids+=($!)
 alerts_port=${ALERTS_HTTP_PORT:-9500}
 (cd "$root" && exec "$python" -m services.alerts --http-host 127.0.0.1 \
   --http-port "$alerts_port") 2>>"$log_dir/alerts.log" &
@@ -87,6 +98,7 @@ wait_ready "http://127.0.0.1:$billing_api_port/readyz" billing-api
 wait_ready "http://127.0.0.1:$loadbalance_port/readyz" loadbalance
 wait_ready "http://127.0.0.1:$loadbalance_api_port/readyz" loadbalance-api
 wait_ready "http://127.0.0.1:$alerts_port/readyz" alerts
+wait_ready "http://127.0.0.1:$certificates_port/readyz" certificates
 
 # A dev API key (admin role), made anew each run: the old one of that name stops working.
 api_key=$(cd "$root" && "$python" -m services.sessions.api keys create local-dev --role admin | tail -n 1)
@@ -133,9 +145,11 @@ chargebus is running:
   Kafka      $KAFKA_BOOTSTRAP_SERVERS
   gateway    ws://127.0.0.1:$gateway_port/ocpp/{station_id}   metrics http://127.0.0.1:$http_port/metrics
   sessions   one worker                                      metrics http://127.0.0.1:$sessions_port/metrics
+  console    http://127.0.0.1:$api_port/console   (sign in with the API key below; docs/console.md)
   API        http://127.0.0.1:$api_port/stations  /sessions  /tokens  /alerts   (docs/api.md)
              /stations/{station_id}/device-model   (docs/sessions.md, "The inventory after a boot")
   alerts     one worker                                      metrics http://127.0.0.1:$alerts_port/metrics
+  CA         $dev_ca_dir/ca.pem signs station certificates (docs/certificates.md)
   billing    http://127.0.0.1:$billing_api_port/tariffs  /tariff-assignments  /cdrs   (docs/billing.md)
   sites      http://127.0.0.1:$loadbalance_api_port/sites/DEMO-SITE/allocation  /allocation/history?format=png   (docs/loadbalance.md)
   API key    $api_key   (role admin; send Authorization: Bearer KEY)

@@ -21,7 +21,7 @@ from contracts.payloads.ocpp import (
     reply_action,
     station_answer,
 )
-from contracts.payloads.presence import Presence
+from contracts.payloads.presence import ClientCertificate, Presence
 from ocppj.framing import CallError, CallResult
 from ocppj.timestamps import rfc3339
 from ocppj.versions import OcppVersion
@@ -40,6 +40,7 @@ class Connection:
     gateway: int  # the gateway instance k = its inbox partition
     gateway_boot: str  # changes at every gateway start: tells stale presence apart
     connected_at: datetime
+    certificate: ClientCertificate | None = None  # profile 3: the verified client certificate
 
     def presence(self) -> Presence:
         """This connection as ocpp.presence.v1 says it: connected."""
@@ -51,6 +52,7 @@ class Connection:
             ocpp_version=self.ocpp_version,
             gateway_boot=self.gateway_boot,
             connected_at=self.connected_at,
+            certificate=self.certificate,
         )
 
 
@@ -76,6 +78,7 @@ def station_call(
         # Heartbeat is answered by the gateway; services must not answer it again.
         answered_by_gateway=action in LOCAL_ACTIONS,
         send=send,
+        client_cn=None if connection.certificate is None else connection.certificate.common_name,
     ).envelope()
 
 

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ocppj.commands import control, device_management, management, smart_charging
+from ocppj.commands import (
+    certificates,
+    control,
+    device_management,
+    management,
+    smart_charging,
+)
 from ocppj.commands.arguments import Arguments, InvalidCommand
 from ocppj.commands.context import Context, TokenTypes, no_token_types
 from ocppj.errors import OcppError
@@ -43,6 +49,7 @@ _TRANSLATIONS = (
     | management.TRANSLATIONS
     | smart_charging.TRANSLATIONS
     | device_management.TRANSLATIONS
+    | certificates.TRANSLATIONS
 )
 COMMANDS: tuple[str, ...] = tuple(sorted(_TRANSLATIONS))
 # OCPP action names a caller may use instead of the neutral command name.

@@ -399,6 +399,48 @@ async def test_profile_2_tls_and_basic_auth(kafka_bootstrap: str, tmp_path: Path
         )
 
 
+@pytest.mark.parametrize("client_cn", ["identity", "serial"])
+async def test_profile_3_a_boot_with_another_serial_number_closes_the_connection(
+    kafka_bootstrap: str, tmp_path: Path, client_cn: str
+) -> None:
+    """B01.FR.12: the BootNotification's serial number must be the certificate's CN. With
+    ``--client-cn serial`` the CN need not be the identity in the URL."""
+    ca = make_ca(tmp_path / "ca")
+    server = ca.issue_server(tmp_path / "server")
+    station_id = _station_id()
+    common_name = station_id if client_cn == "identity" else f"SN-{uuid.uuid4().hex[:8]}"
+    station = ca.issue_client(tmp_path / "station", common_name=common_name)
+    async with running_gateway(
+        kafka_bootstrap,
+        tmp_path,
+        "--security-profile=3",
+        f"--tls-cert={server.cert}",
+        f"--tls-key={server.key}",
+        f"--tls-client-ca={ca.cert}",
+        f"--client-cn={client_cn}",
+    ) as gateway:
+        context = ssl.create_default_context(cafile=str(ca.cert))
+        context.load_cert_chain(station.cert, station.key)
+        url = f"{gateway.url}/{station_id}"
+
+        def boot(serial: str) -> str:
+            charging_station = {"model": "M", "vendorName": "V", "serialNumber": serial}
+            payload = {"reason": "PowerUp", "chargingStation": charging_station}
+            return json.dumps([2, "b1", "BootNotification", payload])
+
+        async with connect(url, subprotocols=V201, ssl=context) as ws:
+            await ws.send(boot("SOMEONE-ELSE"))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 10)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1008
+            assert "B01.FR.12" in closed.value.rcvd.reason
+        async with connect(url, subprotocols=V201, ssl=context) as ws:
+            await ws.send(boot(common_name))  # forwarded (no service answers here)
+            await ws.send('[2, "hb", "Heartbeat", {}]')
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))[:2] == [3, "hb"]
+
+
 async def test_profile_3_mutual_tls(kafka_bootstrap: str, tmp_path: Path) -> None:
     ca = make_ca(tmp_path / "ca")
     server = ca.issue_server(tmp_path / "server")

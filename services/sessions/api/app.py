@@ -10,6 +10,7 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
@@ -17,7 +18,8 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from contracts.envelope import Envelope
 from contracts.payloads.api_keys import KeyRing
-from contracts.payloads.presence import PresenceView
+from contracts.payloads.presence import GATEWAY_KEY_PREFIX, PresenceView
+from contracts.payloads.sessions import session_id
 from contracts.payloads.tokens import Token
 from contracts.topics import Topic
 from runtime.api import PRODUCE_TIMEOUT_S, readiness, write
@@ -26,11 +28,14 @@ from runtime.consumer import GroupConsumer
 from runtime.follower import Follower
 from runtime.kafka import PublishFailed, reliable_producer, send_acknowledged, start_bounded
 from runtime.ledger import DurableLedger
-from services.sessions.api.core.alerts import AlertsView
+from services.sessions.api.core.alerts import AlertsView, alert_json
 from services.sessions.api.core.errors import TokenNotFound
+from services.sessions.api.core.live import Changes, RecentEvents, batch
+from services.sessions.api.core.queries import station_document
 from services.sessions.api.core.sessions import SessionsView
 from services.sessions.api.core.stations import StationsView
 from services.sessions.api.core.tokens import TokensView
+from services.sessions.api.live import LiveFeed
 from services.sessions.api.metrics import Metrics
 from services.sessions.api.router import CommandRouter
 from services.sessions.api.settings import Settings
@@ -48,6 +53,9 @@ class SessionsApi:
         self.sessions = SessionsView(settings.recent_sessions)
         self.tokens = TokensView()
         self.alerts = AlertsView()
+        self.changes = Changes()  # what the console's live feed sends next (core/live.py)
+        self.recent = RecentEvents()
+        self.live = LiveFeed(self.changes, self.render_changes)
         self.keys = KeyRing()
         for name, view in (
             ("presence", self.presence),
@@ -140,6 +148,7 @@ class SessionsApi:
         await self._open_sessions.start()
         await self._views.start()
         await self._commands.start()
+        self.live.start()
         self._snapshot_read = asyncio.create_task(self._read_snapshot_once())
 
     async def _read_snapshot_once(self) -> None:
@@ -148,6 +157,7 @@ class SessionsApi:
         await self._open_sessions.stop()
 
     async def stop(self) -> None:
+        await self.live.stop()
         await self.router.stop()
         await self._commands.stop()
         await self._views.stop()
@@ -206,7 +216,52 @@ class SessionsApi:
         self.metrics.records.labels(topic, "applied" if applied else "ignored").inc()
         if applied and topic == Topic.PRESENCE:
             self.router.presence_moved()
+        if applied:
+            self._mark(topic, key, envelope)
         return applied
+
+    def _mark(self, topic: str, key: str, envelope: Envelope | None) -> None:
+        """What the console's live feed must send again (core/live.py)."""
+        if topic in (Topic.PRESENCE, Topic.STATIONS_LATEST):
+            station_id = key.partition("/")[0]
+            if not key.startswith(GATEWAY_KEY_PREFIX):
+                self.changes.stations.add(station_id)
+                if envelope is not None and topic == Topic.STATIONS_LATEST:
+                    self.recent.note(station_id, envelope)
+        elif topic in (Topic.SESSIONS, Topic.SESSIONS_OPEN):
+            if envelope is None:
+                self.changes.sessions.add(key)
+                return
+            station_id = str(envelope.payload.get("station_id") or key)
+            transaction_id = envelope.payload.get("transaction_id")
+            if transaction_id is not None:
+                self.changes.sessions.add(session_id(station_id, str(transaction_id)))
+            if topic == Topic.SESSIONS:
+                self.recent.note(station_id, envelope)
+        elif topic in (Topic.ALERTS, Topic.ALERTS_OPEN):
+            station_id = key.partition("/")[0]
+            if envelope is not None:
+                station_id = str(envelope.payload.get("station_id") or station_id)
+                if topic == Topic.ALERTS:
+                    self.recent.note(station_id, envelope)
+            self.changes.alerts.add(station_id)
+
+    def render_changes(self, changed: Changes) -> bytes:
+        """The live feed's message for what changed: each station's document, each session,
+        each station's open alerts (the same JSON as their GET routes)."""
+        items: list[tuple[str, Any]] = []
+        for station_id in sorted(changed.stations):
+            document = station_document(station_id, self.presence, self.stations)
+            if document is not None:
+                items.append(("station", document))
+        for sid in sorted(changed.sessions):
+            session = self.sessions.get(sid)
+            if session is not None:
+                items.append(("session", session.to_json()))
+        for station_id in sorted(changed.alerts):
+            open_alerts = [alert_json(a) for a in self.alerts.open_of(station_id)]
+            items.append(("alerts", {"station_id": station_id, "items": open_alerts}))
+        return batch(items)
 
     def _undecodable(self, topic: str) -> None:
         self.metrics.records.labels(topic, "undecodable").inc()

@@ -25,6 +25,7 @@ from runtime.api_keys import authentication
 from services.sessions.api.app import SessionsApi
 from services.sessions.api.core.device_models import report_json
 from services.sessions.api.core.errors import (
+    ConsoleFileNotFound,
     InvalidRequest,
     OutcomeNotFound,
     ReportNotFound,
@@ -46,6 +47,12 @@ from services.sessions.api.settings import MAX_TIMEOUT_S
 log = logging.getLogger("sessions.api")
 
 SPEC_PATH = Path(__file__).resolve().parent / "openapi.json"
+CONSOLE_DIR = Path(__file__).resolve().parent / "console"
+CONSOLE_FILES = {
+    "index.html": "text/html",
+    "console.js": "text/javascript",
+    "console.css": "text/css",
+}
 _COMMAND_ID = re.compile(r"[\x21-\x7e]{1,128}")
 
 
@@ -197,6 +204,25 @@ class Routes:
         await self.api.delete_token(check_id_token(request.match_info["id_token"]))
         return web.Response(status=204)
 
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        Query(request.query).done()
+        return await self.api.live.stream(request)
+
+    async def station_events(self, request: web.Request) -> web.Response:
+        query = Query(request.query)
+        limit = query.integer("limit", default=50, minimum=1, maximum=500)
+        query.done()
+        station_id = self._known(request.match_info["station_id"])
+        return web.json_response({"items": self.api.recent.of(station_id, limit)})
+
+    async def console(self, request: web.Request) -> web.Response:
+        name = request.match_info.get("name", "index.html")
+        kind = CONSOLE_FILES.get(name)
+        if kind is None:
+            raise ConsoleFileNotFound(f"no console file {name!r}; /console is the page")
+        body = (CONSOLE_DIR / name).read_bytes()
+        return web.Response(body=body, content_type=kind, headers={"Cache-Control": "no-cache"})
+
     async def openapi(self, _: web.Request) -> web.Response:
         return web.json_response(openapi_document())
 
@@ -223,4 +249,8 @@ def build_app(api: SessionsApi) -> web.Application:
     app.router.add_put("/tokens/{id_token}", r.put_token)
     app.router.add_delete("/tokens/{id_token}", r.delete_token)
     app.router.add_get("/openapi.json", r.openapi, allow_head=False)
+    app.router.add_get("/events", r.events, allow_head=False)
+    app.router.add_get("/stations/{station_id}/events", r.station_events, allow_head=False)
+    app.router.add_get("/console", r.console, allow_head=False)
+    app.router.add_get("/console/{name}", r.console, allow_head=False)
     return app

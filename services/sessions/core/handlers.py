@@ -19,6 +19,7 @@ from contracts.payloads.presence import Presence
 from ocppj.timestamps import rfc3339, utc
 from ocppj.versions import OcppVersion
 from services.sessions.core import (
+    certificates,
     charging_limits,
     costs,
     inventory,
@@ -86,6 +87,7 @@ _COMMON: dict[str, Handler] = {
     "Authorize": authorize,
     BOOT_NOTIFICATION: boot_notification,
     "DataTransfer": station_data.data_transfer,
+    "SignCertificate": certificates.sign_certificate,
     "FirmwareStatusNotification": firmware_status,
     HEARTBEAT: _heartbeat,
     "LogStatusNotification": log_status,
@@ -114,17 +116,11 @@ _HANDLERS_2: dict[str, Handler] = {
     "TransactionEvent": transaction_event,
 }
 
-# Answers that need no state.
-# SignCertificate: no CA integration yet, so we cannot sign (A02/A03; 1.6 security whitepaper).
+# Answers that need no state (1.6 has none left).
 # Get15118EVCertificate / GetCertificateStatus (M): no ISO 15118 PKI yet.
-_ANSWERS_16: Mapping[str, Mapping[str, Any]] = MappingProxyType(
-    {
-        "SignCertificate": {"status": "Rejected"},
-    }
-)
+_ANSWERS_16: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
 _ANSWERS_2: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     {
-        **_ANSWERS_16,
         "Get15118EVCertificate": {"status": "Failed", "exiResponse": ""},
         "GetCertificateStatus": {"status": "Failed"},
         "NotifyEVChargingSchedule": {"status": "Accepted"},
@@ -166,6 +162,9 @@ def handle(state: StationState | None, message: Message, context: Context) -> St
         state, asked = boot_request(state, call, context)  # a Heartbeat of a station we lost
         state, inventory_asked = inventory.ask(state, call, context)
         return Step(state=state, events=[*asked, *inventory_asked])
+    mismatch = _certificate_mismatch(state, call)
+    if mismatch is not None:
+        return Step(state=state, reply=ReplyError(SECURITY_ERROR, mismatch))
     if not _admitted(state, call.action):
         # 2.0.1 B02/B03: before Accepted the CSMS SHALL answer CALLERROR SecurityError (ocpp.md
         # §1.7); 1.6 has the same code and the same rule (§4.2), so 1.6 gets it too.
@@ -186,6 +185,16 @@ def handle(state: StationState | None, message: Message, context: Context) -> St
         return Step(state=state, reply=Reply(dict(answer)))
     description = f"{call.action} ({call.ocpp_version}) is not handled by the sessions service"
     return Step(state=state, reply=ReplyError("NotSupported", description))
+
+
+def _certificate_mismatch(state: StationState, call: StationCall) -> str | None:
+    """Security profile 3 with ``--client-cn serial``: a connection's certificate may be any
+    station's, so its CN must be the serial number this station booted with (B01.FR.12; the
+    gateway closes a connection whose BootNotification says another)."""
+    cn, serial = call.client_cn, state.serial_number
+    if cn is None or call.action == BOOT_NOTIFICATION or serial is None or cn == serial:
+        return None
+    return f"certificate CN {cn!r} is not the serial number {serial!r} this station booted with"
 
 
 def _admitted(state: StationState, action: str) -> bool:

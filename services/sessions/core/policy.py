@@ -48,6 +48,10 @@ class Policy:
     # firmware changed), ask for it: 2.0.1 GetBaseReport FullInventory (B07.FR.14), 1.6
     # GetConfiguration (inventory.py). False switches it off.
     fetch_inventory: bool = True
+    # SignCertificate (certificates.py): answered Accepted for a good CSR when a CA signs (the
+    # certificates service runs); the CSR's O must be this organisation when it is set.
+    sign_certificates: bool = True
+    certificate_organization: str | None = None
 
     def boot_status(self, station_id: str) -> BootStatus:
         return self.overrides.get(station_id, self.unknown_station)
@@ -62,7 +66,9 @@ class Policy:
         """Reads SESSIONS_UNKNOWN_STATIONS, SESSIONS_STATION_OVERRIDES ("CS1=Rejected,CS2=Pending"),
         SESSIONS_HEARTBEAT_INTERVAL, SESSIONS_RETRY_INTERVAL, SESSIONS_BOOT_REQUEST_INTERVAL and
         SESSIONS_ABANDON_AFTER, SESSIONS_FINAL_COST_WAIT and SESSIONS_REPORT_TIMEOUT (seconds; 0
-        switches boot requests, closing or waiting off) and SESSIONS_FETCH_INVENTORY (1 or 0).
+        switches boot requests, closing or waiting off), SESSIONS_FETCH_INVENTORY and
+        SESSIONS_SIGN_CERTIFICATES (1 or 0), SESSIONS_CERTIFICATE_ORGANIZATION (the O of
+        station certificates; empty: any).
 
         Raises:
             ValueError: a value is not a boot status, not a positive integer, or an override
@@ -91,6 +97,9 @@ class Policy:
             final_cost_wait_s=_seconds(environ, "SESSIONS_FINAL_COST_WAIT", 5, allow_zero=True),
             report_timeout_s=_seconds(environ, "SESSIONS_REPORT_TIMEOUT", 600),
             fetch_inventory=_flag(environ, "SESSIONS_FETCH_INVENTORY", True),
+            sign_certificates=_flag(environ, "SESSIONS_SIGN_CERTIFICATES", True),
+            certificate_organization=environ.get("SESSIONS_CERTIFICATE_ORGANIZATION", "").strip()
+            or None,
         )
 
 

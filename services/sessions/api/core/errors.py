@@ -7,7 +7,8 @@ ApiError(status: ClassVar[int])
  ├── TokenNotFound         404: the token store has no such id token
  ├── SessionNotFound       404: no open or recent session with that id
  ├── OutcomeNotFound       404: this instance saw no outcome for the command id
- └── ReportNotFound        404: the station sent no report of that kind (or none is kept)
+ ├── ReportNotFound        404: the station sent no report of that kind (or none is kept)
+ └── ConsoleFileNotFound   404: no such file of the operator console
 
 ocppj.commands.arguments.InvalidCommand (a command that cannot be translated, or fails the OCPP
 schema) is answered 400 as well.
@@ -17,6 +18,7 @@ from contracts.http_api import ApiError, InvalidRequest, NotFound
 
 __all__ = [
     "ApiError",
+    "ConsoleFileNotFound",
     "InvalidRequest",
     "InvalidToken",
     "OutcomeNotFound",
@@ -48,4 +50,8 @@ class OutcomeNotFound(NotFound):
 
 
 class ReportNotFound(NotFound):
+    pass
+
+
+class ConsoleFileNotFound(NotFound):
     pass

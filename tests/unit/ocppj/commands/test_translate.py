@@ -18,6 +18,22 @@ from ocppj.validation import Validator
 from ocppj.versions import OcppVersion
 
 V16, V201, V21 = OcppVersion.V16, OcppVersion.V201, OcppVersion.V21
+ROOT_PEM = (
+    "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUTestRootCertificateOnlyForTranslation\n"
+    "-----END CERTIFICATE-----\n"
+)
+HASH = {
+    "hash_algorithm": "SHA256",
+    "issuer_name_hash": "a" * 64,
+    "issuer_key_hash": "b" * 64,
+    "serial_number": "fff",
+}
+HASH_OCPP = {
+    "hashAlgorithm": "SHA256",
+    "issuerNameHash": "a" * 64,
+    "issuerKeyHash": "b" * 64,
+    "serialNumber": "fff",
+}
 CMD = "cmd-1"
 RID = request_id_for(CMD)
 LATER = "2027-01-01T00:00:00Z"
@@ -905,6 +921,51 @@ TRANSLATIONS: list[tuple[str, dict[str, Any], OcppVersion, str, dict[str, Any]]]
         "ExtendedTriggerMessage",
         {"requestedMessage": "MeterValues", "connectorId": 2},
     ),
+    (
+        "InstallCertificate",
+        {"certificate_type": "CSMSRootCertificate", "certificate": ROOT_PEM},
+        V16,
+        "InstallCertificate",
+        {"certificateType": "CentralSystemRootCertificate", "certificate": ROOT_PEM},
+    ),
+    (
+        "InstallCertificate",
+        {"certificate_type": "CentralSystemRootCertificate", "certificate": ROOT_PEM},
+        V201,
+        "InstallCertificate",
+        {"certificateType": "CSMSRootCertificate", "certificate": ROOT_PEM},
+    ),
+    (
+        "GetInstalledCertificateIds",
+        {"certificate_types": ["ManufacturerRootCertificate"]},
+        V16,
+        "GetInstalledCertificateIds",
+        {"certificateType": "ManufacturerRootCertificate"},
+    ),
+    ("GetInstalledCertificateIds", {}, V201, "GetInstalledCertificateIds", {}),
+    (
+        "GetInstalledCertificateIds",
+        {"certificate_types": ["CSMSRootCertificate", "V2GCertificateChain"]},
+        V201,
+        "GetInstalledCertificateIds",
+        {"certificateType": ["CSMSRootCertificate", "V2GCertificateChain"]},
+    ),
+    ("DeleteCertificate", HASH, V16, "DeleteCertificate", {"certificateHashData": HASH_OCPP}),
+    ("DeleteCertificate", HASH, V201, "DeleteCertificate", {"certificateHashData": HASH_OCPP}),
+    (
+        "CertificateSigned",
+        {"certificate_chain": ROOT_PEM},
+        V16,
+        "CertificateSigned",
+        {"certificateChain": ROOT_PEM},
+    ),
+    (
+        "CertificateSigned",
+        {"certificate_chain": ROOT_PEM, "certificate_type": "ChargingStationCertificate"},
+        V201,
+        "CertificateSigned",
+        {"certificateChain": ROOT_PEM, "certificateType": "ChargingStationCertificate"},
+    ),
 ]
 
 
@@ -1516,6 +1577,34 @@ REFUSALS: list[tuple[str, dict[str, Any], OcppVersion, str]] = [
         "SetNetworkProfileRequest: payload.connectionData.apn.apnPassword must be shorter than "
         "or equal to 20 characters",
     ),
+    (
+        "InstallCertificate",
+        {"certificate_type": "V2GRootCertificate", "certificate": ROOT_PEM},
+        V16,
+        "certificate_type V2GRootCertificate does not exist in ocpp1.6",
+    ),
+    (
+        "InstallCertificate",
+        {"certificate_type": "CSMSRootCertificate", "certificate": "MIIB..."},
+        V201,
+        "certificate must be PEM",
+    ),
+    (
+        "InstallCertificate",
+        {"certificate_type": "ChargingStationCertificate", "certificate": ROOT_PEM},
+        V201,
+        "certificate_type must be one of",
+    ),
+    ("GetInstalledCertificateIds", {}, V16, "lists one certificate type at a time"),
+    ("DeleteCertificate", {**HASH, "hash_algorithm": "MD5"}, V201, "hash_algorithm must be one of"),
+    ("DeleteCertificate", {**HASH, "serial_number": "f" * 41}, V16, "at most 40 characters"),
+    (
+        "CertificateSigned",
+        {"certificate_chain": ROOT_PEM, "certificate_type": "V2GCertificate"},
+        V16,
+        "ocpp1.6 CertificateSigned has no certificate_type",
+    ),
+    ("CertificateSigned", {"certificate_chain": "x" * 10001}, V201, "at most 10000 characters"),
 ]
 
 

@@ -28,7 +28,6 @@ WHILE_PENDING = {
 # Actions whose answer reflects no state: what we answer, exactly (docs/sessions.md).
 FIXED = {
     "DataTransfer": {"status": "UnknownVendorId"},
-    "SignCertificate": {"status": "Rejected"},
     "Get15118EVCertificate": {"status": "Failed", "exiResponse": ""},
     "GetCertificateStatus": {"status": "Failed"},
     "NotifyEVChargingNeeds": {"status": "Rejected"},

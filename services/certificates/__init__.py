@@ -1,0 +1,1 @@
+"""The certificates service: signs station CSRs and renews certificates before they expire."""

@@ -1,0 +1,1 @@
+"""The certificates service's pure core: the commands it sends, and when."""

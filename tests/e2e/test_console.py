@@ -1,0 +1,139 @@
+"""The operator console in a real browser (Debian's Chromium, driven by Playwright) against the
+running system: a real gateway and sessions worker, the sessions API on a real port, and a
+simulated 1.6 station. The station appears in the fleet, online, live; a remote start from its
+page is answered Accepted and the session it starts shows on the page."""
+
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest_asyncio
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Browser, Page, async_playwright, expect
+from prometheus_client import CollectorRegistry
+
+from contracts.payloads.api_keys import Role
+from runtime.api_keys import issue_key
+from services.sessions.api.app import SessionsApi
+from services.sessions.api.http import build_app
+from services.sessions.api.settings import Settings
+from tests.e2e.test_sessions import _define_token
+from tests.support.gateway import GatewayProcess
+from tests.support.sessions import SessionsWorker
+from tests.support.waiting import eventually
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+# As the machine's notes say: no sandbox as root, and none of Chromium's own network chatter.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest_asyncio.fixture
+async def console(kafka_bootstrap: str) -> AsyncIterator[tuple[str, str]]:
+    """The sessions API on a real port of 127.0.0.1: (its console URL, an operator key)."""
+    settings = Settings(
+        bootstrap_servers=kafka_bootstrap,
+        commands_group=f"test-console-{uuid.uuid4().hex[:8]}",
+        commands_offset_reset="latest",
+        connect_timeout_s=10,
+    )
+    api = SessionsApi(settings, CollectorRegistry())
+    await api.start()
+    server = TestServer(build_app(api), host="127.0.0.1", port=0)
+    try:
+        await eventually(lambda: api.readiness()[0], "the API is ready", 30)
+        key = await issue_key(kafka_bootstrap, f"console-{uuid.uuid4().hex[:8]}", Role.OPERATOR)
+        await eventually(lambda: api.keys.authenticate(key) is not None, "the key is known")
+        await server.start_server()
+        yield str(server.make_url("/console")), key
+    finally:
+        await server.close()
+        await api.stop()
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@contextmanager
+def _simulated(gateway: GatewayProcess, prefix: str, log: Path) -> Iterator[None]:
+    argv = [
+        sys.executable,
+        "-m",
+        "tools.simulator",
+        f"--url={gateway.url}",
+        "--stations=1",
+        f"--prefix={prefix}",
+        "--version=1.6",
+        "--no-sessions",
+        "--duration=90",
+        "--quiet",
+    ]
+    with log.open("w") as output:
+        process = subprocess.Popen(argv, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            yield
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+async def _signed_in(page: Page, url: str, key: str) -> None:
+    await page.goto(url)
+    await page.fill("#key", key)
+    await page.click("#login-form button[type=submit]")
+    await expect(page.locator("#fleet")).to_be_visible()
+    await expect(page.locator("#live")).to_have_text("live", timeout=10_000)
+
+
+async def test_a_station_appears_online_and_a_remote_start_from_its_page_starts_a_session(
+    kafka_bootstrap: str,
+    gateway: GatewayProcess,
+    sessions: SessionsWorker,
+    console: tuple[str, str],
+    browser: Browser,
+    tmp_path: Path,
+) -> None:
+    url, key = console
+    tag = f"CONSOLE-{uuid.uuid4().hex[:8]}"
+    await _define_token(kafka_bootstrap, tag)
+    prefix = f"0C{uuid.uuid4().hex[:6]}"  # sorts before every other test's stations: page one
+    station_id = f"{prefix}00001"
+    page = await browser.new_page()
+    await _signed_in(page, url, key)
+    row = page.locator(f'tr[data-station-id="{station_id}"]')
+    with _simulated(gateway, prefix, tmp_path / "simulator.log"):
+        await expect(row).to_contain_text("online", timeout=20_000)  # it appeared, live
+        await expect(row).to_contain_text("ocpp1.6")
+        await row.get_by_role("link", name=station_id).click()
+        await expect(page.locator("#station-id")).to_have_text(station_id)
+        await expect(page.locator("#station-online")).to_have_text("online")
+        start = page.locator('form[data-command="RemoteStart"]')
+        await start.locator('input[name="id_token"]').fill(tag)
+        await start.get_by_role("button", name="Remote start").click()
+        await expect(page.locator("#outcome")).to_contain_text("Answered Accepted", timeout=20_000)
+        session = page.locator("#sessions tbody tr", has_text=tag)
+        await expect(session).to_contain_text("open", timeout=20_000)  # live, from its feed
+        await expect(page.locator("#stop-transaction option")).to_have_count(1)
+        await page.screenshot(path=str(tmp_path / "console-station.png"), full_page=True)
+        stop = page.locator('form[data-command="RemoteStop"]')
+        await stop.get_by_role("button", name="Remote stop").click()
+        await expect(page.locator("#outcome")).to_contain_text("Answered Accepted", timeout=20_000)
+        await expect(session).to_contain_text("ended", timeout=20_000)
