@@ -44,16 +44,8 @@ from contracts.topics import Topic
 from ocppj.versions import OcppVersion
 from runtime.api_keys import issue_key
 from services.sessions.api.core.live import FLUSH_S
+from tools.browser import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 STATUSES = ("Charging", "Available")
 
 
@@ -236,7 +228,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             log(f"the API holds {total} stations")
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(
-                    executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+                    executable_path=CHROMIUM, args=list(CHROMIUM_ARGS)
                 )
                 page = await browser.new_page()
                 opened = time.monotonic()

@@ -59,6 +59,7 @@ class EventType(StrEnum):
     SESSION_OPEN = "SessionOpen"  # sessions.open.v1: an open session as it stands now
     RESERVATION_ENDED = "ReservationEnded"  # a reservation ended without a session
     CHARGING_NEEDS_REPORTED = "ChargingNeedsReported"  # 2.0.1 NotifyEVChargingNeeds
+    EV_CHARGING_SCHEDULE_REPORTED = "EvChargingScheduleReported"  # NotifyEVChargingSchedule
     TOKEN_AUTHORIZED = "TokenAuthorized"  # an Authorize answered
     ANOMALY_DETECTED = "AnomalyDetected"  # an impossible transition, reported, never raised
     # alerts.v1 and alerts.open.v1 (alerts)

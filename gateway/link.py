@@ -20,6 +20,7 @@ class StationLink:
     ws: ServerConnection
     received_at: dict[str, float] = field(default_factory=dict)  # station CALL id -> when
     commands: dict[str, tuple[StationCommand, float]] = field(default_factory=dict)  # by call id
+    refused: bool = False  # closing for a policy violation: nothing more it sends goes on
 
     async def send_pending(self) -> None:
         """Put the session's outgoing frames on the wire; a closed socket drops them."""

@@ -255,12 +255,15 @@ class Gateway:
         match event:
             case CallReceived(unique_id, action, payload):
                 metrics.FRAMES.labels(action, "in", "call").inc()
+                if link.refused:
+                    return  # closing: a frame read after the refused boot goes nowhere
                 if info.certificate is not None:
                     cn = info.certificate.common_name
                     mismatch = boot_mismatch(info.ocpp_version, action, payload, cn)
                     if mismatch is not None:  # B01.FR.12: close the connection
                         log.warning("%s: closing", mismatch, extra={"station_id": info.station_id})
                         metrics.AUTH_FAILURES.labels("boot-serial-mismatch").inc()
+                        link.refused = True
                         self._spawn(link.ws.close(BINDING_CLOSE_CODE, mismatch))
                         return
                 at = datetime.now(UTC)

@@ -33,7 +33,7 @@ def parse_timestamp(value: object) -> datetime | None:
     text = _LEAP_SECOND.sub(r"\g<1>59", _FRACTION.sub(r"\1", value.upper()))
     try:
         return utc(datetime.fromisoformat(text))
-    except ValueError:
+    except (ValueError, OverflowError):  # "0001-01-01T00:00:00+01:00" is before year 1 in UTC
         return None
 
 
@@ -42,6 +42,9 @@ def parse_zoned(text: str) -> datetime | None:
     one: unlike a station's dateTime, a missing zone is refused rather than guessed."""
     try:
         value = datetime.fromisoformat(text)
-    except ValueError:
+        if value.tzinfo is None:
+            return None
+        value.astimezone(UTC)  # a time that is not one in UTC (before year 1) is not one
+    except (ValueError, OverflowError):
         return None
-    return value if value.tzinfo is not None else None
+    return value

@@ -9,6 +9,7 @@
 Written by the sessions service, read by load balancing and other teams.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -150,5 +151,46 @@ class ChargingNeedsReported:
             departure_at=moment(p, "departure_at"),
             ev_min_a=number(p, "ev_min_a"),
             ev_max_a=number(p, "ev_max_a"),
+            at=moment(p, "at") or envelope.occurred_at,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvChargingScheduleReported:
+    """2.0.1 K17 NotifyEVChargingSchedule: the schedule the EV on ``evse_id`` plans to charge
+    by (ISO 15118), after the limits it was given; the schedule as the station sent it."""
+
+    station_id: str
+    evse_id: int
+    time_base: datetime | None  # the schedule's periods count from here
+    schedule: Mapping[str, Any]  # ChargingScheduleType, camelCase
+    at: datetime
+
+    def event(self) -> DomainEvent:
+        payload: dict[str, Any] = {
+            "station_id": self.station_id,
+            "evse_id": self.evse_id,
+            "time_base": self.time_base,
+            "schedule": dict(self.schedule),
+            "at": self.at,
+        }
+        return DomainEvent(
+            topic=Topic.SESSIONS,
+            event_type=EventType.EV_CHARGING_SCHEDULE_REPORTED,
+            key=self.station_id,
+            payload=payload,
+        )
+
+    @classmethod
+    def parse(cls, envelope: Envelope) -> "EvChargingScheduleReported | None":
+        p = envelope.payload
+        evse, schedule = whole(p, "evse_id"), p.get("schedule")
+        if envelope.event_type != EventType.EV_CHARGING_SCHEDULE_REPORTED or evse is None:
+            return None
+        return cls(
+            station_id=text(p, "station_id") or envelope.key,
+            evse_id=evse,
+            time_base=moment(p, "time_base"),
+            schedule=schedule if isinstance(schedule, Mapping) else {},
             at=moment(p, "at") or envelope.occurred_at,
         )

@@ -36,6 +36,8 @@ class Anomaly(StrEnum):
     # a remotely started transaction carries another token than the remote start sent
     REMOTE_START_MISMATCH = "RemoteStartMismatch"
     UNREADABLE = "Unreadable"  # a field we need is missing or unusable
+    # profile 3, --client-cn serial: a boot with another serial number than the station's
+    SERIAL_CHANGED = "SerialChanged"
 
 
 class TokenSource(StrEnum):

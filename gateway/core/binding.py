@@ -15,6 +15,7 @@ from ocppj.versions import OcppVersion
 
 BOOT_NOTIFICATION = "BootNotification"
 CLOSE_CODE = 1008  # RFC 6455: policy violation
+CLOSE_REASON_BYTES = 123
 
 
 def boot_serial(version: OcppVersion, payload: Mapping[str, Any]) -> str | None:
@@ -37,4 +38,6 @@ def boot_mismatch(
     if serial == common_name:
         return None
     said = "no serial number" if serial is None else f"serial number {serial[:25]!r}"
-    return f"B01.FR.12: boot says {said}, certificate CN {common_name[:25]!r}"
+    reason = f"B01.FR.12: boot says {said}, certificate CN {common_name[:25]!r}"
+    # RFC 6455 §5.5: a close frame's reason is at most 123 bytes of UTF-8
+    return reason.encode()[:CLOSE_REASON_BYTES].decode(errors="ignore")

@@ -25,6 +25,10 @@ environment:
                                (172800; 0: never)
   SESSIONS_FINAL_COST_WAIT     seconds a 2.0.1 Ended response waits for billing's final cost
                                (5; 0: never waits)
+  SESSIONS_REPORT_TIMEOUT      seconds without a part that close a report in parts (600)
+  SESSIONS_FETCH_INVENTORY     1: ask a booted station for its inventory when we lack it (1)
+  SESSIONS_SIGN_CERTIFICATES   1: accept good CSRs for the certificates service to sign (1)
+  SESSIONS_CERTIFICATE_ORGANIZATION  the O a station CSR must have (empty: any)
 """
 
 

@@ -9,14 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
-from prometheus_client import CollectorRegistry
 
 from services.alerts.app import SOURCES as ALERTS_SOURCES
-from services.sessions.api.app import SessionsApi
-from services.sessions.api.http import build_app
-from services.sessions.api.settings import Settings
 from tests.e2e.test_sessions import _station201, call201
-from tests.support.apis import Client, serving
+from tests.support.apis import Client, serving_sessions_api
 from tests.support.gateway import GatewayProcess, running_gateway
 from tests.support.sessions import SessionsWorker, WorkerProcess, running_worker
 from tests.unit.services.sessions.api.test_openapi import response as matches_spec
@@ -47,15 +43,7 @@ async def alerts(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[WorkerPr
 
 @pytest_asyncio.fixture
 async def client(kafka_bootstrap: str) -> AsyncIterator[Client]:
-    settings = Settings(
-        bootstrap_servers=kafka_bootstrap,
-        commands_group=f"test-alerts-{uuid.uuid4().hex[:8]}",
-        commands_offset_reset="latest",
-        connect_timeout_s=10,
-    )
-    async with serving(
-        SessionsApi(settings, CollectorRegistry()), build_app, kafka_bootstrap, "alerts"
-    ) as http:
+    async with serving_sessions_api(kafka_bootstrap, "alerts") as http:
         yield http
 
 

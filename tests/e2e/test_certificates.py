@@ -21,7 +21,6 @@ import pytest_asyncio
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from prometheus_client import CollectorRegistry
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
@@ -29,10 +28,7 @@ from contracts.payloads.presence import Presence
 from contracts.topics import Topic
 from ocppj.certificates import csr_for
 from services.certificates.authority import Authority, write_dev_ca
-from services.sessions.api.app import SessionsApi
-from services.sessions.api.http import build_app
-from services.sessions.api.settings import Settings
-from tests.support.apis import Client, serving
+from tests.support.apis import Client, serving_sessions_api
 from tests.support.certs import make_ca
 from tests.support.gateway import GatewayProcess, TopicTail, free_port, running_gateway
 from tests.support.sessions import SessionsWorker
@@ -44,15 +40,7 @@ V201 = [Subprotocol("ocpp2.0.1")]
 @pytest_asyncio.fixture
 async def api(kafka_bootstrap: str) -> AsyncIterator[Client]:
     """The sessions API: it delivers the certificates service's commands (commands.v1)."""
-    settings = Settings(
-        bootstrap_servers=kafka_bootstrap,
-        commands_group=f"test-certificates-{uuid.uuid4().hex[:8]}",
-        commands_offset_reset="latest",
-        connect_timeout_s=10,
-    )
-    async with serving(
-        SessionsApi(settings, CollectorRegistry()), build_app, kafka_bootstrap, "certs"
-    ) as http:
+    async with serving_sessions_api(kafka_bootstrap, "certificates") as http:
         yield http
 
 

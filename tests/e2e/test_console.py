@@ -3,52 +3,30 @@ running system: a real gateway and sessions worker, the sessions API on a real p
 simulated 1.6 station. The station appears in the fleet, online, live; a remote start from its
 page is answered Accepted and the session it starts shows on the page."""
 
-import subprocess
-import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, async_playwright, expect
-from prometheus_client import CollectorRegistry
 
 from contracts.payloads.api_keys import Role
 from runtime.api_keys import issue_key
-from services.sessions.api.app import SessionsApi
 from services.sessions.api.http import build_app
-from services.sessions.api.settings import Settings
 from tests.e2e.test_sessions import _define_token
+from tests.support.apis import sessions_api
 from tests.support.gateway import GatewayProcess
 from tests.support.sessions import SessionsWorker
+from tests.support.simulator import simulated
 from tests.support.waiting import eventually
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-# As the machine's notes say: no sandbox as root, and none of Chromium's own network chatter.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tools.browser import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest_asyncio.fixture
 async def console(kafka_bootstrap: str) -> AsyncIterator[tuple[str, str]]:
     """The sessions API on a real port of 127.0.0.1: (its console URL, an operator key)."""
-    settings = Settings(
-        bootstrap_servers=kafka_bootstrap,
-        commands_group=f"test-console-{uuid.uuid4().hex[:8]}",
-        commands_offset_reset="latest",
-        connect_timeout_s=10,
-    )
-    api = SessionsApi(settings, CollectorRegistry())
+    api = sessions_api(kafka_bootstrap, "console")
     await api.start()
     server = TestServer(build_app(api), host="127.0.0.1", port=0)
     try:
@@ -65,34 +43,13 @@ async def console(kafka_bootstrap: str) -> AsyncIterator[tuple[str, str]]:
 @pytest_asyncio.fixture
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=list(CHROMIUM_ARGS)
+        )
         try:
             yield chromium
         finally:
             await chromium.close()
-
-
-@contextmanager
-def _simulated(gateway: GatewayProcess, prefix: str, log: Path) -> Iterator[None]:
-    argv = [
-        sys.executable,
-        "-m",
-        "tools.simulator",
-        f"--url={gateway.url}",
-        "--stations=1",
-        f"--prefix={prefix}",
-        "--version=1.6",
-        "--no-sessions",
-        "--duration=90",
-        "--quiet",
-    ]
-    with log.open("w") as output:
-        process = subprocess.Popen(argv, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
-        try:
-            yield
-        finally:
-            process.terminate()
-            process.wait(10)
 
 
 async def _signed_in(page: Page, url: str, key: str) -> None:
@@ -119,7 +76,7 @@ async def test_a_station_appears_online_and_a_remote_start_from_its_page_starts_
     page = await browser.new_page()
     await _signed_in(page, url, key)
     row = page.locator(f'tr[data-station-id="{station_id}"]')
-    with _simulated(gateway, prefix, tmp_path / "simulator.log"):
+    with simulated(gateway, prefix, tmp_path / "simulator.log", version="1.6"):
         await expect(row).to_contain_text("online", timeout=20_000)  # it appeared, live
         await expect(row).to_contain_text("ocpp1.6")
         await row.get_by_role("link", name=station_id).click()

@@ -3,69 +3,28 @@ sessions worker asks it for its FullInventory by itself, the report comes in par
 shows the station's variables; a 1.6 station's configuration keys the same way."""
 
 import asyncio
-import subprocess
-import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from prometheus_client import CollectorRegistry
 
 from contracts.events import EventType
 from contracts.payloads.station_reports import ReportReceived
 from contracts.topics import Topic
-from services.sessions.api.app import SessionsApi
-from services.sessions.api.http import build_app
-from services.sessions.api.settings import Settings
-from tests.support.apis import Client, serving
+from tests.support.apis import Client, serving_sessions_api
 from tests.support.gateway import GatewayProcess, TopicTail, for_station
 from tests.support.sessions import SessionsWorker
+from tests.support.simulator import simulated
 from tests.unit.services.sessions.api.test_openapi import response as matches_spec
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest_asyncio.fixture
 async def client(kafka_bootstrap: str) -> AsyncIterator[Client]:
-    settings = Settings(
-        bootstrap_servers=kafka_bootstrap,
-        commands_group=f"test-device-model-{uuid.uuid4().hex[:8]}",
-        commands_offset_reset="latest",
-        connect_timeout_s=10,
-    )
-    api = SessionsApi(settings, CollectorRegistry())
-    async with serving(api, build_app, kafka_bootstrap, "device-model") as http:
+    async with serving_sessions_api(kafka_bootstrap, "device-model") as http:
         yield http
-
-
-@contextmanager
-def _simulated(gateway: GatewayProcess, prefix: str, version: str, log: Path) -> Iterator[None]:
-    """One simulated station (tools.simulator) without sessions, until the block ends; its
-    output in ``log``."""
-    argv = [
-        sys.executable,
-        "-m",
-        "tools.simulator",
-        f"--url={gateway.url}",
-        "--stations=1",
-        f"--prefix={prefix}",
-        f"--version={version}",
-        "--no-sessions",
-        "--connectors=2",
-        "--duration=60",
-        "--quiet",
-    ]
-    with log.open("w") as output:
-        simulator = subprocess.Popen(argv, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
-        try:
-            yield
-        finally:
-            simulator.terminate()
-            simulator.wait(10)
 
 
 async def _device_model(client: Client, station_id: str) -> dict[str, Any] | None:
@@ -97,7 +56,7 @@ async def test_a_201_station_is_asked_for_its_inventory_and_the_api_shows_it(
     station_id = f"{prefix}00001"
     log = tmp_path / "simulator.log"
     async with TopicTail(kafka_bootstrap, Topic.STATIONS) as tail:
-        with _simulated(gateway, prefix, "2.0.1", log):
+        with simulated(gateway, prefix, log, version="2.0.1", connectors=2):
             found = await _shown(client, station_id)
             reports = for_station(station_id, EventType.REPORT_RECEIVED)
             first = await tail.next(reports, 10)
@@ -131,7 +90,7 @@ async def test_a_16_stations_configuration_keys_are_its_device_model(
 ) -> None:
     prefix = f"DC{uuid.uuid4().hex[:6]}"
     station_id = f"{prefix}00001"
-    with _simulated(gateway, prefix, "1.6", tmp_path / "simulator.log"):
+    with simulated(gateway, prefix, tmp_path / "simulator.log", version="1.6", connectors=2):
         found = await _shown(client, station_id)
     keys = {v["variable"]: v["attributes"][0] for v in found["variables"]}
     assert {v["component"] for v in found["variables"]} == {"OCPP16Config"}

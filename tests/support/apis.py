@@ -2,14 +2,18 @@
 
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import CollectorRegistry
 
 from contracts.payloads.api_keys import KeyRing, Role
 from runtime.api_keys import issue_key
+from services.sessions.api.app import SessionsApi
+from services.sessions.api.http import build_app
+from services.sessions.api.settings import Settings
 from tests.support.waiting import eventually
 
 Client = TestClient[Any, Any]
@@ -41,3 +45,20 @@ async def serving(
             yield client
     finally:
         await service.stop()
+
+
+def sessions_api(bootstrap: str, name: str) -> SessionsApi:
+    """A sessions API (not started) whose commands.v1 group is its own, from the end of the
+    topic: it routes only the commands written while the test runs."""
+    settings = Settings(
+        bootstrap_servers=bootstrap,
+        commands_group=f"test-{name}-{uuid.uuid4().hex[:8]}",
+        commands_offset_reset="latest",
+        connect_timeout_s=10,
+    )
+    return SessionsApi(settings, CollectorRegistry())
+
+
+def serving_sessions_api(bootstrap: str, name: str) -> AbstractAsyncContextManager[Client]:
+    """``sessions_api`` started and served, with a client that holds an operator key."""
+    return serving(sessions_api(bootstrap, name), build_app, bootstrap, name)

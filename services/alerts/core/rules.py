@@ -9,11 +9,15 @@ resolves it once (docs/alerts.md has the table):
 - ComponentProblem: 2.0.1 NotifyEvent says a component's ``Problem`` is true; resolved when an
   event clears it (N07.FR.02 ``cleared``) or says false;
 - CriticalSecurityEvent: a security event of the 2.0.1 critical list, one alert per type
-  (repeats count on it); resolved after ``security_quiet_s`` without another;
+  (repeats count on it); resolved after ``security_quiet_s`` without another (our clock: a
+  station's clock may be wrong, and queued events come late);
 - FirmwareFailed / LogUploadFailed: a firmware or upload status that is a failure; resolved by
   a later success (Installed, Published, Uploaded);
-- RebootLoop: ``reboots`` boots within ``reboot_window_s``; resolved after ``reboot_quiet_s``
-  without a boot.
+- RebootLoop: ``reboots`` Accepted boots within ``reboot_window_s``; resolved after
+  ``reboot_quiet_s`` without a boot.
+
+A station has at most ``MAX_OPEN`` alerts open: what it reports beyond raises nothing (a
+station that names thousands of components must not grow its state without bound).
 """
 
 from dataclasses import replace
@@ -42,6 +46,7 @@ Fact = (
 Out = tuple[StationAlerts, list[DomainEvent]]
 
 FIRMWARE_SUCCESS = frozenset({"Installed", "Published"})
+MAX_OPEN = 64  # alerts open per station: a station that reports more raises no more
 LOG_SUCCESS = frozenset({"Uploaded"})
 _PARSERS = (
     StationBooted.parse,
@@ -69,7 +74,7 @@ def alert_id(station_id: str, kind: AlertKind, *what: object) -> str:
 
 def raise_(state: StationAlerts, alert: Alert) -> Out:
     """``alert`` raised, unless one of its id is open already."""
-    if state.alert(alert.alert_id) is not None:
+    if state.alert(alert.alert_id) is not None or len(state.open) >= MAX_OPEN:
         return state, []
     return state.with_alert(alert), alert.raised()
 
@@ -99,13 +104,16 @@ def observe(state: StationAlerts, fact: Fact, at: datetime, t: Thresholds) -> Ou
         case MonitoringEventReported():
             return _problem(state, fact)
         case SecurityEventReported():
-            return _security(state, fact)
+            return _security(state, fact, at)
         case FirmwareStatusReported():
             return _transfer(state, AlertKind.FIRMWARE_FAILED, fact, FIRMWARE_SUCCESS, at)
         case LogStatusReported():
             return _transfer(state, AlertKind.LOG_UPLOAD_FAILED, fact, LOG_SUCCESS, at)
-        case StationBooted():
+        case StationBooted(boot_status="Accepted"):
+            # Pending and Rejected stations boot again on the interval they were given
             return _booted(state, at, t)
+        case StationBooted():
+            return state, []
 
 
 def _status(state: StationAlerts, fact: StationStatusChanged, at: datetime) -> Out:
@@ -156,14 +164,14 @@ def _problem(state: StationAlerts, fact: MonitoringEventReported) -> Out:
     return raise_(state, alert)
 
 
-def _security(state: StationAlerts, fact: SecurityEventReported) -> Out:
+def _security(state: StationAlerts, fact: SecurityEventReported, heard_at: datetime) -> Out:
     if not fact.critical:
         return state, []
     security = alert_id(state.station_id, AlertKind.CRITICAL_SECURITY_EVENT, fact.type)
     found = state.alert(security)
     if found is not None:  # a repeat: counted on the open alert, not raised again
         count = int(found.details.get("count", 1)) + 1
-        details = {**found.details, "count": count, "last_at": fact.at}
+        details = {**found.details, "count": count, "last_at": fact.at, "heard_at": heard_at}
         again = replace(found, details=details)
         return state.with_alert(again), again.raised()[1:]  # alerts.open.v1 only
     alert = Alert(
@@ -173,7 +181,13 @@ def _security(state: StationAlerts, fact: SecurityEventReported) -> Out:
         severity=Severity.CRITICAL,
         raised_at=fact.at,
         summary=f"security event {fact.type}" + (f": {fact.tech_info}" if fact.tech_info else ""),
-        details={"type": fact.type, "count": 1, "last_at": fact.at, "tech_info": fact.tech_info},
+        details={
+            "type": fact.type,
+            "count": 1,
+            "last_at": fact.at,  # the station's time
+            "heard_at": heard_at,  # ours: what the quiet time counts from
+            "tech_info": fact.tech_info,
+        },
     )
     return raise_(state, alert)
 
@@ -246,7 +260,7 @@ def tick(state: StationAlerts, now: datetime, t: Thresholds) -> Out:
     for alert in state.open:
         if alert.kind is not AlertKind.CRITICAL_SECURITY_EVENT:
             continue
-        last = alert.details.get("last_at")
+        last = alert.details.get("heard_at")
         if isinstance(last, datetime) and now - last >= security_quiet:
             state, resolved = resolve(state, alert.alert_id, now, "none since " + rfc3339(last))
             events += resolved

@@ -4,7 +4,7 @@ The sessions API routes them like any other team's command (the ledger makes a c
 carry out once), so the chain reaches the station through the gateway that holds it:
 
 - CertificateSigned with the chain signed for a CSR the sessions service accepted (A02/A03);
-  its id is the CSR's digest, so a request read twice is sent once;
+  its id is the digest of the CSR and the time it came, so a request read twice is sent once;
 - a renewal: 2.0.1 TriggerMessage SignChargingStationCertificate, 1.6 ExtendedTriggerMessage
   SignChargePointCertificate (A02: the station then makes a new key and sends SignCertificate),
   when the certificate a station connected with expires within ``renew_before``; asked again
@@ -34,7 +34,9 @@ def certificate_signed(
     request: CertificateSigningRequested, chain: str, now: datetime
 ) -> OperatorCommand:
     """The CertificateSigned for an accepted request, with the type it asked for (A02.FR.14)."""
-    digest = hashlib.sha256(request.csr.encode()).hexdigest()[:16]
+    # The CSR and when the station sent it: the same request read twice (after a crash) is one
+    # command; the same CSR sent again later (its certificate never arrived) is another.
+    digest = hashlib.sha256(f"{request.csr}/{rfc3339(request.at)}".encode()).hexdigest()[:16]
     arguments: dict[str, str] = {"certificate_chain": chain}
     if request.certificate_type is not None:
         arguments["certificate_type"] = request.certificate_type

@@ -51,7 +51,11 @@ class LiveFeed:
             changed = self._changes.drain()
             if not changed or not self._subscribers:
                 continue
-            message = self._render(changed)
+            try:
+                message = self._render(changed)
+            except Exception:  # the loop's one broad except: one bad document, not the feed
+                log.exception("rendering the live feed failed; its consoles resync")
+                message = server_sent("resync", {"reason": "an update could not be rendered"})
             for queue in list(self._subscribers):
                 try:
                     queue.put_nowait(message)

@@ -15,11 +15,12 @@ load balancing respects the limits and uses the needs (docs/loadbalance.md).
 from collections.abc import Mapping
 from typing import Any
 
-from contracts.fields import moment, number, text, whole
+from contracts.fields import mapping, moment, number, text, whole
 from contracts.payloads.charging_limits import (
     ChargingLimitCleared,
     ChargingLimitSet,
     ChargingNeedsReported,
+    EvChargingScheduleReported,
 )
 from contracts.payloads.ocpp import Reply, StationCall
 from services.sessions.core.state import StationState
@@ -84,6 +85,24 @@ def notify_ev_charging_needs(state: StationState, call: StationCall, ctx: Contex
         at=call.received_at,
     )
     return Step(state=state, reply=Reply({"status": "Rejected"}), events=[event.event()])
+
+
+def notify_ev_charging_schedule(state: StationState, call: StationCall, ctx: Context) -> Step:
+    """K17: answered Accepted (we do not renegotiate); the EV's schedule written as
+    EvChargingScheduleReported for whoever plans with it."""
+    p = call.payload
+    evse, schedule = whole(p, "evseId"), mapping(p, "chargingSchedule")
+    reply = Reply({"status": "Accepted"})
+    if evse is None or schedule is None:
+        return Step(state=state, reply=reply)
+    event = EvChargingScheduleReported(
+        station_id=call.station_id,
+        evse_id=evse,
+        time_base=moment(p, "timeBase"),
+        schedule=schedule,
+        at=call.received_at,
+    )
+    return Step(state=state, reply=reply, events=[event.event()])
 
 
 def _amps(schedule: Mapping[str, Any]) -> float | None:

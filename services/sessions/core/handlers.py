@@ -108,6 +108,7 @@ _HANDLERS_2: dict[str, Handler] = {
     "ClearedChargingLimit": charging_limits.cleared_charging_limit,
     "NotifyChargingLimit": charging_limits.notify_charging_limit,
     "NotifyEVChargingNeeds": charging_limits.notify_ev_charging_needs,
+    "NotifyEVChargingSchedule": charging_limits.notify_ev_charging_schedule,
     "NotifyEvent": monitoring_events.notify_event,
     "MeterValues": station_data.meter_values_201,
     "PublishFirmwareStatusNotification": firmware_status,
@@ -123,7 +124,6 @@ _ANSWERS_2: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     {
         "Get15118EVCertificate": {"status": "Failed", "exiResponse": ""},
         "GetCertificateStatus": {"status": "Failed"},
-        "NotifyEVChargingSchedule": {"status": "Accepted"},
     }
 )
 

@@ -73,6 +73,16 @@ def decimal_of(value: object) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+def scaled(number: Decimal, multiplier: int) -> float | None:
+    """``number`` times ten to the ``multiplier`` as a finite float; None if it is none (an
+    exponent the schema does not bound, "1E+999999999": a station's value, never a raise)."""
+    try:
+        value = float(number * Decimal(10) ** multiplier)
+    except ArithmeticError:
+        return None
+    return value if math.isfinite(value) else None
+
+
 def _sample(sampled: Mapping[str, Any]) -> tuple[Quantity, str, str | None, float] | None:
     """(quantity, context, phase, value in our unit) of one SampledValue, or None."""
     measurand = sampled.get("measurand", DEFAULT_MEASURAND)
@@ -91,8 +101,8 @@ def _sample(sampled: Mapping[str, Any]) -> tuple[Quantity, str, str | None, floa
     number = decimal_of(sampled.get("value"))
     if factor is None or number is None or not isinstance(multiplier, int):
         return None
-    value = float(number * factor * Decimal(10) ** multiplier)
-    if not math.isfinite(value):
+    value = scaled(number * factor, multiplier)
+    if value is None:
         return None
     context = sampled.get("context", DEFAULT_CONTEXT)
     phase = sampled.get("phase")

@@ -190,7 +190,7 @@ class Partition:
         for station_id in sorted(stations):
             state = self.states[station_id]
             after, given = change(state)
-            if given:
+            if given or after is not state:  # a change without an output is kept too
                 self._before.setdefault(station_id, state)
                 self.states[station_id] = after
                 self._note_held(after)

@@ -12,12 +12,13 @@ from contracts.payloads.firmware import (
     LogStatusReported,
 )
 from contracts.payloads.ocpp import Reply, StationCall
-from contracts.payloads.sessions import Closure
+from contracts.payloads.sessions import Anomaly, Closure
 from ocppj.timestamps import parse_timestamp, rfc3339
 from ocppj.versions import OcppVersion
 from services.sessions.core import domain_events as de
 from services.sessions.core import inventory
 from services.sessions.core.abandoned import close_open
+from services.sessions.core.policy import BootStatus
 from services.sessions.core.settling import save, settle
 from services.sessions.core.state import Connector, StationState, with_charging_state
 from services.sessions.core.step import Context, Step, protocol_error
@@ -36,6 +37,20 @@ def boot_notification(state: StationState, call: StationCall, ctx: Context) -> S
         vendor, model = text(station, "vendorName"), text(station, "model")
         serial, firmware = text(station, "serialNumber"), text(station, "firmwareVersion")
         reason = text(p, "reason")
+    if call.client_cn is not None and state.serial_number not in (None, serial):
+        # Profile 3 with --client-cn serial: a certificate names its CN, not the station, so
+        # a station's serial number is pinned by its first boot; a boot with another one (a
+        # valid certificate of another station) is Rejected and changes nothing.
+        detail = f"boot says serial {serial!r}; the station booted with {state.serial_number!r}"
+        reply = {
+            "status": str(BootStatus.REJECTED),
+            "currentTime": rfc3339(ctx.now),
+            "interval": ctx.policy.interval_s(BootStatus.REJECTED),
+        }
+        refused = de.anomaly(
+            call.station_id, Anomaly.SERIAL_CHANGED, detail, action=call.action, at=ctx.now
+        )
+        return Step(state=state, reply=Reply(reply), events=[refused])
     status = ctx.policy.boot_status(call.station_id)
     # At-least-once: a boot read again after a crash finds a state that already has it (or a
     # later one); the transactions open in that state began after it and must stay open.

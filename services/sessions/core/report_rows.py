@@ -188,9 +188,10 @@ ROWS = {
 
 
 def size(value: object) -> int:
-    """About how many bytes ``value`` takes in msgpack: what bounds a report."""
+    """About how many bytes ``value`` takes in msgpack (UTF-8 text; a few bytes of header):
+    what bounds a report."""
     if isinstance(value, str):
-        return len(value) + 2
+        return len(value.encode("utf-8", "replace")) + 5
     if isinstance(value, Mapping):
         return 2 + sum(size(k) + size(v) for k, v in value.items())
     if isinstance(value, list | tuple):

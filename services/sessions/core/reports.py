@@ -39,11 +39,13 @@ from services.sessions.core.report_rows import ROWS, configuration_16, size
 __all__ = ["answered", "expire", "in_order", "part", "size", "waiting"]
 from services.sessions.core.state import StationState
 from services.sessions.core.step import Context, Step, protocol_error
-from services.sessions.core.waiting import RequestedReport, StagedPart
+from services.sessions.core.waiting import ClosedReport, RequestedReport, StagedPart
 
 MAX_REPORT_BYTES = 512 * 1024  # of rows per report, about (report_rows.size)
+MAX_PARTS = 1024  # parts of one report; seqNo from 0 to MAX_PARTS - 1
 MAX_OPEN = 8  # reports a station may have coming in at once
 MAX_REQUESTED = 8  # accepted requests remembered per station
+MAX_CLOSED = 16  # reports written lately, remembered per station for the timeout
 
 KINDS = {
     "NotifyReport": ReportKind.DEVICE_MODEL,
@@ -75,16 +77,16 @@ def part(state: StationState, call: StationCall, ctx: Context) -> Step:
     seq_no = whole(p, "seqNo")
     if seq_no is None:
         seq_no = len(same)  # the reports without seqNo: arrival order
-    if seq_no < 0 or any(s.seq_no == seq_no for s in same):
-        return Step(state=state, reply=Reply({}))  # a duplicate: its rows are staged already
-    rows, dropped, used = [], 0, sum(s.size for s in same)
-    for row in ROWS[kind](p):
-        row_size = size(row)
-        if used + row_size > MAX_REPORT_BYTES:
-            dropped += 1
-            continue
-        rows.append(row)
-        used += row_size
+    if seq_no < 0 or any(s.seq_no == seq_no for s in same) or _closed(state, kind, request_id):
+        # a duplicate (its rows are staged already), or a part of a report written already
+        return Step(state=state, reply=Reply({}))
+    if seq_no >= MAX_PARTS:  # more parts than a report may have: it is written as it stands
+        if not same:
+            return Step(state=state, reply=Reply({}))
+        state, report = _close(state, same, ReportOutcome.TIMED_OUT, call.received_at)
+        return Step(state=state, reply=Reply({}), events=[report])
+    used = sum(s.size for s in same)
+    rows, dropped = bounded(ROWS[kind](p), used)
     staged = StagedPart(
         kind=kind,
         request_id=request_id,
@@ -92,7 +94,7 @@ def part(state: StationState, call: StationCall, ctx: Context) -> Step:
         tbc=p.get("tbc") is True,
         rows=tuple(rows),
         rows_dropped=dropped,
-        size=used - sum(s.size for s in same),
+        size=sum(size(row) for row in rows),
         generated_at=parse_timestamp(p.get("generatedAt")),
         received_at=call.received_at,
     )
@@ -107,6 +109,19 @@ def part(state: StationState, call: StationCall, ctx: Context) -> Step:
         state, report = _close(state, oldest, ReportOutcome.TIMED_OUT, call.received_at)
         events.append(report)
     return Step(state=state, reply=Reply({}), events=events)
+
+
+def bounded(rows: list[dict[str, Any]], used: int) -> tuple[list[dict[str, Any]], int]:
+    """The rows that fit in what is left of MAX_REPORT_BYTES after ``used``; how many did not."""
+    kept, dropped = [], 0
+    for row in rows:
+        row_size = size(row)
+        if used + row_size > MAX_REPORT_BYTES:
+            dropped += 1
+            continue
+        kept.append(row)
+        used += row_size
+    return kept, dropped
 
 
 def in_order(parts: tuple[StagedPart, ...]) -> tuple[StagedPart, ...]:
@@ -149,12 +164,18 @@ def _close(
         rows_dropped=sum(s.rows_dropped for s in parts),
         requested=None if requested is None else _requested(requested),
     )
+    closed = ClosedReport(kind=kind, request_id=request_id, at=at)
     state = replace(
         state,
         staged=tuple(s for s in state.staged if (s.kind, s.request_id) != (kind, request_id)),
         requested_reports=tuple(r for r in state.requested_reports if r is not requested),
+        closed_reports=(*state.closed_reports, closed)[-MAX_CLOSED:],
     )
     return _note_inventory(state, report), report.event()
+
+
+def _closed(state: StationState, kind: ReportKind, request_id: int) -> bool:
+    return any((c.kind, c.request_id) == (kind, request_id) for c in state.closed_reports)
 
 
 def _request_of(state: StationState, kind: ReportKind, request_id: int) -> RequestedReport | None:
@@ -181,13 +202,15 @@ def answered(state: StationState, answer: StationAnswer) -> Step:
     if response is None:
         return Step(state=state)
     if answer.action == GET_CONFIGURATION:
+        rows, dropped = bounded(configuration_16(response), 0)
         report = ReportReceived(
             station_id=state.station_id,
             kind=ReportKind.DEVICE_MODEL,
             request_id=None,
             outcome=ReportOutcome.COMPLETE,
-            rows=configuration_16(response),
+            rows=rows,
             closed_at=answer.at,
+            rows_dropped=dropped,
             requested={"action": answer.action, "request": dict(answer.request)},
         )
         return Step(state=_note_inventory(state, report), events=[report.event()])
@@ -206,7 +229,17 @@ def answered(state: StationState, answer: StationAnswer) -> Step:
         for r in state.requested_reports
         if (r.kind, r.request_id) != (request.kind, request.request_id)
     )
-    return Step(state=replace(state, requested_reports=(*others, request)[-MAX_REQUESTED:]))
+    # A request that reuses a requestId (some CSMSs always send 0) starts a report anew.
+    reopened = tuple(
+        c for c in state.closed_reports if (c.kind, c.request_id) != (request.kind, request_id)
+    )
+    return Step(
+        state=replace(
+            state,
+            requested_reports=(*others, request)[-MAX_REQUESTED:],
+            closed_reports=reopened,
+        )
+    )
 
 
 def expire(
@@ -226,9 +259,12 @@ def expire(
     )
     if len(kept) != len(state.requested_reports):
         state = replace(state, requested_reports=kept)
+    recent = tuple(c for c in state.closed_reports if c.at > cutoff)
+    if len(recent) != len(state.closed_reports):
+        state = replace(state, closed_reports=recent)
     return state, events
 
 
 def waiting(state: StationState) -> bool:
     """Whether ``expire`` may have something to do for ``state``."""
-    return bool(state.staged or state.requested_reports)
+    return bool(state.staged or state.requested_reports or state.closed_reports)

@@ -12,6 +12,7 @@ from typing import Any
 
 from services.sessions.core.plain import as_dict, read
 from services.sessions.core.waiting import (
+    ClosedReport,
     Held,
     RemoteStart,
     RequestedReport,
@@ -212,6 +213,7 @@ class StationState:
     # reports coming in parts (reports.py): the parts so far, written under keys of their own
     staged: tuple[StagedPart, ...] = ()
     requested_reports: tuple[RequestedReport, ...] = ()  # accepted requests for a report
+    closed_reports: tuple[ClosedReport, ...] = ()  # written lately (reports.py)
     inventory_at: datetime | None = None  # the last complete FullInventory (1.6: all keys)
     inventory_requested_at: datetime | None = None  # we asked for it (Policy.fetch_inventory)
     inventory_due: bool = False  # to be asked for with the next CALL (inventory.py)
@@ -311,6 +313,9 @@ class StationState:
         values["staged"] = staged
         values["requested_reports"] = tuple(
             RequestedReport.from_dict(r) for r in values.get("requested_reports", ())
+        )
+        values["closed_reports"] = tuple(
+            ClosedReport.from_dict(r) for r in values.get("closed_reports", ())
         )
         values["connectors"] = tuple(Connector.from_dict(c) for c in values.get("connectors", ()))
         values["remote_starts"] = tuple(

@@ -1,7 +1,6 @@
 """Station messages with data but no session: meters outside transactions, DataTransfer (pure)."""
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from contracts.fields import text, whole
@@ -9,7 +8,7 @@ from contracts.payloads.data_transfer import DataTransferReceived
 from contracts.payloads.ocpp import Reply, StationCall
 from contracts.payloads.station_meters import MeterValuesReported
 from ocppj.timestamps import parse_timestamp
-from services.sessions.core.meter import DEFAULT_CONTEXT, DEFAULT_MEASURAND, decimal_of
+from services.sessions.core.meter import DEFAULT_CONTEXT, DEFAULT_MEASURAND, decimal_of, scaled
 from services.sessions.core.state import StationState
 from services.sessions.core.step import Context, Step
 
@@ -41,13 +40,14 @@ def samples(meter_values: object) -> list[dict[str, Any]]:
                 )
             else:
                 unit, multiplier = text(sampled, "unit"), None
-            if number is None:
+            value = None if number is None else scaled(number, multiplier or 0)
+            if value is None:
                 continue
             out.append(
                 {
                     "at": at,
                     "measurand": text(sampled, "measurand") or DEFAULT_MEASURAND,
-                    "value": float(number * Decimal(10) ** (multiplier or 0)),
+                    "value": value,
                     "unit": unit,
                     "phase": text(sampled, "phase"),
                     "location": text(sampled, "location") or DEFAULT_LOCATION,

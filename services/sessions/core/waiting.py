@@ -128,3 +128,24 @@ class RequestedReport:
         values = read(cls, data)
         values["kind"] = ReportKind(values["kind"])
         return cls(**values)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClosedReport:
+    """A report written lately: a part of it that comes again (a station resending a part
+    whose answer it missed) is not a new report (reports.py)."""
+
+    kind: ReportKind
+    request_id: int
+    at: datetime  # when it was written
+
+    def to_dict(self) -> dict[str, Any]:
+        data = as_dict(self)
+        data["kind"] = str(self.kind)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ClosedReport":
+        values = read(cls, data)
+        values["kind"] = ReportKind(values["kind"])
+        return cls(**values)

@@ -76,3 +76,13 @@ def test_the_cn_is_the_identity_unless_bound_to_the_serial_number() -> None:
     assert check_client_certificate("CS-ID", PEERCERT, cn_is_identity=False)
     assert check_client_certificate("SN-7", PEERCERT, organization="CPO")
     assert not check_client_certificate("CS-ID", {}, cn_is_identity=False)
+
+
+def test_a_close_reason_fits_a_close_frame_whatever_the_station_said() -> None:
+    odd = {
+        "reason": "PowerUp",
+        "chargingStation": {"model": "M", "vendorName": "V", "serialNumber": "\u20ac\x00" * 12},
+    }
+    reason = boot_mismatch(V201, "BootNotification", odd, "\u00e9\x01" * 25)
+    assert reason is not None
+    assert len(reason.encode()) <= 123

@@ -38,6 +38,7 @@ def alert_json(alert: Alert) -> dict[str, Any]:
 class AlertsView:
     def __init__(self) -> None:
         self._open: dict[str, Alert] = {}
+        self._by_station: dict[str, dict[str, Alert]] = {}  # station -> alert_id -> open alert
         self._resolved: OrderedDict[tuple[str, str], Alert] = OrderedDict()
 
     def apply(self, envelope: Envelope) -> bool:
@@ -46,6 +47,7 @@ class AlertsView:
             return False
         if envelope.event_type == EventType.ALERT_OPEN:
             self._open[alert.alert_id] = alert
+            self._by_station.setdefault(alert.station_id, {})[alert.alert_id] = alert
         elif envelope.event_type == EventType.ALERT_RESOLVED:
             self._resolved[alert.alert_id, alert.raised_at.isoformat()] = alert
             while len(self._resolved) > MAX_RESOLVED:
@@ -56,10 +58,15 @@ class AlertsView:
 
     def remove(self, alert_id: str) -> None:
         """A tombstone on alerts.open.v1: that alert was resolved."""
-        self._open.pop(alert_id, None)
+        alert = self._open.pop(alert_id, None)
+        if alert is not None:
+            of_station = self._by_station.get(alert.station_id, {})
+            of_station.pop(alert_id, None)
+            if not of_station:
+                self._by_station.pop(alert.station_id, None)
 
     def open_of(self, station_id: str) -> list[Alert]:
-        return [a for a in self._open.values() if a.station_id == station_id]
+        return list(self._by_station.get(station_id, {}).values())
 
     def query(self, query: Query) -> dict[str, Any]:
         """GET /alerts: open alerts by default, most severe and newest first."""

@@ -17,6 +17,7 @@ from contracts.payloads.presence import GatewayAlive
 from contracts.payloads.security_events import SecurityEventReported
 from contracts.payloads.stations import StationBooted, StationOnlineChanged, StationStatusChanged
 from contracts.topics import Topic
+from services.alerts.core import rules
 from services.alerts.core.partition import Partition
 from services.alerts.core.policy import Thresholds
 
@@ -244,3 +245,49 @@ def test_the_changelog_restores_the_open_alerts_and_the_clock() -> None:
     packed = restored.changes()[0][1]
     assert packed is not None
     assert len(msgpack.unpackb(packed, timestamp=3)["open"]) == 2
+
+
+def test_a_pending_station_booting_on_its_interval_is_no_reboot_loop() -> None:
+    clock = Clock(Thresholds(reboots=3, reboot_window_s=3600))
+    pending = StationBooted(
+        station_id=CS,
+        vendor="V",
+        model="M",
+        serial_number=None,
+        firmware_version="1",
+        ocpp_version="ocpp1.6",
+        boot_status="Pending",
+    ).event()
+    for minute in range(10):
+        assert clock.send(pending, minute * 60) == []
+
+
+def test_a_station_with_many_problems_has_a_bounded_number_of_alerts_open() -> None:
+    clock = Clock()
+    for n in range(rules.MAX_OPEN + 10):
+        problem = MonitoringEventReported(
+            station_id=CS,
+            event_id=n,
+            at=at(n),
+            trigger="Alerting",
+            notification_type="HardWiredNotification",
+            component=f"Module{n}",
+            variable="Problem",
+            actual_value="true",
+        ).event()
+        clock.send(problem, n)
+    assert len(clock.partition.states[CS].open) == rules.MAX_OPEN
+
+
+def test_a_late_security_event_is_quiet_from_when_we_heard_it() -> None:
+    clock = Clock(Thresholds(security_quiet_s=3600))
+    old = SecurityEventReported(
+        station_id=CS,
+        type="ResetOrReboot",
+        reported_type="ResetOrReboot",
+        critical=True,
+        at=at(-86400),
+    ).event()  # queued a day ago at the station, heard now
+    assert len(raised(clock.send(old, 0))) == 1
+    assert clock.tick(60) == []  # not resolved at once: the quiet time counts from now
+    assert len(resolved(clock.tick(3600))) == 1

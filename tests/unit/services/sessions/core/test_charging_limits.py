@@ -1,13 +1,14 @@
 """2.0.1 K12, K13, K15: what a station says of limits set by others and of an EV's needs is
 answered and passed on as events (pure)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from contracts.events import EventType
 from contracts.payloads.charging_limits import (
     ChargingLimitCleared,
     ChargingLimitSet,
     ChargingNeedsReported,
+    EvChargingScheduleReported,
 )
 from contracts.payloads.ocpp import Reply
 from contracts.topics import Topic
@@ -92,3 +93,21 @@ def test_an_evs_needs_are_passed_on_and_answered_rejected() -> None:
     assert needs is not None
     assert (needs.evse_id, needs.energy_wh, needs.ev_min_a, needs.ev_max_a) == (1, 30000, 6, 16)
     assert needs.departure_at == departure
+
+
+def test_the_evs_charging_schedule_is_written_as_sent() -> None:
+    station = Station(version=V201)
+    station.boot()
+    schedule = {
+        "id": 1,
+        "chargingRateUnit": "W",
+        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 11000.0}],
+    }
+    payload = {"timeBase": "2026-11-27T10:00:00Z", "evseId": 2, "chargingSchedule": schedule}
+    step = station.call("NotifyEVChargingSchedule", payload)
+    assert step.reply == Reply({"status": "Accepted"})
+    (event,) = step.events
+    reported = EvChargingScheduleReported.parse(event.envelope())
+    assert reported is not None
+    assert (reported.evse_id, reported.schedule) == (2, schedule)
+    assert reported.time_base == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)

@@ -1,6 +1,7 @@
 """Reports in parts: assembled in seqNo order, bounded, closed on a timeout (pure)."""
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from services.sessions.core import reports
 from services.sessions.core.partition import Partition
 from services.sessions.core.policy import BootStatus, Policy
 from services.sessions.core.report_rows import CONFIGURATION_16
+from services.sessions.core.waiting import RequestedReport
 from tests.unit.services.sessions.core.station import T0, V16, V201, Station, at, boot_payload, ts
 
 
@@ -406,3 +408,56 @@ def test_the_partition_clock_closes_a_report_that_stopped() -> None:
     (report,) = read([e for e in swept.events if e.topic == Topic.STATIONS])
     assert report.outcome is ReportOutcome.TIMED_OUT
     assert [k for k, v in partition.changes() if v is None] == ["CS-9/part/device_model/1/0"]
+
+
+def test_a_part_resent_after_its_report_was_written_is_not_a_new_report() -> None:
+    station = booted()
+    last = notify_report(4, 0, [variable("A", "x", "1")], tbc=False)
+    assert len(read(station.call("NotifyReport", last).events)) == 1
+    again = station.call("NotifyReport", last)  # its answer was lost: the station sends again
+    assert (again.reply, again.events) == (Reply({}), [])
+    request = {"requestId": 4, "reportBase": "FullInventory"}
+    station.answer("GetBaseReport", request, {"status": "Accepted"})  # requestId 4 reused
+    (anew,) = read(station.call("NotifyReport", last).events)
+    assert anew.full_inventory
+
+
+def test_a_seq_no_beyond_the_bound_closes_the_report_as_it_stands() -> None:
+    station = booted()
+    station.call("NotifyReport", notify_report(5, 0, [variable("A", "x", "1")], tbc=True))
+    huge = {"requestId": 5, "generatedAt": ts(1), "seqNo": 10**12, "reportData": []}
+    (report,) = read(station.call("NotifyReport", huge).events)  # no range over 10**12
+    assert (report.outcome, report.parts, report.missing_parts) == (ReportOutcome.TIMED_OUT, 1, [])
+    beyond = {"requestId": 6, "generatedAt": ts(1), "seqNo": reports.MAX_PARTS}
+    alone = station.call("NotifyReport", beyond)
+    assert (alone.reply, alone.events) == (Reply({}), [])
+
+
+def test_the_bound_counts_bytes_not_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reports, "MAX_REPORT_BYTES", 3000)
+    station = booted()
+    wide = [variable("Display", f"Text{i}", "€" * 100) for i in range(20)]  # 300 bytes each
+    (report,) = read(station.call("NotifyReport", notify_report(7, 0, wide, tbc=False)).events)
+    assert 0 < len(report.rows) < 10
+    assert report.rows_dropped == 20 - len(report.rows)
+
+
+def test_a_request_nobody_answered_is_forgotten_and_that_is_kept() -> None:
+    partition = Partition(0, policy=Policy(fetch_inventory=False, report_timeout_s=60))
+    partition.handle(_call("BootNotification", boot_payload(V201), 0))
+    state = partition.states["CS-9"]
+    request = RequestedReport(
+        kind=ReportKind.DEVICE_MODEL,
+        request_id=3,
+        action="GetBaseReport",
+        request={"requestId": 3, "reportBase": "FullInventory"},
+        at=T0,
+    )
+    partition.states["CS-9"] = replace(state, requested_reports=(request,))
+    partition.reporting.add("CS-9")
+    partition.changes()
+    alive = GatewayAlive(gateway=1, boot="b1", at=T0 + timedelta(seconds=61), lease_s=30)
+    partition.handle(alive.envelope())
+    assert partition.states["CS-9"].requested_reports == ()
+    assert [key for key, _ in partition.changes()] == ["CS-9"]  # written, not only in memory
+    assert "CS-9" not in partition.reporting

@@ -119,3 +119,29 @@ def _boot() -> dict[str, object]:
         "reason": "PowerUp",
         "chargingStation": {"vendorName": "V", "model": "M", "serialNumber": SERIAL},
     }
+
+
+def test_on_profile_3_the_first_boot_pins_the_serial_number() -> None:
+    station = Station(version=V201, policy=Policy(fetch_inventory=False))
+    station.call("BootNotification", _boot(), client_cn=SERIAL)
+    other = {
+        "reason": "PowerUp",
+        "chargingStation": {"vendorName": "V", "model": "M", "serialNumber": "SN-X"},
+    }
+    step = station.call(
+        "BootNotification", other, client_cn="SN-X"
+    )  # another station's valid certificate
+    assert isinstance(step.reply, Reply)
+    assert step.reply.payload["status"] == "Rejected"
+    (anomaly,) = step.events
+    assert anomaly.payload["reason"] == "SerialChanged"
+    assert station.state is not None
+    assert station.state.serial_number == SERIAL
+    status = {
+        "timestamp": "2026-11-25T08:00:00Z",
+        "connectorStatus": "Available",
+        "evseId": 1,
+        "connectorId": 1,
+    }
+    refused = station.call("StatusNotification", status, client_cn="SN-X")
+    assert isinstance(refused.reply, ReplyError)

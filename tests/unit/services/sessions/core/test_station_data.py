@@ -167,3 +167,24 @@ def test_a_vendors_data_transfer_is_written_as_sent(version: OcppVersion, data: 
         "Thermal",
         data,
     )
+
+
+def test_values_and_times_out_of_any_range_are_left_out_not_raised() -> None:
+    station = booted(V201)
+    meter_value = {
+        "timestamp": ts(60),
+        "sampledValue": [
+            {"value": 1.0, "unitOfMeasure": {"unit": "Wh", "multiplier": 10**6}},
+            {"value": 5.0, "measurand": "Voltage"},
+        ],
+    }
+    step = station.call("MeterValues", {"evseId": 1, "meterValue": [meter_value]})
+    (event,) = step.events
+    reported = MeterValuesReported.parse(event.envelope())
+    assert reported is not None
+    assert [s["measurand"] for s in reported.samples] == ["Voltage"]
+    ancient = {"timestamp": "0001-01-01T00:00:00+01:00", "sampledValue": [{"value": 1.0}]}
+    assert station.call("MeterValues", {"evseId": 1, "meterValue": [ancient]}).events == []
+    v16 = booted(V16)
+    huge = {"timestamp": ts(1), "sampledValue": [{"value": "1E+999999999"}]}
+    assert v16.call("MeterValues", {"connectorId": 0, "meterValue": [huge]}).events == []
