@@ -29,12 +29,15 @@ kafka-status:
 provision: install  ## create every topic on $KAFKA_BOOTSTRAP_SERVERS
 	$(PY) -m runtime provision
 
-run: install  ## Kafka, topics, gateway, services and simulated stations, until Ctrl-C
+run: install  ## Kafka, topics, gateway, services and simulated stations, until Ctrl-C (FRESH=1: empty broker)
 	deploy/local/run.sh
 
-test: install  ## every test against a real broker (started and stopped here if not running)
+# The tests' broker is their own (port and data): what they write never shows in `make run`.
+TEST_KAFKA_PORT ?= 19092
+
+test: install  ## every test against a real broker of their own (port 19092; started and stopped here)
 	deploy/local/ensure-chromium.sh
-	deploy/local/with-kafka.sh $(PY) -m pytest $(PYTEST_ARGS)
+	KAFKA_PORT=$${KAFKA_PORT:-$(TEST_KAFKA_PORT)} deploy/local/with-kafka.sh $(PY) -m pytest $(PYTEST_ARGS)
 
 format:  ## rewrite the code in the project's format
 	$(VENV)/bin/ruff format .

@@ -5,7 +5,7 @@
 # simulated stations (its capacity: 16 A per station), an alerts worker, the certificates
 # service with a dev CA, and a few simulated stations that charge, in the foreground until
 # Ctrl-C; then it stops what it started.
-# Environment: KAFKA_PORT (9092), GATEWAY_PORT (9000), GATEWAY_HTTP_PORT (9100),
+# Environment: FRESH (1: start from an empty broker), KAFKA_PORT (9092), GATEWAY_PORT (9000), GATEWAY_HTTP_PORT (9100),
 # GATEWAY_ARGS (extra gateway options), STATIONS (5), API_PORT (8080), BILLING_API_PORT (8082),
 # LOADBALANCE_HTTP_PORT (9400), LOADBALANCE_API_PORT (8083), ALERTS_HTTP_PORT (9500),
 # CERTIFICATES_HTTP_PORT (9600).
@@ -17,9 +17,11 @@ log_dir=$here/.run/logs
 mkdir -p "$log_dir"
 
 pids=()
+summary_pid=""
 kafka_started=""
 cleanup() {
   trap - INT TERM EXIT
+  [[ -n $summary_pid ]] && kill -TERM "$summary_pid" 2>/dev/null
   echo "run.sh: stopping" >&2
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -28,8 +30,14 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 if ! "$here/kafka.sh" status >/dev/null 2>&1; then
+  if [[ -n ${FRESH:-} ]]; then  # a clean slate: the broker's data of this port removed
+    rm -rf "$here/.run/${KAFKA_PORT:-9092}"
+  fi
   "$here/kafka.sh" start >/dev/null
   kafka_started=1
+elif [[ -n ${FRESH:-} ]]; then
+  echo "run.sh: FRESH=1 needs the broker stopped first (make kafka-stop)" >&2
+  exit 2
 fi
 export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:${KAFKA_PORT:-9092}
 (cd "$root" && "$python" -m runtime provision)
@@ -153,7 +161,14 @@ chargebus is running:
   billing    http://127.0.0.1:$billing_api_port/tariffs  /tariff-assignments  /cdrs   (docs/billing.md)
   sites      http://127.0.0.1:$loadbalance_api_port/sites/DEMO-SITE/allocation  /allocation/history?format=png   (docs/loadbalance.md)
   API key    $api_key   (role admin; send Authorization: Bearer KEY)
+  CLI        CHARGEBUS_API_KEY=$api_key .venv/bin/chargebus stations   (docs/cli.md)
   stations   $stations simulated stations (logs: $log_dir/)
 Ctrl-C stops everything this command started.
 MSG
+if [[ -t 1 ]]; then  # the whole system on one screen, redrawn under this banner
+  (cd "$root" && CHARGEBUS_API_KEY=$api_key exec "$python" -m tools.cli \
+    --api "http://127.0.0.1:$api_port" --billing-api "http://127.0.0.1:$billing_api_port" \
+    --loadbalance-api "http://127.0.0.1:$loadbalance_api_port" summary --watch 2) &
+  summary_pid=$!  # not among pids: the screen ending does not stop the system
+fi
 wait -n "${pids[@]}"

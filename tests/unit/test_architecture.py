@@ -20,7 +20,9 @@ ALLOWED = {
     "runtime": {"contracts", "ocppj"},
     "gateway": {"contracts", "ocppj", "runtime"},
     "services": {"contracts", "ocppj", "runtime"},
-    "tools": {"contracts", "ocppj", "runtime"},
+    # The operator CLI (tools/cli/credentials.py) hashes station passwords with the gateway's
+    # own functions and parameters (gateway/core/auth.py): one definition of what a hash is.
+    "tools": {"contracts", "ocppj", "runtime", "gateway"},
     # A benchmark may measure a service in process (bench/api_start.py times SessionsApi.start).
     "bench": {"contracts", "ocppj", "runtime", "tools", "services"},
 }

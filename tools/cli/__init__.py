@@ -1,0 +1,1 @@
+"""`chargebus`: the operator's command line over the APIs and the topics (docs/cli.md)."""
