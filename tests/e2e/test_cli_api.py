@@ -11,18 +11,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
-from aiohttp.test_utils import TestServer
 from websockets.asyncio.client import connect
 
-from contracts.payloads.api_keys import Role
-from runtime.api_keys import issue_key
-from services.sessions.api.http import build_app
 from tests.e2e.test_sessions import call16
 from tests.e2e.test_sessions_api import V16, Station16, _serve
-from tests.support.apis import sessions_api
+from tests.support.apis import sessions_api_on_a_port
 from tests.support.gateway import GatewayProcess
 from tests.support.sessions import SessionsWorker
-from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,18 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest_asyncio.fixture
 async def api(kafka_bootstrap: str) -> AsyncIterator[tuple[str, str]]:
     """(the API's URL, an operator key)."""
-    service = sessions_api(kafka_bootstrap, "cli")
-    await service.start()
-    server = TestServer(build_app(service), host="127.0.0.1", port=0)
-    try:
-        await eventually(lambda: service.readiness()[0], "the API is ready", 30)
-        key = await issue_key(kafka_bootstrap, f"cli-{uuid.uuid4().hex[:8]}", Role.OPERATOR)
-        await eventually(lambda: service.keys.authenticate(key) is not None, "the key is known")
-        await server.start_server()
-        yield str(server.make_url("")).rstrip("/"), key
-    finally:
-        await server.close()
-        await service.stop()
+    async with sessions_api_on_a_port(kafka_bootstrap, "cli") as served:
+        yield served
 
 
 async def chargebus(url: str, key: str | None, *argv: str) -> subprocess.CompletedProcess[str]:

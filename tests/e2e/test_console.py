@@ -8,36 +8,21 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
-from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from contracts.payloads.api_keys import Role
-from runtime.api_keys import issue_key
-from services.sessions.api.http import build_app
 from tests.e2e.test_sessions import _define_token
-from tests.support.apis import sessions_api
+from tests.support.apis import sessions_api_on_a_port
 from tests.support.gateway import GatewayProcess
 from tests.support.sessions import SessionsWorker
 from tests.support.simulator import simulated
-from tests.support.waiting import eventually
 from tools.browser import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest_asyncio.fixture
 async def console(kafka_bootstrap: str) -> AsyncIterator[tuple[str, str]]:
     """The sessions API on a real port of 127.0.0.1: (its console URL, an operator key)."""
-    api = sessions_api(kafka_bootstrap, "console")
-    await api.start()
-    server = TestServer(build_app(api), host="127.0.0.1", port=0)
-    try:
-        await eventually(lambda: api.readiness()[0], "the API is ready", 30)
-        key = await issue_key(kafka_bootstrap, f"console-{uuid.uuid4().hex[:8]}", Role.OPERATOR)
-        await eventually(lambda: api.keys.authenticate(key) is not None, "the key is known")
-        await server.start_server()
-        yield str(server.make_url("/console")), key
-    finally:
-        await server.close()
-        await api.stop()
+    async with sessions_api_on_a_port(kafka_bootstrap, "console") as (url, key):
+        yield f"{url}/console", key
 
 
 @pytest_asyncio.fixture

@@ -62,3 +62,21 @@ def sessions_api(bootstrap: str, name: str) -> SessionsApi:
 def serving_sessions_api(bootstrap: str, name: str) -> AbstractAsyncContextManager[Client]:
     """``sessions_api`` started and served, with a client that holds an operator key."""
     return serving(sessions_api(bootstrap, name), build_app, bootstrap, name)
+
+
+@asynccontextmanager
+async def sessions_api_on_a_port(bootstrap: str, name: str) -> AsyncIterator[tuple[str, str]]:
+    """``sessions_api`` started and served on a real port of 127.0.0.1 (for a browser or a
+    subprocess): (its base URL, an operator key it has read)."""
+    service = sessions_api(bootstrap, name)
+    await service.start()
+    server = TestServer(build_app(service), host="127.0.0.1", port=0)
+    try:
+        await eventually(lambda: service.readiness()[0], f"the {name} API is ready", 30)
+        key = await issue_key(bootstrap, f"{name}-{uuid.uuid4().hex[:8]}", Role.OPERATOR)
+        await eventually(lambda: service.keys.authenticate(key) is not None, "the key is known")
+        await server.start_server()
+        yield str(server.make_url("")).rstrip("/"), key
+    finally:
+        await server.close()
+        await service.stop()
