@@ -132,6 +132,10 @@ class KeyRing:
         if old is not None:
             self._by_hash.pop(old.key_hash, None)
 
+    def live(self, key: ApiKey) -> bool:
+        """Whether ``key`` (as authenticated earlier) still works: not revoked, not replaced."""
+        return self._by_name.get(key.name) == key
+
     def authenticate(self, presented: str) -> ApiKey | None:
         """The live key whose hash is that of ``presented``, if any."""
         return self._by_hash.get(key_hash(presented))

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aiohttp import web
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
 from prometheus_client import REGISTRY, CollectorRegistry
@@ -23,7 +24,7 @@ from contracts.payloads.sessions import session_id
 from contracts.payloads.tokens import Token
 from contracts.topics import Topic
 from runtime.api import PRODUCE_TIMEOUT_S, readiness, write
-from runtime.api_keys import KeyFollower
+from runtime.api_keys import API_KEY, KeyFollower
 from runtime.consumer import GroupConsumer
 from runtime.follower import Follower
 from runtime.kafka import PublishFailed, reliable_producer, send_acknowledged, start_bounded
@@ -55,7 +56,7 @@ class SessionsApi:
         self.alerts = AlertsView()
         self.changes = Changes()  # what the console's live feed sends next (core/live.py)
         self.recent = RecentEvents()
-        self.live = LiveFeed(self.changes, self.render_changes)
+        self.live = LiveFeed(self.changes, self.render_changes, self._key_still_live)
         self.keys = KeyRing()
         for name, view in (
             ("presence", self.presence),
@@ -245,6 +246,10 @@ class SessionsApi:
                 if topic == Topic.ALERTS:
                     self.recent.note(station_id, envelope)
             self.changes.alerts.add(station_id)
+
+    def _key_still_live(self, request: web.Request) -> bool:
+        key = request.get(API_KEY)
+        return key is None or self.keys.live(key)
 
     def render_changes(self, changed: Changes) -> bytes:
         """The live feed's message for what changed: each station's document, each session,

@@ -4,7 +4,8 @@ Every ``FLUSH_S`` the feed drains the marks of the read models (core/live.py ``C
 renders each changed station, session and station's alerts once, and hands the bytes to every
 subscriber's queue. A subscriber whose queue is full (a browser that stopped reading) gets a
 ``resync`` event and is let go: the page reloads what it shows and subscribes again. A comment
-every ``KEEPALIVE_S`` keeps proxies from closing an idle stream.
+every ``KEEPALIVE_S`` keeps proxies from closing an idle stream. Before each write the key is
+looked at again: a stream whose key was revoked gets ``revoked`` and ends.
 """
 
 import asyncio
@@ -21,11 +22,14 @@ log = logging.getLogger("sessions.api")
 KEEPALIVE_S = 15.0
 QUEUE = 64  # flushes a subscriber may fall behind before it is let go
 Render = Callable[[Changes], bytes]
+Authorized = Callable[[web.Request], bool]
 
 
 class LiveFeed:
-    def __init__(self, changes: Changes, render: Render) -> None:
-        self._changes, self._render = changes, render
+    def __init__(
+        self, changes: Changes, render: Render, authorized: Authorized = lambda _: True
+    ) -> None:
+        self._changes, self._render, self._authorized = changes, render, authorized
         self._subscribers: set[asyncio.Queue[bytes | None]] = set()
         self._task: asyncio.Task[None] | None = None
 
@@ -84,9 +88,11 @@ class LiveFeed:
                 try:
                     message = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
                 except TimeoutError:
-                    await response.write(b": keep-alive\n\n")
-                    continue
+                    message = b": keep-alive\n\n"
                 if message is None:
+                    break
+                if not self._authorized(request):  # the key was revoked while it listened
+                    await response.write(server_sent("revoked", {}))
                     break
                 await response.write(message)
         except ConnectionResetError:

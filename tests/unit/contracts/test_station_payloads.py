@@ -9,6 +9,7 @@ import pytest
 from contracts.codec import decode, encode
 from contracts.events import DomainEvent, EventType
 from contracts.payloads.alerts import Alert, AlertKind, Severity
+from contracts.payloads.api_keys import ApiKey, KeyRing, Role, key_hash
 from contracts.payloads.data_transfer import DataTransferReceived
 from contracts.payloads.firmware import (
     FirmwareKind,
@@ -186,3 +187,18 @@ def test_parsers_tolerate_what_they_cannot_use() -> None:
     assert parsed.samples == []
     assert FIRMWARE.failed
     assert not LOG.failed
+
+
+def test_a_key_is_live_until_revoked_or_replaced() -> None:
+    ring = KeyRing()
+    first = ApiKey(name="ops", role=Role.OPERATOR, key_hash=key_hash("cbk_a"), issued_at=AT)
+    ring.apply(first.envelope())
+    known = ring.authenticate("cbk_a")
+    assert known is not None
+    assert ring.live(known)
+    ring.apply(
+        ApiKey(name="ops", role=Role.OPERATOR, key_hash=key_hash("cbk_b"), issued_at=AT).envelope()
+    )
+    assert not ring.live(known)  # replaced: the old key stops working
+    ring.remove("ops")
+    assert ring.authenticate("cbk_b") is None

@@ -250,6 +250,7 @@ function handle(block) {
   else if (kind === "alerts" && payload.station_id === state.station) renderAlerts(payload.items);
   else if (kind === "alerts") state.summaryDue = true;
   else if (kind === "resync") route();
+  else if (kind === "revoked") signOut("The API key was revoked.");
 }
 
 function setLive(on) {

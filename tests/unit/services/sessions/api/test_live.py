@@ -96,3 +96,29 @@ def test_recent_events_are_per_station_newest_first() -> None:
         recent.note(station, event.event().envelope(occurred_at=at))
     assert [e["detail"]["status"] for e in recent.of("A", 10)] == ["S3", "S2"]  # S0 fell out
     assert recent.of("B", 10)[0]["event_type"] == "StationStatusChanged"
+
+
+async def test_a_stream_whose_key_was_revoked_is_told_so_and_ends() -> None:
+    changes = Changes()
+    allowed = [True]
+    feed = live.LiveFeed(
+        changes, lambda changed: b"event: station\ndata: {}\n\n", lambda _: allowed[0]
+    )
+    app = web.Application()
+    app.router.add_get("/events", feed.stream)
+    client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1", port=0))
+    await client.start_server()
+    feed.start()
+    try:
+        response = await client.get("/events")
+        await _events(response, 1)  # hello
+        changes.stations.add("CS-1")
+        assert (await _events(response, 1))[0][0] == "station"
+        allowed[0] = False  # revoked on api.keys.v1
+        changes.stations.add("CS-1")
+        assert await _events(response, 1) == [("revoked", {})]
+        assert await asyncio.wait_for(response.content.read(), 5) == b""  # the stream ended
+        assert feed.subscribers == 0
+    finally:
+        await feed.stop()
+        await client.close()
