@@ -59,6 +59,10 @@ async def test_a_station_appears_online_and_a_remote_start_from_its_page_starts_
     prefix = f"0C{uuid.uuid4().hex[:6]}"  # sorts before every other test's stations: page one
     station_id = f"{prefix}00001"
     page = await browser.new_page()
+    violations: list[str] = []
+    page.on(
+        "console", lambda m: violations.append(m.text) if "Content Security" in m.text else None
+    )
     await _signed_in(page, url, key)
     row = page.locator(f'tr[data-station-id="{station_id}"]')
     with simulated(gateway, prefix, tmp_path / "simulator.log", version="1.6"):
@@ -79,3 +83,4 @@ async def test_a_station_appears_online_and_a_remote_start_from_its_page_starts_
         await stop.get_by_role("button", name="Remote stop").click()
         await expect(page.locator("#outcome")).to_contain_text("Answered Accepted", timeout=20_000)
         await expect(session).to_contain_text("ended", timeout=20_000)
+    assert violations == []  # the page works under its Content-Security-Policy

@@ -48,6 +48,14 @@ log = logging.getLogger("sessions.api")
 
 SPEC_PATH = Path(__file__).resolve().parent / "openapi.json"
 CONSOLE_DIR = Path(__file__).resolve().parent / "console"
+# The console loads only its own files and talks only to this API; no page may frame it.
+CONSOLE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 CONSOLE_FILES = {
     "index.html": "text/html",
     "console.js": "text/javascript",
@@ -221,7 +229,7 @@ class Routes:
         if kind is None:
             raise ConsoleFileNotFound(f"no console file {name!r}; /console is the page")
         body = (CONSOLE_DIR / name).read_bytes()
-        return web.Response(body=body, content_type=kind, headers={"Cache-Control": "no-cache"})
+        return web.Response(body=body, content_type=kind, headers=CONSOLE_HEADERS)
 
     async def openapi(self, _: web.Request) -> web.Response:
         return web.json_response(openapi_document())
