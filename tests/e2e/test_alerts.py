@@ -1,7 +1,6 @@
 """Alerts end to end: a 2.0.1 station through a real gateway, the sessions worker and the alerts
 worker (real processes); the API lists what they raised and resolved."""
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from tests.e2e.test_sessions import _station201, call201
 from tests.support.apis import Client, serving_sessions_api
 from tests.support.gateway import GatewayProcess, running_gateway
 from tests.support.sessions import SessionsWorker, WorkerProcess, running_worker
+from tests.support.waiting import found
 from tests.unit.services.sessions.api.test_openapi import response as matches_spec
 
 OFFLINE_AFTER_S = 2
@@ -59,12 +59,7 @@ async def _alerts(client: Client, **query: str) -> list[dict[str, Any]]:
 async def _until(
     client: Client, what: str, limit_s: float = 30, **query: str
 ) -> list[dict[str, Any]]:
-    loop = asyncio.get_running_loop()
-    until = loop.time() + limit_s
-    while not (items := await _alerts(client, **query)):
-        assert loop.time() < until, f"not within {limit_s}s: {what}"
-        await asyncio.sleep(0.2)
-    return items
+    return await found(lambda: _alerts(client, **query), what, limit_s)
 
 
 def _now() -> str:

@@ -5,13 +5,10 @@ certificates service; the station is a plain WebSocket client that makes its own
 
 import asyncio
 import json
+import signal
 import ssl
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,10 +27,9 @@ from ocppj.certificates import csr_for
 from services.certificates.authority import Authority, write_dev_ca
 from tests.support.apis import Client, serving_sessions_api
 from tests.support.certs import make_ca
-from tests.support.gateway import GatewayProcess, TopicTail, free_port, running_gateway
-from tests.support.sessions import SessionsWorker
+from tests.support.gateway import GatewayProcess, TopicTail, running_gateway
+from tests.support.sessions import SessionsWorker, WorkerProcess
 
-ROOT = Path(__file__).resolve().parents[2]
 V201 = [Subprotocol("ocpp2.0.1")]
 
 
@@ -49,38 +45,29 @@ def dev_ca(tmp_path: Path) -> tuple[Path, Path]:
     return write_dev_ca(tmp_path / "station-ca", organization="chargebus dev")
 
 
-@pytest.fixture
-def certificates(kafka_bootstrap: str, dev_ca: tuple[Path, Path], tmp_path: Path) -> Iterator[None]:
+@pytest_asyncio.fixture
+async def certificates(
+    kafka_bootstrap: str, dev_ca: tuple[Path, Path], tmp_path: Path
+) -> AsyncIterator[WorkerProcess]:
     """`python -m services.certificates`, renewing what expires within 30 days, every second."""
-    port = free_port()
-    argv = [
-        sys.executable, "-m", "services.certificates",
-        f"--ca-cert={dev_ca[0]}", f"--ca-key={dev_ca[1]}",
-        "--renew-before-days=30", "--check-interval=1",
-        f"--group=test-certificates-{uuid.uuid4().hex[:8]}",
-        f"--http-port={port}", f"--bootstrap-servers={kafka_bootstrap}",
-    ]  # fmt: skip
-    with (tmp_path / "certificates.log").open("w") as log:
-        process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_ready(f"http://127.0.0.1:{port}/readyz", process)
-            yield
-        finally:
-            process.terminate()
-            process.wait(10)
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
-        assert process.poll() is None, "the certificates service exited"
-        try:
-            with urllib.request.urlopen(url, timeout=1) as answer:  # 127.0.0.1 only
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"not ready: {url}")
+    service = WorkerProcess(
+        kafka_bootstrap,
+        tmp_path / "certificates",
+        module="services.certificates",
+        inputs=(Topic.STATIONS,),
+        extra_args=(
+            f"--ca-cert={dev_ca[0]}",
+            f"--ca-key={dev_ca[1]}",
+            "--renew-before-days=30",
+            "--check-interval=1",
+        ),
+    )
+    service.start()
+    try:
+        await service.wait_ready()
+        yield service
+    finally:
+        service.kill(signal.SIGTERM)
 
 
 @pytest_asyncio.fixture
@@ -184,7 +171,7 @@ async def test_a_station_whose_certificate_expires_soon_renews_it_and_reconnects
     gateway: GatewayProcess,
     sessions: SessionsWorker,
     api: Client,
-    certificates: None,
+    certificates: WorkerProcess,
     dev_ca: tuple[Path, Path],
     tmp_path: Path,
 ) -> None:

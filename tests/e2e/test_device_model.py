@@ -2,7 +2,6 @@
 sessions worker asks it for its FullInventory by itself, the report comes in parts, and the API
 shows the station's variables; a 1.6 station's configuration keys the same way."""
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from tests.support.apis import Client, serving_sessions_api
 from tests.support.gateway import GatewayProcess, TopicTail, for_station
 from tests.support.sessions import SessionsWorker
 from tests.support.simulator import simulated
+from tests.support.waiting import found
 from tests.unit.services.sessions.api.test_openapi import response as matches_spec
 
 
@@ -35,14 +35,11 @@ async def _device_model(client: Client, station_id: str) -> dict[str, Any] | Non
     return document if document["inventory_at"] is not None else None
 
 
-async def _shown(client: Client, station_id: str, limit_s: float = 45) -> dict[str, Any]:
+async def _shown(client: Client, station_id: str) -> dict[str, Any]:
     """The station's device model once the API has its whole inventory."""
-    loop = asyncio.get_running_loop()
-    until = loop.time() + limit_s
-    while (model := await _device_model(client, station_id)) is None:
-        assert loop.time() < until, f"not within {limit_s}s: the API shows {station_id}'s inventory"
-        await asyncio.sleep(0.2)
-    return model
+    return await found(
+        lambda: _device_model(client, station_id), f"the API shows {station_id}'s inventory", 45
+    )
 
 
 async def test_a_201_station_is_asked_for_its_inventory_and_the_api_shows_it(

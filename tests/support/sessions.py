@@ -34,6 +34,7 @@ class WorkerProcess:
     app_id: str = ""
     http_port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
+    extra_args: tuple[str, ...] = ()  # options of the module beside the group and the port
     process: subprocess.Popen[bytes] | None = None
 
     def __post_init__(self) -> None:
@@ -79,6 +80,7 @@ class WorkerProcess:
                     f"--group={self.app_id}",
                     "--http-host=127.0.0.1",
                     f"--http-port={self.http_port}",
+                    *self.extra_args,
                 ],
                 env=env,
                 cwd=self.workdir,
