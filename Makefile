@@ -14,7 +14,7 @@ install: $(VENV)/.installed  ## create .venv with the pinned dependencies (requi
 $(VENV)/.installed: pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev,otel]'
 	touch $@
 
 kafka-start:  ## start the local single-node Kafka (fetches the jars once)
@@ -37,6 +37,7 @@ TEST_KAFKA_PORT ?= 19092
 
 test: install  ## every test against a real broker of their own (port 19092; started and stopped here)
 	deploy/local/ensure-chromium.sh
+	deploy/k8s/ensure-kustomize.sh >/dev/null
 	KAFKA_PORT=$${KAFKA_PORT:-$(TEST_KAFKA_PORT)} deploy/local/with-kafka.sh $(PY) -m pytest $(PYTEST_ARGS)
 
 format:  ## rewrite the code in the project's format

@@ -1,7 +1,8 @@
 """A stand-in service for benchmarks: answers every station CALL on ocpp.inbound.v1 at once (I/O).
 
 It plays the owning service with canned, schema-valid answers (the simulator's responder's
-CSMS), so that a benchmark measures gateway + Kafka, not business logic.
+CSMS), so that a benchmark measures gateway + Kafka, not business logic. Like a worker, it
+answers with a child of the CALL's traceparent (docs/tracing.md).
     python -m bench.echo_service [--group ID]
 """
 
@@ -18,6 +19,7 @@ from contracts.codec import decode, encode
 from contracts.headers import Header
 from contracts.payloads.ocpp import Reply, StationCall, reply_to
 from contracts.topics import Topic
+from contracts.trace import from_headers
 from runtime.kafka import consumer, reliable_producer, start_bounded
 from runtime.settings import bootstrap_servers
 from tools.simulator.answers import Csms
@@ -64,13 +66,17 @@ async def echo(bootstrap: str, group: str) -> None:
                     answer = csms.answer(version, call.action, dict(call.payload), time.time())
                     reply = reply_to(envelope, Reply(answer or {}))
                     headers = dict(record.headers)
+                    trace = from_headers(record.headers)
                     sends.append(
                         await producer.send(
                             Topic.GATEWAY_INBOX,
                             encode(reply),
                             key=record.key,
                             partition=int(headers[Header.REPLY_PARTITION]),
-                            headers=[(Header.CORRELATION_ID.value, headers[Header.CORRELATION_ID])],
+                            headers=[
+                                (Header.CORRELATION_ID.value, headers[Header.CORRELATION_ID]),
+                                *(() if trace is None else trace.child().headers()),
+                            ],
                         )
                     )
             # Replies go out without waiting; offsets are committed after their acks, twice a

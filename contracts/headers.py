@@ -16,6 +16,9 @@ class Header(StrEnum):
     SOURCE_PARTITION = "source-partition"
     SOURCE_OFFSET = "source-offset"
     ERROR = "error"  # dead letters: why it could not be decoded
+    # W3C Trace Context (contracts/trace.py, docs/tracing.md): ASCII, as in HTTP
+    TRACEPARENT = "traceparent"
+    TRACESTATE = "tracestate"
 
 
 def dead_letter_headers(topic: str, partition: int, offset: int, error: str) -> Headers:

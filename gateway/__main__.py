@@ -15,7 +15,7 @@ from gateway.presence import Heartbeats, PresenceFollower
 from gateway.server import Gateway
 from gateway.settings import Settings, parse
 from gateway.tls import server_context
-from runtime import eventloop, logs, process
+from runtime import eventloop, logs, process, tracing
 from runtime.http import start_operations_server
 from runtime.kafka import KafkaUnavailable, TopicMissing, partitions_of, send_acknowledged
 from runtime.ledger import DurableLedger
@@ -39,7 +39,8 @@ async def main(settings: Settings) -> int:
         lambda topic, key, value: send_acknowledged(bus.producer, topic, key, value),
         connect_timeout_s=settings.connect_timeout_s,
     )
-    gateway = Gateway(settings, bus, store, ledger, boot=boot)
+    spans = tracing.from_environment("chargebus-gateway")  # None unless OTEL_* ask for export
+    gateway = Gateway(settings, bus, store, ledger, boot=boot, spans=spans)
     presence = PresenceFollower(
         settings.bootstrap_servers,
         gateway.observe_presence,
@@ -124,6 +125,8 @@ async def main(settings: Settings) -> int:
             await follower.stop()
         with contextlib.suppress(Exception):
             await bus.stop()
+        if spans is not None:
+            await asyncio.to_thread(spans.close)  # what is queued is exported
         await ops.cleanup()
 
 
@@ -135,5 +138,10 @@ def run(argv: list[str]) -> int:
     return eventloop.run(main(settings))
 
 
+def cli() -> int:
+    """The console script (pyproject.toml [project.scripts]): the command line of `sys.argv`."""
+    return run(sys.argv[1:])
+
+
 if __name__ == "__main__":
-    sys.exit(run(sys.argv[1:]))
+    sys.exit(cli())

@@ -43,9 +43,11 @@ class InboxRecord:
     offset: int
 
 
-async def publish_quietly(publisher: Publisher, topic: str, envelope: Envelope) -> None:
+async def publish_quietly(
+    publisher: Publisher, topic: str, envelope: Envelope, *, headers: Headers = ()
+) -> None:
     """Publish a fire-and-forget record: a failure is logged, never raised."""
     try:
-        await publisher.publish(topic, envelope)
+        await publisher.publish(topic, envelope, headers=headers)
     except Exception:  # a fire-and-forget record: log, never crash the connection
         log.exception("could not publish %s", envelope.event_type, extra={"topic": topic})

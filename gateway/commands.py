@@ -3,7 +3,8 @@
 The decisions are pure (core/admission.py); this reads the clock, writes the ledger's marks and
 publishes. Design "Routing": "Every command ends in exactly one outcome on command-results.v1":
 an outcome is published only by the writer whose final mark the ledger took first. The
-station's answer also goes to ocpp.inbound.v1 for auditing (docs/gateway.md, "Commands").
+station's answer also goes to ocpp.inbound.v1 for auditing (docs/gateway.md, "Commands"). Both
+carry the trace headers the command came with, unchanged (docs/tracing.md).
 """
 
 import asyncio
@@ -15,6 +16,7 @@ from typing import Any
 from contracts.envelope import Envelope
 from contracts.errors import RecordRejected
 from contracts.events import Outcome
+from contracts.headers import Headers
 from contracts.payloads.commands import StationCommand
 from contracts.payloads.ledger import LedgerRecord, Mark
 from contracts.topics import Topic
@@ -71,8 +73,9 @@ class Commands:
         self._process = process
         self._spawn = spawn
 
-    async def receive(self, envelope: Envelope) -> None:
-        """A StationCommand read from the inbox."""
+    async def receive(self, envelope: Envelope, trace: Headers = ()) -> None:
+        """A StationCommand read from the inbox; ``trace``: the trace headers it came with,
+        which its answer and its outcome carry on."""
         try:
             command = StationCommand.parse(envelope)
         except RecordRejected as exc:
@@ -92,15 +95,15 @@ class Commands:
         match decision:
             case Duplicate(earlier):  # a command id seen again gets the earlier outcome
                 metrics.INBOX_RECORDS.labels("command", "duplicate").inc()
-                await publish_quietly(self.publisher, command.reply_topic, earlier)
+                await publish_quietly(self.publisher, command.reply_topic, earlier, headers=trace)
             case InProgress():
                 metrics.INBOX_RECORDS.labels("command", "duplicate").inc()
             case Expired() | StationOffline() | NotHere() | Orphaned() as unsent:
-                await self.complete(command, unsent.outcome, detail=unsent.detail)
+                await self.complete(command, unsent.outcome, detail=unsent.detail, trace=trace)
             case Send():
-                await self._claim_and_send(command)
+                await self._claim_and_send(command, trace)
 
-    async def _claim_and_send(self, command: StationCommand) -> None:
+    async def _claim_and_send(self, command: StationCommand, trace: Headers) -> None:
         """Write the sent mark; only if the ledger took ours first does the CALL go out."""
         mark = LedgerRecord(
             command_id=command.command_id,
@@ -117,18 +120,19 @@ class Commands:
             log.error("could not claim command: %s", exc, extra=_extra(command))
             return
         if entry.outcome is not None:
-            await publish_quietly(self.publisher, command.reply_topic, entry.outcome)
+            await publish_quietly(self.publisher, command.reply_topic, entry.outcome, headers=trace)
             return
         if entry.sent is None or entry.sent.writer != self.writer:
             metrics.INBOX_RECORDS.labels("command", "duplicate").inc()
             return  # another copy (here or at another gateway) claimed it first
         link = self.links.get(command.station_id)
         if link is None:  # it left while we claimed
-            await self.complete(command, Outcome.STATION_OFFLINE, detail=f"gateway {self.instance}")
+            detail = f"gateway {self.instance}"
+            await self.complete(command, Outcome.STATION_OFFLINE, detail=detail, trace=trace)
             return
-        await self._send(link, command)
+        await self._send(link, command, trace)
 
-    async def _send(self, link: StationLink, command: StationCommand) -> None:
+    async def _send(self, link: StationLink, command: StationCommand, trace: Headers) -> None:
         loop = asyncio.get_running_loop()
         now = loop.time()
         expires_at = now + (command.deadline - datetime.now(UTC)).total_seconds()
@@ -141,9 +145,9 @@ class Commands:
                 expires_at=expires_at,
             )
         except InvalidOutgoing as exc:
-            await self.complete(command, Outcome.INVALID, detail=str(exc)[:500])
+            await self.complete(command, Outcome.INVALID, detail=str(exc)[:500], trace=trace)
             return
-        link.commands[call_id] = (command, now)
+        link.commands[call_id] = (command, now, trace)
         await self._process(link)
         if call_id in link.commands:  # not dropped at once as expired
             metrics.FRAMES.labels(command.action, "out", "call").inc()
@@ -161,7 +165,7 @@ class Commands:
         entry = link.commands.pop(call_id, None)
         if entry is None:
             return
-        command, sent_at = entry
+        command, sent_at, trace = entry
         metrics.STATION_ROUND_TRIP.labels(action).observe(now - sent_at)
         outcome, response, error = bridge.answer_outcome(answer)
         message_type = "result" if outcome is Outcome.ANSWERED else "error"
@@ -174,27 +178,28 @@ class Commands:
             response=response,
             error=error,
         )
-        self._spawn(publish_quietly(self.publisher, Topic.OCPP_INBOUND, audit))
-        await self.complete(command, outcome, response=response, error=error)
+        self._spawn(publish_quietly(self.publisher, Topic.OCPP_INBOUND, audit, headers=trace))
+        await self.complete(command, outcome, response=response, error=error, trace=trace)
 
     async def timed_out(self, link: StationLink, call_id: str) -> None:
         """The station did not answer the CALL ``call_id`` within the call timeout."""
         entry = link.commands.pop(call_id, None)
         if entry is not None:
             detail = f"no answer within {self.call_timeout_s:g} s"
-            await self.complete(entry[0], Outcome.TIMED_OUT, detail=detail)
+            await self.complete(entry[0], Outcome.TIMED_OUT, detail=detail, trace=entry[2])
 
     async def expired(self, link: StationLink, call_id: str) -> None:
         """The CALL ``call_id`` waited in the queue past its command's deadline: never sent."""
         entry = link.commands.pop(call_id, None)
         if entry is not None:
             detail = "deadline passed while queued behind another CALL"
-            await self.complete(entry[0], Outcome.EXPIRED, detail=detail)
+            await self.complete(entry[0], Outcome.EXPIRED, detail=detail, trace=entry[2])
 
     async def disconnected(self, link: StationLink) -> None:
         """The link closed: the commands still on it timed out."""
-        for command, _ in link.commands.values():
-            await self.complete(command, Outcome.TIMED_OUT, detail="station disconnected")
+        for command, _, trace in link.commands.values():
+            detail = "station disconnected"
+            await self.complete(command, Outcome.TIMED_OUT, detail=detail, trace=trace)
 
     async def complete(
         self,
@@ -204,8 +209,10 @@ class Commands:
         response: dict[str, Any] | None = None,
         error: dict[str, Any] | None = None,
         detail: str = "",
+        trace: Headers = (),
     ) -> None:
-        """Record and publish the command's one outcome (CommandCompleted on its reply topic)."""
+        """Record and publish the command's one outcome (CommandCompleted on its reply topic),
+        with the command's trace headers."""
         envelope = bridge.command_outcome(
             command,
             outcome,
@@ -219,7 +226,7 @@ class Commands:
             return
         metrics.COMMANDS.labels(str(outcome)).inc()
         log.info("command %s: %s", command.action, outcome, extra=_extra(command))
-        await publish_quietly(self.publisher, command.reply_topic, envelope)
+        await publish_quietly(self.publisher, command.reply_topic, envelope, headers=trace)
 
     async def _decided(self, command: StationCommand, envelope: Envelope) -> bool:
         """Write the final mark; whether ours is the command's one outcome (NotHere is not

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from contracts.headers import Headers
 from contracts.payloads.commands import StationCommand
 from gateway.core.bridge import Connection
 from ocppj.session import Session
@@ -19,7 +20,10 @@ class StationLink:
     session: Session
     ws: ServerConnection
     received_at: dict[str, float] = field(default_factory=dict)  # station CALL id -> when
-    commands: dict[str, tuple[StationCommand, float]] = field(default_factory=dict)  # by call id
+    # by call id: the command, when it was sent, the trace headers it came with
+    commands: dict[str, tuple[StationCommand, float, Headers]] = field(default_factory=dict)
+    # span export on (runtime/tracing.py): station CALL id -> (traceparent, start ns, action)
+    traced: dict[str, tuple[bytes, int, str]] = field(default_factory=dict)
     refused: bool = False  # closing for a policy violation: nothing more it sends goes on
 
     async def send_pending(self) -> None:

@@ -2,6 +2,8 @@
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from gateway.core.auth import AuthResult
+
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 CONNECTIONS = Gauge("chargebus_gateway_connections", "Open station WebSockets", ["ocpp_version"])
@@ -16,6 +18,14 @@ ERRORS = Counter(
 AUTH_FAILURES = Counter(
     "chargebus_gateway_auth_failures_total", "Refused handshakes by reason", ["reason"]
 )
+# Every reason starts at 0, so that rate() and increase() see each reason's first refusal
+# (the alert on boot-serial-mismatch fires on one); the last two are counted in server.py.
+for _reason in (
+    *(r for r in AuthResult if not r.accepted),
+    "no-subprotocol",
+    "boot-serial-mismatch",
+):
+    AUTH_FAILURES.labels(_reason)
 COMMANDS = Counter("chargebus_gateway_commands_total", "Commands by outcome", ["outcome"])
 STATION_ROUND_TRIP = Histogram(
     "chargebus_gateway_station_round_trip_seconds",

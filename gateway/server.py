@@ -4,10 +4,15 @@ It keeps the sockets and the clock, and does what the pure core decides: gateway
 holds the links and says what presence to publish and which link to close, bridge.py builds the
 records, ocppj/session.py is each connection's sans-I/O OCPP-J session. The handshake is in
 handshake.py, commands to stations in commands.py.
+
+Every station CALL starts a trace: its record on ocpp.inbound.v1 carries a new ``traceparent``
+(contracts/trace.py), and with span export on (runtime/tracing.py) the CALL is a span until its
+answer goes to the station (docs/tracing.md).
 """
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterable, Coroutine
 from datetime import UTC, datetime
@@ -25,6 +30,7 @@ from contracts.headers import Header, correlation_id
 from contracts.payloads.ocpp import Reply
 from contracts.payloads.presence import Presence
 from contracts.topics import Topic
+from contracts.trace import Roots, context
 from gateway import metrics
 from gateway.bus import InboxRecord, Publisher, publish_quietly
 from gateway.commands import Commands
@@ -62,6 +68,7 @@ from ocppj.validation import Validator, actions
 from ocppj.versions import OcppVersion
 from runtime.kafka import PublishFailed
 from runtime.ledger import Ledger, MemoryLedger
+from runtime.tracing import Kind, Spans
 
 log = logging.getLogger("gateway")
 
@@ -71,7 +78,8 @@ class Gateway:
 
     ``publisher`` writes every record; inbox records arrive through ``consume_inbox`` (or
     ``inbox_record``), so that the gateway runs in-process without Kafka in tests; ``ledger`` is
-    the durable command ledger (runtime/ledger.py; in memory when not given).
+    the durable command ledger (runtime/ledger.py; in memory when not given); ``spans`` exports
+    a span per station CALL (None: no export).
     """
 
     def __init__(
@@ -82,9 +90,13 @@ class Gateway:
         ledger: Ledger | None = None,
         *,
         boot: str | None = None,
+        spans: Spans | None = None,
     ) -> None:
         self.settings = settings
         self.publisher = publisher
+        self.spans = spans
+        self._roots = Roots(settings.trace_sample_ratio)  # a new trace per station CALL
+        self._reply_partition = str(settings.instance).encode()
         self.handshake = Handshake(settings, credentials)
         self.boot = boot or uuid.uuid4().hex
         self.links: LinkTable[StationLink] = LinkTable()
@@ -270,12 +282,21 @@ class Gateway:
                 envelope = bridge.station_call(
                     info, unique_id=unique_id, action=action, payload=payload, at=at
                 )
+                traceparent = self._roots.header()
+                if self.spans is not None:
+                    self._span_started(link, unique_id, action, traceparent)
                 if action in bridge.LOCAL_ACTIONS:
                     link.session.send_result(unique_id, bridge.heartbeat_result(at), now)
-                    self._spawn(publish_quietly(self.publisher, Topic.OCPP_INBOUND, envelope))
+                    headers = [(Header.TRACEPARENT.value, traceparent)]
+                    publishing = publish_quietly(
+                        self.publisher, Topic.OCPP_INBOUND, envelope, headers=headers
+                    )
+                    self._spawn(publishing)
+                    if self.spans is not None:
+                        self._span_ended(link, unique_id)
                 else:
                     link.received_at[unique_id] = now
-                    await self._forward_call(link, unique_id, action, envelope)
+                    await self._forward_call(link, unique_id, action, envelope, traceparent)
             case SendReceived(unique_id, action, payload):
                 metrics.FRAMES.labels(action, "in", "send").inc()
                 envelope = bridge.station_call(
@@ -286,7 +307,15 @@ class Gateway:
                     at=datetime.now(UTC),
                     send=True,
                 )
-                self._spawn(publish_quietly(self.publisher, Topic.OCPP_INBOUND, envelope))
+                traceparent = self._roots.header()
+                if self.spans is not None:
+                    self._span_started(link, unique_id, action, traceparent)
+                    self._span_ended(link, unique_id)
+                headers = [(Header.TRACEPARENT.value, traceparent)]
+                publishing = publish_quietly(
+                    self.publisher, Topic.OCPP_INBOUND, envelope, headers=headers
+                )
+                self._spawn(publishing)
             case AnswerReceived(call_id, action, _, answer):
                 await self.commands.answered(link, call_id, action, answer, now)
             case CallTimedOut(call_id, _, _):
@@ -295,6 +324,7 @@ class Gateway:
                 await self.commands.expired(link, call_id)
             case AnswerTimedOut(unique_id, action):
                 link.received_at.pop(unique_id, None)
+                self._span_ended(link, unique_id, error="no service answer in time")
                 log.warning(
                     "no service answer to %s in time: sent InternalError",
                     action,
@@ -302,6 +332,7 @@ class Gateway:
                 )
             case ErrorSent(unique_id, code, reason):
                 link.received_at.pop(unique_id, None)
+                self._span_ended(link, unique_id, error=code)
                 metrics.ERRORS.labels(code).inc()
                 log.info(
                     "sent CALLERROR %s: %s",
@@ -324,13 +355,19 @@ class Gateway:
                 log.info("ignored a frame: %s", reason, extra={"station_id": info.station_id})
 
     async def _forward_call(
-        self, link: StationLink, unique_id: str, action: str, envelope: Envelope
+        self,
+        link: StationLink,
+        unique_id: str,
+        action: str,
+        envelope: Envelope,
+        traceparent: bytes,
     ) -> None:
         """Publish a station CALL for its service; the reply comes back on our inbox."""
         correlation = correlation_id(link.info.connection_id, unique_id)
         headers = [
-            (Header.REPLY_PARTITION, str(self.settings.instance).encode()),
-            (Header.CORRELATION_ID, correlation.encode()),
+            (Header.REPLY_PARTITION.value, self._reply_partition),
+            (Header.CORRELATION_ID.value, correlation.encode()),
+            (Header.TRACEPARENT.value, traceparent),
         ]
         try:
             await self.publisher.publish(Topic.OCPP_INBOUND, envelope, headers=headers)
@@ -344,6 +381,39 @@ class Gateway:
             now = asyncio.get_running_loop().time()
             link.session.send_error(unique_id, "InternalError", "CSMS unavailable, retry", now)
             metrics.ERRORS.labels("InternalError").inc()
+
+    def _span_started(
+        self, link: StationLink, unique_id: str, action: str, traceparent: bytes
+    ) -> None:
+        """Span export on: remember a sampled CALL's trace until it is answered."""
+        if traceparent.endswith(b"-01"):  # only the sampled flag is ever set (contracts.trace)
+            link.traced[unique_id] = (traceparent, time.time_ns(), action)
+
+    def _span_ended(self, link: StationLink, unique_id: str, error: str | None = None) -> None:
+        """The CALL ``unique_id`` was answered (or failed with ``error``): its span, if any."""
+        started = link.traced.pop(unique_id, None)
+        if started is None or self.spans is None:
+            return
+        traceparent, start_ns, action = started
+        info = link.info
+        self.spans.record(
+            f"OCPP {action}",
+            trace_id=traceparent[3:35].decode(),
+            span_id=traceparent[36:52].decode(),
+            parent_id=None,
+            kind=Kind.SERVER,
+            start_ns=start_ns,
+            end_ns=time.time_ns(),
+            attributes={
+                "rpc.system": "ocpp",
+                "rpc.method": action,
+                "ocpp.version": str(info.ocpp_version),
+                "ocpp.station_id": info.station_id,
+                "ocpp.connection_id": info.connection_id,
+                "chargebus.gateway": info.gateway,
+            },
+            error=error,
+        )
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -362,11 +432,20 @@ class Gateway:
 
     async def inbox_record(self, record: InboxRecord) -> None:
         """One inbox record: a service's reply to a station CALL, or a StationCommand."""
-        envelope = record.envelope
+        envelope, headers = record.envelope, record.headers
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "inbox %s at %d, traceparent %s",
+                envelope.event_type,
+                record.offset,
+                headers.get(Header.TRACEPARENT),
+                extra={"station_id": envelope.key},
+            )
         if envelope.event_type in (EventType.OCPP_REPLY, EventType.OCPP_REPLY_ERROR):
-            await self._reply(envelope, record.headers.get(Header.CORRELATION_ID, ""))
+            await self._reply(envelope, headers.get(Header.CORRELATION_ID, ""))
         elif envelope.event_type == EventType.STATION_COMMAND:
-            await self.commands.receive(envelope)
+            trace = context(headers.get(Header.TRACEPARENT), headers.get(Header.TRACESTATE))
+            await self.commands.receive(envelope, () if trace is None else trace.headers())
         else:
             metrics.INBOX_RECORDS.labels("unknown", "dropped").inc()
             log.warning("unknown inbox event type %s", envelope.event_type)
@@ -385,6 +464,9 @@ class Gateway:
             code = answer.code if answer.code in ERROR_CODES else "InternalError"
             sent = link.session.send_error(reply.unique_id, code, answer.description, now)
         received = link.received_at.pop(reply.unique_id, None)
+        if self.spans is not None:
+            error = None if isinstance(answer, Reply) else answer.code
+            self._span_ended(link, reply.unique_id, error=error)
         if sent and received is not None:
             action = reply.action
             label = "unknown" if action is None else self._action_label(link, action)

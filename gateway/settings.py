@@ -38,6 +38,7 @@ class Settings:
     linger_ms: int = 0
     fetch_max_wait_ms: int = 500  # measured: no faster at 5 or 100 (docs/benchmarks.md)
     connect_timeout_s: float = 15.0
+    trace_sample_ratio: float = 1.0  # new traces (one per station CALL) with the sampled flag
     log_level: str = "INFO"
 
 
@@ -154,6 +155,13 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         default=d.connect_timeout_s,
         help="seconds to reach Kafka at start before giving up",
     )
+    p.add_argument(
+        "--trace-sample-ratio",
+        type=float,
+        default=d.trace_sample_ratio,
+        help="share of station CALLs whose new trace is sampled (the traceparent's flag, which "
+        "services follow when they export spans; docs/tracing.md)",
+    )
     p.add_argument("--log-level", default=d.log_level)
     return p
 
@@ -174,6 +182,8 @@ def parse(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         p.error(f"--security-profile {a.security_profile} needs --tls-cert and --tls-key")
     if a.security_profile == 3 and not a.tls_client_ca:
         p.error("--security-profile 3 needs --tls-client-ca")
+    if not 0 <= a.trace_sample_ratio <= 1:
+        p.error("--trace-sample-ratio must be between 0 and 1")
     if not 0 < 2 * a.heartbeat_interval < a.lease:
         p.error(
             "--lease must be more than twice --heartbeat-interval (one lost heartbeat is no death)"
@@ -204,5 +214,6 @@ def parse(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         linger_ms=a.linger_ms,
         fetch_max_wait_ms=a.fetch_max_wait_ms,
         connect_timeout_s=a.connect_timeout,
+        trace_sample_ratio=a.trace_sample_ratio,
         log_level=a.log_level,
     )

@@ -9,7 +9,7 @@ is a logged 500 with the same shape. docs/adding-a-service.md, "An HTTP API".
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -155,6 +155,7 @@ async def write(
     envelope: Envelope | None,
     *,
     read_back: Follower | None = None,
+    headers: Sequence[tuple[str, bytes]] = (),
 ) -> RecordMetadata:
     """Write one record (``envelope`` None: a tombstone), acknowledged by the broker; with
     ``read_back``, return once that follower applied it, so the API's next read shows it.
@@ -166,7 +167,7 @@ async def write(
         raise PublishFailed(f"{topic}: not connected to Kafka yet")
     value = None if envelope is None else codec.encode(envelope)
     metadata = await send_acknowledged(
-        producer, topic, key.encode(), value, timeout_s=PRODUCE_TIMEOUT_S
+        producer, topic, key.encode(), value, headers=headers, timeout_s=PRODUCE_TIMEOUT_S
     )
     if read_back is not None:
         await read_back.wait_applied(topic, metadata.partition, metadata.offset, READ_YOUR_WRITES_S)

@@ -15,6 +15,12 @@ new state would say "SessionEnded written" while the event never landed.
 A service supplies one ``Store`` per assigned partition (its pure core behind three methods);
 this module does what every service shares: decoding and dead letters, deterministic event ids,
 replies routed to the gateway partition that waits, and one changelog flush per batch.
+
+Trace context (docs/tracing.md): every event and reply that a record causes carries a child of
+the record's ``traceparent``: the same trace, the span id of the worker's handling of that record
+(derived from the service and the record, so a record handled again gives the same bytes), its
+``tracestate`` unchanged. A record without one causes records without one; changelog records
+carry none (one of them sums up the records of a whole batch).
 """
 
 import hashlib
@@ -31,6 +37,7 @@ from contracts.events import DomainEvent
 from contracts.headers import Header, Headers, dead_letter_headers, header_text
 from contracts.payloads.ocpp import DeferredReply, Reply, ReplyError, reply_to
 from contracts.topics import Topic
+from contracts.trace import TraceContext, TraceParent, derived_span_id, from_headers
 
 
 class InputRecord(Protocol):
@@ -96,6 +103,19 @@ class Write:
     headers: Headers = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Span:
+    """The handling of one record of a sampled trace, as the worker may export it."""
+
+    parent: TraceParent  # the record's traceparent
+    span_id: str  # ours: the parent-id of every record that it caused
+    name: str  # the event type handled (and the OCPP action of a CALL)
+    topic: str  # where the record was
+    partition: int
+    offset: int
+    key: str
+
+
 @dataclass
 class Effects:
     """What one batch causes, by phase; ``counts`` is (kind, fate) -> records, for metrics."""
@@ -105,6 +125,7 @@ class Effects:
     replies: list[Write] = field(default_factory=list)
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     undecodable: list[str] = field(default_factory=list)  # "topic/partition/offset: why"
+    spans: list[Span] = field(default_factory=list)  # the sampled records handled
 
 
 def event_id(topic: str, partition: int, offset: int, index: int) -> str:
@@ -120,12 +141,18 @@ def dead_letter(record: InputRecord, error: DecodeError) -> Write:
 
 
 def plan(
-    records: Iterable[InputRecord], stores: Mapping[int, Store], *, changelog: str | None
+    records: Iterable[InputRecord],
+    stores: Mapping[int, Store],
+    *,
+    changelog: str | None,
+    service: str = "",
 ) -> Effects:
     """Handle ``records`` in order, each by the store of its partition; their effects.
 
     Every record's partition must be in ``stores``. Partition p of the input topics keeps its
     state in partition p of ``changelog``, written once per batch (None: stateless stores).
+    ``service`` names the handler in the span ids of its traces (services reading the same
+    record must not share a span id).
 
     Raises:
         ValueError: a store reported changes without a changelog to write them to.
@@ -133,7 +160,7 @@ def plan(
     effects = Effects()
     touched: dict[int, None] = {}  # partitions in the order the batch first touched them
     for record in records:
-        if _record(record, stores[record.partition], effects):
+        if _record(record, stores[record.partition], effects, service):
             touched[record.partition] = None
     for p in touched:
         changes = stores[p].changes()
@@ -145,7 +172,7 @@ def plan(
     return effects
 
 
-def _record(record: InputRecord, store: Store, effects: Effects) -> bool:
+def _record(record: InputRecord, store: Store, effects: Effects, service: str) -> bool:
     """Plan one record into ``effects``; whether the store handled it."""
     if record.value is None:
         return False  # a tombstone on a compacted input topic
@@ -161,9 +188,12 @@ def _record(record: InputRecord, store: Store, effects: Effects) -> bool:
     if handled is None:
         effects.counts[envelope.event_type, "ignored"] += 1
         return False
+    trace = _trace(record, envelope, service, effects)
     for index, output in enumerate(handled.events):
         if output.tombstone:  # a compacted topic forgets the key
-            effects.events.append(Write(output.topic, output.key.encode(), None, output.partition))
+            effects.events.append(
+                Write(output.topic, output.key.encode(), None, output.partition, trace)
+            )
             continue
         out = output.envelope(
             occurred_at=envelope.occurred_at,
@@ -171,10 +201,10 @@ def _record(record: InputRecord, store: Store, effects: Effects) -> bool:
             causation_id=envelope.event_id,
         )
         key = output.key.encode()
-        effects.events.append(Write(output.topic, key, encode(out), output.partition))
+        effects.events.append(Write(output.topic, key, encode(out), output.partition, trace))
     effects.counts[envelope.event_type, "handled"] += 1
     if handled.reply is not None:
-        reply = _reply(envelope, record.headers, handled.reply)
+        reply = _reply(envelope, record.headers, handled.reply, trace)
         if reply is None:
             effects.counts["reply", "no-route"] += 1
         else:
@@ -185,21 +215,40 @@ def _record(record: InputRecord, store: Store, effects: Effects) -> bool:
             occurred_at=envelope.occurred_at,
             causation_id=envelope.event_id,
         )
-        effects.replies.append(_inbox(out, deferred.gateway, deferred.correlation_id))
+        effects.replies.append(_inbox(out, deferred.gateway, deferred.correlation_id, trace))
     return True
 
 
-def _reply(call: Envelope, headers: Headers, reply: Reply | ReplyError) -> Write | None:
+def _trace(record: InputRecord, envelope: Envelope, service: str, effects: Effects) -> Headers:
+    """The trace headers of what ``record`` causes (none if it has no trace); a sampled one's
+    handling goes to ``effects.spans``."""
+    context = from_headers(record.headers)
+    if context is None:
+        return ()
+    parent, topic, partition, offset = context.parent, record.topic, record.partition, record.offset
+    span_id = derived_span_id(f"{service}/{topic}/{partition}/{offset}/{parent}".encode())
+    # TraceParent.child(span_id) without its check: a derived span id is valid by construction.
+    child = TraceContext(TraceParent(parent.trace_id, span_id, parent.flags), context.state)
+    if parent.sampled:
+        action = envelope.payload.get("action")
+        name = f"{envelope.event_type} {action}" if isinstance(action, str) else envelope.event_type
+        effects.spans.append(Span(parent, span_id, name, topic, partition, offset, envelope.key))
+    return child.headers()
+
+
+def _reply(
+    call: Envelope, headers: Headers, reply: Reply | ReplyError, trace: Headers
+) -> Write | None:
     """The answer for the gateway inbox partition that waits for it; None without a route."""
     partition = header_text(headers, Header.REPLY_PARTITION)
     correlation = header_text(headers, Header.CORRELATION_ID)
     if partition is None or correlation is None or not partition.isdecimal():
         return None
-    return _inbox(reply_to(call, reply), int(partition), correlation)
+    return _inbox(reply_to(call, reply), int(partition), correlation, trace)
 
 
-def _inbox(answer: Envelope, partition: int, correlation: str) -> Write:
+def _inbox(answer: Envelope, partition: int, correlation: str, trace: Headers) -> Write:
     """An answer for partition ``partition`` of the gateway inbox, for the CALL that
-    ``correlation`` names."""
-    header = (Header.CORRELATION_ID.value, correlation.encode())
-    return Write(Topic.GATEWAY_INBOX, answer.key.encode(), encode(answer), partition, [header])
+    ``correlation`` names, with the trace headers of what caused it."""
+    headers = [(Header.CORRELATION_ID.value, correlation.encode()), *trace]
+    return Write(Topic.GATEWAY_INBOX, answer.key.encode(), encode(answer), partition, headers)

@@ -17,6 +17,7 @@ from aiokafka.errors import KafkaError
 from contracts import codec
 from contracts.envelope import Envelope
 from contracts.errors import DecodeError
+from contracts.headers import Headers
 from runtime.batch import dead_letter
 from runtime.kafka import ConsumerTask, Sender, consumer, partitions_of, start_bounded
 
@@ -37,9 +38,10 @@ class _Assigned(ConsumerRebalanceListener):
 class GroupConsumer(ConsumerTask):
     """Reads a topic in a consumer group and commits after ``handle`` returned (at-least-once).
 
-    ``handle`` gets each envelope, the records of one key in order, those of different keys
-    concurrently; an exception from it is logged and the records are read again after a
-    second (the offset is not committed), so a broker hiccup does not lose a command.
+    ``handle`` gets each envelope with its record's headers, the records of one key in order,
+    those of different keys concurrently; an exception from it is logged and the records are
+    read again after a second (the offset is not committed), so a broker hiccup does not lose a
+    command.
     A record that is not an envelope goes to deadletter.v1 with its source in the headers.
     """
 
@@ -48,7 +50,7 @@ class GroupConsumer(ConsumerTask):
         bootstrap: str,
         topic: str,
         group_id: str,
-        handle: Callable[[Envelope], Awaitable[None]],
+        handle: Callable[[Envelope, Headers], Awaitable[None]],
         sender: Sender,
         *,
         offset_reset: str,
@@ -131,7 +133,7 @@ class GroupConsumer(ConsumerTask):
             letter = dead_letter(record, exc)
             await self._sender(letter.topic, letter.key, letter.value, headers=letter.headers)
             return
-        await self._handle(envelope)
+        await self._handle(envelope, record.headers)
 
     async def _rewind(self, kafka: AIOKafkaConsumer) -> None:
         """Go back to the committed offsets: uncommitted records are handled again."""

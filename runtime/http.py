@@ -7,6 +7,8 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
+from runtime.metrics import ready_gauge
+
 ReadinessCheck = Callable[[], tuple[bool, str]]
 
 
@@ -53,7 +55,9 @@ async def json_object(
 def operations_app(
     ready: ReadinessCheck, registry: CollectorRegistry = REGISTRY
 ) -> web.Application:
-    """/healthz: the process runs; /readyz: `ready()` says it can serve; /metrics: Prometheus."""
+    """/healthz: the process runs; /readyz: `ready()` says it can serve; /metrics: Prometheus,
+    with `ready()` as the gauge chargebus_ready."""
+    ready_gauge(registry).set_function(lambda: float(ready()[0]))
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})

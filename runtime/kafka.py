@@ -1,13 +1,18 @@
 """Kafka clients with chargebus defaults and a bounded start (I/O shell shared by every process)."""
 
 import asyncio
+import os
 from collections.abc import Awaitable, Coroutine, Sequence
+from functools import cache
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
+from aiokafka.helpers import create_ssl_context
 from aiokafka.structs import RecordMetadata
+
+from runtime.settings import KafkaSecurity, kafka_security
 
 # A client that cannot reach the broker fails after this long instead of hanging.
 DEFAULT_CONNECT_TIMEOUT_S = 15.0
@@ -37,6 +42,30 @@ class Sender(Protocol):
         partition: int | None = None,
         headers: Sequence[tuple[str, bytes]] | None = None,
     ) -> Awaitable[RecordMetadata]: ...
+
+
+def security_options(security: KafkaSecurity) -> dict[str, Any]:
+    """The aiokafka options for ``security`` (none for PLAINTEXT); reads the password file."""
+    if security.protocol == "PLAINTEXT":
+        return {}
+    options: dict[str, Any] = {"security_protocol": security.protocol}
+    if security.uses_tls:
+        options["ssl_context"] = create_ssl_context(cafile=security.ca_file)
+    if security.uses_sasl:
+        password = security.password
+        if security.password_file is not None:
+            with open(security.password_file, encoding="utf-8") as file:
+                password = file.read().strip()
+        options["sasl_mechanism"] = security.sasl_mechanism
+        options["sasl_plain_username"] = security.username
+        options["sasl_plain_password"] = password
+    return options
+
+
+@cache
+def _process_security() -> dict[str, Any]:
+    """This process's Kafka security options, from its environment (read once)."""
+    return security_options(kafka_security(os.environ))
 
 
 async def start_bounded(client: Any, bootstrap_servers: str, timeout_s: float) -> None:
@@ -71,6 +100,7 @@ def reliable_producer(bootstrap_servers: str, **overrides: Any) -> AIOKafkaProdu
         "linger_ms": 2,
         "request_timeout_ms": 15000,
         "compression_type": None,
+        **_process_security(),
     }
     options.update(overrides)
     return AIOKafkaProducer(**options)
@@ -136,6 +166,7 @@ def consumer(bootstrap_servers: str, *topics: str, **overrides: Any) -> AIOKafka
         "auto_offset_reset": "earliest",
         "fetch_max_wait_ms": 50,
         "request_timeout_ms": 15000,
+        **_process_security(),
     }
     options.update(overrides)
     return AIOKafkaConsumer(*topics, **options)
@@ -143,7 +174,9 @@ def consumer(bootstrap_servers: str, *topics: str, **overrides: Any) -> AIOKafka
 
 def admin_client(bootstrap_servers: str) -> AIOKafkaAdminClient:
     """An admin client with a request timeout shorter than our connect bound."""
-    return AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
+    return AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, request_timeout_ms=10000, **_process_security()
+    )
 
 
 async def partitions_of(

@@ -12,7 +12,7 @@ import os
 import signal
 from collections.abc import Callable, Sequence
 
-from runtime import eventloop, logs
+from runtime import eventloop, logs, tracing
 from runtime.http import start_operations_server
 from runtime.kafka import DEFAULT_CONNECT_TIMEOUT_S, KafkaUnavailable, TopicMissing
 from runtime.settings import bootstrap_servers
@@ -78,6 +78,7 @@ async def serve(services: Service | Sequence[Service], args: argparse.Namespace)
     """Run one worker of each service until SIGTERM/SIGINT; 2 if Kafka or a topic is missing.
     The first service's group is ``--group``; another's is ``<group>-<its name>``."""
     every = [services] if isinstance(services, Service) else list(services)
+    spans = tracing.from_environment(f"chargebus-{every[0].name}")  # None unless OTEL_* ask
     workers = [
         Worker(
             args.bootstrap_servers,
@@ -87,6 +88,7 @@ async def serve(services: Service | Sequence[Service], args: argparse.Namespace)
             max_in_flight=args.max_in_flight,
             fetch_min_bytes=args.fetch_min_bytes,
             fetch_max_wait_ms=args.fetch_max_wait_ms,
+            spans=spans,
         )
         for n, service in enumerate(every)
     ]
@@ -121,6 +123,8 @@ async def serve(services: Service | Sequence[Service], args: argparse.Namespace)
         for worker in workers:
             with contextlib.suppress(Exception):
                 await worker.stop()
+        if spans is not None:
+            await asyncio.to_thread(spans.close)  # what is queued is exported
         await ops.cleanup()
 
 

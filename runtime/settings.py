@@ -2,6 +2,7 @@
 
 import argparse
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092"
 BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
@@ -10,6 +11,76 @@ BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 def bootstrap_servers(environ: Mapping[str, str]) -> str:
     """The Kafka bootstrap address: `KAFKA_BOOTSTRAP_SERVERS`, else 127.0.0.1:9092."""
     return environ.get(BOOTSTRAP_ENV, "").strip() or DEFAULT_BOOTSTRAP_SERVERS
+
+
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+class InvalidKafkaSecurity(ValueError):
+    """The `KAFKA_SECURITY_PROTOCOL` / `KAFKA_SASL_*` / `KAFKA_SSL_CA_FILE` settings disagree."""
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaSecurity:
+    """How every Kafka client of a process authenticates (Strimzi: SASL_SSL with SCRAM-SHA-512,
+    the KafkaUser's name and its Secret's password, the cluster CA's certificate)."""
+
+    protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    username: str | None = None
+    password: str | None = None  # never logged; from KAFKA_SASL_PASSWORD(_FILE)
+    password_file: str | None = None
+    ca_file: str | None = None  # PEM bundle to trust; the system's CAs when None
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.protocol.startswith("SASL_")
+
+
+def kafka_security(environ: Mapping[str, str]) -> KafkaSecurity:
+    """The Kafka client security from the environment: `KAFKA_SECURITY_PROTOCOL` (PLAINTEXT),
+    `KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD` or
+    `KAFKA_SASL_PASSWORD_FILE`, `KAFKA_SSL_CA_FILE`.
+
+    Raises:
+        InvalidKafkaSecurity: with what is missing or unknown (never the password).
+    """
+
+    def get(name: str) -> str | None:
+        return environ.get(name, "").strip() or None
+
+    protocol = (get("KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT").upper()
+    if protocol not in SECURITY_PROTOCOLS:
+        raise InvalidKafkaSecurity(
+            f"KAFKA_SECURITY_PROTOCOL={protocol} is none of {', '.join(SECURITY_PROTOCOLS)}"
+        )
+    security = KafkaSecurity(
+        protocol=protocol,
+        sasl_mechanism=(get("KAFKA_SASL_MECHANISM") or "SCRAM-SHA-512").upper(),
+        username=get("KAFKA_SASL_USERNAME"),
+        password=environ.get("KAFKA_SASL_PASSWORD") or None,
+        password_file=get("KAFKA_SASL_PASSWORD_FILE"),
+        ca_file=get("KAFKA_SSL_CA_FILE"),
+    )
+    if not security.uses_sasl:
+        return KafkaSecurity(protocol=protocol, ca_file=security.ca_file)
+    if security.sasl_mechanism not in SASL_MECHANISMS:
+        raise InvalidKafkaSecurity(
+            f"KAFKA_SASL_MECHANISM={security.sasl_mechanism} is none of "
+            f"{', '.join(SASL_MECHANISMS)}"
+        )
+    if security.username is None:
+        raise InvalidKafkaSecurity(f"{protocol} needs KAFKA_SASL_USERNAME")
+    if (security.password is None) == (security.password_file is None):
+        raise InvalidKafkaSecurity(
+            f"{protocol} needs exactly one of KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE"
+        )
+    return security
 
 
 def tool_arguments(environ: Mapping[str, str], timeout_s: float) -> argparse.ArgumentParser:

@@ -12,7 +12,9 @@ offsets are committed in batch order. Replies of batch n+1 may go out before tho
 (each station's CALLs are one at a time, OCPP-J §4.1.1).
 On assignment, a partition's store is restored from partition p of the changelog before its
 first record is handled (why not faust tables: docs/decisions.md). Followers (a token store,
-say) are started with the worker and must be read before it is ready.
+say) are started with the worker and must be read before it is ready. With span export on
+(runtime/tracing.py), each sampled record handled is a span from its batch's start until the
+batch's replies are sent (docs/tracing.md).
 """
 
 import asyncio
@@ -30,10 +32,11 @@ from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition
 from prometheus_client import Counter, Histogram
 
 from runtime import eventloop
-from runtime.batch import UNREADABLE, Effects, Store, Write, plan
+from runtime.batch import UNREADABLE, Effects, Span, Store, Write, plan
 from runtime.failpoints import failpoint
 from runtime.follower import Follower
 from runtime.kafka import consumer, reliable_producer, start_bounded
+from runtime.tracing import Kind, Spans
 
 COMMIT_INTERVAL_S = 0.5  # input offsets are committed at most this often
 MAX_IN_FLIGHT = 4  # batches handled whose writes are not all acknowledged yet
@@ -107,9 +110,11 @@ class Worker(ConsumerRebalanceListener):
         max_in_flight: int = MAX_IN_FLIGHT,
         fetch_min_bytes: int = FETCH_MIN_BYTES,
         fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS,
+        spans: Spans | None = None,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.service = service
+        self.spans = spans  # None: no span export (runtime/tracing.py)
         self.stores: dict[int, Store] = {}
         self.restoring = 0
         self.log = logging.getLogger(service.name)
@@ -274,6 +279,7 @@ class Worker(ConsumerRebalanceListener):
         self, batches: Mapping[TopicPartition, list[ConsumerRecord[Any, Any]]]
     ) -> None:
         started = time.perf_counter()
+        started_ns = time.time_ns() if self.spans is not None else 0
         records: list[ConsumerRecord[Any, Any]] = []
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
         for tp, fetched in batches.items():
@@ -287,7 +293,9 @@ class Worker(ConsumerRebalanceListener):
             offsets[tp] = OffsetAndMetadata(fetched[-1].offset + 1, "")
         if not records:
             return
-        effects = plan(records, self.stores, changelog=self.service.changelog)
+        effects = plan(
+            records, self.stores, changelog=self.service.changelog, service=self.service.name
+        )
         for (kind, fate), count in effects.counts.items():
             self.metrics.records.labels(kind, fate).inc(count)
         for where in effects.undecodable:
@@ -300,7 +308,7 @@ class Worker(ConsumerRebalanceListener):
         previous = self._in_flight[-1] if self._in_flight else None
         flight = Flight()
         flight.task = asyncio.create_task(
-            self._finish(previous, flight, event_acks, effects, offsets, started)
+            self._finish(previous, flight, event_acks, effects, offsets, started, started_ns)
         )
         self._in_flight.append(flight)
 
@@ -312,6 +320,7 @@ class Worker(ConsumerRebalanceListener):
         effects: Effects,
         offsets: dict[TopicPartition, OffsetAndMetadata],
         started: float,
+        started_ns: int,
     ) -> None:
         """Phases 1 to 3 of one batch (module docstring), in step with the batch before it."""
         await asyncio.gather(*event_acks)
@@ -328,10 +337,34 @@ class Worker(ConsumerRebalanceListener):
         await asyncio.gather(*changelog_acks)
         # Not awaited: a reply lost on the way makes the station send its CALL again.
         await self._send(REPLIES, effects.replies)
+        if self.spans is not None and effects.spans:
+            self._export(self.spans, effects.spans, started_ns)
         if previous is not None:
             await previous.task  # offsets are committed in order; raises if it failed
         self._handled.update(offsets)
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
+
+    def _export(self, spans: Spans, handled: list[Span], started_ns: int) -> None:
+        """Each sampled record of a batch as a span, from the batch's start until now."""
+        ended_ns = time.time_ns()
+        for span in handled:
+            spans.record(
+                f"{self.service.name} {span.name}",
+                trace_id=span.parent.trace_id,
+                span_id=span.span_id,
+                parent_id=span.parent.parent_id,
+                kind=Kind.CONSUMER,
+                start_ns=started_ns,
+                end_ns=ended_ns,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.operation.type": "process",
+                    "messaging.destination.name": span.topic,
+                    "messaging.destination.partition.id": str(span.partition),
+                    "messaging.kafka.offset": span.offset,
+                    "messaging.kafka.message.key": span.key,
+                },
+            )
 
     def _prune(self) -> None:
         """Forget the batches that are done, oldest first; a failed one stays for _raise_failed."""

@@ -8,6 +8,9 @@
 # (-XX:+UseSerialGC; the full JIT: under sustained load the broker answers in 2/3 of the time
 # it takes with -XX:TieredStopAtLevel=1, docs/benchmarks.md), KAFKA_START_TIMEOUT (90 s),
 # KAFKA_LOG_LEVEL (WARN). Jars are cached in deploy/local/.lib/<version>/ (git-ignored).
+# KAFKA_SCRAM_USERS_FILE (lines "name password") with KAFKA_SUPER_USER (one of them): clients
+# authenticate with SASL SCRAM-SHA-512 and the broker enforces ACLs, as Strimzi's does
+# (the ACL test, tests/e2e/test_kafka_acls.py). Unset: plain text, no ACLs.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,17 +48,53 @@ fetch() {
   rm -rf "$lib_dir" && mv "$lib_dir.tmp" "$lib_dir" && touch "$lib_dir/.complete"
 }
 
+scram_users=${KAFKA_SCRAM_USERS_FILE:-}
+super_user=${KAFKA_SUPER_USER:-}
+
+client_listener_config() {  # the client listener: plain text, or SCRAM with ACLs enforced
+  if [[ -z $scram_users ]]; then
+    cat <<PROPS
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+PROPS
+    return
+  fi
+  local super_password
+  super_password=$(awk -v u="$super_user" '$1 == u { print $2 }' "$scram_users")
+  [[ -n $super_password ]] || die "KAFKA_SUPER_USER '$super_user' is not in $scram_users"
+  # The controller listener stays on loopback in plain text; its principal is ANONYMOUS.
+  cat <<PROPS
+listeners=SASL_PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$port
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$super_user" password="$super_password";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:$super_user;User:ANONYMOUS
+allow.everyone.if.no.acl.found=false
+PROPS
+}
+
+scram_format_args() {  # --add-scram per user: SCRAM credentials exist from the first start
+  [[ -n $scram_users ]] || return 0
+  local name password
+  while read -r name password; do
+    [[ -n $name ]] && printf -- '--add-scram\nSCRAM-SHA-512=[name=%s,password=%s]\n' "$name" "$password"
+  done <"$scram_users"
+}
+
 write_config() {
   mkdir -p "$run_dir/data"
   cat >"$run_dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$controller_port
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+$(client_listener_config)
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
 log.dirs=$run_dir/data
 num.partitions=1
 auto.create.topics.enable=false
@@ -104,9 +143,11 @@ start() {
   local cp="$lib_dir/*" started
   started=$(date +%s.%N)
   if [[ ! -f $run_dir/data/meta.properties ]]; then
+    local scram=()
+    mapfile -t scram < <(scram_format_args)
     java -cp "$cp" -Dlog4j2.configurationFile="$run_dir/log4j2.properties" kafka.tools.StorageTool \
       format -t "$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null)" \
-      -c "$run_dir/server.properties" --ignore-formatted >"$run_dir/format.log" 2>&1 \
+      -c "$run_dir/server.properties" --ignore-formatted "${scram[@]}" >"$run_dir/format.log" 2>&1 \
       || { cat "$run_dir/format.log" >&2; die "formatting the storage in $run_dir/data failed"; }
   fi
   # shellcheck disable=SC2086  # heap and JVM options are word lists on purpose

@@ -1,5 +1,6 @@
 """`python -m services.billing`: run a billing worker (wiring only; the core is core/)."""
 
+import argparse
 import sys
 
 from runtime import process
@@ -27,23 +28,28 @@ environment:
 """
 
 
-def run(argv: list[str]) -> int:
-    if argv[:1] == ["rebuild"]:
-        return rebuild.main(argv[1:])
-    if argv[:1] == ["report"]:
-        return report.main(argv[1:])
-    command_line = process.parser(
+def command_line() -> argparse.ArgumentParser:
+    """The worker's options (deploy/k8s's tests parse the manifests' arguments with it)."""
+    parser = process.parser(
         prog="python -m services.billing",
         description=DESCRIPTION,
         group="chargebus-billing",
         http_port=9300,
         first_input=SOURCES[0],
     )
-    add_cdr_options(command_line)
-    add_display_options(command_line)
+    add_cdr_options(parser)
+    add_display_options(parser)
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    if argv[:1] == ["rebuild"]:
+        return rebuild.main(argv[1:])
+    if argv[:1] == ["report"]:
+        return report.main(argv[1:])
     return process.main(
         argv,
-        command_line,
+        command_line(),
         lambda args: service(
             args.bootstrap_servers,
             party=party(args),
@@ -54,5 +60,10 @@ def run(argv: list[str]) -> int:
     )
 
 
+def main() -> int:
+    """The console script (pyproject.toml [project.scripts]): the command line of `sys.argv`."""
+    return run(sys.argv[1:])
+
+
 if __name__ == "__main__":
-    sys.exit(run(sys.argv[1:]))
+    sys.exit(main())

@@ -7,10 +7,12 @@ billing.costs.v1, price and cost messages for stations to commands.v1.
 """
 
 from contracts.topics import Topic
+from runtime.metrics import Counted
 from runtime.worker import Service
 from services.billing.core.cdr import Party
 from services.billing.core.partition import Partition
 from services.billing.core.station_costs import Display
+from services.billing.metrics import metrics
 from services.billing.tariff_follower import TariffFollower
 
 NAME = "billing"
@@ -27,17 +29,21 @@ def service(
 ) -> Service:
     """The billing service as the runtime's worker runs it."""
     tariffs = TariffFollower(bootstrap_servers)
+    count = metrics().count
     return Service(
         name=NAME,
         sources=SOURCES,
         changelog=Topic.BILLING_STATE,
-        new_store=lambda p: Partition(
-            p,
-            book=tariffs.book,
-            party=party,
-            time_zone=time_zone,
-            currency=currency,
-            show=show or Display(),
+        new_store=lambda p: Counted(
+            Partition(
+                p,
+                book=tariffs.book,
+                party=party,
+                time_zone=time_zone,
+                currency=currency,
+                show=show or Display(),
+            ),
+            count,
         ),
         followers=[tariffs],
     )

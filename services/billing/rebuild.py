@@ -21,13 +21,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from contracts.codec import decode
 from contracts.envelope import Envelope
 from contracts.payloads.billing import CdrIssued, Scope
 from contracts.topics import SPECS, Topic
 from ocppj.timestamps import parse_zoned
+from runtime.kafka import consumer as kafka_consumer
 from runtime.settings import bootstrap_servers
 from services.billing.api.core.errors import InvalidAssignment
 from services.billing.api.core.errors import InvalidTariff as InvalidTariffBody
@@ -51,7 +52,7 @@ async def read_period(
 ) -> AsyncIterator[tuple[int, Envelope]]:
     """(partition, record) of ``topic`` from ``since`` (None: the beginning) to the end offsets
     it had when the read began; undecodable records are skipped."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = kafka_consumer(bootstrap)
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(SPECS[Topic(topic)].partitions)]

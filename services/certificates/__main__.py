@@ -105,5 +105,10 @@ def run(argv: list[str]) -> int:
     return eventloop.run(serve(settings, authority, args.http_host, args.http_port))
 
 
+def main() -> int:
+    """The console script (pyproject.toml [project.scripts]): the command line of `sys.argv`."""
+    return run(sys.argv[1:])
+
+
 if __name__ == "__main__":
-    sys.exit(run(sys.argv[1:]))
+    sys.exit(main())

@@ -2,7 +2,8 @@
 
 Reads stations.v1 in a consumer group (CertificateSigningRequested: sign the accepted ones, log
 the refused ones with their reasons) and follows ocpp.presence.v1 (which certificate each
-station connected with, and whether it is online); writes OperatorCommands to commands.v1.
+station connected with, and whether it is online); writes OperatorCommands to commands.v1, a
+signed certificate's with the trace headers of the request it answers (docs/tracing.md).
 """
 
 import asyncio
@@ -17,10 +18,12 @@ from aiokafka.structs import RecordMetadata
 from prometheus_client import REGISTRY, CollectorRegistry, Counter
 
 from contracts.envelope import Envelope
+from contracts.headers import Headers
 from contracts.payloads.certificates import CertificateSigningRequested
 from contracts.payloads.commands import OperatorCommand
 from contracts.payloads.presence import PresenceView
 from contracts.topics import Topic
+from contracts.trace import from_headers
 from runtime.api import write
 from runtime.consumer import GroupConsumer
 from runtime.follower import Follower
@@ -57,6 +60,8 @@ class Certificates:
             ["outcome"],
             registry=registry,
         )
+        for outcome in ("signed", "refused"):  # from 0: rate() and alerts see the first one
+            self.signed.labels(outcome)
         self.renewals = Counter(
             "chargebus_certificate_renewals_total", "Renewals asked of stations", registry=registry
         )
@@ -128,10 +133,11 @@ class Certificates:
             self._producer, topic, key, value, partition=partition, headers=headers
         )
 
-    async def _command(self, command: OperatorCommand) -> None:
-        await write(self._producer, Topic.COMMANDS, command.station_id, command.envelope())
+    async def _command(self, command: OperatorCommand, trace: Headers = ()) -> None:
+        envelope = command.envelope()
+        await write(self._producer, Topic.COMMANDS, command.station_id, envelope, headers=trace)
 
-    async def _station_event(self, envelope: Envelope) -> None:
+    async def _station_event(self, envelope: Envelope, headers: Headers) -> None:
         request = CertificateSigningRequested.parse(envelope)
         if request is None:
             return
@@ -147,7 +153,11 @@ class Certificates:
             self.signed.labels("refused").inc()
             log.error("CSR accepted upstream but not signed: %s", exc, extra=extra)
             return
-        await self._command(certificate_signed(request, chain, now))
+        # No span of ours: the request's trace goes on unchanged (docs/tracing.md).
+        trace = from_headers(headers)
+        await self._command(
+            certificate_signed(request, chain, now), () if trace is None else trace.headers()
+        )
         self.signed.labels("signed").inc()
         log.info("certificate signed, CertificateSigned sent", extra=extra)
 

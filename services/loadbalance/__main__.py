@@ -1,5 +1,6 @@
 """`python -m services.loadbalance`: run a load balancing worker (wiring; the core is core/)."""
 
+import argparse
 import sys
 
 from runtime import process
@@ -22,16 +23,25 @@ environment:
 """
 
 
-def run(argv: list[str]) -> int:
-    command_line = process.parser(
+def command_line() -> argparse.ArgumentParser:
+    """The worker's options (deploy/k8s's tests parse the manifests' arguments with it)."""
+    return process.parser(
         prog="python -m services.loadbalance",
         description=DESCRIPTION,
         group="chargebus-loadbalance",
         http_port=9400,
         first_input=ROUTED[0],
     )
-    return process.main(argv, command_line, lambda args: services(args.bootstrap_servers))
+
+
+def run(argv: list[str]) -> int:
+    return process.main(argv, command_line(), lambda args: services(args.bootstrap_servers))
+
+
+def main() -> int:
+    """The console script (pyproject.toml [project.scripts]): the command line of `sys.argv`."""
+    return run(sys.argv[1:])
 
 
 if __name__ == "__main__":
-    sys.exit(run(sys.argv[1:]))
+    sys.exit(main())

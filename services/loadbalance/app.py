@@ -8,9 +8,11 @@ LimitsAllocated to loadbalance.limits.v1 and SetChargingProfile commands to comm
 """
 
 from contracts.topics import Topic
+from runtime.metrics import Counted
 from runtime.worker import Service
 from services.loadbalance.core.partition import Partition
 from services.loadbalance.core.router import Router
+from services.loadbalance.metrics import metrics
 from services.loadbalance.station_sites import StationSites
 
 NAME = "loadbalance"
@@ -22,11 +24,12 @@ ROUTED = (Topic.SESSIONS, Topic.STATIONS, Topic.COMMAND_RESULTS)
 def services(bootstrap_servers: str) -> tuple[Service, Service]:
     """The load balancer and its router, as the runtime's workers run them."""
     sites = StationSites(bootstrap_servers)
+    count = metrics().count
     balancer = Service(
         name=NAME,
         sources=SOURCES,
         changelog=Topic.LOADBALANCE_STATE,
-        new_store=lambda p: Partition(p, documents=sites.document),
+        new_store=lambda p: Counted(Partition(p, documents=sites.document), count),
         followers=[sites],
     )
     router = Service(  # started after the balancer, which starts the follower they share

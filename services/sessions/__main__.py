@@ -1,5 +1,6 @@
 """`python -m services.sessions`: run a sessions worker (wiring only; the core is core/)."""
 
+import argparse
 import os
 import sys
 
@@ -32,20 +33,29 @@ environment:
 """
 
 
-def run(argv: list[str]) -> int:
-    command_line = process.parser(
+def command_line() -> argparse.ArgumentParser:
+    """The worker's options (deploy/k8s's tests parse the manifests' arguments with it)."""
+    return process.parser(
         prog="python -m services.sessions",
         description=DESCRIPTION,
         group="chargebus-sessions",
         http_port=9200,
         first_input=SOURCES[0],
     )
+
+
+def run(argv: list[str]) -> int:
     return process.main(
         argv,
-        command_line,
+        command_line(),
         lambda args: service(args.bootstrap_servers, Policy.from_environ(os.environ)),
     )
 
 
+def main() -> int:
+    """The console script (pyproject.toml [project.scripts]): the command line of `sys.argv`."""
+    return run(sys.argv[1:])
+
+
 if __name__ == "__main__":
-    sys.exit(run(sys.argv[1:]))
+    sys.exit(main())

@@ -8,9 +8,11 @@ from contracts.envelope import Envelope
 from contracts.payloads.tokens import Token
 from contracts.topics import Topic
 from runtime.follower import Follower
+from runtime.metrics import Counted
 from runtime.worker import Service
 from services.sessions.core.partition import Partition
 from services.sessions.core.policy import Policy
+from services.sessions.metrics import metrics
 
 NAME = "sessions"
 SOURCES = (Topic.OCPP_INBOUND, Topic.PRESENCE, Topic.BILLING_COSTS)
@@ -44,10 +46,11 @@ class TokenStore(Follower):
 def service(bootstrap_servers: str, policy: Policy) -> Service:
     """The sessions service as the runtime's worker runs it."""
     tokens = TokenStore(bootstrap_servers)
+    count = metrics().count
     return Service(
         name=NAME,
         sources=SOURCES,
         changelog=Topic.SESSIONS_STATE,
-        new_store=lambda p: Partition(p, policy=policy, tokens=tokens.tokens),
+        new_store=lambda p: Counted(Partition(p, policy=policy, tokens=tokens.tokens), count),
         followers=[tokens],
     )

@@ -19,9 +19,11 @@ from contracts.payloads.commands import CommandCompleted, StationCommand
 from contracts.payloads.ocpp import Reply, reply_to
 from contracts.payloads.presence import Presence
 from contracts.topics import Topic
+from contracts.trace import new_root, parse
 from gateway.bus import InboxRecord
 from gateway.server import Gateway
 from gateway.settings import Settings
+from runtime.tracing import Spans
 from tests.support.gateway import Published, RecordingPublisher
 
 INSTANCE = 5
@@ -115,9 +117,13 @@ async def test_a_station_call_is_published_with_the_reply_route_and_answered(
         assert call.envelope.payload["payload"] == BOOT
         assert not call.envelope.payload["answered_by_gateway"]
         connection_id = call.envelope.payload["connection_id"]
+        trace = parse(call.headers[Header.TRACEPARENT])  # a new trace per CALL (docs/tracing.md)
+        assert trace is not None
+        assert trace.sampled
         assert call.headers == {
             Header.REPLY_PARTITION: str(INSTANCE),
             Header.CORRELATION_ID: f"{connection_id}/boot-1",
+            Header.TRACEPARENT: str(trace),
         }
         answer = {"status": "Accepted", "currentTime": "2025-06-01T12:00:00Z", "interval": 300}
         reply = reply_to(call.envelope, Reply(answer))
@@ -139,7 +145,9 @@ async def test_heartbeat_is_answered_by_the_gateway_and_still_published(
         assert published.topic == Topic.OCPP_INBOUND
         assert published.envelope.payload["action"] == "Heartbeat"
         assert published.envelope.payload["answered_by_gateway"]
-        assert published.headers == {}  # no service answers it
+        # No service answers it: no reply route, only its trace.
+        assert list(published.headers) == [Header.TRACEPARENT]
+        assert parse(published.headers[Header.TRACEPARENT]) is not None
 
 
 async def test_a_failed_publish_answers_internal_error(running: InProcess) -> None:
@@ -198,3 +206,127 @@ async def test_commands_to_absent_departed_and_held_stations(running: InProcess)
     await running.publisher.wait_count(Topic.PRESENCE, station_id, 2)  # it left
     offline = await running.command(station_id, "Reset", {"type": "Soft"})
     assert (await running.outcome(offline)).outcome == Outcome.STATION_OFFLINE
+
+
+# -- trace context (docs/tracing.md) ------------------------------------------------------------
+
+
+class RecordingSpans(Spans):
+    """Span export as the gateway sees it, without OpenTelemetry: the spans it was given."""
+
+    def __init__(self) -> None:
+        self.recorded: list[dict[str, Any]] = []
+
+    def record(self, name: str, **span: Any) -> None:
+        self.recorded.append({"name": name, **span})
+
+
+@pytest.fixture
+async def traced() -> AsyncIterator[tuple[InProcess, RecordingSpans]]:
+    """A gateway in process whose new traces are sampled at 0.5, with span export."""
+    publisher, spans = RecordingPublisher(), RecordingSpans()
+    settings = Settings(
+        host="127.0.0.1",
+        port=0,
+        instance=INSTANCE,
+        security_profile=0,
+        drain_timeout_s=1.0,
+        trace_sample_ratio=0.5,
+    )
+    gateway = Gateway(settings, publisher, None, spans=spans)
+    server = await gateway.serve()
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield InProcess(gateway, publisher, f"ws://127.0.0.1:{port}/ocpp"), spans
+    finally:
+        await gateway.drain()
+
+
+async def test_a_command_carries_its_trace_unchanged_to_the_answer_and_the_outcome(
+    running: InProcess,
+) -> None:
+    station_id = _station_id()
+    trace: dict[str, str] = {Header.TRACEPARENT: str(new_root()), Header.TRACESTATE: "rojo=1"}
+    async with running.station(station_id) as ws:
+        command = StationCommand(
+            command_id=uuid.uuid4().hex,
+            station_id=station_id,
+            action="Reset",
+            payload={"type": "Soft"},
+            deadline=datetime.now(UTC) + timedelta(seconds=30),
+        )
+        await running.feed(command.envelope(), trace)
+        call = json.loads(await ws.recv())
+        await ws.send(json.dumps([3, call[1], {"status": "Accepted"}]))
+        await running.outcome(command.command_id)
+        answer = await running.publisher.wait_for(
+            lambda r: (
+                r.envelope.event_type == EventType.OCPP_CALL_RESULT and r.envelope.key == station_id
+            )
+        )
+    outcome = next(r for r in running.publisher.on(Topic.COMMAND_RESULTS, station_id))
+    assert answer.headers == trace
+    assert outcome.headers == trace
+
+
+async def test_a_command_with_a_malformed_trace_or_none_gets_an_outcome_without_one(
+    running: InProcess,
+) -> None:
+    offline = _station_id()  # not connected: StationOffline at once
+    first = await running.command(offline, "Reset", {"type": "Soft"})
+    await running.outcome(first)
+    command = StationCommand(
+        command_id=uuid.uuid4().hex,
+        station_id=offline,
+        action="Reset",
+        payload={"type": "Soft"},
+        deadline=datetime.now(UTC) + timedelta(seconds=30),
+    )
+    await running.feed(
+        command.envelope(), {Header.TRACEPARENT: "00-bad", Header.TRACESTATE: "rojo=1"}
+    )
+    await running.outcome(command.command_id)
+    assert [r.headers for r in running.publisher.on(Topic.COMMAND_RESULTS, offline)] == [{}, {}]
+
+
+async def test_with_span_export_each_sampled_call_is_a_span_until_its_answer(
+    traced: tuple[InProcess, RecordingSpans],
+) -> None:
+    """Sampled at 0.5 by trace id: some CALLs are sampled and become spans from the frame to
+    the answer, with the ids of their record's traceparent; the others are carried unsampled."""
+    running, spans = traced
+    station_id = _station_id()
+    async with running.station(station_id) as ws:
+        for n in range(40):
+            await _call(ws, f"hb-{n}", "Heartbeat", {})
+        await running.publisher.wait_count(Topic.OCPP_INBOUND, station_id, 40)
+        await ws.send(json.dumps([2, "boot-1", "BootNotification", BOOT]))
+        call = await running.publisher.wait_for(
+            lambda r: (
+                r.envelope.key == station_id
+                and r.envelope.payload.get("action") == "BootNotification"
+            )
+        )
+        boot_trace = parse(call.headers[Header.TRACEPARENT])
+        assert boot_trace is not None
+        reply = reply_to(call.envelope, Reply({"status": "Accepted", "interval": 300}))
+        await running.feed(reply, {Header.CORRELATION_ID: call.headers[Header.CORRELATION_ID]})
+        await ws.recv()
+    beats = [
+        parse(r.headers[Header.TRACEPARENT])
+        for r in running.publisher.on(Topic.OCPP_INBOUND, station_id)
+        if r.envelope.payload["action"] == "Heartbeat"
+    ]
+    sampled = {b.parent_id: b for b in beats if b is not None and b.sampled}
+    assert 0 < len(sampled) < 40  # 2**-40 that either fails by chance
+    heartbeat_spans = [s for s in spans.recorded if s["name"] == "OCPP Heartbeat"]
+    assert {s["span_id"] for s in heartbeat_spans} == set(sampled)
+    for span in heartbeat_spans:
+        assert span["trace_id"] == sampled[span["span_id"]].trace_id
+        assert span["parent_id"] is None
+        assert span["start_ns"] <= span["end_ns"]
+        assert span["attributes"]["ocpp.station_id"] == station_id
+    boot_spans = [s for s in spans.recorded if s["name"] == "OCPP BootNotification"]
+    assert [s["span_id"] for s in boot_spans] == (
+        [boot_trace.parent_id] if boot_trace.sampled else []
+    )

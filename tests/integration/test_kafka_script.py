@@ -26,8 +26,10 @@ def _free_port_pair() -> int:
     raise AssertionError("no free port pair")
 
 
-def _script(*args: str, port: int, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KAFKA_PORT": str(port), "KAFKA_DATA_DIR": str(data_dir)}
+def _script(
+    *args: str, port: int, data_dir: Path, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KAFKA_PORT": str(port), "KAFKA_DATA_DIR": str(data_dir), **extra_env}
     return subprocess.run(
         [str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )

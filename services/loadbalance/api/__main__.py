@@ -24,5 +24,10 @@ def run(argv: list[str]) -> int:
     return eventloop.run(serve(api, app, host=settings.host, port=settings.port, log=log))
 
 
+def main() -> int:
+    """The console script (pyproject.toml [project.scripts]): the command line of `sys.argv`."""
+    return run(sys.argv[1:])
+
+
 if __name__ == "__main__":
-    sys.exit(run(sys.argv[1:]))
+    sys.exit(main())

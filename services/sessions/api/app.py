@@ -29,6 +29,7 @@ from runtime.consumer import GroupConsumer
 from runtime.follower import Follower
 from runtime.kafka import PublishFailed, reliable_producer, send_acknowledged, start_bounded
 from runtime.ledger import DurableLedger
+from runtime.tracing import from_environment
 from services.sessions.api.core.alerts import AlertsView, alert_json
 from services.sessions.api.core.errors import TokenNotFound
 from services.sessions.api.core.live import Changes, RecentEvents, batch
@@ -66,6 +67,7 @@ class SessionsApi:
             ("api_keys", self.keys),
         ):
             self.metrics.view_size.labels(name).set_function(view.__len__)
+        self.metrics.open_sessions.set_function(lambda: self.sessions.open_count)
         connect = settings.connect_timeout_s
         self.ledger = DurableLedger(
             settings.bootstrap_servers,
@@ -81,6 +83,7 @@ class SessionsApi:
             self.metrics,
             self.ledger,
             writer=f"api/{uuid.uuid4().hex[:12]}",
+            spans=from_environment("chargebus-sessions-api"),  # None unless OTEL_* ask for it
         )
         self._keys = KeyFollower(settings.bootstrap_servers, self.keys, connect_timeout_s=connect)
         # Compacted topics, all of them, then live; sessions.v1 only from the recent window, on
@@ -160,6 +163,8 @@ class SessionsApi:
     async def stop(self) -> None:
         await self.live.stop()
         await self.router.stop()
+        if self.router.spans is not None:
+            await asyncio.to_thread(self.router.spans.close)  # what is queued is exported
         await self._commands.stop()
         await self._views.stop()
         await self._session_log.stop()

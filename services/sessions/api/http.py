@@ -16,9 +16,11 @@ from typing import Any
 
 from aiohttp import web
 
+from contracts.headers import Header
 from contracts.http_api import Query
 from contracts.payloads.sessions import session_id
 from contracts.payloads.station_reports import ReportKind
+from contracts.trace import context
 from ocppj.commands.arguments import InvalidCommand
 from runtime.api import add_operations, errors_and_metrics, read_object
 from runtime.api_keys import authentication
@@ -168,6 +170,9 @@ class Routes:
             body,
             command_id=command_id,
             timeout_s=timeout_s,
+            trace=context(
+                request.headers.get(Header.TRACEPARENT), request.headers.get(Header.TRACESTATE)
+            ),
         )
         return web.json_response(result_json(result), status=http_status(result))
 

@@ -1,6 +1,6 @@
 """The API's Prometheus metrics, declared on a registry the caller owns (no I/O)."""
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from runtime.api import LATENCY_BUCKETS, HttpMetrics
 
@@ -21,5 +21,10 @@ class Metrics(HttpMetrics):
             "Command sent until its outcome arrived, by command",
             ["command"],
             buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.open_sessions = Gauge(
+            "chargebus_sessions_api_open_sessions",
+            "Charging sessions open now (sessions.open.v1 and sessions.v1); the whole fleet's",
             registry=registry,
         )

@@ -7,10 +7,15 @@ its CommandCompleted on command-results.v1, which one shared follower reads live
 ``StationOffline`` at once, which we also write to command-results.v1. ``NotHere`` (stale
 presence) waits up to ``reroute_wait_s`` for presence to move, then sends once more: at most two
 hops (design "Routing"; reference/kafka.md §4.3).
+
+Each command is a span of the API's (docs/tracing.md): a child of the HTTP request's or the
+OperatorCommand record's ``traceparent``, else a new trace. Its StationCommands and the outcomes
+written here carry it; with span export on (runtime/tracing.py) it is exported once it ends.
 """
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -19,16 +24,19 @@ from typing import Any
 from contracts import codec
 from contracts.envelope import Envelope
 from contracts.events import Outcome
+from contracts.headers import Headers
 from contracts.payloads.commands import CommandCompleted, OperatorCommand, StationCommand
 from contracts.payloads.ledger import LedgerRecord, Mark
 from contracts.payloads.presence import Presence, PresenceView
 from contracts.topics import Topic
+from contracts.trace import TraceContext, from_headers, new_root
 from ocppj.commands.arguments import InvalidCommand
 from ocppj.commands.context import TokenTypes
 from ocppj.commands.translate import OutgoingCall, canonical, translate
 from ocppj.versions import OcppVersion
 from runtime.kafka import PublishFailed, Sender
 from runtime.ledger import Ledger
+from runtime.tracing import Kind, Spans
 from services.sessions.api.core.errors import StationNotFound
 from services.sessions.api.core.outcomes import Job, completed_here, timed_out
 from services.sessions.api.core.queries import known_station
@@ -55,8 +63,10 @@ class CommandRouter:
         metrics: Metrics,
         ledger: Ledger,
         writer: str,
+        spans: Spans | None = None,
     ) -> None:
         self.ledger = ledger
+        self.spans = spans  # None: no span export
         self.writer = writer  # this instance's name in the command ledger: api/<id>
         self.presence = presence
         self.stations = stations
@@ -127,8 +137,10 @@ class CommandRouter:
         *,
         command_id: str,
         timeout_s: float,
+        trace: TraceContext | None = None,
     ) -> CommandCompleted:
-        """Carry out a command and return its outcome (a command id seen before: its outcome).
+        """Carry out a command and return its outcome (a command id seen before: its outcome);
+        ``trace``: the request's trace context, which the command's span continues.
 
         Raises:
             StationNotFound: neither presence nor stations.v1 knows the station.
@@ -151,6 +163,8 @@ class CommandRouter:
                 command_id=command_id,
                 deadline=datetime.now(UTC) + timedelta(seconds=timeout_s),
                 source="http",
+                trace=_continued(trace),
+                caller_span=None if trace is None else trace.parent.parent_id,
             )
             version = self.version_of(station_id)
             if version is not None:
@@ -187,7 +201,7 @@ class CommandRouter:
         (a StationCommand, or our own outcome) was acknowledged. ``watch_only``: a gateway
         has sent it already (the ledger says so): only wait for its outcome."""
         loop = asyncio.get_running_loop()
-        started = loop.time()
+        started, started_ns = loop.time(), time.time_ns()
         budget = (job.deadline - datetime.now(UTC)).total_seconds()
         until = started + min(max(budget, 0.0), MAX_TIMEOUT_S)
         queue: asyncio.Queue[CommandCompleted] = asyncio.Queue()
@@ -230,6 +244,7 @@ class CommandRouter:
                     job.station_id.encode(),
                     codec.encode(envelope),
                     partition=route.gateway,
+                    headers=_headers(job),
                 )
                 hops += 1
                 if sent is not None and not sent.done():
@@ -265,6 +280,8 @@ class CommandRouter:
         self.metrics.commands.labels(job.name, job.source, result.outcome).inc()
         if hops:
             self.metrics.command_seconds.labels(job.name).observe(loop.time() - started)
+        if self.spans is not None:
+            self._export(self.spans, job, result, started_ns)
         log.info(
             "command %s: %s",
             job.name,
@@ -272,6 +289,28 @@ class CommandRouter:
             extra={"station_id": job.station_id, "command_id": job.command_id},
         )
         return result
+
+    def _export(self, spans: Spans, job: Job, result: CommandCompleted, started_ns: int) -> None:
+        """The command as a span: from its start until its outcome."""
+        if job.trace is None or not job.trace.parent.sampled:
+            return
+        answered = result.outcome == Outcome.ANSWERED
+        spans.record(
+            f"command {job.name}",
+            trace_id=job.trace.parent.trace_id,
+            span_id=job.trace.parent.parent_id,
+            parent_id=job.caller_span,
+            kind=Kind.SERVER if job.source == "http" else Kind.CONSUMER,
+            start_ns=started_ns,
+            end_ns=time.time_ns(),
+            attributes={
+                "chargebus.command": job.name,
+                "chargebus.command_id": job.command_id,
+                "chargebus.outcome": str(result.outcome),
+                "ocpp.station_id": job.station_id,
+            },
+            error=None if answered else str(result.outcome),
+        )
 
     async def _next(
         self, queue: asyncio.Queue[CommandCompleted], until: float
@@ -328,7 +367,12 @@ class CommandRouter:
             earlier = CommandCompleted.parse(first)
             if earlier is not None:
                 return earlier
-        await self._sender(Topic.COMMAND_RESULTS, job.station_id.encode(), codec.encode(envelope))
+        await self._sender(
+            Topic.COMMAND_RESULTS,
+            job.station_id.encode(),
+            codec.encode(envelope),
+            headers=_headers(job),
+        )
         self._remember(result, envelope)
         return result
 
@@ -390,17 +434,21 @@ class CommandRouter:
 
     # -- commands.v1 -----------------------------------------------------------------------
 
-    async def on_operator_command(self, envelope: Envelope) -> None:
-        """One OperatorCommand: returns once its first record was acknowledged (then the
-        consumer commits); waiting for the outcome and re-routing go on in a task."""
+    async def on_operator_command(self, envelope: Envelope, headers: Headers = ()) -> None:
+        """One OperatorCommand (``headers``: its record's): returns once its first record was
+        acknowledged (then the consumer commits); waiting for the outcome and re-routing go on
+        in a task."""
         now = datetime.now(UTC)
+        trace = from_headers(headers)
         command = OperatorCommand.parse(envelope, now=now, timeout_s=self._default_timeout_s)
         deadline = command.deadline or now  # parse always sets one
         entry = self.ledger.view.get(command.command_id)
         if entry is not None and entry.outcome is not None:
             # handled before: the same outcome again (the same event id), as the gateway does
             again = codec.encode(entry.outcome)
-            await self._sender(Topic.COMMAND_RESULTS, command.station_id.encode(), again)
+            carried = () if trace is None else trace.headers()
+            key = command.station_id.encode()
+            await self._sender(Topic.COMMAND_RESULTS, key, again, headers=carried)
             return
         if command.command_id in self._inflight or self._sent_elsewhere(command.command_id):
             return
@@ -412,6 +460,8 @@ class CommandRouter:
             deadline=deadline,
             source="topic",
             cause=command.event_id,
+            trace=_continued(trace),
+            caller_span=None if trace is None else trace.parent.parent_id,
         )
         try:
             if command.problem:
@@ -443,3 +493,14 @@ class CommandRouter:
             detail,
             extra={"station_id": job.station_id, "command_id": job.command_id},
         )
+
+
+def _continued(trace: TraceContext | None) -> TraceContext:
+    """The trace context of a command's span: a child of its caller's, else a new trace (the API
+    is where an operator's work enters the system)."""
+    return TraceContext(new_root()) if trace is None else trace.child()
+
+
+def _headers(job: Job) -> Headers:
+    """The trace headers of what the API writes for ``job``."""
+    return () if job.trace is None else job.trace.headers()

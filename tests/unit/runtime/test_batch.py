@@ -12,6 +12,7 @@ from contracts.events import DomainEvent, EventType
 from contracts.headers import Header, Headers
 from contracts.payloads.ocpp import DeferredReply, Reply, ReplyError
 from contracts.topics import Topic
+from contracts.trace import from_headers, parse
 from runtime.batch import event_id, plan
 
 T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
@@ -171,3 +172,98 @@ def test_bad_bytes_are_dead_lettered_and_tombstones_and_foreign_records_change_n
     assert not effects.changelog
     assert not effects.replies
     assert not store.counts
+
+
+# -- trace context (docs/tracing.md) ------------------------------------------------------------
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01".encode()
+TRACESTATE = b"rojo=00f067aa0ba902b7"
+
+
+def traced(source: Record, *extra: tuple[str, bytes]) -> Record:
+    """``source`` with a traceparent (and ``extra`` headers) beside its route."""
+    headers = [*source.headers, (Header.TRACEPARENT.value, TRACEPARENT), *extra]
+    return Record(source.topic, source.partition, source.offset, source.key, source.value, headers)
+
+
+def test_every_event_and_reply_of_a_record_carries_one_child_of_its_trace() -> None:
+    source = traced(record(7, "a"), (Header.TRACESTATE.value, TRACESTATE))
+    effects = plan([source], {0: Counter()}, changelog=CHANGELOG, service="toy")
+    outputs = [*effects.events, *effects.replies]
+    contexts = {from_headers(w.headers) for w in outputs}
+    assert len(outputs) == 3
+    assert len(contexts) == 1  # one span: the handling of the record
+    (child,) = contexts
+    assert child is not None
+    assert child.parent.trace_id == TRACE_ID
+    assert child.parent.parent_id != "00f067aa0ba902b7"
+    assert child.parent.sampled
+    assert child.state == TRACESTATE  # unchanged
+    assert [w.headers for w in effects.changelog] == [()]  # state records carry none
+    (reply,) = effects.replies
+    assert dict(reply.headers)[Header.CORRELATION_ID.value] == b"c/u"
+    (span,) = effects.spans
+    assert (span.parent, span.span_id) == (parse(TRACEPARENT), child.parent.parent_id)
+    assert (span.name, span.topic, span.partition, span.offset, span.key) == (
+        "Count Count",
+        "toy.in",
+        0,
+        7,
+        "a",
+    )
+
+
+def test_a_record_handled_again_continues_its_trace_with_the_same_bytes() -> None:
+    """The span id is derived from the service and the record: a replay after a crash writes
+    the very same records, headers included; another service gets another span."""
+    source = traced(record(7, "a"))
+    first = plan([source], {0: Counter()}, changelog=CHANGELOG, service="toy")
+    again = plan([source], {0: Counter()}, changelog=CHANGELOG, service="toy")
+    other = plan([source], {0: Counter()}, changelog=CHANGELOG, service="other")
+    assert [(w.headers, w.value) for w in again.events] == [
+        (w.headers, w.value) for w in first.events
+    ]
+    assert other.events[0].headers != first.events[0].headers
+
+
+def test_a_deferred_reply_carries_the_trace_of_the_record_that_released_it() -> None:
+    source = traced(record(4, "a", "Release", route=False))
+    effects = plan([source], {0: Counter()}, changelog=CHANGELOG, service="toy")
+    (reply,) = effects.replies
+    context = from_headers(reply.headers)
+    assert context is not None
+    assert context.parent.trace_id == TRACE_ID
+    assert dict(reply.headers)[Header.CORRELATION_ID.value] == b"k/7"
+
+
+@pytest.mark.parametrize("traceparent", [None, b"00-not-a-trace", TRACEPARENT.upper()])
+def test_a_record_without_a_valid_trace_causes_records_without_one(
+    traceparent: bytes | None,
+) -> None:
+    source = record(7, "a")
+    if traceparent is not None:
+        headers = [*source.headers, (Header.TRACEPARENT.value, traceparent)]
+        source = Record(source.topic, 0, 7, source.key, source.value, headers)
+    effects = plan([source], {0: Counter()}, changelog=CHANGELOG, service="toy")
+    assert all(from_headers(w.headers) is None for w in [*effects.events, *effects.replies])
+    assert not effects.spans
+
+
+def test_an_unsampled_trace_is_carried_on_but_is_no_span() -> None:
+    source = traced(record(7, "a"))
+    unsampled = [(k, v[:-2] + b"00" if k == Header.TRACEPARENT else v) for k, v in source.headers]
+    source = Record(source.topic, 0, 7, source.key, source.value, unsampled)
+    effects = plan([source], {0: Counter()}, changelog=CHANGELOG, service="toy")
+    context = from_headers(effects.events[0].headers)
+    assert context is not None
+    assert not context.parent.sampled
+    assert not effects.spans
+
+
+def test_a_dead_letter_carries_no_trace() -> None:
+    """A dead letter is the record itself, not something it caused: its headers say only where
+    it came from and why it failed."""
+    dead = Record("toy.in", 0, 1, b"a", b"\xc1", [(Header.TRACEPARENT.value, TRACEPARENT)])
+    effects = plan([dead], {0: Counter()}, changelog=CHANGELOG, service="toy")
+    assert from_headers(effects.events[0].headers) is None

@@ -14,6 +14,7 @@ from contracts.envelope import Envelope
 from contracts.events import Outcome
 from contracts.fields import jsonable
 from contracts.payloads.commands import CommandCompleted
+from contracts.trace import TraceContext
 
 # The outcome of a command as the HTTP status of POST /stations/{id}/commands/{command}.
 HTTP_STATUS: Mapping[str, int] = {
@@ -71,6 +72,10 @@ class Job:
     deadline: datetime
     source: str  # "http" or "topic"
     cause: str | None = None  # the OperatorCommand's event id
+    # The trace of what the API writes for it (docs/tracing.md): a child of the request's or the
+    # OperatorCommand record's traceparent, else a new trace; and the span it continues, if any.
+    trace: TraceContext | None = None
+    caller_span: str | None = None
 
 
 def timed_out(job: Job, action: str, gateway: int | None, waited_s: float) -> CommandCompleted:

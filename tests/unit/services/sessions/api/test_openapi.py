@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import make_mocked_request
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator
 from prometheus_client import CollectorRegistry
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
