@@ -115,14 +115,32 @@ def parse(value: str | bytes | None) -> TraceParent | None:
     return TraceParent(trace_id, parent_id, bits if version == _VERSION else bits & SAMPLED)
 
 
+MAX_TRACESTATE = 512  # §3.3.1.5: "SHOULD propagate at least 512 characters"; we pass no more
+_PRINTABLE = re.compile(rb"[\x20-\x7e]*", re.ASCII)  # §3.3.1.3: printable ASCII
+
+
+def _state(tracestate: str | bytes | None) -> bytes | None:
+    """A tracestate value we pass on, or None: one that is not printable ASCII or is longer than
+    ``MAX_TRACESTATE`` is dropped (an HTTP header can hold any byte: never an error)."""
+    if tracestate is None:
+        return None
+    if isinstance(tracestate, str):
+        try:
+            tracestate = tracestate.encode("ascii")
+        except UnicodeEncodeError:
+            return None
+    if len(tracestate) > MAX_TRACESTATE or not _PRINTABLE.fullmatch(tracestate):
+        return None
+    return tracestate or None
+
+
 def context(traceparent: str | bytes | None, tracestate: str | bytes | None) -> TraceContext | None:
     """The trace context of a traceparent and a tracestate value (an HTTP request's headers,
     a record's decoded headers); None without a valid traceparent."""
     parent = parse(traceparent)
     if parent is None:
         return None
-    state = tracestate.encode() if isinstance(tracestate, str) else tracestate
-    return TraceContext(parent, state)
+    return TraceContext(parent, _state(tracestate))
 
 
 def from_headers(headers: Headers | None) -> TraceContext | None:

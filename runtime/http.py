@@ -52,12 +52,20 @@ async def json_object(
     return value
 
 
+def _ready_value(ready: ReadinessCheck) -> float:
+    """chargebus_ready: 1 or 0; a check that raises is "not ready", never a failed scrape."""
+    try:
+        return float(ready()[0])
+    except Exception:  # noqa: BLE001 - whatever broke the check, /metrics must still answer
+        return 0.0
+
+
 def operations_app(
     ready: ReadinessCheck, registry: CollectorRegistry = REGISTRY
 ) -> web.Application:
     """/healthz: the process runs; /readyz: `ready()` says it can serve; /metrics: Prometheus,
     with `ready()` as the gauge chargebus_ready."""
-    ready_gauge(registry).set_function(lambda: float(ready()[0]))
+    ready_gauge(registry).set_function(lambda: _ready_value(ready))
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})

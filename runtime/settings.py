@@ -2,7 +2,7 @@
 
 import argparse
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092"
 BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
@@ -29,7 +29,7 @@ class KafkaSecurity:
     protocol: str = "PLAINTEXT"
     sasl_mechanism: str | None = None
     username: str | None = None
-    password: str | None = None  # never logged; from KAFKA_SASL_PASSWORD(_FILE)
+    password: str | None = field(default=None, repr=False)  # never logged nor shown
     password_file: str | None = None
     ca_file: str | None = None  # PEM bundle to trust; the system's CAs when None
 

@@ -54,7 +54,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--group", default="chargebus-certificates", help="consumer group")
     p.add_argument("--offset-reset", choices=("latest", "earliest"), default="latest")
     p.add_argument("--bootstrap-servers", default=bootstrap_servers(os.environ))
-    p.add_argument("--http-host", default="127.0.0.1")
+    p.add_argument("--http-host", default="0.0.0.0", help="/healthz, /readyz, /metrics")
     p.add_argument("--http-port", type=int, default=9600, help="/healthz, /readyz, /metrics")
     p.add_argument("--connect-timeout", type=float, default=15.0)
     p.add_argument("--log-level", default="INFO")

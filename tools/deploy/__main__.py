@@ -28,17 +28,19 @@ def files() -> dict[str, str]:
     """Every file of the base, by name."""
     out: dict[str, str] = {}
     for component in COMPONENTS:
+        autoscaler = [workloads.autoscaler(component)] if component.autoscaled else []
         out[f"{component.name}.yaml"] = _dump(
             [
                 workloads.workload(component),
                 *workloads.services(component),
                 workloads.disruption_budget(component),
-                workloads.autoscaler(component),
+                *autoscaler,
                 workloads.service_monitor(component),
                 network.ingress(component),
             ]
         )
     out["network.yaml"] = _dump([network.egress()])
+    out["admin.yaml"] = _dump(workloads.toolbox())
     out["kafka.yaml"] = _dump([strimzi.kafka(), strimzi.node_pool()])
     out["kafka-topics.yaml"] = _dump(strimzi.topics())
     out["kafka-users.yaml"] = _dump(strimzi.users())

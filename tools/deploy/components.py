@@ -13,6 +13,7 @@ KAFKA_CLUSTER = "chargebus"  # the Strimzi Kafka: Services and Secrets are named
 KAFKA_BOOTSTRAP = f"{KAFKA_CLUSTER}-kafka-bootstrap:9093"  # the `tls` listener, SCRAM-SHA-512
 KAFKA_CA_SECRET = f"{KAFKA_CLUSTER}-cluster-ca-cert"  # key ca.crt: the CA the brokers use
 IMAGE = "chargebus"  # overlays set the registry and tag (kustomize `images`)
+API_CLIENT = {"chargebus.io/api-client": "true"}  # pods of this namespace that call the APIs
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,9 +34,9 @@ class Component:
     script: str  # the console script the container runs (pyproject.toml [project.scripts])
     role: Role
     http_port: int  # /metrics, /healthz, /readyz (and the API itself for an API)
-    replicas: int
+    replicas: int  # the HPA's minReplicas (the workload leaves spec.replicas to the HPA)
     max_replicas: int  # the HPA's ceiling: the partitions its group shares, where it has one
-    ceiling_reason: str
+    ceiling_reason: str  # why that ceiling; or why there is no HPA (max_replicas == replicas)
     resources: Resources
     args: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
@@ -44,6 +45,10 @@ class Component:
     @property
     def kafka_user(self) -> str:
         return f"chargebus-{self.name}"
+
+    @property
+    def autoscaled(self) -> bool:
+        return self.max_replicas > self.replicas
 
     @property
     def http_port_name(self) -> str:
@@ -172,8 +177,8 @@ COMPONENTS: tuple[Component, ...] = (
         role="signer",
         http_port=9600,
         replicas=1,
-        max_replicas=2,
-        ceiling_reason="signing is rare; a second replica only shares the work",
+        max_replicas=1,
+        ceiling_reason="one replica, no HPA: every replica would run every renewal round",
         resources=Resources(cpu="100m", memory="256Mi", basis="RSS 56 MiB with 500 stations"),
         args=(
             "--ca-cert=/etc/chargebus/station-ca/ca.pem",

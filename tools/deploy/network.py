@@ -2,13 +2,12 @@
 
 from typing import Any
 
-from tools.deploy.components import KAFKA_CLUSTER, PART_OF, Component, Labels
+from tools.deploy.components import API_CLIENT, KAFKA_CLUSTER, PART_OF, Component, Labels
 
 Manifest = dict[str, Any]
 
 MONITORING_NAMESPACE = "monitoring"  # where Prometheus runs: overlays change it
 INGRESS_NAMESPACE = "ingress-nginx"  # where the operators' HTTP ingress runs
-API_CLIENT = {"chargebus.io/api-client": "true"}  # pods of this namespace that call the APIs
 
 
 def _namespace(name: str) -> Manifest:

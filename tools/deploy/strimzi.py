@@ -13,7 +13,7 @@ STRIMZI_API = "kafka.strimzi.io/v1"  # Strimzi >= 1.0 serves only v1 (0.49-0.51 
 KAFKA_VERSION = "4.3.1"  # Strimzi 1.2.0's default; the local broker (deploy/local) runs 4.1.1
 REPLICAS = 3  # every topic's replication factor; acks=all needs min.insync.replicas of them
 MIN_INSYNC = 2
-ADMIN_USER = "chargebus-admin"  # a super user for people (kafka tools), not for processes
+ADMIN_USER = "chargebus-admin"  # a super user for people (the toolbox pod), not for processes
 
 
 def _labels() -> dict[str, str]:

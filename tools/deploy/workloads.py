@@ -3,6 +3,7 @@
 from typing import Any
 
 from tools.deploy.components import (
+    API_CLIENT,
     GATEWAY_GRACE_S,
     GATEWAY_PRESTOP_S,
     IMAGE,
@@ -153,10 +154,13 @@ def workload(component: Component) -> Manifest:
     """The gateway's StatefulSet (its ordinal is its inbox partition) or a Deployment."""
     labels = Labels(component)
     spec: Manifest = {
-        "replicas": component.replicas,
         "selector": {"matchLabels": labels.selector()},
         "template": _pod(component, labels),
     }
+    if not component.autoscaled:
+        # With an HPA, spec.replicas is the HPA's: a manifest that set it would fight it at
+        # every apply (server-side apply: a conflict; forced: a scale back to the minimum).
+        spec["replicas"] = component.replicas
     if component.role == "gateway":
         spec |= {
             "serviceName": f"{component.name}-headless",
@@ -170,10 +174,11 @@ def workload(component: Component) -> Manifest:
             "metadata": _meta(component.name, labels),
             "spec": spec,
         }
-    spec["strategy"] = {
-        "type": "RollingUpdate",
-        "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
-    }
+    spec["strategy"] = (
+        {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+        if component.autoscaled
+        else {"type": "Recreate"}  # never two at once (the certificates' renewal rounds)
+    )
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -330,3 +335,98 @@ def service_monitor(component: Component) -> Manifest:
             ],
         },
     }
+
+
+TOOLBOX = "chargebus-admin"  # the Deployment, its pod's Kafka user (a super user), its label
+
+
+def toolbox() -> list[Manifest]:
+    """A pod for people, scaled to 0 until needed: the `chargebus` CLI as the Kafka super user
+    (API keys, credentials import, tail, provision) and a client of the APIs.
+    `kubectl scale deploy/chargebus-admin --replicas=1`, then `kubectl exec` (docs/deploy.md)."""
+    labels = {
+        "app.kubernetes.io/name": TOOLBOX,
+        "app.kubernetes.io/component": "toolbox",
+        "app.kubernetes.io/part-of": "chargebus",
+    }
+    selector = {"app.kubernetes.io/name": TOOLBOX}
+    env = [
+        {"name": "KAFKA_BOOTSTRAP_SERVERS", "value": KAFKA_BOOTSTRAP},
+        {"name": "KAFKA_SECURITY_PROTOCOL", "value": "SASL_SSL"},
+        {"name": "KAFKA_SASL_MECHANISM", "value": "SCRAM-SHA-512"},
+        {"name": "KAFKA_SASL_USERNAME", "value": TOOLBOX},
+        {"name": "KAFKA_SASL_PASSWORD_FILE", "value": f"{KAFKA_USER_DIR}/password"},
+        {"name": "KAFKA_SSL_CA_FILE", "value": f"{KAFKA_CA_DIR}/ca.crt"},
+        {"name": "CHARGEBUS_API", "value": "http://sessions-api:8080"},
+        {"name": "CHARGEBUS_BILLING_API", "value": "http://billing-api:8082"},
+        {"name": "CHARGEBUS_LOADBALANCE_API", "value": "http://loadbalance-api:8083"},
+    ]
+    deployment: Manifest = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": TOOLBOX, "labels": labels},
+        "spec": {
+            "replicas": 0,
+            "selector": {"matchLabels": selector},
+            "template": {
+                "metadata": {"labels": labels | API_CLIENT},
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "enableServiceLinks": False,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 10001,
+                        "runAsGroup": 10001,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": "admin",
+                            "image": IMAGE,
+                            "imagePullPolicy": "IfNotPresent",
+                            "args": ["sleep", "infinity"],
+                            "env": env,
+                            "resources": {
+                                "requests": {"cpu": "100m", "memory": "256Mi"},
+                                "limits": {"memory": "256Mi"},
+                            },
+                            "securityContext": {
+                                "allowPrivilegeEscalation": False,
+                                "readOnlyRootFilesystem": True,
+                                "capabilities": {"drop": ["ALL"]},
+                            },
+                            "volumeMounts": [
+                                {"name": "tmp", "mountPath": "/tmp"},
+                                {
+                                    "name": "kafka-user",
+                                    "mountPath": KAFKA_USER_DIR,
+                                    "readOnly": True,
+                                },
+                                {"name": "kafka-ca", "mountPath": KAFKA_CA_DIR, "readOnly": True},
+                            ],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
+                        {"name": "kafka-user", "secret": {"secretName": TOOLBOX}},
+                        {"name": "kafka-ca", "secret": {"secretName": KAFKA_CA_SECRET}},
+                    ],
+                },
+            },
+        },
+    }
+    apis = {"matchLabels": {"app.kubernetes.io/component": "api"}}
+    talks_to_apis: Manifest = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": TOOLBOX, "labels": labels},
+        "spec": {
+            "podSelector": {"matchLabels": selector},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [],  # nothing connects to it
+            "egress": [
+                {"to": [{"podSelector": apis}], "ports": [{"protocol": "TCP", "port": "http"}]}
+            ],
+        },
+    }
+    return [deployment, talks_to_apis]

@@ -211,3 +211,15 @@ def test_derived_span_ids_are_a_function_of_the_seed_and_never_zero() -> None:
     assert first != derived_span_id(b"billing/ocpp.inbound.v1/3/17")
     assert len(first) == 16
     assert parse(f"00-{TRACE_ID}-{first}-01") is not None
+
+
+def test_a_tracestate_no_peer_could_read_is_dropped_never_an_error() -> None:
+    """An HTTP header can hold any byte (aiohttp hands them over surrogate-escaped)."""
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    for bad in ("vendor=\udcff", b"vendor=\xff", "vendor=caf\u00e9", "x" * 513, "a=b\n"):
+        found = context(traceparent, bad)
+        assert found is not None
+        assert found.state is None
+    kept = context(traceparent, "rojo=00f067aa0ba902b7," + "x" * 490)
+    assert kept is not None
+    assert kept.state == ("rojo=00f067aa0ba902b7," + "x" * 490).encode()

@@ -21,6 +21,7 @@ from runtime.http import operations_app
 from tools.deploy import __main__ as generator
 from tools.deploy.access import ACCESS
 from tools.deploy.components import BY_NAME, COMPONENTS, GATEWAY_DRAIN_S
+from tools.deploy.workloads import TOOLBOX
 
 ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
@@ -57,10 +58,14 @@ def objects(kind: str | None = None) -> Iterator[tuple[str, Manifest]]:
                 yield overlay, manifest
 
 
-def containers() -> Iterator[tuple[str, Manifest, Manifest]]:
+def containers(*, toolbox: bool = False) -> Iterator[tuple[str, Manifest, Manifest]]:
+    """(overlay, workload, its container) of every component (and the toolbox if asked)."""
     for overlay, workload in objects():
-        if workload["kind"] in ("Deployment", "StatefulSet"):
-            yield overlay, workload, workload["spec"]["template"]["spec"]["containers"][0]
+        if workload["kind"] not in ("Deployment", "StatefulSet"):
+            continue
+        if workload["metadata"]["name"] == TOOLBOX and not toolbox:
+            continue
+        yield overlay, workload, workload["spec"]["template"]["spec"]["containers"][0]
 
 
 def test_the_base_is_what_the_generator_writes() -> None:
@@ -75,7 +80,7 @@ def test_every_overlay_renders_every_component_in_its_namespace(overlay: str) ->
     workloads = {
         m["metadata"]["name"] for m in manifests if m["kind"] in ("Deployment", "StatefulSet")
     }
-    assert workloads == {c.name for c in COMPONENTS}
+    assert workloads == {c.name for c in COMPONENTS} | {TOOLBOX}
     namespaces = {m["metadata"].get("namespace") for m in manifests if m["kind"] != "Namespace"}
     assert namespaces == {"chargebus-dev" if overlay == "dev" else "chargebus"}
 
@@ -301,7 +306,7 @@ def test_probes_ask_paths_every_process_serves_on_a_port_it_opens() -> None:
 
 def _read_in_code(name: str) -> bool:
     pattern = re.compile(rf"[\"'(]{re.escape(name)}[\"')]")
-    for package in ("contracts", "ocppj", "runtime", "gateway", "services"):
+    for package in ("contracts", "ocppj", "runtime", "gateway", "services", "tools"):
         for path in (ROOT / package).rglob("*.py"):
             if pattern.search(path.read_text()):
                 return True
@@ -309,8 +314,12 @@ def _read_in_code(name: str) -> bool:
 
 
 def test_every_environment_variable_a_manifest_sets_is_read_by_the_code() -> None:
-    names = {env["name"] for _, _, container in containers() for env in container.get("env", [])}
-    assert {"KAFKA_SASL_PASSWORD_FILE", "OTEL_EXPORTER_OTLP_ENDPOINT"} <= names
+    names = {
+        env["name"]
+        for _, _, container in containers(toolbox=True)
+        for env in container.get("env", [])
+    }
+    assert {"KAFKA_SASL_PASSWORD_FILE", "OTEL_EXPORTER_OTLP_ENDPOINT", "CHARGEBUS_API"} <= names
     unread = sorted(name for name in names if not _read_in_code(name))
     assert not unread
 
@@ -374,17 +383,18 @@ def test_no_autoscaler_goes_past_the_partitions_its_group_shares() -> None:
                 assert ceiling <= max(inputs), group
 
 
-def test_every_workload_has_a_budget_an_autoscaler_a_monitor_and_a_network_policy() -> None:
+def test_every_workload_has_a_budget_a_monitor_a_network_policy_and_an_autoscaler() -> None:
+    names = {c.name for c in COMPONENTS}
     for overlay in OVERLAYS:
-        names = {c.name for c in COMPONENTS}
-        for kind in (
-            "PodDisruptionBudget",
-            "HorizontalPodAutoscaler",
-            "ServiceMonitor",
-            "NetworkPolicy",
-        ):
+        for kind in ("PodDisruptionBudget", "ServiceMonitor", "NetworkPolicy"):
             found = {m["metadata"]["name"] for m in rendered(overlay) if m["kind"] == kind}
             assert names <= found, (overlay, kind, names - found)
+        scaled = {
+            m["metadata"]["name"]
+            for m in rendered(overlay)
+            if m["kind"] == "HorizontalPodAutoscaler"
+        }
+        assert scaled == names - {"certificates"}  # one signer: every replica would renew all
 
 
 def test_service_monitors_find_a_service_port_that_serves_metrics() -> None:
@@ -415,3 +425,51 @@ def test_the_dockerfile_lints_clean_and_copies_every_package() -> None:
         assert f"!{package}/" in (ROOT / ".dockerignore").read_text()
     assert "USER 10001:10001" in text
     assert 'ENTRYPOINT ["dumb-init", "--"]' in text
+
+
+def test_no_autoscaled_workload_sets_its_replicas() -> None:
+    """spec.replicas belongs to the HPA: a manifest that set it would scale back at each apply."""
+    for overlay in OVERLAYS:
+        targets = {
+            m["spec"]["scaleTargetRef"]["name"]
+            for m in rendered(overlay)
+            if m["kind"] == "HorizontalPodAutoscaler"
+        }
+        for _, workload, _ in containers(toolbox=True):
+            name = workload["metadata"]["name"]
+            assert ("replicas" in workload["spec"]) == (name not in targets), (overlay, name)
+
+
+def test_every_process_listens_where_the_kubelet_and_prometheus_reach_it() -> None:
+    for overlay, workload, container in containers():
+        component = BY_NAME[workload["metadata"]["name"]]
+        args = parser_of(component.name)().parse_args(container["args"][1:])
+        for host in ("host", "http_host"):
+            assert getattr(args, host, "0.0.0.0") == "0.0.0.0", (overlay, component.name, host)
+
+
+def test_the_toolbox_sleeps_at_zero_replicas_as_the_kafka_admin_and_an_api_client() -> None:
+    users = {m["metadata"]["name"] for _, m in objects("KafkaUser")}
+    toolboxes = [
+        (workload, container)
+        for _, workload, container in containers(toolbox=True)
+        if workload["metadata"]["name"] == TOOLBOX
+    ]
+    assert len(toolboxes) == len(OVERLAYS)
+    for workload, container in toolboxes:
+        assert workload["spec"]["replicas"] == 0
+        assert container["args"] == ["sleep", "infinity"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["KAFKA_SASL_USERNAME"] in users
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        assert labels["chargebus.io/api-client"] == "true"
+
+
+def test_consumer_lag_is_scraped_from_strimzis_kafka_exporter() -> None:
+    for overlay in OVERLAYS:
+        monitors = [m for m in rendered(overlay) if m["kind"] == "PodMonitor"]
+        assert [m["spec"]["selector"]["matchLabels"] for m in monitors] == [
+            {"strimzi.io/name": "chargebus-kafka-exporter"}
+        ]
+        kafka = next(m for m in rendered(overlay) if m["kind"] == "Kafka")
+        assert "kafkaExporter" in kafka["spec"]

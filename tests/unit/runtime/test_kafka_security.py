@@ -91,3 +91,15 @@ def test_contradictory_settings_are_refused_without_the_password(
     with pytest.raises(InvalidKafkaSecurity, match=says) as refused:
         kafka_security(environ)
     assert "hunter2-secret" not in str(refused.value)
+
+
+def test_the_password_is_not_in_the_settings_repr() -> None:
+    security = kafka_security(
+        {
+            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "KAFKA_SASL_USERNAME": "u",
+            "KAFKA_SASL_PASSWORD": "hunter2-secret",
+        }
+    )
+    assert security.password == "hunter2-secret"
+    assert "hunter2-secret" not in repr(security)
