@@ -10,12 +10,12 @@ TransactionEvent Ended) arrives later it is accepted and written once as Session
 never a second SessionEnded.
 """
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from contracts.events import DomainEvent
 from contracts.payloads.sessions import CLOSED_BY_CSMS, Closure
 from services.sessions.core import domain_events as de
+from services.sessions.core.copying import replace
 from services.sessions.core.settling import save, settle
 from services.sessions.core.state import StationState, Transaction
 

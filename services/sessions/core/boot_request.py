@@ -8,12 +8,12 @@ TriggerMessage(BootNotification) through its gateway's inbox partition, at most 
 stations are not asked: they boot again on the interval we gave them.
 """
 
-from dataclasses import replace
 from datetime import timedelta
 
 from contracts.events import DomainEvent
 from contracts.payloads.ocpp import StationCall
 from ocppj.timestamps import rfc3339
+from services.sessions.core.copying import replace
 from services.sessions.core.own_commands import station_command
 from services.sessions.core.state import StationState
 from services.sessions.core.step import Context

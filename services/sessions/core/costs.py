@@ -20,7 +20,6 @@ group may have a contract price of its own, which billing tells with the session
 1.6 has no cost in its responses; billing sends the OCA costmsg DataTransfer itself.
 """
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,6 +27,7 @@ from typing import Any
 from contracts.headers import correlation_id
 from contracts.payloads.billing import CostQuoted, PriceAnnounced
 from contracts.payloads.ocpp import DeferredReply, StationCall
+from services.sessions.core.copying import replace
 from services.sessions.core.state import StationState, Transaction
 from services.sessions.core.step import Step
 from services.sessions.core.waiting import Held

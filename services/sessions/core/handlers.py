@@ -7,7 +7,6 @@ AnomalyDetected event.
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -32,6 +31,7 @@ from services.sessions.core import (
 )
 from services.sessions.core import domain_events as de
 from services.sessions.core.boot_request import boot_request
+from services.sessions.core.copying import replace
 from services.sessions.core.messages import Message
 from services.sessions.core.policy import BootStatus
 from services.sessions.core.registry import (

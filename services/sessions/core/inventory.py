@@ -10,12 +10,11 @@ whose boot is not yet answered may refuse it). ``ReportReceived`` with the full 
 boot, not before.
 """
 
-from dataclasses import replace
-
 from contracts.events import DomainEvent
 from contracts.payloads.ocpp import StationCall
 from ocppj.timestamps import rfc3339
 from ocppj.versions import OcppVersion
+from services.sessions.core.copying import replace
 from services.sessions.core.own_commands import station_command
 from services.sessions.core.policy import BootStatus
 from services.sessions.core.state import StationState

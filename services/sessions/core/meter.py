@@ -14,13 +14,14 @@ once per transaction (docs/sessions.md, "Meter values").
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, NamedTuple
 
 from ocppj.timestamps import parse_timestamp
+from services.sessions.core.copying import replace
 from services.sessions.core.state import Transaction
 
 DEFAULT_MEASURAND = "Energy.Active.Import.Register"  # 1.6 and 2.0.1 SampledValue default

@@ -21,7 +21,7 @@ cannot clash.
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -38,6 +38,7 @@ from contracts.topics import STATION_PARTITIONS
 from services.sessions.core import costs, reports, reservations
 from services.sessions.core import domain_events as de
 from services.sessions.core.abandoned import close_open, silent
+from services.sessions.core.copying import replace
 from services.sessions.core.handlers import handle
 from services.sessions.core.leases import Leases
 from services.sessions.core.messages import parse

@@ -1,6 +1,5 @@
 """The station registry: BootNotification, StatusNotification, firmware and log status (pure)."""
 
-from dataclasses import replace
 from datetime import datetime
 
 from contracts.events import DomainEvent
@@ -18,6 +17,7 @@ from ocppj.versions import OcppVersion
 from services.sessions.core import domain_events as de
 from services.sessions.core import inventory
 from services.sessions.core.abandoned import close_open
+from services.sessions.core.copying import replace
 from services.sessions.core.policy import BootStatus
 from services.sessions.core.settling import save, settle
 from services.sessions.core.state import Connector, StationState, with_charging_state

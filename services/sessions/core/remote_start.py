@@ -23,7 +23,6 @@ a different one is reported (``RemoteStartMismatch``). ``id_token_source`` recor
 token came from (``TokenSource``).
 """
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from contracts.events import DomainEvent
@@ -31,6 +30,7 @@ from contracts.fields import mapping, text, whole
 from contracts.payloads.ocpp import StationAnswer
 from contracts.payloads.sessions import Anomaly, TokenSource
 from services.sessions.core import domain_events as de
+from services.sessions.core.copying import replace
 from services.sessions.core.settling import save, settle
 from services.sessions.core.state import StationState, Transaction
 from services.sessions.core.step import Step

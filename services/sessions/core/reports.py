@@ -25,7 +25,6 @@ what it answers (``requested``); a report whose requestId no request has is matc
 open request of its kind, if there is one (stations that answer with requestId 0 exist).
 """
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +33,7 @@ from contracts.fields import text, whole
 from contracts.payloads.ocpp import Reply, StationAnswer, StationCall
 from contracts.payloads.station_reports import ReportKind, ReportOutcome, ReportReceived
 from ocppj.timestamps import parse_timestamp
+from services.sessions.core.copying import replace
 from services.sessions.core.report_rows import ROWS, configuration_16, size
 
 __all__ = ["answered", "expire", "in_order", "part", "size", "waiting"]

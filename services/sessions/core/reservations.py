@@ -16,7 +16,6 @@ Cancelled and expired reservations are written as ReservationEnded (sessions.v1)
 a CDR for the reservation alone (OCPI: "a reservation that never became a session").
 """
 
-from dataclasses import replace
 from datetime import datetime
 
 from contracts.events import DomainEvent
@@ -24,6 +23,7 @@ from contracts.fields import mapping, text, whole
 from contracts.payloads.ocpp import Reply, StationAnswer, StationCall
 from contracts.payloads.reservations import ReservationEnd, ReservationEnded
 from ocppj.timestamps import parse_timestamp
+from services.sessions.core.copying import replace
 from services.sessions.core.state import StationState, Transaction
 from services.sessions.core.step import Context, Step, protocol_error
 from services.sessions.core.waiting import Reservation

@@ -1,11 +1,11 @@
 """Session events written once each, in order, and transactions stored within bounds (pure)."""
 
-from dataclasses import replace
 from datetime import datetime
 
 from contracts.events import DomainEvent
 from contracts.payloads.sessions import Anomaly
 from services.sessions.core import domain_events as de
+from services.sessions.core.copying import replace
 from services.sessions.core.state import StationState, Transaction
 
 

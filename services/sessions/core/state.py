@@ -6,10 +6,11 @@ ignored, so fields can be added without a migration.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from services.sessions.core.copying import replace
 from services.sessions.core.plain import as_dict, read
 from services.sessions.core.waiting import (
     ClosedReport,

@@ -10,7 +10,6 @@ the Started arrives, or until a later transaction starts without it (then it is 
 with estimates and an AnomalyDetected StartMissing).
 """
 
-from dataclasses import replace
 from datetime import datetime
 
 from contracts.events import DomainEvent
@@ -21,6 +20,7 @@ from ocppj.timestamps import parse_timestamp, rfc3339
 from services.sessions.core import costs, reservations
 from services.sessions.core import domain_events as de
 from services.sessions.core.abandoned import close_open, correct
+from services.sessions.core.copying import replace
 from services.sessions.core.meter import Quantity, apply, readings
 from services.sessions.core.remote_start import join, mismatch_anomaly, same_token, take_by_id
 from services.sessions.core.settling import save, settle

@@ -3,8 +3,6 @@
 1.6: StartTransaction, StopTransaction, MeterValues. Both versions: Authorize.
 """
 
-from dataclasses import replace
-
 from contracts.events import DomainEvent
 from contracts.fields import mapping, number, text, whole
 from contracts.payloads.authorizations import TokenAuthorized
@@ -15,6 +13,7 @@ from ocppj.versions import OcppVersion
 from services.sessions.core import domain_events as de
 from services.sessions.core import reservations
 from services.sessions.core.abandoned import close_open, correct
+from services.sessions.core.copying import replace
 from services.sessions.core.costs import with_price
 from services.sessions.core.meter import END, Quantity, Reading, apply, readings
 from services.sessions.core.remote_start import join, mismatch_anomaly, take_on
