@@ -18,9 +18,18 @@ HEADER = (
 )
 
 
+class _Plain(yaml.SafeDumper):
+    """No anchors and aliases: an object used twice (a shared securityContext) is written out
+    twice, as a person would, and as kubectl and kustomize read it."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def _dump(objects: Iterable[dict[str, Any]]) -> str:
     return HEADER + "---\n".join(
-        yaml.safe_dump(o, sort_keys=False, default_flow_style=False, width=100) for o in objects
+        yaml.dump(o, Dumper=_Plain, sort_keys=False, default_flow_style=False, width=100)
+        for o in objects
     )
 
 

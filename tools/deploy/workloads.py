@@ -31,14 +31,23 @@ def _meta(name: str, labels: Labels, **annotations: str) -> Manifest:
     return meta
 
 
-def kafka_env(component: Component) -> list[Manifest]:
+# Every container: no privilege, nothing written outside its /tmp volume (Pod Security
+# `restricted`, which a test checks).
+RESTRICTED: Manifest = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+
+
+def kafka_env(user: str) -> list[Manifest]:
     """The Kafka client settings (runtime/settings.py kafka_security): SCRAM-SHA-512 over TLS
-    as the component's own KafkaUser, its password and the cluster CA read from files."""
+    as the KafkaUser ``user``, its password and the cluster CA read from files."""
     return [
         {"name": "KAFKA_BOOTSTRAP_SERVERS", "value": KAFKA_BOOTSTRAP},
         {"name": "KAFKA_SECURITY_PROTOCOL", "value": "SASL_SSL"},
         {"name": "KAFKA_SASL_MECHANISM", "value": "SCRAM-SHA-512"},
-        {"name": "KAFKA_SASL_USERNAME", "value": component.kafka_user},
+        {"name": "KAFKA_SASL_USERNAME", "value": user},
         {"name": "KAFKA_SASL_PASSWORD_FILE", "value": f"{KAFKA_USER_DIR}/password"},
         {"name": "KAFKA_SSL_CA_FILE", "value": f"{KAFKA_CA_DIR}/ca.crt"},
     ]
@@ -50,7 +59,7 @@ def _container(component: Component) -> Manifest:
     if component.ws_port is not None:
         ports.append({"name": "ws", "containerPort": component.ws_port, "protocol": "TCP"})
     ports.append({"name": port_name, "containerPort": component.http_port, "protocol": "TCP"})
-    env = kafka_env(component)
+    env = kafka_env(component.kafka_user)
     if component.role == "gateway":
         # --instance reads the pod name (gateway-3 -> inbox partition 3).
         env.append(
@@ -94,11 +103,7 @@ def _container(component: Component) -> Manifest:
             "requests": {"cpu": component.resources.cpu, "memory": component.resources.memory},
             "limits": {"memory": component.resources.memory},
         },
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        "securityContext": RESTRICTED,
         "volumeMounts": mounts,
     }
     if component.role == "gateway":
@@ -351,12 +356,7 @@ def toolbox() -> list[Manifest]:
     }
     selector = {"app.kubernetes.io/name": TOOLBOX}
     env = [
-        {"name": "KAFKA_BOOTSTRAP_SERVERS", "value": KAFKA_BOOTSTRAP},
-        {"name": "KAFKA_SECURITY_PROTOCOL", "value": "SASL_SSL"},
-        {"name": "KAFKA_SASL_MECHANISM", "value": "SCRAM-SHA-512"},
-        {"name": "KAFKA_SASL_USERNAME", "value": TOOLBOX},
-        {"name": "KAFKA_SASL_PASSWORD_FILE", "value": f"{KAFKA_USER_DIR}/password"},
-        {"name": "KAFKA_SSL_CA_FILE", "value": f"{KAFKA_CA_DIR}/ca.crt"},
+        *kafka_env(TOOLBOX),
         {"name": "CHARGEBUS_API", "value": "http://sessions-api:8080"},
         {"name": "CHARGEBUS_BILLING_API", "value": "http://billing-api:8082"},
         {"name": "CHARGEBUS_LOADBALANCE_API", "value": "http://loadbalance-api:8083"},
@@ -390,11 +390,7 @@ def toolbox() -> list[Manifest]:
                                 "requests": {"cpu": "100m", "memory": "256Mi"},
                                 "limits": {"memory": "256Mi"},
                             },
-                            "securityContext": {
-                                "allowPrivilegeEscalation": False,
-                                "readOnlyRootFilesystem": True,
-                                "capabilities": {"drop": ["ALL"]},
-                            },
+                            "securityContext": RESTRICTED,
                             "volumeMounts": [
                                 {"name": "tmp", "mountPath": "/tmp"},
                                 {
