@@ -146,13 +146,15 @@ def plan(
     *,
     changelog: str | None,
     service: str = "",
+    spans: bool = False,
 ) -> Effects:
     """Handle ``records`` in order, each by the store of its partition; their effects.
 
     Every record's partition must be in ``stores``. Partition p of the input topics keeps its
     state in partition p of ``changelog``, written once per batch (None: stateless stores).
     ``service`` names the handler in the span ids of its traces (services reading the same
-    record must not share a span id).
+    record must not share a span id); ``spans``: note the sampled records handled in
+    ``Effects.spans`` (span export is on; off, the headers are written all the same).
 
     Raises:
         ValueError: a store reported changes without a changelog to write them to.
@@ -160,7 +162,7 @@ def plan(
     effects = Effects()
     touched: dict[int, None] = {}  # partitions in the order the batch first touched them
     for record in records:
-        if _record(record, stores[record.partition], effects, service):
+        if _record(record, stores[record.partition], effects, service, spans):
             touched[record.partition] = None
     for p in touched:
         changes = stores[p].changes()
@@ -172,7 +174,7 @@ def plan(
     return effects
 
 
-def _record(record: InputRecord, store: Store, effects: Effects, service: str) -> bool:
+def _record(record: InputRecord, store: Store, effects: Effects, service: str, spans: bool) -> bool:
     """Plan one record into ``effects``; whether the store handled it."""
     if record.value is None:
         return False  # a tombstone on a compacted input topic
@@ -188,7 +190,7 @@ def _record(record: InputRecord, store: Store, effects: Effects, service: str) -
     if handled is None:
         effects.counts[envelope.event_type, "ignored"] += 1
         return False
-    trace = _trace(record, envelope, service, effects)
+    trace = _trace(record, envelope, service, effects if spans else None)
     for index, output in enumerate(handled.events):
         if output.tombstone:  # a compacted topic forgets the key
             effects.events.append(
@@ -219,9 +221,11 @@ def _record(record: InputRecord, store: Store, effects: Effects, service: str) -
     return True
 
 
-def _trace(record: InputRecord, envelope: Envelope, service: str, effects: Effects) -> Headers:
+def _trace(
+    record: InputRecord, envelope: Envelope, service: str, effects: Effects | None
+) -> Headers:
     """The trace headers of what ``record`` causes (none if it has no trace); a sampled one's
-    handling goes to ``effects.spans``."""
+    handling goes to ``effects.spans`` (``effects`` None: no span is noted)."""
     context = from_headers(record.headers)
     if context is None:
         return ()
@@ -229,7 +233,7 @@ def _trace(record: InputRecord, envelope: Envelope, service: str, effects: Effec
     span_id = derived_span_id(f"{service}/{topic}/{partition}/{offset}/{parent}".encode())
     # TraceParent.child(span_id) without its check: a derived span id is valid by construction.
     child = TraceContext(TraceParent(parent.trace_id, span_id, parent.flags), context.state)
-    if parent.sampled:
+    if effects is not None and parent.sampled:
         action = envelope.payload.get("action")
         name = f"{envelope.event_type} {action}" if isinstance(action, str) else envelope.event_type
         effects.spans.append(Span(parent, span_id, name, topic, partition, offset, envelope.key))

@@ -294,7 +294,11 @@ class Worker(ConsumerRebalanceListener):
         if not records:
             return
         effects = plan(
-            records, self.stores, changelog=self.service.changelog, service=self.service.name
+            records,
+            self.stores,
+            changelog=self.service.changelog,
+            service=self.service.name,
+            spans=self.spans is not None,
         )
         for (kind, fate), count in effects.counts.items():
             self.metrics.records.labels(kind, fate).inc(count)

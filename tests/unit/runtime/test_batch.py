@@ -189,7 +189,7 @@ def traced(source: Record, *extra: tuple[str, bytes]) -> Record:
 
 def test_every_event_and_reply_of_a_record_carries_one_child_of_its_trace() -> None:
     source = traced(record(7, "a"), (Header.TRACESTATE.value, TRACESTATE))
-    effects = plan([source], {0: Counter()}, changelog=CHANGELOG, service="toy")
+    effects = plan([source], {0: Counter()}, changelog=CHANGELOG, service="toy", spans=True)
     outputs = [*effects.events, *effects.replies]
     contexts = {from_headers(w.headers) for w in outputs}
     assert len(outputs) == 3
@@ -245,7 +245,7 @@ def test_a_record_without_a_valid_trace_causes_records_without_one(
     if traceparent is not None:
         headers = [*source.headers, (Header.TRACEPARENT.value, traceparent)]
         source = Record(source.topic, 0, 7, source.key, source.value, headers)
-    effects = plan([source], {0: Counter()}, changelog=CHANGELOG, service="toy")
+    effects = plan([source], {0: Counter()}, changelog=CHANGELOG, service="toy", spans=True)
     assert all(from_headers(w.headers) is None for w in [*effects.events, *effects.replies])
     assert not effects.spans
 
@@ -254,11 +254,20 @@ def test_an_unsampled_trace_is_carried_on_but_is_no_span() -> None:
     source = traced(record(7, "a"))
     unsampled = [(k, v[:-2] + b"00" if k == Header.TRACEPARENT else v) for k, v in source.headers]
     source = Record(source.topic, 0, 7, source.key, source.value, unsampled)
-    effects = plan([source], {0: Counter()}, changelog=CHANGELOG, service="toy")
+    effects = plan([source], {0: Counter()}, changelog=CHANGELOG, service="toy", spans=True)
     context = from_headers(effects.events[0].headers)
     assert context is not None
     assert not context.parent.sampled
     assert not effects.spans
+
+
+def test_with_span_export_off_the_trace_is_carried_and_no_span_is_noted() -> None:
+    source = traced(record(7, "a"))
+    effects = plan([source], {0: Counter()}, changelog=CHANGELOG, service="toy")
+    exported = plan([source], {0: Counter()}, changelog=CHANGELOG, service="toy", spans=True)
+    assert [w.headers for w in effects.events] == [w.headers for w in exported.events]
+    assert not effects.spans
+    assert len(exported.spans) == 1
 
 
 def test_a_dead_letter_carries_no_trace() -> None:
