@@ -9,6 +9,7 @@ import secrets
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
@@ -148,17 +149,9 @@ class Running:
 def _command_line(component: Component, port: int, ws_port: int, ca: Path) -> list[str]:
     """The component's console script's module with the options a test needs (loopback, free
     ports); the consumer groups stay the defaults, which the ACLs name."""
-    module = {
-        "gateway": "gateway",
-        "sessions": "services.sessions",
-        "sessions-api": "services.sessions.api",
-        "billing": "services.billing",
-        "billing-api": "services.billing.api",
-        "loadbalance": "services.loadbalance",
-        "loadbalance-api": "services.loadbalance.api",
-        "alerts": "services.alerts",
-        "certificates": "services.certificates",
-    }[component.name]
+    # The console script's module (pyproject.toml [project.scripts]), as `python -m`.
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    module = scripts[component.script].split(":")[0].removesuffix(".__main__")
     line = [sys.executable, "-m", module]
     if component.role == "gateway":
         return [

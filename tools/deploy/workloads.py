@@ -31,6 +31,14 @@ def _meta(name: str, labels: Labels, **annotations: str) -> Manifest:
     return meta
 
 
+# Every pod: user and group 10001 (the image's), which also owns the mounted Secrets.
+NON_ROOT: Manifest = {
+    "runAsNonRoot": True,
+    "runAsUser": 10001,
+    "runAsGroup": 10001,
+    "fsGroup": 10001,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
 # Every container: no privilege, nothing written outside its /tmp volume (Pod Security
 # `restricted`, which a test checks).
 RESTRICTED: Manifest = {
@@ -38,6 +46,21 @@ RESTRICTED: Manifest = {
     "readOnlyRootFilesystem": True,
     "capabilities": {"drop": ["ALL"]},
 }
+
+
+KAFKA_MOUNTS: list[Manifest] = [
+    {"name": "kafka-user", "mountPath": KAFKA_USER_DIR, "readOnly": True},
+    {"name": "kafka-ca", "mountPath": KAFKA_CA_DIR, "readOnly": True},
+]
+
+
+def kafka_volumes(user: str) -> list[Manifest]:
+    """The Secrets ``KAFKA_MOUNTS`` mount: the KafkaUser ``user``'s password (Strimzi names the
+    Secret after the user) and the cluster CA."""
+    return [
+        {"name": "kafka-user", "secret": {"secretName": user}},
+        {"name": "kafka-ca", "secret": {"secretName": KAFKA_CA_SECRET}},
+    ]
 
 
 def kafka_env(user: str) -> list[Manifest]:
@@ -68,8 +91,7 @@ def _container(component: Component) -> Manifest:
     env.extend({"name": name, "value": value} for name, value in component.env)
     mounts: list[Manifest] = [
         {"name": "tmp", "mountPath": "/tmp"},
-        {"name": "kafka-user", "mountPath": KAFKA_USER_DIR, "readOnly": True},
-        {"name": "kafka-ca", "mountPath": KAFKA_CA_DIR, "readOnly": True},
+        *KAFKA_MOUNTS,
     ]
     if component.role == "signer":
         mounts.append({"name": "station-ca", "mountPath": STATION_CA_DIR, "readOnly": True})
@@ -114,8 +136,7 @@ def _container(component: Component) -> Manifest:
 def _pod(component: Component, labels: Labels) -> Manifest:
     volumes: list[Manifest] = [
         {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
-        {"name": "kafka-user", "secret": {"secretName": component.kafka_user}},
-        {"name": "kafka-ca", "secret": {"secretName": KAFKA_CA_SECRET}},
+        *kafka_volumes(component.kafka_user),
     ]
     if component.role == "signer":
         volumes.append(
@@ -133,13 +154,7 @@ def _pod(component: Component, labels: Labels) -> Manifest:
     spec: Manifest = {
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": 10001,
-            "runAsGroup": 10001,
-            "fsGroup": 10001,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": NON_ROOT,
         "topologySpreadConstraints": spread,
         "containers": [_container(component)],
         "volumes": volumes,
@@ -373,12 +388,7 @@ def toolbox() -> list[Manifest]:
                 "spec": {
                     "automountServiceAccountToken": False,
                     "enableServiceLinks": False,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": 10001,
-                        "runAsGroup": 10001,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    "securityContext": NON_ROOT,
                     "containers": [
                         {
                             "name": "admin",
@@ -391,21 +401,12 @@ def toolbox() -> list[Manifest]:
                                 "limits": {"memory": "256Mi"},
                             },
                             "securityContext": RESTRICTED,
-                            "volumeMounts": [
-                                {"name": "tmp", "mountPath": "/tmp"},
-                                {
-                                    "name": "kafka-user",
-                                    "mountPath": KAFKA_USER_DIR,
-                                    "readOnly": True,
-                                },
-                                {"name": "kafka-ca", "mountPath": KAFKA_CA_DIR, "readOnly": True},
-                            ],
+                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, *KAFKA_MOUNTS],
                         }
                     ],
                     "volumes": [
                         {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
-                        {"name": "kafka-user", "secret": {"secretName": TOOLBOX}},
-                        {"name": "kafka-ca", "secret": {"secretName": KAFKA_CA_SECRET}},
+                        *kafka_volumes(TOOLBOX),
                     ],
                 },
             },
