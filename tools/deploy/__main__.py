@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from tools.deploy import network, strimzi, workloads
+from tools.deploy import network, strimzi, toolbox, workloads
 from tools.deploy.components import COMPONENTS
 
 BASE = Path(__file__).resolve().parents[2] / "deploy" / "k8s" / "base"
@@ -49,7 +49,7 @@ def files() -> dict[str, str]:
             ]
         )
     out["network.yaml"] = _dump([network.egress()])
-    out["admin.yaml"] = _dump(workloads.toolbox())
+    out["admin.yaml"] = _dump(toolbox.toolbox())
     out["kafka.yaml"] = _dump([strimzi.kafka(), strimzi.node_pool()])
     out["kafka-topics.yaml"] = _dump(strimzi.topics())
     out["kafka-users.yaml"] = _dump(strimzi.users())

@@ -21,7 +21,7 @@ from runtime.http import operations_app
 from tools.deploy import __main__ as generator
 from tools.deploy.access import ACCESS
 from tools.deploy.components import BY_NAME, COMPONENTS, GATEWAY_DRAIN_S
-from tools.deploy.workloads import TOOLBOX
+from tools.deploy.toolbox import TOOLBOX
 
 ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
