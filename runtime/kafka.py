@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.helpers import create_ssl_context
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 from aiokafka.structs import RecordMetadata
 
 from runtime.settings import KafkaSecurity, kafka_security
@@ -91,6 +92,27 @@ async def start_bounded(client: Any, bootstrap_servers: str, timeout_s: float) -
         ) from exc
 
 
+class KeyPartitioner:
+    """aiokafka's DefaultPartitioner (Java's murmur2 of the key, so Java clients agree), each
+    key's hash remembered: aiokafka's murmur2 is pure Python, 8 µs a record (docs/benchmarks.md,
+    issue 14), and our keys (station ids) repeat with every message."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self._hashes: dict[bytes, int] = {}
+        self._max_keys = max_keys  # then the memory is dropped and filled again
+
+    def __call__(self, key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+        if key is None:
+            partition: int = DefaultPartitioner()(key, all_partitions, available)  # random
+            return partition
+        hashed = self._hashes.get(key)
+        if hashed is None:
+            if len(self._hashes) >= self._max_keys:
+                self._hashes.clear()
+            hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
+        return all_partitions[hashed % len(all_partitions)]
+
+
 def reliable_producer(bootstrap_servers: str, **overrides: Any) -> AIOKafkaProducer:
     """An idempotent producer with acks=all (aiokafka's default is acks=1 without idempotence)."""
     options: dict[str, Any] = {
@@ -100,6 +122,7 @@ def reliable_producer(bootstrap_servers: str, **overrides: Any) -> AIOKafkaProdu
         "linger_ms": 2,
         "request_timeout_ms": 15000,
         "compression_type": None,
+        "partitioner": KeyPartitioner(),
         **_process_security(),
     }
     options.update(overrides)

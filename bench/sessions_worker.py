@@ -1,0 +1,327 @@
+"""Benchmark (issue 14): the sessions worker alone, on records recorded from a live run.
+
+(1) Record: 1,000 simulated stations charge through a gateway and a sessions worker for
+--record-seconds; the worker's input records of that time are read back from the broker (or
+loaded from --records, written by an earlier --save). (2) Offline: the records through the pure
+planner (runtime/batch.py ``plan`` with fresh sessions stores) in batches of --batch records, no
+I/O: CPU per record. (3) Live: the same records under new station ids, produced at --rate
+records/s (0: all at once) to a fresh worker group of --workers processes; their CPU per record,
+the records answered per second, and each CALL's time from produce to its reply on the gateway
+inbox. Medians of --repeats; JSON with --out.
+    KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:39092 python -m bench.sessions_worker [--workers 1 2]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import msgpack
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from bench.harness import Process, cpu_seconds, free_port, log, median, simulate, start_gateway
+from bench.sessions_throughput import TOKEN, _define_token
+from contracts.codec import decode, encode
+from contracts.headers import Header, header_text
+from contracts.payloads.tokens import Token
+from contracts.topics import Topic
+from runtime.batch import plan
+from runtime.kafka import consumer, partitions_of, reliable_producer
+from runtime.settings import bootstrap_servers
+from services.sessions.app import SOURCES
+from services.sessions.core.partition import Partition
+from services.sessions.core.policy import Policy
+
+GATEWAY_INSTANCE = 10  # the recorded gateway's inbox partition: where the replies go
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One input record of the sessions worker, as read from the broker."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+
+
+async def _ends(bootstrap: str) -> dict[TopicPartition, int]:
+    """The end offset of every partition of the worker's inputs."""
+    tps = await partitions_of(bootstrap, SOURCES, 15)
+    reader = consumer(bootstrap, group_id=None)
+    await reader.start()
+    try:
+        return dict(await reader.end_offsets(tps))
+    finally:
+        await reader.stop()
+
+
+async def _read(
+    bootstrap: str, start: dict[TopicPartition, int], end: dict[TopicPartition, int]
+) -> list[Recorded]:
+    """The records between ``start`` and ``end`` of each partition, by timestamp."""
+    reader = consumer(bootstrap, group_id=None, max_poll_records=5000)
+    await reader.start()
+    rows: list[tuple[int, Recorded]] = []
+    try:
+        wanted = [tp for tp in end if end[tp] > start.get(tp, 0)]
+        reader.assign(wanted)
+        for tp in wanted:
+            reader.seek(tp, start.get(tp, 0))
+        pending = set(wanted)
+        while pending:
+            for tp, records in (await reader.getmany(*pending, timeout_ms=1000)).items():
+                for r in records:
+                    if r.offset < end[tp]:
+                        headers = tuple((k, bytes(v)) for k, v in r.headers)
+                        rows.append(
+                            (
+                                r.timestamp,
+                                Recorded(r.topic, r.partition, r.offset, r.key, r.value, headers),
+                            )
+                        )
+                if await reader.position(tp) >= end[tp]:
+                    pending.discard(tp)
+    finally:
+        await reader.stop()
+    rows.sort(key=lambda row: row[0])
+    return [record for _, record in rows]
+
+
+def record(bootstrap: str, seconds: float, work: Path) -> list[Recorded]:
+    """A live run of 1,000 stations (sessions_throughput's mix); the worker's inputs."""
+    asyncio.run(_define_token())
+    start = asyncio.run(_ends(bootstrap))
+    port = free_port()
+    gateway = start_gateway(port, work / "gateway.log", instance=GATEWAY_INSTANCE)
+    worker = _worker(f"bench-record-{uuid.uuid4().hex[:8]}", work / "record-worker.log")
+    try:
+        time.sleep(8)
+        summary = simulate(
+            [
+                f"--url=ws://127.0.0.1:{port}/ocpp",
+                f"--prefix=R{uuid.uuid4().hex[:6]}-",
+                "--stations=1000",
+                "--version=mixed",
+                "--connect-rate=500",
+                "--sessions",
+                "--session-length=20",
+                "--meter-interval=0.5",
+                "--idle=1",
+                f"--id-token={TOKEN}",
+                f"--duration={seconds}",
+                "--processes=2",
+            ],
+            seconds + 120,
+        )
+        log(f"recorded: {summary['tally']['sessions_ended']} sessions ended")
+    finally:
+        gateway.stop()
+        worker.stop()
+    return asyncio.run(_read(bootstrap, start, asyncio.run(_ends(bootstrap))))
+
+
+def _worker(group: str, log_path: Path, extra: Sequence[str] = ()) -> Process:
+    return Process.start(
+        [
+            "-m",
+            "services.sessions",
+            f"--group={group}",
+            "--http-host=127.0.0.1",
+            f"--http-port={free_port()}",
+            "--log-level=WARNING",
+            *extra,
+        ],
+        log_path,
+    )
+
+
+def offline(records: Sequence[Recorded], batch: int) -> float:
+    """CPU seconds per record of ``plan`` over ``records`` in batches, fresh stores."""
+    tokens = {TOKEN: Token(id_token=TOKEN, type="ISO14443", status="Accepted")}
+    policy = Policy()
+    stores = {p: Partition(p, policy=policy, tokens=tokens) for p in {r.partition for r in records}}
+    started = time.process_time()
+    for i in range(0, len(records), batch):
+        plan(records[i : i + batch], stores, changelog=Topic.SESSIONS_STATE, service="sessions")
+    return (time.process_time() - started) / len(records)
+
+
+def renamed(records: Iterable[Recorded], prefix: str) -> list[Recorded]:
+    """The records as if new stations (``prefix`` instead of the recorded one) sent them, each
+    with a new event id; keys, envelope keys and station ids in payloads change alike."""
+
+    def new(text: str) -> str:  # recorded ids: R + 6 hex digits + "-" + a number
+        return prefix + text[8:] if text.startswith("R") and text[7:8] == "-" else text
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return new(value)
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    out = []
+    for r in records:
+        key = new(r.key.decode()).encode() if r.key else r.key
+        value = r.value
+        if value is not None:
+            envelope = decode(value)
+            envelope = replace(
+                envelope,
+                key=new(envelope.key),
+                payload=walk(dict(envelope.payload)),
+                event_id=uuid.uuid5(uuid.NAMESPACE_OID, prefix + envelope.event_id).hex,
+            )
+            value = encode(envelope)
+        out.append(replace(r, key=key, value=value))
+    return out
+
+
+async def _live(
+    bootstrap: str, records: Sequence[Recorded], rate: float, pids: Sequence[int]
+) -> dict[str, float]:
+    """Produce ``records`` at ``rate``/s; time each CALL to its reply on the gateway inbox."""
+    inbox = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await inbox.start()
+    tp = TopicPartition(Topic.GATEWAY_INBOX, GATEWAY_INSTANCE)
+    inbox.assign([tp])
+    await inbox.seek_to_end(tp)
+    await inbox.position(tp)
+    producer = reliable_producer(bootstrap, linger_ms=2)
+    await producer.start()
+    sent: dict[str, float] = {}
+    answered: list[float] = []
+    expected = sum(
+        1
+        for r in records
+        if header_text(r.headers, Header.CORRELATION_ID) and r.topic == Topic.OCPP_INBOUND
+    )
+
+    async def replies() -> None:
+        while len(answered) < expected:
+            for batch in (await inbox.getmany(tp, timeout_ms=200)).values():
+                now = time.perf_counter()
+                for reply in batch:
+                    correlation = header_text(reply.headers, Header.CORRELATION_ID)
+                    if correlation in sent:
+                        answered.append(now - sent.pop(correlation))
+
+    reader = asyncio.create_task(replies())
+    cpu_before = [cpu_seconds(pid) for pid in pids]
+    started = time.perf_counter()
+    size = max(1, int(rate / 100)) if rate else len(records)  # every 10 ms, or all at once
+    for i in range(0, len(records), size):
+        chunk = records[i : i + size]
+        for r in chunk:
+            correlation = header_text(r.headers, Header.CORRELATION_ID)
+            if correlation and r.topic == Topic.OCPP_INBOUND:
+                sent[correlation] = time.perf_counter()
+            await producer.send(
+                r.topic, r.value, key=r.key, partition=r.partition, headers=list(r.headers)
+            )
+        if rate:
+            await asyncio.sleep(max(0.0, started + (i + len(chunk)) / rate - time.perf_counter()))
+    try:
+        await asyncio.wait_for(reader, timeout=120)
+    finally:
+        await producer.stop()
+        await inbox.stop()
+    elapsed = time.perf_counter() - started
+    cpu = sum(cpu_seconds(pid) for pid in pids) - sum(cpu_before)
+    answered.sort()
+    return {
+        "records": len(records),
+        "elapsed_s": elapsed,
+        "records_per_s": len(records) / elapsed,
+        "worker_cpu_s": cpu,
+        "cpu_us_per_record": cpu / len(records) * 1e6,
+        "p50_ms": answered[len(answered) // 2] * 1000,
+        "p99_ms": answered[int(len(answered) * 0.99)] * 1000,
+        "answered": len(answered),
+    }
+
+
+def live(
+    bootstrap: str,
+    records: Sequence[Recorded],
+    workers: int,
+    rate: float,
+    work: Path,
+    extra: Sequence[str] = (),
+) -> dict[str, float]:
+    """A fresh group of ``workers`` worker processes, ready, fed ``records`` under new ids."""
+    prefix = f"W{uuid.uuid4().hex[:6]}-"
+    fresh = renamed(records, prefix)
+    group = f"bench-worker-{uuid.uuid4().hex[:8]}"
+    processes = [_worker(group, work / f"worker-{group}-{n}.log", extra) for n in range(workers)]
+    try:
+        time.sleep(10 + 2 * workers)  # joined, partitions restored
+        return asyncio.run(_live(bootstrap, fresh, rate, [p.popen.pid for p in processes]))
+    finally:
+        for p in processes:
+            p.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.sessions_worker",
+        description=__doc__.split("\n")[0] if __doc__ else None,
+    )
+    parser.add_argument("--record-seconds", type=float, default=30)
+    parser.add_argument("--records", type=Path, help="recorded records (from --save) to use")
+    parser.add_argument("--save", type=Path, help="write the recorded records here")
+    parser.add_argument("--batch", type=int, nargs="*", default=[16, 500])
+    parser.add_argument("--workers", type=int, nargs="*", default=[1])
+    parser.add_argument("--rate", type=float, default=2000, help="records/s (0: all at once)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--worker-args", default="", help='more arguments for each worker, e.g. "--max-in-flight=8"'
+    )
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    bootstrap = bootstrap_servers(os.environ)
+    work = Path(tempfile.mkdtemp(prefix="bench-worker-"))
+    if args.records:
+        raw = msgpack.unpackb(args.records.read_bytes())
+        records = [Recorded(r[0], r[1], r[2], r[3], r[4], tuple(map(tuple, r[5]))) for r in raw]
+    else:
+        records = record(bootstrap, args.record_seconds, work)
+        if args.save:
+            rows = [(r.topic, r.partition, r.offset, r.key, r.value, r.headers) for r in records]
+            args.save.write_bytes(msgpack.packb(rows))
+    log(f"{len(records)} records")
+    results: dict[str, Any] = {"records": len(records), "offline": {}, "live": {}}
+    for batch in args.batch:
+        runs = [offline(records, batch) * 1e6 for _ in range(args.repeats)]
+        results["offline"][batch] = runs
+        log(f"offline, batches of {batch}: {median(runs):.1f} µs CPU per record (runs {runs})")
+    for workers in args.workers:
+        runs2 = []
+        for repeat in range(args.repeats):
+            run = live(bootstrap, records, workers, args.rate, work, args.worker_args.split())
+            runs2.append(run)
+            log(
+                f"[{repeat + 1}/{args.repeats}] {workers} worker(s): "
+                + ", ".join(f"{k} {v:.1f}" for k, v in run.items())
+            )
+        results["live"][workers] = runs2
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
