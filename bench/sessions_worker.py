@@ -18,6 +18,7 @@ import os
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -104,7 +105,7 @@ def record(bootstrap: str, seconds: float, work: Path) -> list[Recorded]:
     start = asyncio.run(_ends(bootstrap))
     port = free_port()
     gateway = start_gateway(port, work / "gateway.log", instance=GATEWAY_INSTANCE)
-    worker = _worker(f"bench-record-{uuid.uuid4().hex[:8]}", work / "record-worker.log")
+    worker, _ = _worker(f"bench-record-{uuid.uuid4().hex[:8]}", work / "record-worker.log")
     try:
         time.sleep(8)
         summary = simulate(
@@ -131,19 +132,44 @@ def record(bootstrap: str, seconds: float, work: Path) -> list[Recorded]:
     return asyncio.run(_read(bootstrap, start, asyncio.run(_ends(bootstrap))))
 
 
-def _worker(group: str, log_path: Path, extra: Sequence[str] = ()) -> Process:
-    return Process.start(
+def _worker(group: str, log_path: Path, extra: Sequence[str] = ()) -> tuple[Process, int]:
+    """A sessions worker process, and the port of its /metrics."""
+    port = free_port()
+    process = Process.start(
         [
             "-m",
             "services.sessions",
             f"--group={group}",
             "--http-host=127.0.0.1",
-            f"--http-port={free_port()}",
+            f"--http-port={port}",
             "--log-level=WARNING",
             *extra,
         ],
         log_path,
     )
+    return process, port
+
+
+def gc_pauses(port: int) -> dict[str, float]:
+    """From a process's /metrics: its collections by generation, their total time, and how
+    many took longer than 10 ms."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line.startswith("chargebus_gc_pause_seconds"):
+            continue
+        name, value = line.rsplit(" ", 1)
+        generation = name.split('generation="')[1][0]
+        if name.startswith("chargebus_gc_pause_seconds_count"):
+            out[f"gc{generation}_count"] = float(value)
+        elif name.startswith("chargebus_gc_pause_seconds_sum"):
+            out[f"gc{generation}_ms"] = float(value) * 1000
+        elif 'le="0.01"' in name:
+            out[f"gc{generation}_le10ms"] = float(value)
+    for generation in "012":
+        within = out.pop(f"gc{generation}_le10ms", 0)
+        out[f"gc{generation}_over10ms"] = out.get(f"gc{generation}_count", 0) - within
+    return out
 
 
 def offline(records: Sequence[Recorded], batch: int) -> float:
@@ -266,13 +292,19 @@ def live(
     prefix = f"W{uuid.uuid4().hex[:6]}-"
     fresh = renamed(records, prefix)
     group = f"bench-worker-{uuid.uuid4().hex[:8]}"
-    processes = [_worker(group, work / f"worker-{group}-{n}.log", extra) for n in range(workers)]
+    started = [_worker(group, work / f"worker-{group}-{n}.log", extra) for n in range(workers)]
     try:
         time.sleep(10 + 2 * workers)  # joined, partitions restored
-        return asyncio.run(_live(bootstrap, fresh, rate, [p.popen.pid for p in processes]))
+        pids = [process.popen.pid for process, _ in started]
+        before = [gc_pauses(port) for _, port in started]
+        run = asyncio.run(_live(bootstrap, fresh, rate, pids))
+        for (_, port), earlier in zip(started, before, strict=True):
+            for name, value in gc_pauses(port).items():
+                run[name] = run.get(name, 0) + value - earlier.get(name, 0)
+        return run
     finally:
-        for p in processes:
-            p.stop()
+        for process, _ in started:
+            process.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
