@@ -20,7 +20,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -33,12 +33,12 @@ from bench.sessions_throughput import TOKEN, _define_token
 from contracts.codec import decode, encode
 from contracts.headers import Header, header_text
 from contracts.payloads.tokens import Token
-from contracts.topics import Topic
+from contracts.topics import STATION_PARTITIONS, Topic
 from runtime.batch import plan
 from runtime.kafka import consumer, partitions_of, reliable_producer
 from runtime.settings import bootstrap_servers
 from services.sessions.app import SOURCES
-from services.sessions.core.partition import Partition
+from services.sessions.core.partition import SEQ_KEY, Partition
 from services.sessions.core.policy import Policy
 
 GATEWAY_INSTANCE = 10  # the recorded gateway's inbox partition: where the replies go
@@ -54,6 +54,52 @@ class Recorded:
     key: bytes | None
     value: bytes | None
     headers: tuple[tuple[str, bytes], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """The records, the stations' id prefix, and each partition's 1.6 transaction sequence when
+    the recording started (the worker hands out ids from it: a replay must start from it too,
+    or every 1.6 meter value would name a transaction the replaying worker never started)."""
+
+    records: list[Recorded]
+    prefix: str
+    seqs: dict[int, int]
+
+    def save(self, path: Path) -> None:
+        rows = [(r.topic, r.partition, r.offset, r.key, r.value, r.headers) for r in self.records]
+        path.write_bytes(msgpack.packb({"records": rows, "prefix": self.prefix, "seqs": self.seqs}))
+
+    @classmethod
+    def load(cls, path: Path) -> "Recording":
+        data = msgpack.unpackb(path.read_bytes(), strict_map_key=False)
+        records = [
+            Recorded(r[0], r[1], r[2], r[3], r[4], tuple(map(tuple, r[5]))) for r in data["records"]
+        ]
+        return cls(records, data["prefix"], {int(p): s for p, s in data["seqs"].items()})
+
+
+async def _seqs(bootstrap: str) -> dict[int, int]:
+    """Each changelog partition's 1.6 transaction sequence now (SEQ_KEY's last value)."""
+    reader = consumer(bootstrap, group_id=None, max_poll_records=5000)
+    await reader.start()
+    seqs: dict[int, int] = {}
+    try:
+        tps = await partitions_of(bootstrap, [Topic.SESSIONS_STATE], 15)
+        reader.assign(tps)
+        await reader.seek_to_beginning(*tps)
+        ends = await reader.end_offsets(tps)
+        pending = {tp for tp in tps if ends[tp] > 0}
+        while pending:
+            for tp, records in (await reader.getmany(*pending, timeout_ms=1000)).items():
+                for r in records:
+                    if r.key == SEQ_KEY.encode() and r.value is not None:
+                        seqs[tp.partition] = int(msgpack.unpackb(r.value))
+                if await reader.position(tp) >= ends[tp]:
+                    pending.discard(tp)
+    finally:
+        await reader.stop()
+    return seqs
 
 
 async def _ends(bootstrap: str) -> dict[TopicPartition, int]:
@@ -99,10 +145,12 @@ async def _read(
     return [record for _, record in rows]
 
 
-def record(bootstrap: str, seconds: float, work: Path) -> list[Recorded]:
+def record(bootstrap: str, seconds: float, work: Path) -> Recording:
     """A live run of 1,000 stations (sessions_throughput's mix); the worker's inputs."""
     asyncio.run(_define_token())
+    seqs = asyncio.run(_seqs(bootstrap))
     start = asyncio.run(_ends(bootstrap))
+    prefix = f"R{uuid.uuid4().hex[:6]}-"
     port = free_port()
     gateway = start_gateway(port, work / "gateway.log", instance=GATEWAY_INSTANCE)
     worker, _ = _worker(f"bench-record-{uuid.uuid4().hex[:8]}", work / "record-worker.log")
@@ -111,7 +159,7 @@ def record(bootstrap: str, seconds: float, work: Path) -> list[Recorded]:
         summary = simulate(
             [
                 f"--url=ws://127.0.0.1:{port}/ocpp",
-                f"--prefix=R{uuid.uuid4().hex[:6]}-",
+                f"--prefix={prefix}",
                 "--stations=1000",
                 "--version=mixed",
                 "--connect-rate=500",
@@ -129,7 +177,8 @@ def record(bootstrap: str, seconds: float, work: Path) -> list[Recorded]:
     finally:
         gateway.stop()
         worker.stop()
-    return asyncio.run(_read(bootstrap, start, asyncio.run(_ends(bootstrap))))
+    records = asyncio.run(_read(bootstrap, start, asyncio.run(_ends(bootstrap))))
+    return Recording(records, prefix, seqs)
 
 
 def _worker(group: str, log_path: Path, extra: Sequence[str] = ()) -> tuple[Process, int]:
@@ -172,27 +221,30 @@ def gc_pauses(port: int) -> dict[str, float]:
     return out
 
 
-def offline(records: Sequence[Recorded], batch: int) -> float:
-    """CPU seconds per record of ``plan`` over ``records`` in batches, fresh stores."""
+def offline(recording: Recording, batch: int) -> float:
+    """CPU seconds per record of ``plan`` over the records in batches, fresh stores."""
     tokens = {TOKEN: Token(id_token=TOKEN, type="ISO14443", status="Accepted")}
     policy = Policy()
-    stores = {p: Partition(p, policy=policy, tokens=tokens) for p in {r.partition for r in records}}
+    records = recording.records
+    stores = {}
+    for p in {r.partition for r in records}:
+        stores[p] = Partition(p, policy=policy, tokens=tokens)
+        stores[p].seq = recording.seqs.get(p, 0)
     started = time.process_time()
     for i in range(0, len(records), batch):
         plan(records[i : i + batch], stores, changelog=Topic.SESSIONS_STATE, service="sessions")
     return (time.process_time() - started) / len(records)
 
 
-def renamed(records: Iterable[Recorded], prefix: str) -> list[Recorded]:
+def renamed(recording: Recording, prefix: str, seqs: Mapping[int, int]) -> list[Recorded]:
     """The records as if new stations (``prefix`` instead of the recorded one) sent them, each
-    with a new event id; keys, envelope keys and station ids in payloads change alike."""
-
-    def new(text: str) -> str:  # recorded ids: R + 6 hex digits + "-" + a number
-        return prefix + text[8:] if text.startswith("R") and text[7:8] == "-" else text
+    with a new event id, to a worker whose partitions' 1.6 sequences are at ``seqs``: keys,
+    envelope keys, station ids in payloads and 1.6 transaction ids change alike."""
+    old = recording.prefix
 
     def walk(value: Any) -> Any:
         if isinstance(value, str):
-            return new(value)
+            return value.replace(old, prefix)
         if isinstance(value, dict):
             return {k: walk(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -200,15 +252,22 @@ def renamed(records: Iterable[Recorded], prefix: str) -> list[Recorded]:
         return value
 
     out = []
-    for r in records:
-        key = new(r.key.decode()).encode() if r.key else r.key
+    for r in recording.records:
+        key = r.key.replace(old.encode(), prefix.encode()) if r.key else r.key
         value = r.value
         if value is not None:
             envelope = decode(value)
+            payload = walk(dict(envelope.payload))
+            call = payload.get("payload")
+            if payload.get("ocpp_version") == "ocpp1.6" and isinstance(call, dict):
+                # the id the replaying worker hands out: transaction_id(seq, partition)
+                shift = seqs.get(r.partition, 0) - recording.seqs.get(r.partition, 0)
+                if isinstance(call.get("transactionId"), int):
+                    call["transactionId"] += shift * STATION_PARTITIONS
             envelope = replace(
                 envelope,
-                key=new(envelope.key),
-                payload=walk(dict(envelope.payload)),
+                key=envelope.key.replace(old, prefix),
+                payload=payload,
                 event_id=uuid.uuid5(uuid.NAMESPACE_OID, prefix + envelope.event_id).hex,
             )
             value = encode(envelope)
@@ -282,7 +341,7 @@ async def _live(
 
 def live(
     bootstrap: str,
-    records: Sequence[Recorded],
+    recording: Recording,
     workers: int,
     rate: float,
     work: Path,
@@ -290,7 +349,7 @@ def live(
 ) -> dict[str, float]:
     """A fresh group of ``workers`` worker processes, ready, fed ``records`` under new ids."""
     prefix = f"W{uuid.uuid4().hex[:6]}-"
-    fresh = renamed(records, prefix)
+    fresh = renamed(recording, prefix, asyncio.run(_seqs(bootstrap)))
     group = f"bench-worker-{uuid.uuid4().hex[:8]}"
     started = [_worker(group, work / f"worker-{group}-{n}.log", extra) for n in range(workers)]
     try:
@@ -327,23 +386,21 @@ def main(argv: list[str] | None = None) -> int:
     bootstrap = bootstrap_servers(os.environ)
     work = Path(tempfile.mkdtemp(prefix="bench-worker-"))
     if args.records:
-        raw = msgpack.unpackb(args.records.read_bytes())
-        records = [Recorded(r[0], r[1], r[2], r[3], r[4], tuple(map(tuple, r[5]))) for r in raw]
+        recording = Recording.load(args.records)
     else:
-        records = record(bootstrap, args.record_seconds, work)
+        recording = record(bootstrap, args.record_seconds, work)
         if args.save:
-            rows = [(r.topic, r.partition, r.offset, r.key, r.value, r.headers) for r in records]
-            args.save.write_bytes(msgpack.packb(rows))
-    log(f"{len(records)} records")
-    results: dict[str, Any] = {"records": len(records), "offline": {}, "live": {}}
+            recording.save(args.save)
+    log(f"{len(recording.records)} records")
+    results: dict[str, Any] = {"records": len(recording.records), "offline": {}, "live": {}}
     for batch in args.batch:
-        runs = [offline(records, batch) * 1e6 for _ in range(args.repeats)]
+        runs = [offline(recording, batch) * 1e6 for _ in range(args.repeats)]
         results["offline"][batch] = runs
         log(f"offline, batches of {batch}: {median(runs):.1f} µs CPU per record (runs {runs})")
     for workers in args.workers:
         runs2 = []
         for repeat in range(args.repeats):
-            run = live(bootstrap, records, workers, args.rate, work, args.worker_args.split())
+            run = live(bootstrap, recording, workers, args.rate, work, args.worker_args.split())
             runs2.append(run)
             log(
                 f"[{repeat + 1}/{args.repeats}] {workers} worker(s): "
