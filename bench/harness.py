@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,48 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def busy_cores() -> tuple[float, float]:
+    """The machine's busy and total CPU seconds so far, over all cores (/proc/stat): the
+    difference of two readings is how many cores were busy in between."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        jiffies = [int(v) for v in stat.readline().split()[1:]]
+    idle = jiffies[3] + jiffies[4]  # idle, iowait
+    return (sum(jiffies) - idle) / CLOCK_TICKS, sum(jiffies) / CLOCK_TICKS / (os.cpu_count() or 1)
+
+
+def gc_pauses(port: int) -> dict[str, float]:
+    """From a process's /metrics: its collections by generation, their total time, and how
+    many took longer than 10 ms."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line.startswith("chargebus_gc_pause_seconds"):
+            continue
+        name, value = line.rsplit(" ", 1)
+        generation = name.split('generation="')[1][0]
+        if name.startswith("chargebus_gc_pause_seconds_count"):
+            out[f"gc{generation}_count"] = float(value)
+        elif name.startswith("chargebus_gc_pause_seconds_sum"):
+            out[f"gc{generation}_ms"] = float(value) * 1000
+        elif 'le="0.01"' in name:
+            out[f"gc{generation}_le10ms"] = float(value)
+    for generation in "012":
+        within = out.pop(f"gc{generation}_le10ms", 0)
+        out[f"gc{generation}_over10ms"] = out.get(f"gc{generation}_count", 0) - within
+    return out
+
+
+def broker_pid() -> int | None:
+    """The pid of the local broker at $KAFKA_BOOTSTRAP_SERVERS, if deploy/local/kafka.sh
+    started it (its pid file under deploy/local/.run/<port>)."""
+    port = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092").rsplit(":", 1)[-1]
+    try:
+        pid = int((ROOT / "deploy/local/.run" / port / "kafka.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if Path(f"/proc/{pid}").exists() else None
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -70,10 +113,12 @@ class Process:
     log_path: Path
 
     @classmethod
-    def start(cls, args: Sequence[str], log_path: Path) -> "Process":
+    def start(cls, args: Sequence[str], log_path: Path, root: Path = ROOT) -> "Process":
+        """``args`` run by this Python from ``root`` (another checkout: an A/B of its code)."""
+        env = {**ENV, "PYTHONPATH": str(root)}
         with log_path.open("wb") as out:
             popen = subprocess.Popen(
-                [sys.executable, *args], env=ENV, cwd=ROOT, stdout=out, stderr=out
+                [sys.executable, *args], env=env, cwd=root, stdout=out, stderr=out
             )
         return cls(popen, log_path)
 

@@ -2,7 +2,8 @@
 
 (1) Sustained load: simulated stations (half 1.6, half 2.0.1) boot, report status, authorize,
 charge with meter values and stop, through one gateway and one sessions worker, beside the same
-stations against the in-process responder (baseline). Reports answered messages per second and
+stations against the in-process responder (baseline; it validates with the `ocpp` library unless
+--baseline-validate says otherwise). Reports answered messages per second and
 round-trip p50/p99 over every station CALL. (2) Reconnect storm: N stations connect and boot at
 once; how long until all are Accepted. Medians of --repeats; JSON with --out.
     python -m bench.sessions_throughput [--stations 1000] [--meter-interval 0.5] [--repeats 3]
@@ -22,8 +23,11 @@ from typing import Any
 
 from bench.harness import (
     Process,
+    broker_pid,
+    busy_cores,
     cpu_seconds,
     free_port,
+    gc_pauses,
     log,
     median,
     simulate,
@@ -35,6 +39,7 @@ from contracts.payloads.tokens import Token
 from contracts.topics import Topic
 from runtime.kafka import reliable_producer
 from runtime.settings import bootstrap_servers
+from tools.simulator.checking import CHECKS
 from tools.simulator.report import Latency
 
 TOKEN = "BENCH-TOKEN"
@@ -89,25 +94,39 @@ def main(argv: list[str] | None = None) -> int:
         help="every run uses the same station ids (PREFIX0000, ...), as a fleet does: what a "
         "run leaves behind (open transactions) meets the next run",
     )
+    parser.add_argument(
+        "--baseline-validate",
+        choices=CHECKS,
+        default="ocpp",
+        help="how the in-process baseline validates CALLs and answers: the `ocpp` library as a "
+        "Python CSMS does, chargebus's compiled validators, or not at all [%(default)s]",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     asyncio.run(_define_token())
     work = Path(tempfile.mkdtemp(prefix="bench-sessions-"))
     port, baseline_port = free_port(), free_port()
-    gateway = start_gateway(port, work / "gateway.log", instance=10)
+    gateway_http, sessions_http = free_port(), free_port()
+    gateway = start_gateway(port, work / "gateway.log", instance=10, http_port=gateway_http)
     sessions = Process.start(
         [
             "-m",
             "services.sessions",
             f"--group=bench-sessions-{uuid.uuid4().hex[:8]}",
             "--http-host=127.0.0.1",
-            f"--http-port={free_port()}",
+            f"--http-port={sessions_http}",
             "--log-level=WARNING",
         ],
         work / "sessions.log",
     )
     baseline = Process.start(
-        ["-m", "tools.simulator.responder", "--port", str(baseline_port)], work / "baseline.log"
+        [
+            "-m",
+            "tools.simulator.responder",
+            f"--port={baseline_port}",
+            f"--validate={args.baseline_validate}",
+        ],
+        work / "baseline.log",
     )
     results: dict[str, Any] = {"load": {"baseline": [], "chargebus": []}, "storm": []}
     mix = [
@@ -131,6 +150,14 @@ def main(argv: list[str] | None = None) -> int:
             for target, url_port in (("baseline", baseline_port), ("chargebus", port)):
                 pid = gateway.popen.pid if target == "chargebus" else baseline.popen.pid
                 before, sessions_before = cpu_seconds(pid), cpu_seconds(sessions.popen.pid)
+                # What else the machine did meanwhile: is it saturated, what did the broker
+                # take, did a garbage collection stop the gateway or the worker?
+                busy_before, broker = busy_cores(), broker_pid()
+                broker_before = cpu_seconds(broker) if broker else 0.0
+                gc_before = {
+                    "gateway": gc_pauses(gateway_http),
+                    "sessions": gc_pauses(sessions_http),
+                }
                 # New station ids for every run: a station keeps what earlier runs left behind
                 # (the transactions open when a run stopped), which makes later runs slower.
                 prefix = f"--prefix={args.reuse_ids or f'L{uuid.uuid4().hex[:6]}-'}"
@@ -142,8 +169,15 @@ def main(argv: list[str] | None = None) -> int:
                     args.warmup,
                 )
                 run["server_cpu_s"] = cpu_seconds(pid) - before
+                busy, wall = (a - b for a, b in zip(busy_cores(), busy_before, strict=True))
+                run["machine_busy_cores"] = busy / wall
+                if broker:
+                    run["broker_cpu_s"] = cpu_seconds(broker) - broker_before
                 if target == "chargebus":
                     run["sessions_cpu_s"] = cpu_seconds(sessions.popen.pid) - sessions_before
+                    for name, port_ in (("gateway", gateway_http), ("sessions", sessions_http)):
+                        for key, value in gc_pauses(port_).items():
+                            run[f"{name}_{key}"] = value - gc_before[name].get(key, 0)
                 results["load"][target].append(run)
                 log(
                     f"[{repeat + 1}/{args.repeats}] {target:<9} "
@@ -151,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"p50 {run['p50_ms']:6.2f} ms  p99 {run['p99_ms']:7.2f} ms; steady "
                     f"{run['steady_per_s']:5.0f} msg/s p50 {run['steady_p50_ms']:6.2f} ms "
                     f"p99 {run['steady_p99_ms']:7.2f} ms  "
-                    f"sessions {run['sessions']:.0f}  errors {run['errors']:.0f}"
+                    f"sessions {run['sessions']:.0f}  errors {run['errors']:.0f}  "
+                    f"machine busy {run['machine_busy_cores']:.2f} cores"
                 )
         if not args.skip_storm:
             for repeat in range(args.repeats):

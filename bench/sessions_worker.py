@@ -18,7 +18,6 @@ import os
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -28,7 +27,17 @@ from typing import Any
 import msgpack
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.harness import Process, cpu_seconds, free_port, log, median, simulate, start_gateway
+from bench.harness import (
+    ROOT,
+    Process,
+    cpu_seconds,
+    free_port,
+    gc_pauses,
+    log,
+    median,
+    simulate,
+    start_gateway,
+)
 from bench.sessions_throughput import TOKEN, _define_token
 from contracts.codec import decode, encode
 from contracts.headers import Header, header_text
@@ -181,8 +190,10 @@ def record(bootstrap: str, seconds: float, work: Path) -> Recording:
     return Recording(records, prefix, seqs)
 
 
-def _worker(group: str, log_path: Path, extra: Sequence[str] = ()) -> tuple[Process, int]:
-    """A sessions worker process, and the port of its /metrics."""
+def _worker(
+    group: str, log_path: Path, extra: Sequence[str] = (), root: Path = ROOT
+) -> tuple[Process, int]:
+    """A sessions worker process (from the checkout at ``root``), and the port of its /metrics."""
     port = free_port()
     process = Process.start(
         [
@@ -195,30 +206,9 @@ def _worker(group: str, log_path: Path, extra: Sequence[str] = ()) -> tuple[Proc
             *extra,
         ],
         log_path,
+        root,
     )
     return process, port
-
-
-def gc_pauses(port: int) -> dict[str, float]:
-    """From a process's /metrics: its collections by generation, their total time, and how
-    many took longer than 10 ms."""
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    out: dict[str, float] = {}
-    for line in text.splitlines():
-        if not line.startswith("chargebus_gc_pause_seconds"):
-            continue
-        name, value = line.rsplit(" ", 1)
-        generation = name.split('generation="')[1][0]
-        if name.startswith("chargebus_gc_pause_seconds_count"):
-            out[f"gc{generation}_count"] = float(value)
-        elif name.startswith("chargebus_gc_pause_seconds_sum"):
-            out[f"gc{generation}_ms"] = float(value) * 1000
-        elif 'le="0.01"' in name:
-            out[f"gc{generation}_le10ms"] = float(value)
-    for generation in "012":
-        within = out.pop(f"gc{generation}_le10ms", 0)
-        out[f"gc{generation}_over10ms"] = out.get(f"gc{generation}_count", 0) - within
-    return out
 
 
 def offline(recording: Recording, batch: int) -> float:
@@ -346,12 +336,15 @@ def live(
     rate: float,
     work: Path,
     extra: Sequence[str] = (),
+    root: Path = ROOT,
 ) -> dict[str, float]:
     """A fresh group of ``workers`` worker processes, ready, fed ``records`` under new ids."""
     prefix = f"W{uuid.uuid4().hex[:6]}-"
     fresh = renamed(recording, prefix, asyncio.run(_seqs(bootstrap)))
     group = f"bench-worker-{uuid.uuid4().hex[:8]}"
-    started = [_worker(group, work / f"worker-{group}-{n}.log", extra) for n in range(workers)]
+    started = [
+        _worker(group, work / f"worker-{group}-{n}.log", extra, root) for n in range(workers)
+    ]
     try:
         time.sleep(10 + 2 * workers)  # joined, partitions restored
         pids = [process.popen.pid for process, _ in started]
@@ -381,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--worker-args", default="", help='more arguments for each worker, e.g. "--max-in-flight=8"'
     )
+    parser.add_argument(
+        "--worker-tree",
+        type=Path,
+        default=ROOT,
+        help="run the workers from this checkout (git worktree add): an A/B of the worker's code",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     bootstrap = bootstrap_servers(os.environ)
@@ -400,7 +399,15 @@ def main(argv: list[str] | None = None) -> int:
     for workers in args.workers:
         runs2 = []
         for repeat in range(args.repeats):
-            run = live(bootstrap, recording, workers, args.rate, work, args.worker_args.split())
+            run = live(
+                bootstrap,
+                recording,
+                workers,
+                args.rate,
+                work,
+                args.worker_args.split(),
+                args.worker_tree.resolve(),
+            )
             runs2.append(run)
             log(
                 f"[{repeat + 1}/{args.repeats}] {workers} worker(s): "

@@ -14,6 +14,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from tools.simulator.frames import CallResult
 from tools.simulator.processes import run_processes
@@ -23,6 +25,7 @@ from tools.simulator.runner import SimulatorConfig, run
 from tools.simulator.station import Behaviour
 
 ROOT = Path(__file__).resolve().parents[2]
+OCCURENCE_16 = "OccurenceConstraintViolation"  # sic: the 1.6 wire keeps the typo
 IDLE = Behaviour(sessions=False)
 FAST = Behaviour(session_length_s=1.0, meter_interval_s=0.3, idle_s=0.3, call_timeout_s=5.0)
 STATION_ACTIONS = [
@@ -287,3 +290,29 @@ async def test_stations_spread_over_two_processes_add_up() -> None:
     assert responder.connections == 6
     assert seen
     assert seen[-1].connected == 6
+
+
+@pytest.mark.parametrize("validate", ["ocpp", "chargebus"])
+async def test_a_validating_responder_answers_valid_calls_and_refuses_an_invalid_one(
+    validate: str,
+) -> None:
+    async with serve_responder(validate=validate) as responder:
+        config = SimulatorConfig(
+            url=responder.url,
+            stations=10,
+            version="mixed",
+            connect_rate=500,
+            duration_s=2.0,
+            behaviour=FAST,
+            expect_accepted=10,
+        )
+        summary = await run(config)
+        assert summary.ok, summary.render()
+        assert not summary.tally.errors
+        assert responder.received["MeterValues"] + responder.received["TransactionEvent"] > 0
+        async with connect(responder.url + "/CS-BAD", subprotocols=[Subprotocol("ocpp1.6")]) as ws:
+            await ws.send(json.dumps([2, "bad-1", "BootNotification", {"chargePointModel": 5}]))
+            answer = json.loads(await ws.recv())
+    assert answer[:2] == [4, "bad-1"]
+    # a number where 1.6 wants a string, and the required chargePointVendor missing
+    assert answer[2] in ("FormationViolation", "TypeConstraintViolation", OCCURENCE_16)

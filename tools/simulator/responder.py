@@ -31,6 +31,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from tools.simulator.answers import Csms
+from tools.simulator.checking import CHECKS, Check, check_named
 from tools.simulator.commands import KNOWN_ACTIONS
 from tools.simulator.frames import (
     Call,
@@ -64,6 +65,7 @@ class Responder:
     port: int = 0
     csms: Csms = field(default_factory=Csms)
     password: str | None = field(default=None, repr=False)
+    check: Check | None = None  # validates CALLs received and answers sent (checking.py)
     peers: dict[str, _Peer] = field(default_factory=dict)  # station_id -> newest connection
     received: Counter[str] = field(default_factory=Counter)  # station CALLs, by action
     connections: int = 0
@@ -147,8 +149,13 @@ class Responder:
         self.received[frame.action] += 1
         if self._received_more is not None:
             self._received_more.set()
+        check = self.check
+        if check is not None and (code := check(peer.version, frame.action, frame.payload, False)):
+            return error_text(frame.unique_id, code)
         payload = self.csms.answer(peer.version, frame.action, frame.payload, time.time())
         if payload is not None:
+            if check is not None and (code := check(peer.version, frame.action, payload, True)):
+                raise RuntimeError(f"our {frame.action} answer is invalid: {code}")
             return result_text(frame.unique_id, payload)
         known = frame.action in KNOWN_ACTIONS[peer.version]
         return error_text(frame.unique_id, "NotSupported" if known else "NotImplemented")
@@ -163,10 +170,13 @@ async def serve_responder(
     boot_status: str = "Accepted",
     password: str | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    validate: str = "none",
 ) -> AsyncIterator[Responder]:
-    """Serve until the block ends; ``port=0`` picks a free port (``responder.port``)."""
+    """Serve until the block ends; ``port=0`` picks a free port (``responder.port``);
+    ``validate``: one of checking.CHECKS."""
     csms = Csms(heartbeat_interval_s=heartbeat_interval_s, boot_status=boot_status)
-    responder = Responder(host=host, csms=csms, password=password)
+    check = check_named(validate)
+    responder = Responder(host=host, csms=csms, password=password, check=check)
     server: Server
     async with serve(
         responder.handle,
@@ -200,6 +210,7 @@ async def _main(args: argparse.Namespace, password: str | None) -> None:
         boot_status=args.boot_status,
         password=password,
         ssl_context=context,
+        validate=args.validate,
     ) as responder:
         scheme = "wss" if context else "ws"
         print(f"responder listening on {scheme}://{args.host}:{responder.port}/ocpp", flush=True)
@@ -234,6 +245,13 @@ def main(argv: list[str] | None = None) -> int:
         "--password-file",
         metavar="FILE",
         help="require HTTP Basic auth (user: station id) with this password",
+    )
+    parser.add_argument(
+        "--validate",
+        choices=CHECKS,
+        default="none",
+        help="validate every CALL received and answer sent: with the `ocpp` library, or with "
+        "chargebus's compiled validators; an invalid CALL gets a CALLERROR [%(default)s]",
     )
     parser.add_argument("--certfile", help="serve wss:// with this certificate chain (PEM)")
     parser.add_argument("--keyfile", help="the private key of --certfile")
