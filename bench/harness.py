@@ -50,6 +50,21 @@ def wait_port(port: int, limit_s: float = 30) -> None:
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {limit_s}s")
 
 
+def wait_ready(port: int, limit_s: float = 300) -> float:
+    """Until the process with /readyz on ``port`` is ready (a worker restores its state first:
+    the longer, the more stations earlier runs left on the broker); how long that took."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit_s:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:
+                if answer.status == 200:
+                    return time.monotonic() - started
+        except OSError:  # refused while starting, HTTP 503 while not ready
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"/readyz on 127.0.0.1:{port} not ready after {limit_s}s")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

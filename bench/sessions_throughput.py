@@ -16,7 +16,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from bench.harness import (
     simulate,
     start_gateway,
     wait_port,
+    wait_ready,
 )
 from contracts.codec import encode
 from contracts.payloads.tokens import Token
@@ -145,7 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wait_port(port)
         wait_port(baseline_port)
-        time.sleep(8)  # the sessions worker joins its group and restores its partitions
+        # The worker joins its group and restores its partitions: a storm or a load that
+        # started before would time out and back off for tens of seconds (seen: 101 s).
+        log(f"sessions worker ready after {wait_ready(sessions_http):.1f} s")
+        wait_ready(gateway_http)
         for repeat in range(0 if args.skip_load else args.repeats):
             for target, url_port in (("baseline", baseline_port), ("chargebus", port)):
                 pid = gateway.popen.pid if target == "chargebus" else baseline.popen.pid

@@ -37,6 +37,7 @@ from bench.harness import (
     median,
     simulate,
     start_gateway,
+    wait_ready,
 )
 from bench.sessions_throughput import TOKEN, _define_token
 from contracts.codec import decode, encode
@@ -162,9 +163,11 @@ def record(bootstrap: str, seconds: float, work: Path) -> Recording:
     prefix = f"R{uuid.uuid4().hex[:6]}-"
     port = free_port()
     gateway = start_gateway(port, work / "gateway.log", instance=GATEWAY_INSTANCE)
-    worker, _ = _worker(f"bench-record-{uuid.uuid4().hex[:8]}", work / "record-worker.log")
+    worker, worker_http = _worker(
+        f"bench-record-{uuid.uuid4().hex[:8]}", work / "record-worker.log"
+    )
     try:
-        time.sleep(8)
+        wait_ready(worker_http)
         summary = simulate(
             [
                 f"--url=ws://127.0.0.1:{port}/ocpp",
@@ -346,7 +349,9 @@ def live(
         _worker(group, work / f"worker-{group}-{n}.log", extra, root) for n in range(workers)
     ]
     try:
-        time.sleep(10 + 2 * workers)  # joined, partitions restored
+        for _, port in started:  # each joined, its partitions restored
+            wait_ready(port)
+        time.sleep(2)  # the group settled: no rebalance in the first seconds
         pids = [process.popen.pid for process, _ in started]
         before = [gc_pauses(port) for _, port in started]
         run = asyncio.run(_live(bootstrap, fresh, rate, pids))

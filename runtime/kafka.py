@@ -122,6 +122,11 @@ def reliable_producer(bootstrap_servers: str, **overrides: Any) -> AIOKafkaProdu
         "linger_ms": 2,
         "request_timeout_ms": 15000,
         "compression_type": None,
+        # aiokafka's default of 16 KiB per partition fills in a burst (a reconnect storm's
+        # presence and boots, a worker catching up), and every send() then waits for a drain:
+        # 30 % of the gateway's CPU in a 10,000-station storm went to those waits
+        # (docs/benchmarks.md, issue 14). Half the broker's default max.message.bytes.
+        "max_batch_size": 512 * 1024,
         "partitioner": KeyPartitioner(),
         **_process_security(),
     }
