@@ -102,6 +102,41 @@ def gc_pauses(port: int) -> dict[str, float]:
     return out
 
 
+def cpu_stalled_s() -> float:
+    """Seconds so far in which at least one runnable task waited for a core (Linux PSI,
+    /proc/pressure/cpu "some"): the difference of two readings over the wall time between them
+    is the share of time the machine had more work than cores."""
+    with open("/proc/pressure/cpu", encoding="ascii") as pressure:
+        some = pressure.readline().split()
+    return int(some[-1].removeprefix("total=")) / 1e6
+
+
+def waited_s(pid: int) -> float:
+    """Seconds the threads of ``pid`` were runnable but waited for a core (schedstat's run-queue
+    time, summed over threads): time added to every message the process held meanwhile."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):  # a thread that just ended
+            continue
+    return total / 1e9
+
+
+def jvm_pauses(pid: int) -> dict[str, float]:
+    """The JVM's collections so far (jstat -gc: young and full, count and seconds); empty
+    without jstat (a JRE)."""
+    try:
+        out = subprocess.run(
+            ["jstat", "-gc", str(pid)], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.split("\n")
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    row = dict(zip(out[0].split(), out[1].split(), strict=False))
+    names = {"YGC": "young_gcs", "YGCT": "young_gc_s", "FGC": "full_gcs", "FGCT": "full_gc_s"}
+    return {ours: float(row[theirs]) for theirs, ours in names.items() if theirs in row}
+
+
 def broker_pid() -> int | None:
     """The pid of the local broker at $KAFKA_BOOTSTRAP_SERVERS, if deploy/local/kafka.sh
     started it (its pid file under deploy/local/.run/<port>)."""

@@ -25,14 +25,17 @@ from bench.harness import (
     broker_pid,
     busy_cores,
     cpu_seconds,
+    cpu_stalled_s,
     free_port,
     gc_pauses,
+    jvm_pauses,
     log,
     median,
     simulate,
     start_gateway,
     wait_port,
     wait_ready,
+    waited_s,
 )
 from contracts.codec import encode
 from contracts.payloads.tokens import Token
@@ -155,8 +158,11 @@ def main(argv: list[str] | None = None) -> int:
                 before, sessions_before = cpu_seconds(pid), cpu_seconds(sessions.popen.pid)
                 # What else the machine did meanwhile: is it saturated, what did the broker
                 # take, did a garbage collection stop the gateway or the worker?
-                busy_before, broker = busy_cores(), broker_pid()
+                busy_before, broker, stalled_before = busy_cores(), broker_pid(), cpu_stalled_s()
+                waited_before = {p: waited_s(p) for p in (pid, sessions.popen.pid)}
                 broker_before = cpu_seconds(broker) if broker else 0.0
+                broker_waited = waited_s(broker) if broker else 0.0
+                jvm_before = jvm_pauses(broker) if broker else {}
                 gc_before = {
                     "gateway": gc_pauses(gateway_http),
                     "sessions": gc_pauses(sessions_http),
@@ -174,10 +180,17 @@ def main(argv: list[str] | None = None) -> int:
                 run["server_cpu_s"] = cpu_seconds(pid) - before
                 busy, wall = (a - b for a, b in zip(busy_cores(), busy_before, strict=True))
                 run["machine_busy_cores"] = busy / wall
+                run["cpu_stalled_share"] = (cpu_stalled_s() - stalled_before) / wall
+                run["server_waited_s"] = waited_s(pid) - waited_before[pid]
                 if broker:
                     run["broker_cpu_s"] = cpu_seconds(broker) - broker_before
+                    run["broker_waited_s"] = waited_s(broker) - broker_waited
+                    for key, value in jvm_pauses(broker).items():
+                        run[f"broker_{key}"] = value - jvm_before.get(key, 0)
                 if target == "chargebus":
                     run["sessions_cpu_s"] = cpu_seconds(sessions.popen.pid) - sessions_before
+                    worker_pid = sessions.popen.pid
+                    run["sessions_waited_s"] = waited_s(worker_pid) - waited_before[worker_pid]
                     for name, port_ in (("gateway", gateway_http), ("sessions", sessions_http)):
                         for key, value in gc_pauses(port_).items():
                             run[f"{name}_{key}"] = value - gc_before[name].get(key, 0)
@@ -189,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"{run['steady_per_s']:5.0f} msg/s p50 {run['steady_p50_ms']:6.2f} ms "
                     f"p99 {run['steady_p99_ms']:7.2f} ms  "
                     f"sessions {run['sessions']:.0f}  errors {run['errors']:.0f}  "
-                    f"machine busy {run['machine_busy_cores']:.2f} cores"
+                    f"machine busy {run['machine_busy_cores']:.2f} cores, stalled "
+                    f"{run['cpu_stalled_share']:.0%} of the time"
                 )
         if not args.skip_storm:
             for repeat in range(args.repeats):

@@ -30,14 +30,18 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from bench.harness import (
     ROOT,
     Process,
+    broker_pid,
     cpu_seconds,
+    cpu_stalled_s,
     free_port,
     gc_pauses,
+    jvm_pauses,
     log,
     median,
     simulate,
     start_gateway,
     wait_ready,
+    waited_s,
 )
 from bench.sessions_throughput import TOKEN, _define_token
 from contracts.codec import decode, encode
@@ -354,7 +358,14 @@ def live(
         time.sleep(2)  # the group settled: no rebalance in the first seconds
         pids = [process.popen.pid for process, _ in started]
         before = [gc_pauses(port) for _, port in started]
+        broker = broker_pid()
+        jvm_before = jvm_pauses(broker) if broker else {}
+        stalled, waited = cpu_stalled_s(), sum(waited_s(pid) for pid in pids)
         run = asyncio.run(_live(bootstrap, fresh, rate, pids))
+        run["cpu_stalled_share"] = (cpu_stalled_s() - stalled) / run["elapsed_s"]
+        run["workers_waited_s"] = sum(waited_s(pid) for pid in pids) - waited
+        for key, value in (jvm_pauses(broker) if broker else {}).items():
+            run[f"broker_{key}"] = value - jvm_before.get(key, 0)
         for (_, port), earlier in zip(started, before, strict=True):
             for name, value in gc_pauses(port).items():
                 run[name] = run.get(name, 0) + value - earlier.get(name, 0)
