@@ -24,7 +24,6 @@ carry none (one of them sums up the records of a whole batch).
 """
 
 import hashlib
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -131,7 +130,7 @@ class Effects:
 def event_id(topic: str, partition: int, offset: int, index: int) -> str:
     """Deterministic: a record handled again yields the same ids, so consumers dedupe."""
     digest = hashlib.blake2b(f"{topic}/{partition}/{offset}/{index}".encode(), digest_size=16)
-    return uuid.UUID(bytes=digest.digest()).hex
+    return digest.hexdigest()  # uuid.UUID(bytes=digest).hex, without the UUID: 1 µs less
 
 
 def dead_letter(record: InputRecord, error: DecodeError) -> Write:
