@@ -138,14 +138,20 @@ def jvm_pauses(pid: int) -> dict[str, float]:
 
 
 def broker_pid() -> int | None:
-    """The pid of the local broker at $KAFKA_BOOTSTRAP_SERVERS, if deploy/local/kafka.sh
-    started it (its pid file under deploy/local/.run/<port>)."""
+    """The pid of the local broker (deploy/local/kafka.sh, from any checkout) that listens on
+    $KAFKA_BOOTSTRAP_SERVERS's port: its command line names .run/<port>/server.properties."""
     port = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092").rsplit(":", 1)[-1]
-    try:
-        pid = int((ROOT / "deploy/local/.run" / port / "kafka.pid").read_text().strip())
-    except (OSError, ValueError):
-        return None
-    return pid if Path(f"/proc/{pid}").exists() else None
+    wanted = f"/.run/{port}/server.properties".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"kafka.Kafka" in command and wanted in command:
+            return int(entry.name)
+    return None
 
 
 def rss_mib(pid: int) -> float:
