@@ -4,6 +4,9 @@ Connects N simulated stations (boot, status, then a heartbeat every --heartbeat 
 gateway (with a stand-in service answering through Kafka) and, in the same run, to the baseline
 (the simulator's responder: a plain websockets server, no Kafka, no validation). Reports how many
 connections each held, the memory per connection (RSS growth / N) and CPU, medians of --repeats.
+The memory per connection is the run's peak, which may come when every station leaves at the end
+(the gateway then publishes all their StationDisconnected at once); "while held" is the peak
+before the stations leave.
     python -m bench.gateway_connections [--stations 10000] [--repeats 3]
 """
 
@@ -37,17 +40,25 @@ class Sampler(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid, self.peak_mib, self.running = pid, 0.0, True
+        self.samples: list[tuple[float, float]] = []  # (monotonic time, RSS MiB)
 
     def run(self) -> None:
         while self.running:
-            self.peak_mib = max(self.peak_mib, rss_mib(self.pid))
+            rss = rss_mib(self.pid)
+            self.peak_mib = max(self.peak_mib, rss)
+            self.samples.append((time.monotonic(), rss))
             time.sleep(1)
+
+    def peak_before(self, limit: float) -> float:
+        """The highest RSS sampled before the monotonic time ``limit``."""
+        return max((rss for at, rss in self.samples if at < limit), default=0.0)
 
 
 def _run(url: str, args: argparse.Namespace, pid: int) -> dict[str, Any]:
     idle_mib, cpu_before = rss_mib(pid), cpu_seconds(pid)
     sampler = Sampler(pid)
     sampler.start()
+    started = time.monotonic()  # the stations leave --duration after the simulator started
     summary = simulate(
         [
             f"--url={url}",
@@ -65,6 +76,7 @@ def _run(url: str, args: argparse.Namespace, pid: int) -> dict[str, Any]:
     sampler.running = False
     sampler.join()
     t = summary["tally"]
+    held_mib = sampler.peak_before(started + args.duration)
     return {
         "accepted": summary["accepted"],
         "connects": t["connects"],
@@ -76,6 +88,8 @@ def _run(url: str, args: argparse.Namespace, pid: int) -> dict[str, Any]:
         "idle_mib": idle_mib,
         "peak_mib": sampler.peak_mib,
         "kib_per_connection": (sampler.peak_mib - idle_mib) * 1024 / args.stations,
+        "held_mib": held_mib,
+        "kib_per_connection_held": (held_mib - idle_mib) * 1024 / args.stations,
         "server_cpu_s": cpu_seconds(pid) - cpu_before,
     }
 
@@ -121,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
                 log(
                     f"[{repeat + 1}/{args.repeats}] {target:<9} accepted {run['accepted']:>6}"
                     f"/{args.stations}  errors {run['errors']}  RSS {run['idle_mib']:.0f} -> "
-                    f"{run['peak_mib']:.0f} MiB ({run['kib_per_connection']:.1f} KiB/conn)  "
+                    f"{run['peak_mib']:.0f} MiB ({run['kib_per_connection']:.1f} KiB/conn, "
+                    f"{run['kib_per_connection_held']:.1f} while held)  "
                     f"cpu {run['server_cpu_s']:.1f} s  heartbeat p99 "
                     f"{run['heartbeat_p99_ms']:.1f} ms"
                 )
@@ -142,6 +157,7 @@ def _report(results: dict[str, list[dict[str, Any]]], stations: int) -> str:
         ("accepted", "stations held (accepted)"),
         ("errors", "errors"),
         ("kib_per_connection", "KiB per connection"),
+        ("kib_per_connection_held", "KiB per connection while held"),
         ("peak_mib", "peak RSS MiB"),
         ("server_cpu_s", "server CPU s per run"),
         ("heartbeat_p99_ms", "heartbeat p99 ms"),

@@ -11,6 +11,7 @@ answer goes to the station (docs/tracing.md).
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -46,6 +47,7 @@ from gateway.core.links import (
     Superseded,
 )
 from gateway.handshake import Handshake
+from gateway.keepalive import Keepalive
 from gateway.link import StationLink
 from gateway.settings import Settings
 from gateway.tls import client_certificate
@@ -71,6 +73,16 @@ from runtime.ledger import Ledger, MemoryLedger
 from runtime.tracing import Kind, Spans
 
 log = logging.getLogger("gateway")
+
+
+def _forget_handshake(ws: ServerConnection) -> None:
+    """Drop the upgrade's headers and our response once the handler has what it needs (the
+    path, the subprotocol): nothing reads them again, and they held 4.5 kB of every idle
+    connection (tracemalloc, 2,000 idle stations). ``ws.request`` itself stays: websockets
+    takes a connection without one for a handshake still to come."""
+    assert ws.request is not None
+    ws.request.headers.clear()
+    ws.response = None
 
 
 class Gateway:
@@ -117,6 +129,10 @@ class Gateway:
         self._timed: set[StationLink] = set()  # links with a pending deadline
         self._background: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
+        # websockets' keepalive from one task, not a task per connection: 2.0 kB less each
+        interval = settings.ping_interval_s
+        self._keepalive = None if interval is None else Keepalive(interval, interval, self._spawn)
+        self._keepalive_task: asyncio.Task[None] | None = None
         self._known_actions = {v: actions(v) for v in settings.ocpp_versions}
 
     # -- readiness ------------------------------------------------------------------------------
@@ -144,6 +160,33 @@ class Gateway:
     # -- one connection ------------------------------------------------------------------------
 
     async def handle(self, ws: ServerConnection) -> None:
+        if self._keepalive is not None:
+            self._keepalive.add(ws)  # where websockets would start its keepalive task
+        link = await self._open(ws)
+        if link is None:
+            return  # no common subprotocol: closed
+        loop = asyncio.get_running_loop()
+        max_chars = self.settings.max_frame_bytes
+        try:
+            await self._announce(link)
+            # The read loop is here rather than in a coroutine of its own: one frame less per
+            # idle connection (0.27 kB, tracemalloc).
+            async for message in ws:
+                text = message if isinstance(message, str) else message.decode("utf-8", "replace")
+                now = loop.time()
+                if len(text) > max_chars:
+                    link.session.reject_oversized(text, max_chars, now)
+                else:
+                    link.session.receive_text(text, now)
+                await self._process(link)
+        except ConnectionClosed:
+            pass  # otherwise websockets logs "connection handler failed"
+        finally:
+            await self._disconnected(link, ws)
+
+    async def _open(self, ws: ServerConnection) -> StationLink | None:
+        """The link of a completed handshake, or None once a connection without a common
+        subprotocol is closed (1002)."""
         assert ws.request is not None  # set once the handshake is complete
         station_id = self.handshake.station_id_of(ws.request.path)
         assert station_id is not None  # process_request refused other paths
@@ -156,7 +199,8 @@ class Gateway:
             )
             metrics.AUTH_FAILURES.labels("no-subprotocol").inc()
             await ws.close(1002, "no supported OCPP subprotocol")
-            return
+            return None
+        _forget_handshake(ws)
         version = OcppVersion(ws.subprotocol)
         profile_3 = self.settings.security_profile == SecurityProfile.TLS_CLIENT_CERTIFICATE
         certificate = (
@@ -178,36 +222,24 @@ class Gateway:
             call_timeout_s=self.settings.call_timeout_s,
             answer_timeout_s=self.settings.answer_timeout_s,
         )
-        link = StationLink(info, session, ws)
-        connected = self.links.connect(link)
-        metrics.CONNECTIONS.labels(str(version)).inc()
-        extra = {"station_id": station_id, "connection_id": info.connection_id}
-        log.info("connected with %s", version, extra=extra)
-        try:
-            await self.publisher.publish(Topic.PRESENCE, connected.publish)
-            if connected.replaced is not None:
-                # The newest authenticated connection wins; the old one is closed (issue #3).
-                log.info("replacing an older connection", extra=extra)
-                closing = connected.replaced.ws.close(REPLACED_CLOSE_CODE, REPLACED_CLOSE_REASON)
-                self._spawn(closing)
-            await self._read(link)
-        finally:
-            await self._disconnected(link, ws)
+        return StationLink(info, session, ws)
 
-    async def _read(self, link: StationLink) -> None:
-        loop = asyncio.get_running_loop()
-        max_chars = self.settings.max_frame_bytes
-        try:
-            async for message in link.ws:
-                text = message if isinstance(message, str) else message.decode("utf-8", "replace")
-                now = loop.time()
-                if len(text) > max_chars:
-                    link.session.reject_oversized(text, max_chars, now)
-                else:
-                    link.session.receive_text(text, now)
-                await self._process(link)
-        except ConnectionClosed:
-            pass  # otherwise websockets logs "connection handler failed"
+    async def _announce(self, link: StationLink) -> None:
+        """The link becomes its station's: StationConnected, and an older link closed. A
+        coroutine of its own, so that what it holds (the presence record, the log context) does
+        not stay alive in handle()'s frame as long as the connection: 0.6 kB per connection
+        (tracemalloc, 2,000 idle stations)."""
+        info = link.info
+        connected = self.links.connect(link)
+        metrics.CONNECTIONS.labels(str(info.ocpp_version)).inc()
+        extra = {"station_id": info.station_id, "connection_id": info.connection_id}
+        log.info("connected with %s", info.ocpp_version, extra=extra)
+        await self.publisher.publish(Topic.PRESENCE, connected.publish)
+        if connected.replaced is not None:
+            # The newest authenticated connection wins; the old one is closed (issue #3).
+            log.info("replacing an older connection", extra=extra)
+            closing = connected.replaced.ws.close(REPLACED_CLOSE_CODE, REPLACED_CLOSE_REASON)
+            self._spawn(closing)
 
     async def _disconnected(self, link: StationLink, ws: ServerConnection) -> None:
         info = link.info
@@ -498,11 +530,14 @@ class Gateway:
             subprotocols=[Subprotocol(str(v)) for v in self.settings.ocpp_versions],
             # Our own limit answers with a CALLERROR; the socket's limit only stops abuse.
             max_size=self.settings.max_frame_bytes * 4,
-            ping_interval=self.settings.ping_interval_s,
-            ping_timeout=self.settings.ping_interval_s,
+            backlog=self.settings.listen_backlog,  # a reconnect storm (settings.py)
+            ping_interval=None,  # pinged by self._keepalive, every ping_interval_s
+            ping_timeout=None,
             ssl=ssl,
             server_header=None,
         )
+        if self._keepalive is not None:
+            self._keepalive_task = asyncio.get_running_loop().create_task(self._keepalive.run())
         return self._server
 
     def _in_flight(self) -> int:
@@ -522,5 +557,9 @@ class Gateway:
         log.info("draining: closing %d connections", len(self.links))
         server.close(close_connections=True, code=1001, reason="gateway shutting down")
         await server.wait_closed()
+        if self._keepalive_task is not None:
+            self._keepalive_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keepalive_task
         if self._background:
             await asyncio.wait(set(self._background), timeout=5)

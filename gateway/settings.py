@@ -22,6 +22,11 @@ class Settings:
     call_timeout_s: float = 30.0
     max_frame_bytes: int = 65536
     ping_interval_s: float | None = 20.0
+    # Connections the kernel completes before we accept them. Python's default of 100 made a
+    # reconnect storm overflow it: dropped SYNs, retried by the stations 1, 3, 7, 15 s later
+    # (10,000 stations Accepted after 43 s instead of 14; docs/benchmarks.md, issue 14). The
+    # kernel caps it at net.core.somaxconn (4096 on Linux since 5.4).
+    listen_backlog: int = 4096
     drain_timeout_s: float = 10.0
     heartbeat_s: float = 5.0  # GatewayAlive to every partition of ocpp.presence.v1 this often
     lease_s: float = 15.0  # ... and readers take the gateway for gone this long after the last
@@ -100,6 +105,13 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help="larger frames get a CALLERROR (4x larger ones close the socket)",
     )
     p.add_argument("--ping-interval", type=float, default=d.ping_interval_s, help="0 disables")
+    p.add_argument(
+        "--listen-backlog",
+        type=int,
+        default=d.listen_backlog,
+        help="connections the kernel may complete before the gateway accepts them (a "
+        "reconnect storm needs room; capped by net.core.somaxconn)",
+    )
     p.add_argument(
         "--drain-timeout",
         type=float,
@@ -201,6 +213,7 @@ def parse(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         call_timeout_s=a.call_timeout,
         max_frame_bytes=a.max_frame_bytes,
         ping_interval_s=a.ping_interval or None,
+        listen_backlog=a.listen_backlog,
         drain_timeout_s=a.drain_timeout,
         heartbeat_s=a.heartbeat_interval,
         lease_s=a.lease,
