@@ -11,8 +11,8 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +152,46 @@ def broker_pid() -> int | None:
         if b"kafka.Kafka" in command and wanted in command:
             return int(entry.name)
     return None
+
+
+@dataclass(frozen=True)
+class Meter:
+    """What a machine and some processes did between two readings: ``since(read())``.
+
+    ``processes`` names groups of pids (their CPU and run-queue wait are summed), ``metrics``
+    groups of /metrics ports (their garbage collections are summed); the local broker, if
+    found, is measured as "broker" with its JVM collections."""
+
+    processes: Mapping[str, Sequence[int]]
+    metrics: Mapping[str, Sequence[int]] = field(default_factory=dict)
+
+    def read(self) -> dict[str, float]:
+        """Counters so far; what ``since`` subtracts."""
+        busy, wall = busy_cores()
+        out = {"busy_s": busy, "wall_s": wall, "stalled_s": cpu_stalled_s()}
+        processes = dict(self.processes)
+        broker = broker_pid()
+        if broker is not None:
+            processes["broker"] = [broker]
+            out.update({f"broker_{k}": v for k, v in jvm_pauses(broker).items()})
+        for name, pids in processes.items():
+            out[f"{name}_cpu_s"] = sum(cpu_seconds(pid) for pid in pids)
+            out[f"{name}_waited_s"] = sum(waited_s(pid) for pid in pids)
+        for name, ports in self.metrics.items():
+            for port in ports:
+                for key, value in gc_pauses(port).items():
+                    out[f"{name}_{key}"] = out.get(f"{name}_{key}", 0.0) + value
+        return out
+
+    def since(self, before: dict[str, float]) -> dict[str, float]:
+        """The differences since ``before``, with the machine's busy cores and the share of
+        the time it had more runnable work than cores instead of its raw counters."""
+        after = self.read()
+        out = {key: value - before.get(key, 0.0) for key, value in after.items()}
+        wall = out.pop("wall_s")
+        out["machine_busy_cores"] = out.pop("busy_s") / wall
+        out["cpu_stalled_share"] = out.pop("stalled_s") / wall
+        return out
 
 
 def rss_mib(pid: int) -> float:

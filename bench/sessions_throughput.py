@@ -21,21 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import (
+    Meter,
     Process,
-    broker_pid,
-    busy_cores,
-    cpu_seconds,
-    cpu_stalled_s,
     free_port,
-    gc_pauses,
-    jvm_pauses,
     log,
     median,
     simulate,
     start_gateway,
     wait_port,
     wait_ready,
-    waited_s,
 )
 from contracts.codec import encode
 from contracts.payloads.tokens import Token
@@ -155,18 +149,16 @@ def main(argv: list[str] | None = None) -> int:
         for repeat in range(0 if args.skip_load else args.repeats):
             for target, url_port in (("baseline", baseline_port), ("chargebus", port)):
                 pid = gateway.popen.pid if target == "chargebus" else baseline.popen.pid
-                before, sessions_before = cpu_seconds(pid), cpu_seconds(sessions.popen.pid)
-                # What else the machine did meanwhile: is it saturated, what did the broker
-                # take, did a garbage collection stop the gateway or the worker?
-                busy_before, broker, stalled_before = busy_cores(), broker_pid(), cpu_stalled_s()
-                waited_before = {p: waited_s(p) for p in (pid, sessions.popen.pid)}
-                broker_before = cpu_seconds(broker) if broker else 0.0
-                broker_waited = waited_s(broker) if broker else 0.0
-                jvm_before = jvm_pauses(broker) if broker else {}
-                gc_before = {
-                    "gateway": gc_pauses(gateway_http),
-                    "sessions": gc_pauses(sessions_http),
-                }
+                # What the machine did meanwhile: is it saturated, how long did each process
+                # wait for a core, what did the broker take, did a garbage collection stop the
+                # gateway or the worker?
+                meter = Meter(
+                    {"server": [pid], "sessions": [sessions.popen.pid]},
+                    {"gateway": [gateway_http], "sessions": [sessions_http]}
+                    if target == "chargebus"
+                    else {},
+                )
+                before = meter.read()
                 # New station ids for every run: a station keeps what earlier runs left behind
                 # (the transactions open when a run stopped), which makes later runs slower.
                 prefix = f"--prefix={args.reuse_ids or f'L{uuid.uuid4().hex[:6]}-'}"
@@ -177,23 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                     ),
                     args.warmup,
                 )
-                run["server_cpu_s"] = cpu_seconds(pid) - before
-                busy, wall = (a - b for a, b in zip(busy_cores(), busy_before, strict=True))
-                run["machine_busy_cores"] = busy / wall
-                run["cpu_stalled_share"] = (cpu_stalled_s() - stalled_before) / wall
-                run["server_waited_s"] = waited_s(pid) - waited_before[pid]
-                if broker:
-                    run["broker_cpu_s"] = cpu_seconds(broker) - broker_before
-                    run["broker_waited_s"] = waited_s(broker) - broker_waited
-                    for key, value in jvm_pauses(broker).items():
-                        run[f"broker_{key}"] = value - jvm_before.get(key, 0)
-                if target == "chargebus":
-                    run["sessions_cpu_s"] = cpu_seconds(sessions.popen.pid) - sessions_before
-                    worker_pid = sessions.popen.pid
-                    run["sessions_waited_s"] = waited_s(worker_pid) - waited_before[worker_pid]
-                    for name, port_ in (("gateway", gateway_http), ("sessions", sessions_http)):
-                        for key, value in gc_pauses(port_).items():
-                            run[f"{name}_{key}"] = value - gc_before[name].get(key, 0)
+                run.update(meter.since(before))
                 results["load"][target].append(run)
                 log(
                     f"[{repeat + 1}/{args.repeats}] {target:<9} "

@@ -29,19 +29,14 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.harness import (
     ROOT,
+    Meter,
     Process,
-    broker_pid,
-    cpu_seconds,
-    cpu_stalled_s,
     free_port,
-    gc_pauses,
-    jvm_pauses,
     log,
     median,
     simulate,
     start_gateway,
     wait_ready,
-    waited_s,
 )
 from bench.sessions_throughput import TOKEN, _define_token
 from contracts.codec import decode, encode
@@ -272,9 +267,7 @@ def renamed(recording: Recording, prefix: str, seqs: Mapping[int, int]) -> list[
     return out
 
 
-async def _live(
-    bootstrap: str, records: Sequence[Recorded], rate: float, pids: Sequence[int]
-) -> dict[str, float]:
+async def _live(bootstrap: str, records: Sequence[Recorded], rate: float) -> dict[str, float]:
     """Produce ``records`` at ``rate``/s; time each CALL to its reply on the gateway inbox."""
     inbox = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await inbox.start()
@@ -302,7 +295,6 @@ async def _live(
                         answered.append(now - sent.pop(correlation))
 
     reader = asyncio.create_task(replies())
-    cpu_before = [cpu_seconds(pid) for pid in pids]
     started = time.perf_counter()
     size = max(1, int(rate / 100)) if rate else len(records)  # every 10 ms, or all at once
     for i in range(0, len(records), size):
@@ -322,14 +314,11 @@ async def _live(
         await producer.stop()
         await inbox.stop()
     elapsed = time.perf_counter() - started
-    cpu = sum(cpu_seconds(pid) for pid in pids) - sum(cpu_before)
     answered.sort()
     return {
         "records": len(records),
         "elapsed_s": elapsed,
         "records_per_s": len(records) / elapsed,
-        "worker_cpu_s": cpu,
-        "cpu_us_per_record": cpu / len(records) * 1e6,
         "p50_ms": answered[len(answered) // 2] * 1000,
         "p99_ms": answered[int(len(answered) * 0.99)] * 1000,
         "answered": len(answered),
@@ -356,19 +345,14 @@ def live(
         for _, port in started:  # each joined, its partitions restored
             wait_ready(port)
         time.sleep(2)  # the group settled: no rebalance in the first seconds
-        pids = [process.popen.pid for process, _ in started]
-        before = [gc_pauses(port) for _, port in started]
-        broker = broker_pid()
-        jvm_before = jvm_pauses(broker) if broker else {}
-        stalled, waited = cpu_stalled_s(), sum(waited_s(pid) for pid in pids)
-        run = asyncio.run(_live(bootstrap, fresh, rate, pids))
-        run["cpu_stalled_share"] = (cpu_stalled_s() - stalled) / run["elapsed_s"]
-        run["workers_waited_s"] = sum(waited_s(pid) for pid in pids) - waited
-        for key, value in (jvm_pauses(broker) if broker else {}).items():
-            run[f"broker_{key}"] = value - jvm_before.get(key, 0)
-        for (_, port), earlier in zip(started, before, strict=True):
-            for name, value in gc_pauses(port).items():
-                run[name] = run.get(name, 0) + value - earlier.get(name, 0)
+        meter = Meter(
+            {"worker": [process.popen.pid for process, _ in started]},
+            {"worker": [port for _, port in started]},
+        )
+        before = meter.read()
+        run = asyncio.run(_live(bootstrap, fresh, rate))
+        run.update(meter.since(before))
+        run["cpu_us_per_record"] = run["worker_cpu_s"] / run["records"] * 1e6
         return run
     finally:
         for process, _ in started:
