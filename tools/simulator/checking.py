@@ -24,22 +24,34 @@ CHECKS = ("none", "ocpp", "chargebus")
 ocpp.messages.ASYNC_VALIDATION = False  # validate inline: the coroutine never awaits
 
 
+def library_validate(message: ocpp.messages.Call | ocpp.messages.CallResult, version: str) -> None:
+    """The `ocpp` library's ``validate_payload`` run inline (it is a coroutine that never awaits
+    with ASYNC_VALIDATION off; bench/validation.py times it too).
+
+    Raises:
+        ocpp.exceptions.OCPPError: the payload is invalid.
+    """
+    coroutine = ocpp.messages.validate_payload(message, version)
+    try:
+        coroutine.send(None)
+    except StopIteration:
+        return
+    finally:
+        coroutine.close()
+    raise RuntimeError("validate_payload awaited: ASYNC_VALIDATION must be False")
+
+
 def _library(version: Version, action: str, payload: dict[str, Any], response: bool) -> str | None:
     message = (
         ocpp.messages.CallResult("1", payload, action=action)
         if response
         else ocpp.messages.Call("1", action, payload)
     )
-    coroutine = ocpp.messages.validate_payload(message, version.value)
     try:
-        coroutine.send(None)
-    except StopIteration:
-        return None
+        library_validate(message, version.value)
     except ocpp.exceptions.OCPPError as exc:
         return str(getattr(exc, "code", "GenericError"))  # each subclass sets its code
-    finally:
-        coroutine.close()
-    raise RuntimeError("validate_payload awaited: ASYNC_VALIDATION must be False")
+    return None
 
 
 def _ours() -> Check:
