@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.sessions.core.copying import fast_replace, replace
+from services.sessions.core.copying import _twin, fast_replace, replace
 from services.sessions.core.state import Connector, StationState, Transaction
 
 
@@ -74,3 +74,47 @@ def test_init_false_fields_with_a_factory_get_a_fresh_value() -> None:
     assert copy == dataclasses.replace(original, value=2)
     assert copy.seen == []
     assert copy.seen is not original.seen
+
+
+@dataclass(frozen=True)
+class _Plain:  # no slots: copied field by field
+    value: int
+    label: str = "a"
+
+
+@dataclass(frozen=True, slots=True)
+class _Base:
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Derived(_Base):  # slots of its own and a base's: copied field by field
+    label: str = "a"
+
+
+@pytest.mark.parametrize(
+    ("original", "changes"),
+    [
+        (StationState(station_id="CS1", vendor="V"), {"online": True, "model": "M"}),
+        (Transaction(transaction_id="T1", started=True), {}),
+        (_Plain(1), {"label": "b"}),
+        (_Derived(1), {"value": 2, "label": "b"}),
+    ],
+)
+def test_a_copy_is_an_instance_of_the_frozen_class_whichever_way_it_is_built(
+    original: object, changes: dict[str, object]
+) -> None:
+    copy = fast_replace(original, **changes)
+    assert type(copy) is type(original)
+    assert copy == dataclasses.replace(original, **changes)  # type: ignore[type-var]
+    first = dataclasses.fields(copy)[0].name  # type: ignore[arg-type]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(copy, first, 3)
+    assert copy is not original
+
+
+def test_slotted_states_are_built_in_a_mutable_twin_and_others_are_not() -> None:
+    assert _twin(StationState) is not None
+    assert _twin(Transaction) is not None
+    assert _twin(_Plain) is None  # no slots
+    assert _twin(_Derived) is None  # a base with slots of its own
