@@ -1,5 +1,6 @@
 """The envelope codec: exact round trips, one typed error for anything that is not an envelope."""
 
+import os
 from datetime import UTC, datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any
@@ -10,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.codec import decode, encode
-from contracts.envelope import Envelope
+from contracts.envelope import Envelope, _new_id
 from contracts.errors import ContractError, DecodeError, EncodeError
 
 _json_leaves: st.SearchStrategy[object] = st.one_of(
@@ -164,3 +165,28 @@ def test_random_bytes_decode_or_raise_decode_error(data: bytes) -> None:
         assert type(exc) is DecodeError  # noqa: PT017 - the property is the exception's type
     else:
         assert isinstance(envelope, Envelope)
+
+
+def test_event_ids_are_32_random_hex_digits_never_repeated() -> None:
+    ids = [
+        Envelope(event_type="E", schema_version=1, key="k", payload={}).event_id
+        for _ in range(3000)
+    ]
+    assert len(set(ids)) == len(ids)  # across several 4 KiB reads of os.urandom
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    assert len({i[12] for i in ids}) > 1  # not a UUID's fixed version digit: all 128 bits random
+
+
+def test_a_forked_child_does_not_hand_out_its_parents_ids() -> None:
+    _new_id()  # the parent has ids read ahead
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id, to the parent
+        os.write(writer, _new_id().encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(pid, 0)
+    child = os.read(reader, 64).decode()
+    os.close(reader)
+    assert len(child) == 32
+    assert child != _new_id()  # the parent's next one, which a copied buffer would repeat
