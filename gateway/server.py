@@ -39,6 +39,7 @@ from gateway.core import bridge
 from gateway.core.auth import CredentialStore, SecurityProfile
 from gateway.core.binding import CLOSE_CODE as BINDING_CLOSE_CODE
 from gateway.core.binding import boot_mismatch
+from gateway.core.deadlines import Deadlines
 from gateway.core.links import (
     REPLACED_CLOSE_CODE,
     REPLACED_CLOSE_REASON,
@@ -126,7 +127,7 @@ class Gateway:
         self._validators = {
             v: Validator(v, lenient=settings.lenient) for v in settings.ocpp_versions
         }
-        self._timed: set[StationLink] = set()  # links with a pending deadline
+        self._timed: Deadlines[StationLink] = Deadlines()  # links with a pending deadline
         self._background: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
         # websockets' keepalive from one task, not a task per connection: 2.0 kB less each
@@ -244,7 +245,7 @@ class Gateway:
     async def _disconnected(self, link: StationLink, ws: ServerConnection) -> None:
         info = link.info
         metrics.CONNECTIONS.labels(str(info.ocpp_version)).dec()
-        self._timed.discard(link)
+        self._timed.forget(link)
         await self.commands.disconnected(link)
         reason = f"{ws.close_code or 1006} {ws.close_reason or ''}".strip()
         # Only the station's current link writes a disconnect (links.py).
@@ -284,10 +285,7 @@ class Gateway:
         await self._flush(link)
 
     async def _flush(self, link: StationLink) -> None:
-        if link.session.next_deadline() is None:
-            self._timed.discard(link)
-        else:
-            self._timed.add(link)
+        self._timed.schedule(link, link.session.next_deadline())
         await link.send_pending()
 
     def _action_label(self, link: StationLink, action: str) -> str:
@@ -509,16 +507,18 @@ class Gateway:
     # -- timers, serving, draining -------------------------------------------------------------
 
     async def run_timers(self) -> None:
-        """Fire session deadlines; only links with a pending deadline are looked at."""
+        """Fire session deadlines; only links whose deadline passed are looked at."""
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.settings.timer_resolution_s)
             now = loop.time()
-            for link in list(self._timed):
+            for link in self._timed.due(now):
                 deadline = link.session.next_deadline()
-                if deadline is not None and deadline <= now:
-                    link.session.handle_timer(now)
-                    await self._process(link)
+                if deadline is None or deadline > now:  # it moved since it was scheduled
+                    self._timed.schedule(link, deadline)
+                    continue
+                link.session.handle_timer(now)
+                await self._process(link)  # schedules its next deadline, if it has one
 
     async def serve(self, ssl: Any = None) -> Server:
         self._server = await serve(

@@ -1,5 +1,7 @@
 """The Gateway in-process: real WebSockets on 127.0.0.1, a RecordingPublisher instead of Kafka."""
 
+import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -330,3 +332,73 @@ async def test_with_span_export_each_sampled_call_is_a_span_until_its_answer(
     assert [s["span_id"] for s in boot_spans] == (
         [boot_trace.parent_id] if boot_trace.sampled else []
     )
+
+
+# -- deadlines (the timer task: gateway/core/deadlines.py) --------------------------------------
+
+
+@pytest.fixture
+async def timed() -> AsyncIterator[InProcess]:
+    """A gateway in process with short timeouts and its timer task running."""
+    publisher = RecordingPublisher()
+    settings = Settings(
+        host="127.0.0.1",
+        port=0,
+        instance=INSTANCE,
+        security_profile=0,
+        drain_timeout_s=1.0,
+        answer_timeout_s=0.4,
+        call_timeout_s=0.4,
+        timer_resolution_s=0.05,
+    )
+    gateway = Gateway(settings, publisher, None)
+    server = await gateway.serve()
+    timers = asyncio.create_task(gateway.run_timers())
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield InProcess(gateway, publisher, f"ws://127.0.0.1:{port}/ocpp")
+    finally:
+        timers.cancel()
+        await gateway.drain()
+
+
+async def test_unanswered_calls_time_out_each_at_its_deadline_and_answered_ones_do_not(
+    timed: InProcess,
+) -> None:
+    stations = [_station_id() for _ in range(3)]
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = [await stack.enter_async_context(timed.station(s)) for s in stations]
+        loop = asyncio.get_running_loop()
+        sent = loop.time()
+        for ws in sockets:
+            await ws.send(json.dumps([2, "boot-1", "BootNotification", BOOT]))
+        # The first station's CALL is answered in time: no timeout for it later.
+        first = await timed.publisher.wait_for(
+            lambda r: r.envelope.key == stations[0] and r.envelope.event_type == EventType.OCPP_CALL
+        )
+        answer = {"status": "Accepted", "currentTime": "2025-06-01T12:00:00Z", "interval": 300}
+        correlation = first.headers[Header.CORRELATION_ID]
+        await timed.feed(
+            reply_to(first.envelope, Reply(answer)), {Header.CORRELATION_ID: correlation}
+        )
+        assert json.loads(await sockets[0].recv()) == [3, "boot-1", answer]
+        for ws in sockets[1:]:  # design.md rule 4: InternalError, so that the station retries
+            error = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+            assert error[:3] == [4, "boot-1", "InternalError"]
+            assert loop.time() - sent >= 0.4
+        # The station's next CALL has a deadline of its own, scheduled again.
+        await sockets[1].send(json.dumps([2, "boot-2", "BootNotification", BOOT]))
+        error = json.loads(await asyncio.wait_for(sockets[1].recv(), timeout=5))
+        assert error[:3] == [4, "boot-2", "InternalError"]
+        with pytest.raises(TimeoutError):  # answered: nothing more comes
+            await asyncio.wait_for(sockets[0].recv(), timeout=0.6)
+    assert len(timed.gateway._timed) == 0  # the links that left are forgotten
+
+
+async def test_a_command_the_station_does_not_answer_times_out(timed: InProcess) -> None:
+    station_id = _station_id()
+    async with timed.station(station_id) as ws:
+        reset = await timed.command(station_id, "Reset", {"type": "Soft"})
+        assert json.loads(await ws.recv())[2] == "Reset"  # and never answered
+        completed = await asyncio.wait_for(timed.outcome(reset), timeout=5)
+        assert completed.outcome == Outcome.TIMED_OUT
