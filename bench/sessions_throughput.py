@@ -183,6 +183,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
         if not args.skip_storm:
             for repeat in range(args.repeats):
+                meter = Meter(
+                    {"server": [gateway.popen.pid], "sessions": [sessions.popen.pid]},
+                    {"gateway": [gateway_http], "sessions": [sessions_http]},
+                )
+                before = meter.read()
                 summary = simulate(
                     [
                         f"--url=ws://127.0.0.1:{port}/ocpp",
@@ -202,12 +207,15 @@ def main(argv: list[str] | None = None) -> int:
                     "accepted": summary["accepted"],
                     "all_accepted_s": summary["all_accepted_s"],
                     "errors": sum(summary["tally"]["errors"].values()),
+                    **meter.since(before),  # from the first connect until every station left
                 }
                 results["storm"].append(storm)
                 log(
                     f"[{repeat + 1}/{args.repeats}] storm: "
                     f"{storm['accepted']}/{args.storm_stations} "
-                    f"accepted after {storm['all_accepted_s']} s, errors {storm['errors']}"
+                    f"accepted after {storm['all_accepted_s']} s, errors {storm['errors']}, "
+                    f"CPU gateway {storm['server_cpu_s']:.1f} s, worker "
+                    f"{storm['sessions_cpu_s']:.1f} s, broker {storm.get('broker_cpu_s', 0):.1f} s"
                 )
     finally:
         for process in (gateway, sessions, baseline):
@@ -248,9 +256,11 @@ def _report(results: dict[str, Any], args: argparse.Namespace) -> str:
     if results["storm"]:
         times = [s["all_accepted_s"] or float("nan") for s in results["storm"]]
         accepted = [s["accepted"] for s in results["storm"]]
+        gateway_cpu = [round(s["server_cpu_s"], 2) for s in results["storm"]]
         lines.append(
             f"\nstorm: {args.storm_stations} stations at once: all Accepted after "
-            f"{median(times):.1f} s (median; runs {times}), accepted {accepted}"
+            f"{median(times):.1f} s (median; runs {times}), accepted {accepted}; gateway CPU "
+            f"{median(gateway_cpu):.1f} s (runs {gateway_cpu})"
         )
     return "\n".join(lines)
 
