@@ -70,13 +70,22 @@ class InProcess:
         return completed
 
 
+def _settings(**changes: Any) -> Settings:
+    """A gateway on a free port of 127.0.0.1, without TLS or passwords, quick to drain."""
+    return Settings(
+        host="127.0.0.1",
+        port=0,
+        instance=INSTANCE,
+        security_profile=0,
+        drain_timeout_s=1.0,
+        **changes,
+    )
+
+
 @pytest.fixture
 async def running() -> AsyncIterator[InProcess]:
     publisher = RecordingPublisher()
-    settings = Settings(
-        host="127.0.0.1", port=0, instance=INSTANCE, security_profile=0, drain_timeout_s=1.0
-    )
-    gateway = Gateway(settings, publisher, None)
+    gateway = Gateway(_settings(), publisher, None)
     server = await gateway.serve()
     port = server.sockets[0].getsockname()[1]
     try:
@@ -227,15 +236,7 @@ class RecordingSpans(Spans):
 async def traced() -> AsyncIterator[tuple[InProcess, RecordingSpans]]:
     """A gateway in process whose new traces are sampled at 0.5, with span export."""
     publisher, spans = RecordingPublisher(), RecordingSpans()
-    settings = Settings(
-        host="127.0.0.1",
-        port=0,
-        instance=INSTANCE,
-        security_profile=0,
-        drain_timeout_s=1.0,
-        trace_sample_ratio=0.5,
-    )
-    gateway = Gateway(settings, publisher, None, spans=spans)
+    gateway = Gateway(_settings(trace_sample_ratio=0.5), publisher, None, spans=spans)
     server = await gateway.serve()
     port = server.sockets[0].getsockname()[1]
     try:
@@ -341,16 +342,7 @@ async def test_with_span_export_each_sampled_call_is_a_span_until_its_answer(
 async def timed() -> AsyncIterator[InProcess]:
     """A gateway in process with short timeouts and its timer task running."""
     publisher = RecordingPublisher()
-    settings = Settings(
-        host="127.0.0.1",
-        port=0,
-        instance=INSTANCE,
-        security_profile=0,
-        drain_timeout_s=1.0,
-        answer_timeout_s=0.4,
-        call_timeout_s=0.4,
-        timer_resolution_s=0.05,
-    )
+    settings = _settings(answer_timeout_s=0.4, call_timeout_s=0.4, timer_resolution_s=0.05)
     gateway = Gateway(settings, publisher, None)
     server = await gateway.serve()
     timers = asyncio.create_task(gateway.run_timers())
