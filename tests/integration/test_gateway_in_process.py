@@ -24,9 +24,8 @@ from contracts.topics import Topic
 from contracts.trace import new_root, parse
 from gateway.bus import InboxRecord
 from gateway.server import Gateway
-from gateway.settings import Settings
 from runtime.tracing import Spans
-from tests.support.gateway import Published, RecordingPublisher
+from tests.support.gateway import Published, RecordingPublisher, serving
 
 INSTANCE = 5
 BOOT = {"chargePointVendor": "chargebus", "chargePointModel": "test"}
@@ -70,28 +69,11 @@ class InProcess:
         return completed
 
 
-def _settings(**changes: Any) -> Settings:
-    """A gateway on a free port of 127.0.0.1, without TLS or passwords, quick to drain."""
-    return Settings(
-        host="127.0.0.1",
-        port=0,
-        instance=INSTANCE,
-        security_profile=0,
-        drain_timeout_s=1.0,
-        **changes,
-    )
-
-
 @pytest.fixture
 async def running() -> AsyncIterator[InProcess]:
     publisher = RecordingPublisher()
-    gateway = Gateway(_settings(), publisher, None)
-    server = await gateway.serve()
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield InProcess(gateway, publisher, f"ws://127.0.0.1:{port}/ocpp")
-    finally:
-        await gateway.drain()
+    async with serving(publisher, instance=INSTANCE) as (gateway, url):
+        yield InProcess(gateway, publisher, url)
 
 
 def _station_id() -> str:
@@ -236,13 +218,11 @@ class RecordingSpans(Spans):
 async def traced() -> AsyncIterator[tuple[InProcess, RecordingSpans]]:
     """A gateway in process whose new traces are sampled at 0.5, with span export."""
     publisher, spans = RecordingPublisher(), RecordingSpans()
-    gateway = Gateway(_settings(trace_sample_ratio=0.5), publisher, None, spans=spans)
-    server = await gateway.serve()
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield InProcess(gateway, publisher, f"ws://127.0.0.1:{port}/ocpp"), spans
-    finally:
-        await gateway.drain()
+    async with serving(publisher, spans=spans, instance=INSTANCE, trace_sample_ratio=0.5) as (
+        gateway,
+        url,
+    ):
+        yield InProcess(gateway, publisher, url), spans
 
 
 async def test_a_command_carries_its_trace_unchanged_to_the_answer_and_the_outcome(
@@ -342,16 +322,18 @@ async def test_with_span_export_each_sampled_call_is_a_span_until_its_answer(
 async def timed() -> AsyncIterator[InProcess]:
     """A gateway in process with short timeouts and its timer task running."""
     publisher = RecordingPublisher()
-    settings = _settings(answer_timeout_s=0.4, call_timeout_s=0.4, timer_resolution_s=0.05)
-    gateway = Gateway(settings, publisher, None)
-    server = await gateway.serve()
-    timers = asyncio.create_task(gateway.run_timers())
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield InProcess(gateway, publisher, f"ws://127.0.0.1:{port}/ocpp")
-    finally:
-        timers.cancel()
-        await gateway.drain()
+    async with serving(
+        publisher,
+        instance=INSTANCE,
+        answer_timeout_s=0.4,
+        call_timeout_s=0.4,
+        timer_resolution_s=0.05,
+    ) as (gateway, url):
+        timers = asyncio.create_task(gateway.run_timers())
+        try:
+            yield InProcess(gateway, publisher, url)
+        finally:
+            timers.cancel()
 
 
 async def test_unanswered_calls_time_out_each_at_its_deadline_and_answered_ones_do_not(

@@ -27,7 +27,10 @@ from contracts.headers import Header
 from contracts.payloads.commands import StationCommand
 from contracts.payloads.ocpp import Reply, ReplyError, reply_to
 from contracts.topics import SPECS, Topic
+from gateway.server import Gateway
+from gateway.settings import Settings
 from runtime.kafka import PublishFailed
+from runtime.tracing import Spans
 
 ROOT = Path(__file__).resolve().parents[2]
 # Tests take inbox partitions from the top so they never meet `make run`'s gateway 0.
@@ -273,3 +276,23 @@ class RecordingPublisher:
         """Until at least ``count`` records were published on ``topic`` for ``station_id``."""
         async with asyncio.timeout(limit_s), self._changed:
             await self._changed.wait_for(lambda: len(self.on(topic, station_id)) >= count)
+
+
+@asynccontextmanager
+async def serving(
+    publisher: RecordingPublisher, *, spans: Spans | None = None, **settings: Any
+) -> AsyncIterator[tuple[Gateway, str]]:
+    """A Gateway in process on a free port of 127.0.0.1 (no TLS, no passwords, drained within
+    1 s) with ``settings`` over those; yields it and its URL (``ws://…/ocpp``)."""
+    local: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "security_profile": 0,
+        "drain_timeout_s": 1.0,
+    }
+    gateway = Gateway(Settings(**(local | settings)), publisher, None, spans=spans)
+    server = await gateway.serve()
+    try:
+        yield gateway, f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
+    finally:
+        await gateway.drain()

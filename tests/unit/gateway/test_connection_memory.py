@@ -22,8 +22,7 @@ from contracts.events import EventType
 from contracts.topics import Topic
 from gateway.link import StationLink
 from gateway.server import Gateway
-from gateway.settings import Settings
-from tests.support.gateway import RecordingPublisher
+from tests.support.gateway import RecordingPublisher, serving
 
 
 @dataclass
@@ -36,16 +35,8 @@ class Running:
 @pytest.fixture
 async def running() -> AsyncIterator[Running]:
     publisher = RecordingPublisher()
-    settings = Settings(
-        host="127.0.0.1", port=0, instance=5, security_profile=0, drain_timeout_s=1.0
-    )
-    gateway = Gateway(settings, publisher, None)
-    server = await gateway.serve()
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield Running(gateway, publisher, f"ws://127.0.0.1:{port}/ocpp")
-    finally:
-        await gateway.drain()
+    async with serving(publisher, instance=5) as (gateway, url):
+        yield Running(gateway, publisher, url)
 
 
 async def _held(running: Running, station_id: str) -> StationLink:

@@ -17,9 +17,7 @@ from websockets.protocol import Event
 from websockets.typing import Subprotocol
 
 from gateway.keepalive import Keepalive
-from gateway.server import Gateway
-from gateway.settings import Settings
-from tests.support.gateway import RecordingPublisher
+from tests.support.gateway import RecordingPublisher, serving
 
 INTERVAL = 0.2
 CLOSE_TIMEOUT = 0.3  # how long a failed connection waits for the peer to close TCP
@@ -155,25 +153,18 @@ async def test_a_closed_connection_is_not_kept_by_the_keepalive() -> None:
 async def _gateway(ping_interval_s: float | None) -> AsyncIterator[Callable[[str], Any]]:
     """A gateway in process; yields a function that connects a 1.6 station to it (a Client,
     without its own keepalive task)."""
-    settings = Settings(
-        host="127.0.0.1", port=0, instance=5, security_profile=0, ping_interval_s=ping_interval_s
-    )
-    gateway = Gateway(settings, RecordingPublisher(), None)
-    running = await gateway.serve()
-    url = f"ws://127.0.0.1:{running.sockets[0].getsockname()[1]}/ocpp"
+    publisher = RecordingPublisher()
+    async with serving(publisher, instance=5, ping_interval_s=ping_interval_s) as (_, url):
 
-    def station(station_id: str) -> Any:
-        return connect(
-            f"{url}/{station_id}",
-            subprotocols=[Subprotocol("ocpp1.6")],
-            create_connection=Client,
-            ping_interval=None,
-        )
+        def station(station_id: str) -> Any:
+            return connect(
+                f"{url}/{station_id}",
+                subprotocols=[Subprotocol("ocpp1.6")],
+                create_connection=Client,
+                ping_interval=None,
+            )
 
-    try:
         yield station
-    finally:
-        await gateway.drain()
 
 
 def _tasks() -> list[str]:
