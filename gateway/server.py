@@ -84,6 +84,11 @@ def _forget_handshake(ws: ServerConnection) -> None:
     assert ws.request is not None
     ws.request.headers.clear()
     ws.response = None
+    # websockets binds select_subprotocol to the protocol through a closure over the
+    # connection (protocol -> bound method -> closure -> connection -> protocol): a cycle that
+    # left every closed connection (30 objects, its buffers) to the garbage collector instead
+    # of reference counting. The handshake is over; the class's own method stays.
+    vars(ws.protocol).pop("select_subprotocol", None)
 
 
 class Gateway:
@@ -199,6 +204,7 @@ class Gateway:
                 extra={"station_id": station_id},
             )
             metrics.AUTH_FAILURES.labels("no-subprotocol").inc()
+            _forget_handshake(ws)
             await ws.close(1002, "no supported OCPP subprotocol")
             return None
         _forget_handshake(ws)

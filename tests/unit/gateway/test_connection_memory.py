@@ -1,14 +1,18 @@
 """What an idle station connection keeps (issue 14): its link and websockets' own state, not the
-upgrade's headers nor what the gateway wrote when it connected (in-process, no Kafka).
+upgrade's headers nor what the gateway wrote when it connected (in-process, no Kafka); and what
+a closed one leaves: nothing that only the garbage collector can free.
 
 Measured with tracemalloc at 2,000 idle stations, the headers held 4.5 kB per connection and the
 StationConnected record with its log context 0.6 kB; these tests keep them from coming back.
 """
 
 import asyncio
+import gc
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +26,7 @@ from contracts.events import EventType
 from contracts.topics import Topic
 from gateway.link import StationLink
 from gateway.server import Gateway
+from ocppj.session import Session
 from tests.support.gateway import RecordingPublisher, serving
 
 
@@ -120,3 +125,50 @@ async def test_a_station_without_a_common_subprotocol_is_still_closed_with_1002(
         assert ws.close_code == 1002
     assert running.gateway.links.get(station_id) is None
     assert running.publisher.on(Topic.PRESENCE, station_id) == []
+
+
+@contextmanager
+def _cyclic_garbage() -> Iterator[Counter[str]]:
+    """Counts by type what became garbage inside the block that only a collection frees (the
+    collector is off meanwhile, so nothing is freed behind the count's back)."""
+    found: Counter[str] = Counter()
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield found
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        found.update(type(o).__qualname__ for o in gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.collect()
+        if was_enabled:
+            gc.enable()
+
+
+async def test_a_closed_connection_is_freed_by_reference_counting(running: Running) -> None:
+    """websockets bound our subprotocol selector into a cycle through the connection, so every
+    closed connection (30 objects and its buffers) waited for a collection: in a reconnect storm
+    the survivors of 20 young collections, a million objects, were walked in one 1.2 s pause."""
+    with _cyclic_garbage() as garbage:
+        for n in range(10):
+            station_id = f"CS-{uuid.uuid4().hex[:10]}"
+            async with connect(
+                f"{running.url}/{station_id}", subprotocols=[Subprotocol("ocpp1.6")]
+            ) as ws:
+                await ws.send(json.dumps([2, f"h-{n}", "Heartbeat", {}]))
+                assert json.loads(await ws.recv())[:2] == [3, f"h-{n}"]
+            await running.publisher.wait_count(Topic.PRESENCE, station_id, 2)
+        refused = f"CS-{uuid.uuid4().hex[:10]}"  # closed by the gateway: no common version
+        async with connect(f"{running.url}/{refused}", subprotocols=[Subprotocol("ocpp0.9")]) as ws:
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 5)
+        await asyncio.sleep(0.2)  # the server side's handlers end
+    kept = {
+        kind: garbage[kind]
+        for kind in (ServerConnection.__qualname__, StationLink.__qualname__, Session.__qualname__)
+        if garbage[kind]
+    }
+    assert kept == {}, f"closed connections left in cycles: {kept}"
