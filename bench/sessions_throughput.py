@@ -203,10 +203,17 @@ def main(argv: list[str] | None = None) -> int:
                     ],
                     400,
                 )
+                tally = summary["tally"]
                 storm = {
                     "accepted": summary["accepted"],
                     "all_accepted_s": summary["all_accepted_s"],
-                    "errors": sum(summary["tally"]["errors"].values()),
+                    "errors": sum(tally["errors"].values()),
+                    # Stations the sessions service meets for the first time are asked for
+                    # their inventory (GetConfiguration, GetBaseReport and its NotifyReports):
+                    # the first storm of fresh ids carries that work, a reconnect storm not.
+                    "sent": tally["sent"],
+                    "received": tally["received"],
+                    "csms_calls": {a: sum(c.values()) for a, c in tally["handled"].items()},
                     **meter.since(before),  # from the first connect until every station left
                 }
                 results["storm"].append(storm)
@@ -214,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"[{repeat + 1}/{args.repeats}] storm: "
                     f"{storm['accepted']}/{args.storm_stations} "
                     f"accepted after {storm['all_accepted_s']} s, errors {storm['errors']}, "
+                    f"{storm['sent']} frames sent, CSMS CALLs {storm['csms_calls'] or 'none'}, "
                     f"CPU gateway {storm['server_cpu_s']:.1f} s, worker "
                     f"{storm['sessions_cpu_s']:.1f} s, broker {storm.get('broker_cpu_s', 0):.1f} s"
                 )
