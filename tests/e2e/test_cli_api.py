@@ -57,8 +57,12 @@ async def test_the_cli_lists_shows_and_commands_with_meaningful_exit_codes(
         shown = None
         for _ in range(100):
             shown = await chargebus(url, key, "station", station_id, "--json")
-            if shown.returncode == 0 and json.loads(shown.stdout)["online"]:
-                break
+            # online comes from the gateway's presence, boot from the sessions worker's
+            # stations.latest.v1: the API may have read one before the other.
+            if shown.returncode == 0:
+                seen = json.loads(shown.stdout)
+                if seen["online"] and seen["boot"] is not None:
+                    break
             await asyncio.sleep(0.2)
         assert shown is not None
         assert shown.returncode == 0, shown.stderr

@@ -225,6 +225,26 @@ async def _call(port: int, method: str, path: str, key: str, body: object = None
     raise AssertionError(f"{method} {path}: the key was never accepted")
 
 
+async def _until_online(port: int, key: str, station_id: str, limit_s: float = 60) -> None:
+    """Polls the sessions API until it shows the station online (the simulator's process
+    connects it; the API reads its presence from the gateway's topic)."""
+    deadline = asyncio.get_running_loop().time() + limit_s
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/stations/{station_id}",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    while True:
+        try:
+            with await asyncio.to_thread(urllib.request.urlopen, request, timeout=10) as answer:
+                if json.loads(answer.read()).get("online"):
+                    return
+        except urllib.error.HTTPError as refused:
+            if refused.code not in (401, 404):  # the key or the station not read yet
+                raise AssertionError(f"GET /stations/{station_id}: {refused.code}") from None
+        assert asyncio.get_running_loop().time() < deadline, f"{station_id} never online"
+        await asyncio.sleep(0.2)
+
+
 async def _configure(running: dict[str, "Running"], key: str) -> None:
     """Through each API, so that each writes as its own user: the stations' card (sessions
     API), a tariff for every station (billing API), a site of both stations (load balancing)."""
@@ -354,7 +374,7 @@ async def test_every_component_works_with_exactly_its_acls(
     async with every_component(acl_broker, tmp_path) as (running, ws_port):
         await _configure(running, key)
         station_run = _stations(ws_port)
-        await asyncio.sleep(8)
+        await _until_online(running["sessions-api"].port, key, "ACL00001")
         outcome = await _call(
             running["sessions-api"].port,
             "POST",
