@@ -10,7 +10,6 @@ import asyncio
 import signal
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,16 +69,30 @@ async def _api(bootstrap: str, group: str) -> SessionsApi:
     return api
 
 
-def _all_at(api: SessionsApi, ids: list[str], gateway: GatewayProcess) -> Callable[[], bool]:
-    def check() -> bool:
-        return all(
-            api.presence.online(s)
-            and (entry := api.presence.get(s)) is not None
-            and entry.gateway == gateway.instance
-            for s in ids
-        )
+def _not_at(api: SessionsApi, ids: list[str], gateway: GatewayProcess) -> list[str]:
+    """The stations ``api`` does not show online at ``gateway``, each with what it shows."""
+    wrong = []
+    for station_id in ids:
+        online, entry = api.presence.online(station_id), api.presence.get(station_id)
+        if not (online and entry is not None and entry.gateway == gateway.instance):
+            wrong.append(f"{station_id}: online={online} {entry!r}")
+    return wrong
 
-    return check
+
+async def _until_all_at(
+    api: SessionsApi, ids: list[str], gateway: GatewayProcess, what: str, limit_s: float = 60
+) -> None:
+    """Waits until ``api`` shows every station online at ``gateway``; on failure says which
+    are not, the gateway's lease as the API last read it, and the gateway's log."""
+    try:
+        await eventually(lambda: not _not_at(api, ids, gateway), what, limit_s)
+    except AssertionError as failed:
+        lease = api.presence.lease(gateway.instance)
+        detail = "\n".join(_not_at(api, ids, gateway))
+        raise AssertionError(
+            f"{failed}\n{detail}\nlease of gateway {gateway.instance}: {lease!r}\n"
+            f"its log:\n{gateway.log()}"
+        ) from None
 
 
 async def test_two_of_everything_through_moves_kills_and_restarts(
@@ -97,84 +110,86 @@ async def test_two_of_everything_through_moves_kills_and_restarts(
         running_sessions(bootstrap, tmp_path / "worker-b", app_id, skip_history=False),
     ):
         replica_a, replica_b = await _api(bootstrap, group), await _api(bootstrap, group)
-        stations = {s: await _station(zero, s) for s in ids}
-        transactions: dict[str, int] = {}
-        for station_id, station in stations.items():
-            await station.call(call16.BootNotification("M", "V"))
-            started = await station.call(call16.StartTransaction(1, tag, 1000, _now()))
-            transactions[station_id] = started.transaction_id
-        await eventually(_all_at(replica_b, ids, zero), "every station at gateway zero", 60)
+        stations: dict[str, Station] = {}
+        try:  # a failure still closes the stations and the replicas' Kafka clients
+            for station_id in ids:
+                stations[station_id] = await _station(zero, station_id)
+            transactions: dict[str, int] = {}
+            for station_id, station in stations.items():
+                await station.call(call16.BootNotification("M", "V"))
+                started = await station.call(call16.StartTransaction(1, tag, 1000, _now()))
+                transactions[station_id] = started.transaction_id
+            await _until_all_at(replica_b, ids, zero, "every station at gateway zero")
 
-        # Ten stations move to gateway one: gateway zero closes their old sockets.
-        for station_id in ids[:MOVED]:
-            old = stations[station_id]
-            stations[station_id] = await _station(one, station_id)
-            await asyncio.wait_for(old.ws.wait_closed(), 10)
-            old.task.cancel()
-        await eventually(
-            _all_at(replica_b, ids[:MOVED], one), "the moved stations at gateway one", 60
-        )
+            # Ten stations move to gateway one: gateway zero closes their old sockets.
+            for station_id in ids[:MOVED]:
+                old = stations[station_id]
+                stations[station_id] = await _station(one, station_id)
+                await asyncio.wait_for(old.ws.wait_closed(), 10)
+                old.task.cancel()
+            await _until_all_at(replica_b, ids[:MOVED], one, "the moved stations at gateway one")
 
-        # A command through replica A; A is restarted while the station answers slowly; the
-        # caller retries the same command id on the new A and on B.
-        target, command_id = ids[0], f"chaos-{uuid.uuid4().hex[:8]}"
-        first = asyncio.create_task(
-            replica_a.router.run_command(
-                target, "Reset", {"type": "Soft"}, command_id=command_id, timeout_s=30
+            # A command through replica A; A is restarted while the station answers slowly; the
+            # caller retries the same command id on the new A and on B.
+            target, command_id = ids[0], f"chaos-{uuid.uuid4().hex[:8]}"
+            first = asyncio.create_task(
+                replica_a.router.run_command(
+                    target, "Reset", {"type": "Soft"}, command_id=command_id, timeout_s=30
+                )
             )
-        )
-        await eventually(
-            lambda: Charger.resets_by_id.get(target) == 1, "the Reset reached the station"
-        )
-        first.cancel()
-        await replica_a.stop()
-        replica_a = await _api(bootstrap, group)
-        retried = await asyncio.gather(
-            replica_a.router.run_command(
-                target, "Reset", {"type": "Soft"}, command_id=command_id, timeout_s=30
-            ),
-            replica_b.router.run_command(
-                target, "Reset", {"type": "Soft"}, command_id=command_id, timeout_s=30
-            ),
-        )
-        assert [r.outcome for r in retried] == ["Answered", "Answered"]
-        assert retried[0] == retried[1]
+            await eventually(
+                lambda: Charger.resets_by_id.get(target) == 1, "the Reset reached the station"
+            )
+            first.cancel()
+            await replica_a.stop()
+            replica_a = await _api(bootstrap, group)
+            retried = await asyncio.gather(
+                replica_a.router.run_command(
+                    target, "Reset", {"type": "Soft"}, command_id=command_id, timeout_s=30
+                ),
+                replica_b.router.run_command(
+                    target, "Reset", {"type": "Soft"}, command_id=command_id, timeout_s=30
+                ),
+            )
+            assert [r.outcome for r in retried] == ["Answered", "Answered"]
+            assert retried[0] == retried[1]
 
-        # Gateway zero dies; its stations reconnect to gateway one.
-        assert zero.process is not None
-        zero.process.send_signal(signal.SIGKILL)
-        await asyncio.to_thread(zero.process.wait, 30)
-        for station_id in ids[MOVED:]:
-            stations[station_id].task.cancel()
-            stations[station_id] = await _station(one, station_id)
-        await eventually(_all_at(replica_b, ids, one), "every station at gateway one", 60)
+            # Gateway zero dies; its stations reconnect to gateway one.
+            assert zero.process is not None
+            zero.process.send_signal(signal.SIGKILL)
+            await asyncio.to_thread(zero.process.wait, 30)
+            for station_id in ids[MOVED:]:
+                stations[station_id].task.cancel()
+                stations[station_id] = await _station(one, station_id)
+            await _until_all_at(replica_b, ids, one, "every station at gateway one")
 
-        # One sessions worker dies; the other takes its partitions.
-        worker_a.kill(signal.SIGKILL)
+            # One sessions worker dies; the other takes its partitions.
+            worker_a.kill(signal.SIGKILL)
 
-        # Meter values, then the broker stops and starts while the stations stop charging.
-        for station_id, station in stations.items():
-            meter = [{"timestamp": _now(30), "sampledValue": [{"value": "1600"}]}]
-            tx = transactions[station_id]
-            await station.call(call16.MeterValues(1, meter, transaction_id=tx))
-        await asyncio.to_thread(broker.stop)
+            # Meter values, then the broker stops and starts while the stations stop charging.
+            for station_id, station in stations.items():
+                meter = [{"timestamp": _now(30), "sampledValue": [{"value": "1600"}]}]
+                tx = transactions[station_id]
+                await station.call(call16.MeterValues(1, meter, transaction_id=tx))
+            await asyncio.to_thread(broker.stop)
 
-        async def stop_charging(station_id: str) -> None:
-            tx = transactions[station_id]
-            await stations[station_id].call(call16.StopTransaction(2000, _now(60), tx))
+            async def stop_charging(station_id: str) -> None:
+                tx = transactions[station_id]
+                await stations[station_id].call(call16.StopTransaction(2000, _now(60), tx))
 
-        stopping = [asyncio.create_task(stop_charging(s)) for s in ids]
-        await asyncio.sleep(5)
-        await asyncio.to_thread(broker.start)
-        await asyncio.gather(*stopping)
+            stopping = [asyncio.create_task(stop_charging(s)) for s in ids]
+            await asyncio.sleep(5)
+            await asyncio.to_thread(broker.start)
+            await asyncio.gather(*stopping)
 
-        # Presence in the API equals the sockets: every station online at gateway one.
-        await eventually(_all_at(replica_b, ids, one), "presence equals the sockets", 60)
-        await eventually(_all_at(replica_a, ids, one), "presence equals the sockets (A)", 60)
-        for station in stations.values():
-            await station.close()
-        await replica_a.stop()
-        await replica_b.stop()
+            # Presence in the API equals the sockets: every station online at gateway one.
+            await _until_all_at(replica_b, ids, one, "presence equals the sockets")
+            await _until_all_at(replica_a, ids, one, "presence equals the sockets (A)")
+        finally:
+            for station in stations.values():
+                await station.close()
+            await replica_a.stop()
+            await replica_b.stop()
 
     sessions = {e.event_id: e for e in await read_all(bootstrap, Topic.SESSIONS)}.values()
     kinds = Counter((e.payload.get("transaction_id"), e.event_type) for e in sessions)
