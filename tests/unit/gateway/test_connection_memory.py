@@ -100,12 +100,15 @@ async def test_the_reading_frame_holds_the_link_and_no_record_of_the_connect(
         await asyncio.sleep(0.05)  # the handler is back in its read loop
         (task,) = _handler_tasks(link.ws)
         coroutine: Any = task.get_coro()
-        gateway_frames = []
+        gateway_frames, awaited = [], []
         while coroutine is not None:
+            awaited.append(type(coroutine).__name__)
             frame = getattr(coroutine, "cr_frame", None)
             if frame is not None and frame.f_code.co_filename.endswith("gateway/server.py"):
                 gateway_frames.append(frame)
             coroutine = getattr(coroutine, "cr_await", None)
+        # recv() awaited directly: no async generator (`async for`) held as well.
+        assert "async_generator_asend" not in awaited, awaited
         # One frame of ours while idle (handle()), holding the link, not the StationConnected
         # record, the log context or the handshake.
         (frame,) = gateway_frames
