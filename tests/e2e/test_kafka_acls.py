@@ -34,6 +34,7 @@ from runtime.kafka import (
 from runtime.settings import kafka_security
 from tests.integration.test_kafka_script import _free_port_pair, _script
 from tests.support.gateway import ROOT, free_port
+from tests.support.waiting import found
 from tools.deploy import strimzi
 from tools.deploy.components import COMPONENTS, Component
 
@@ -225,24 +226,24 @@ async def _call(port: int, method: str, path: str, key: str, body: object = None
     raise AssertionError(f"{method} {path}: the key was never accepted")
 
 
-async def _until_online(port: int, key: str, station_id: str, limit_s: float = 60) -> None:
+async def _until_online(port: int, key: str, station_id: str) -> None:
     """Polls the sessions API until it shows the station online (the simulator's process
     connects it; the API reads its presence from the gateway's topic)."""
-    deadline = asyncio.get_running_loop().time() + limit_s
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/stations/{station_id}",
         headers={"Authorization": f"Bearer {key}"},
     )
-    while True:
+
+    async def online() -> bool:
         try:
             with await asyncio.to_thread(urllib.request.urlopen, request, timeout=10) as answer:
-                if json.loads(answer.read()).get("online"):
-                    return
+                return bool(json.loads(answer.read()).get("online"))
         except urllib.error.HTTPError as refused:
             if refused.code not in (401, 404):  # the key or the station not read yet
                 raise AssertionError(f"GET /stations/{station_id}: {refused.code}") from None
-        assert asyncio.get_running_loop().time() < deadline, f"{station_id} never online"
-        await asyncio.sleep(0.2)
+            return False
+
+    await found(online, f"{station_id} online", limit_s=60)
 
 
 async def _configure(running: dict[str, "Running"], key: str) -> None:
