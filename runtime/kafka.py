@@ -200,6 +200,17 @@ def consumer(bootstrap_servers: str, *topics: str, **overrides: Any) -> AIOKafka
     return AIOKafkaConsumer(*topics, **options)
 
 
+def pace_fetches(started: AIOKafkaConsumer, *, min_bytes: int, max_wait_ms: int) -> None:
+    """What the next fetch requests of a started consumer ask of the broker: answer once
+    ``min_bytes`` are there or after ``max_wait_ms``. aiokafka's fetcher reads both for every
+    request it builds and has no setter for them; a test fails if it stops reading them."""
+    fetcher = started._fetcher
+    if fetcher is None:
+        raise RuntimeError("pace_fetches needs a started consumer")
+    fetcher._fetch_min_bytes = min_bytes
+    fetcher._fetch_max_wait_ms = max_wait_ms
+
+
 def admin_client(bootstrap_servers: str) -> AIOKafkaAdminClient:
     """An admin client with a request timeout shorter than our connect bound."""
     return AIOKafkaAdminClient(
