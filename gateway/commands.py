@@ -79,7 +79,7 @@ class Commands:
         try:
             command = StationCommand.parse(envelope)
         except RecordRejected as exc:
-            metrics.INBOX_RECORDS.labels("command", "invalid").inc()
+            metrics.inbox_records("command", "invalid").inc()
             log.error("invalid StationCommand: %s", exc, extra={"station_id": envelope.key})
             return
         link = self.links.get(command.station_id)
@@ -94,10 +94,10 @@ class Commands:
         )
         match decision:
             case Duplicate(earlier):  # a command id seen again gets the earlier outcome
-                metrics.INBOX_RECORDS.labels("command", "duplicate").inc()
+                metrics.inbox_records("command", "duplicate").inc()
                 await publish_quietly(self.publisher, command.reply_topic, earlier, headers=trace)
             case InProgress():
-                metrics.INBOX_RECORDS.labels("command", "duplicate").inc()
+                metrics.inbox_records("command", "duplicate").inc()
             case Expired() | StationOffline() | NotHere() | Orphaned() as unsent:
                 await self.complete(command, unsent.outcome, detail=unsent.detail, trace=trace)
             case Send():
@@ -123,7 +123,7 @@ class Commands:
             await publish_quietly(self.publisher, command.reply_topic, entry.outcome, headers=trace)
             return
         if entry.sent is None or entry.sent.writer != self.writer:
-            metrics.INBOX_RECORDS.labels("command", "duplicate").inc()
+            metrics.inbox_records("command", "duplicate").inc()
             return  # another copy (here or at another gateway) claimed it first
         link = self.links.get(command.station_id)
         if link is None:  # it left while we claimed
@@ -150,7 +150,7 @@ class Commands:
         link.commands[call_id] = (command, now, trace)
         await self._process(link)
         if call_id in link.commands:  # not dropped at once as expired
-            metrics.FRAMES.labels(command.action, "out", "call").inc()
+            metrics.frames(command.action, "out", "call").inc()
 
     async def answered(
         self,
@@ -166,10 +166,10 @@ class Commands:
         if entry is None:
             return
         command, sent_at, trace = entry
-        metrics.STATION_ROUND_TRIP.labels(action).observe(now - sent_at)
+        metrics.station_round_trip(action).observe(now - sent_at)
         outcome, response, error = bridge.answer_outcome(answer)
         message_type = "result" if outcome is Outcome.ANSWERED else "error"
-        metrics.FRAMES.labels(command.action, "in", message_type).inc()
+        metrics.frames(command.action, "in", message_type).inc()
         audit = bridge.command_answer(
             link.info,
             command,

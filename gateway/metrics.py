@@ -1,4 +1,6 @@
-"""The gateway's Prometheus metrics (declarations only; the shell updates them)."""
+"""The gateway's Prometheus metrics: declarations, and their children by label values."""
+
+from functools import cache
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -52,3 +54,14 @@ SUPERSEDED = Counter(
     "chargebus_gateway_superseded_total",
     "Links closed because the station connected again at another gateway",
 )
+
+
+# A metric's child for label values, remembered: ``labels()`` takes a lock and checks its
+# arguments on every call, 1.2 µs more than this (measured); a gateway updates five a message.
+# Every label value here comes from a closed set (the actions a version knows, the topics).
+frames = cache(FRAMES.labels)
+connections = cache(CONNECTIONS.labels)
+station_round_trip = cache(STATION_ROUND_TRIP.labels)
+service_round_trip = cache(SERVICE_ROUND_TRIP.labels)
+kafka_produce = cache(KAFKA_PRODUCE.labels)
+inbox_records = cache(INBOX_RECORDS.labels)

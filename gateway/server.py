@@ -242,7 +242,7 @@ class Gateway:
         (tracemalloc, 2,000 idle stations)."""
         info = link.info
         connected = self.links.connect(link)
-        metrics.CONNECTIONS.labels(str(info.ocpp_version)).inc()
+        metrics.connections(str(info.ocpp_version)).inc()
         extra = {"station_id": info.station_id, "connection_id": info.connection_id}
         log.info("connected with %s", info.ocpp_version, extra=extra)
         await self.publisher.publish(Topic.PRESENCE, connected.publish)
@@ -254,7 +254,7 @@ class Gateway:
 
     async def _disconnected(self, link: StationLink, ws: ServerConnection) -> None:
         info = link.info
-        metrics.CONNECTIONS.labels(str(info.ocpp_version)).dec()
+        metrics.connections(str(info.ocpp_version)).dec()
         self._timed.forget(link)
         await self.commands.disconnected(link)
         reason = f"{ws.close_code or 1006} {ws.close_reason or ''}".strip()
@@ -306,7 +306,7 @@ class Gateway:
         now = asyncio.get_running_loop().time()
         match event:
             case CallReceived(unique_id, action, payload):
-                metrics.FRAMES.labels(action, "in", "call").inc()
+                metrics.frames(action, "in", "call").inc()
                 if link.refused:
                     return  # closing: a frame read after the refused boot goes nowhere
                 if info.certificate is not None:
@@ -338,7 +338,7 @@ class Gateway:
                     link.received_at[unique_id] = now
                     await self._forward_call(link, unique_id, action, envelope, traceparent)
             case SendReceived(unique_id, action, payload):
-                metrics.FRAMES.labels(action, "in", "send").inc()
+                metrics.frames(action, "in", "send").inc()
                 envelope = bridge.station_call(
                     info,
                     unique_id=unique_id,
@@ -487,14 +487,14 @@ class Gateway:
             trace = context(headers.get(Header.TRACEPARENT), headers.get(Header.TRACESTATE))
             await self.commands.receive(envelope, () if trace is None else trace.headers())
         else:
-            metrics.INBOX_RECORDS.labels("unknown", "dropped").inc()
+            metrics.inbox_records("unknown", "dropped").inc()
             log.warning("unknown inbox event type %s", envelope.event_type)
 
     async def _reply(self, envelope: Envelope, correlation: str) -> None:
         reply = bridge.inbox_reply(envelope, correlation)
         link = self.links.get(envelope.key)
         if reply is None or link is None or link.info.connection_id != reply.connection_id:
-            metrics.INBOX_RECORDS.labels("reply", "no-connection").inc()
+            metrics.inbox_records("reply", "no-connection").inc()
             return
         now = asyncio.get_running_loop().time()
         answer = reply.answer
@@ -510,8 +510,8 @@ class Gateway:
         if sent and received is not None:
             action = reply.action
             label = "unknown" if action is None else self._action_label(link, action)
-            metrics.SERVICE_ROUND_TRIP.labels(label).observe(now - received)
-        metrics.INBOX_RECORDS.labels("reply", "sent" if sent else "late").inc()
+            metrics.service_round_trip(label).observe(now - received)
+        metrics.inbox_records("reply", "sent" if sent else "late").inc()
         await self._process(link)
 
     # -- timers, serving, draining -------------------------------------------------------------

@@ -37,6 +37,11 @@ ROOT = Path(__file__).resolve().parents[2]
 _instances = itertools.cycle(range(SPECS[Topic.GATEWAY_INBOX].partitions - 1, 0, -1))
 
 
+def new_instance() -> int:
+    """An inbox partition for a test's gateway (from the top: never `make run`'s gateway 0)."""
+    return next(_instances)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -50,7 +55,7 @@ class GatewayProcess:
     bootstrap: str
     log_path: Path
     args: list[str] = field(default_factory=list)
-    instance: int = field(default_factory=lambda: next(_instances))
+    instance: int = field(default_factory=new_instance)
     port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None

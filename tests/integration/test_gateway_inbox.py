@@ -1,0 +1,134 @@
+"""The gateway's inbox partition read through KafkaBus against the real broker."""
+
+import asyncio
+import uuid
+
+from aiokafka.structs import TopicPartition
+
+from contracts.codec import encode
+from contracts.envelope import Envelope
+from contracts.headers import Header
+from contracts.topics import Topic
+from gateway.bus import InboxRecord
+from gateway.kafka import KafkaBus
+from runtime.kafka import consumer, partitions_of, reliable_producer
+from tests.support.gateway import new_instance
+
+UNDECODABLE = b"\xc1 never msgpack " + uuid.uuid4().hex.encode()  # 0xc1: unused in msgpack
+
+
+async def _dead_letters_from(bootstrap: str, start: dict[TopicPartition, int]) -> list[bytes]:
+    """The values written to deadletter.v1 after ``start``."""
+    reader = consumer(bootstrap, group_id=None)
+    await reader.start()
+    try:
+        reader.assign(list(start))
+        for tp, offset in start.items():
+            reader.seek(tp, offset)
+        ends = await reader.end_offsets(list(start))
+        values: list[bytes] = []
+        pending = {tp for tp in start if ends[tp] > start[tp]}
+        while pending:
+            for records in (await reader.getmany(*pending, timeout_ms=1000)).values():
+                values.extend(r.value for r in records if r.value is not None)
+            for tp in list(pending):
+                if await reader.position(tp) >= ends[tp]:
+                    pending.discard(tp)
+        return values
+    finally:
+        await reader.stop()
+
+
+async def _ends(bootstrap: str, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+    reader = consumer(bootstrap, group_id=None)
+    await reader.start()
+    try:
+        return dict(await reader.end_offsets(tps))
+    finally:
+        await reader.stop()
+
+
+async def test_the_inbox_yields_its_records_in_order_dead_letters_bad_bytes_and_ends_on_stop(
+    kafka_bootstrap: str,
+) -> None:
+    instance = new_instance()
+    inbox = TopicPartition(Topic.GATEWAY_INBOX, instance)
+    bus = KafkaBus(
+        kafka_bootstrap,
+        instance=instance,
+        linger_ms=0,
+        fetch_max_wait_ms=100,
+        connect_timeout_s=15,
+    )
+    dead_start = await _ends(
+        kafka_bootstrap, await partitions_of(kafka_bootstrap, [Topic.DEAD_LETTERS], 15)
+    )
+    producer = reliable_producer(kafka_bootstrap, linger_ms=0)
+    received: list[InboxRecord] = []
+    three = asyncio.Event()
+    reading: asyncio.Task[None] | None = None
+    try:
+        await bus.start()
+        await producer.start()
+
+        async def read() -> None:
+            async for record in bus.inbox():
+                received.append(record)
+                if len(received) == 3:
+                    three.set()
+
+        reading = asyncio.create_task(read())
+        keys = [f"CS-{uuid.uuid4().hex[:8]}-{i}" for i in range(5)]
+        writes: list[tuple[str, bytes | None]] = [
+            (
+                keys[0],
+                encode(
+                    Envelope(
+                        event_type="OcppReply", schema_version=1, key=keys[0], payload={"n": 0}
+                    )
+                ),
+            ),
+            (keys[1], UNDECODABLE),
+            (keys[2], None),  # a tombstone: nothing to act on
+            *(
+                (
+                    k,
+                    encode(
+                        Envelope(event_type="OcppReply", schema_version=1, key=k, payload={"n": i})
+                    ),
+                )
+                for i, k in enumerate(keys[3:], start=3)
+            ),
+        ]
+        offsets = []
+        for key, value in writes:
+            metadata = await producer.send_and_wait(
+                Topic.GATEWAY_INBOX,
+                value,
+                key=key.encode(),
+                partition=instance,
+                headers=[(Header.CORRELATION_ID.value, key.encode())],
+            )
+            offsets.append(metadata.offset)
+        async with asyncio.timeout(15):
+            await three.wait()
+
+        assert [r.envelope.key for r in received] == [keys[0], keys[3], keys[4]]
+        assert [r.offset for r in received] == [offsets[0], offsets[3], offsets[4]]
+        assert received[1].headers[Header.CORRELATION_ID] == keys[3]
+        assert UNDECODABLE in await _dead_letters_from(kafka_bootstrap, dead_start)
+
+        await bus.commit()
+        group = consumer(kafka_bootstrap, group_id=f"chargebus-gateway-{instance}")
+        await group.start()
+        try:
+            assert await group.committed(inbox) == offsets[-1] + 1
+        finally:
+            await group.stop()
+    finally:
+        await producer.stop()
+        await bus.stop()
+        if reading is not None:
+            # the consumer stopped: the inbox ends instead of waiting for records forever
+            async with asyncio.timeout(5):
+                await reading
