@@ -44,7 +44,7 @@ from contracts.headers import Header, header_text
 from contracts.payloads.tokens import Token
 from contracts.topics import STATION_PARTITIONS, Topic
 from runtime.batch import plan
-from runtime.kafka import consumer, partitions_of, reliable_producer
+from runtime.kafka import consumer, end_offsets, partitions_of, reliable_producer
 from runtime.settings import bootstrap_servers
 from services.sessions.app import SOURCES
 from services.sessions.core.partition import SEQ_KEY, Partition
@@ -111,17 +111,6 @@ async def _seqs(bootstrap: str) -> dict[int, int]:
     return seqs
 
 
-async def _ends(bootstrap: str) -> dict[TopicPartition, int]:
-    """The end offset of every partition of the worker's inputs."""
-    tps = await partitions_of(bootstrap, SOURCES, 15)
-    reader = consumer(bootstrap, group_id=None)
-    await reader.start()
-    try:
-        return dict(await reader.end_offsets(tps))
-    finally:
-        await reader.stop()
-
-
 async def _read(
     bootstrap: str, start: dict[TopicPartition, int], end: dict[TopicPartition, int]
 ) -> list[Recorded]:
@@ -158,7 +147,7 @@ def record(bootstrap: str, seconds: float, work: Path) -> Recording:
     """A live run of 1,000 stations (sessions_throughput's mix); the worker's inputs."""
     asyncio.run(_define_token())
     seqs = asyncio.run(_seqs(bootstrap))
-    start = asyncio.run(_ends(bootstrap))
+    start = asyncio.run(end_offsets(bootstrap, SOURCES, 15))
     prefix = f"R{uuid.uuid4().hex[:6]}-"
     port = free_port()
     gateway = start_gateway(port, work / "gateway.log", instance=GATEWAY_INSTANCE)
@@ -188,7 +177,7 @@ def record(bootstrap: str, seconds: float, work: Path) -> Recording:
     finally:
         gateway.stop()
         worker.stop()
-    records = asyncio.run(_read(bootstrap, start, asyncio.run(_ends(bootstrap))))
+    records = asyncio.run(_read(bootstrap, start, asyncio.run(end_offsets(bootstrap, SOURCES, 15))))
     return Recording(records, prefix, seqs)
 
 

@@ -200,6 +200,20 @@ def consumer(bootstrap_servers: str, *topics: str, **overrides: Any) -> AIOKafka
     return AIOKafkaConsumer(*topics, **options)
 
 
+async def end_offsets(
+    bootstrap_servers: str, topics: Sequence[str], timeout_s: float
+) -> dict[TopicPartition, int]:
+    """The end offset of every partition of ``topics`` now: where a reader of what comes next
+    starts."""
+    partitions = await partitions_of(bootstrap_servers, topics, timeout_s)
+    reader = consumer(bootstrap_servers, group_id=None)
+    await reader.start()
+    try:
+        return dict(await reader.end_offsets(partitions))
+    finally:
+        await reader.stop()
+
+
 def pace_fetches(started: AIOKafkaConsumer, *, min_bytes: int, max_wait_ms: int) -> None:
     """What the next fetch requests of a started consumer ask of the broker: answer once
     ``min_bytes`` are there or after ``max_wait_ms``. aiokafka's fetcher reads both for every

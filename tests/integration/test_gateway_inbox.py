@@ -11,7 +11,7 @@ from contracts.headers import Header
 from contracts.topics import Topic
 from gateway.bus import InboxRecord
 from gateway.kafka import KafkaBus
-from runtime.kafka import consumer, partitions_of, reliable_producer
+from runtime.kafka import consumer, end_offsets, reliable_producer
 from tests.support.gateway import new_instance
 
 UNDECODABLE = b"\xc1 never msgpack " + uuid.uuid4().hex.encode()  # 0xc1: unused in msgpack
@@ -39,15 +39,6 @@ async def _dead_letters_from(bootstrap: str, start: dict[TopicPartition, int]) -
         await reader.stop()
 
 
-async def _ends(bootstrap: str, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
-    reader = consumer(bootstrap, group_id=None)
-    await reader.start()
-    try:
-        return dict(await reader.end_offsets(tps))
-    finally:
-        await reader.stop()
-
-
 async def test_the_inbox_yields_its_records_in_order_dead_letters_bad_bytes_and_ends_on_stop(
     kafka_bootstrap: str,
 ) -> None:
@@ -60,9 +51,7 @@ async def test_the_inbox_yields_its_records_in_order_dead_letters_bad_bytes_and_
         fetch_max_wait_ms=100,
         connect_timeout_s=15,
     )
-    dead_start = await _ends(
-        kafka_bootstrap, await partitions_of(kafka_bootstrap, [Topic.DEAD_LETTERS], 15)
-    )
+    dead_start = await end_offsets(kafka_bootstrap, [Topic.DEAD_LETTERS], 15)
     producer = reliable_producer(kafka_bootstrap, linger_ms=0)
     received: list[InboxRecord] = []
     three = asyncio.Event()
