@@ -53,7 +53,8 @@ async def test_the_inbox_yields_its_records_in_order_dead_letters_bad_bytes_and_
     )
     dead_start = await end_offsets(kafka_bootstrap, [Topic.DEAD_LETTERS], 15)
     producer = reliable_producer(kafka_bootstrap, linger_ms=0)
-    received: list[InboxRecord] = []
+    keys = [f"CS-{uuid.uuid4().hex[:8]}-{i}" for i in range(5)]
+    received: list[InboxRecord] = []  # the records with these keys, as read
     three = asyncio.Event()
     reading: asyncio.Task[None] | None = None
     try:
@@ -62,12 +63,13 @@ async def test_the_inbox_yields_its_records_in_order_dead_letters_bad_bytes_and_
 
         async def read() -> None:
             async for record in bus.inbox():
-                received.append(record)
+                # the partition may hold what another test's gateway left after its commit
+                if record.envelope.key in keys:
+                    received.append(record)
                 if len(received) == 3:
                     three.set()
 
         reading = asyncio.create_task(read())
-        keys = [f"CS-{uuid.uuid4().hex[:8]}-{i}" for i in range(5)]
         writes: list[tuple[str, bytes | None]] = [
             (
                 keys[0],
