@@ -35,11 +35,19 @@ from runtime.kafka import (
     ConsumerTask,
     KafkaUnavailable,
     consumer,
+    pace_fetches,
     partitions_of,
     start_bounded,
 )
 
 log = logging.getLogger(__name__)
+
+# Once its positions are fixed a follower's fetches wait up to this long for their first byte
+# (50 ms before that, while start() seeks). The broker answers as soon as a record is there, so
+# a record does not wait for it, and a follower never seeks later; an idle follower asks twice a
+# second instead of 20 times (docs/benchmarks.md, issue 14). What may wait behind a parked fetch
+# on its connection: the metadata requests after a leader moved.
+FOLLOW_FETCH_MAX_WAIT_MS = 500
 
 # (topic, key, envelope or None for a tombstone); raises RecordRejected to refuse a record.
 RecordHandler = Callable[[str, str, Envelope | None], object]
@@ -105,6 +113,7 @@ class Follower(ConsumerTask):
                     await kafka.seek_to_end(*assigned)
                 for tp in assigned:  # fix the positions now: nothing later is missed
                     self._applied[tp] = await kafka.position(tp)
+            pace_fetches(kafka, min_bytes=1, max_wait_ms=FOLLOW_FETCH_MAX_WAIT_MS)
         except TimeoutError as exc:
             await kafka.stop()
             raise KafkaUnavailable(

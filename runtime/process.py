@@ -69,7 +69,7 @@ def parser(
         type=int,
         default=FETCH_MAX_WAIT_MS,
         help="... or after this long; once a read found nothing, fetches wait for the first "
-        "byte, up to 500 ms [%(default)s]",
+        "byte, up to 100 ms [%(default)s]",
     )
     parser.add_argument("--log-level", default="INFO")
     return parser

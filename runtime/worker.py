@@ -45,11 +45,14 @@ MAX_IN_FLIGHT = 4  # batches handled whose writes are not all acknowledged yet
 # at most 5 ms more per message.
 FETCH_MIN_BYTES = 32 * 1024
 FETCH_MAX_WAIT_MS = 5
-# Those fetches made an idle worker ask the broker 200 times a second: 10 % of a core and the
-# broker's time for nothing (measured). After a read that found nothing, the fetches ask for
+# Those fetches made an idle worker ask the broker 200 times a second: 11 % of a core and 9 %
+# of the broker's for nothing (measured). After a read that found nothing, the fetches ask for
 # the first byte and wait up to this long: the broker answers as soon as a record is there, so
-# no record waits for it; after a read that found records they batch again.
-IDLE_FETCH_MAX_WAIT_MS = 500
+# a record does not wait for it; after a read that found records they batch again. Not longer:
+# a request behind a parked fetch on its connection (a new assignment's first fetch, its
+# offsets, a partition left out of the parked fetch while its records were being read) can
+# wait for it (docs/benchmarks.md, issue 14).
+IDLE_FETCH_MAX_WAIT_MS = 100
 EVENTS, CHANGELOG, REPLIES = PHASES = ("events", "changelog", "replies")
 
 
@@ -196,6 +199,7 @@ class Worker(ConsumerRebalanceListener):
     # -- rebalancing: restore on assignment ----------------------------------------------------
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self._pace(idle=False)  # the new assignment's first fetches are not parked
         async with self._lock:  # the batches in flight finish and commit first
             await self._drain()
             await self._commit()
