@@ -23,7 +23,12 @@ SERVICES = {
     "billing": "services.billing",
     "loadbalance": "services.loadbalance",
 }
-PROCESSES = (*SERVICES, "gateway")
+APIS = {
+    "sessions-api": "services.sessions.api",
+    "billing-api": "services.billing.api",
+    "loadbalance-api": "services.loadbalance.api",
+}
+PROCESSES = (*SERVICES, "gateway", *APIS)
 
 
 def _start(name: str, root: Path, work: Path) -> tuple[Process, int]:
@@ -34,6 +39,8 @@ def _start(name: str, root: Path, work: Path) -> tuple[Process, int]:
         # An inbox partition the other benchmarks leave alone (they use 10 to 12).
         args = ["-m", "gateway", "--host=127.0.0.1", f"--port={free_port()}", "--instance=9"]
         args += ["--security-profile=0", *common]
+    elif name in APIS:
+        args = ["-m", APIS[name], "--host=127.0.0.1", f"--port={http}", "--log-level=WARNING"]
     else:
         args = ["-m", SERVICES[name], f"--group=idle-{uuid.uuid4().hex[:8]}", *common]
     log_path = work / f"{name}-{root.name}-{uuid.uuid4().hex[:6]}.log"
