@@ -247,8 +247,10 @@ def start_gateway(
     instance: int,
     http_port: int | None = None,
     extra: Sequence[str] = (),
+    root: Path = ROOT,
 ) -> Process:
-    """``python -m gateway`` on 127.0.0.1:``port``, security profile 0, warnings only."""
+    """``python -m gateway`` on 127.0.0.1:``port``, security profile 0, warnings only; from the
+    checkout at ``root``."""
     return Process.start(
         [
             "-m",
@@ -263,6 +265,7 @@ def start_gateway(
             *extra,
         ],
         log_path,
+        root,
     )
 
 

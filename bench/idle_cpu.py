@@ -16,7 +16,17 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.harness import ROOT, Process, broker_pid, cpu_seconds, free_port, log, median, wait_ready
+from bench.harness import (
+    ROOT,
+    Process,
+    broker_pid,
+    cpu_seconds,
+    free_port,
+    log,
+    median,
+    start_gateway,
+    wait_ready,
+)
 
 SERVICES = {
     "sessions": "services.sessions",
@@ -34,16 +44,15 @@ PROCESSES = (*SERVICES, "gateway", *APIS)
 def _start(name: str, root: Path, work: Path) -> tuple[Process, int]:
     """Process ``name`` from the checkout at ``root``, and the port of its /readyz."""
     http = free_port()
-    common = ["--http-host=127.0.0.1", f"--http-port={http}", "--log-level=WARNING"]
+    log_path = work / f"{name}-{root.name}-{uuid.uuid4().hex[:6]}.log"
     if name == "gateway":
         # An inbox partition the other benchmarks leave alone (they use 10 to 12).
-        args = ["-m", "gateway", "--host=127.0.0.1", f"--port={free_port()}", "--instance=9"]
-        args += ["--security-profile=0", *common]
-    elif name in APIS:
+        return start_gateway(free_port(), log_path, instance=9, http_port=http, root=root), http
+    if name in APIS:
         args = ["-m", APIS[name], "--host=127.0.0.1", f"--port={http}", "--log-level=WARNING"]
     else:
-        args = ["-m", SERVICES[name], f"--group=idle-{uuid.uuid4().hex[:8]}", *common]
-    log_path = work / f"{name}-{root.name}-{uuid.uuid4().hex[:6]}.log"
+        args = ["-m", SERVICES[name], f"--group=idle-{uuid.uuid4().hex[:8]}"]
+        args += ["--http-host=127.0.0.1", f"--http-port={http}", "--log-level=WARNING"]
     return Process.start(args, log_path, root), http
 
 
