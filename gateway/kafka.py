@@ -118,7 +118,11 @@ class KafkaBus:
         """Records of the inbox partition; undecodable ones are logged and dead-lettered.
 
         Read in batches: the consumer's own iterator (getone) cost about 4 µs more a record
-        (docs/benchmarks.md, issue 14). Ends when the consumer is stopped."""
+        (docs/benchmarks.md, issue 14). Ends when the consumer is stopped.
+
+        Raises:
+            PublishFailed: a dead letter was not acknowledged; the position stays on its record.
+        """
         while True:
             try:
                 fetched = await self._consumer.getmany(self._inbox, timeout_ms=INBOX_WAIT_MS)
@@ -128,14 +132,18 @@ class KafkaBus:
                 log.exception("inbox record larger than the fetch size")
                 continue
             for record in fetched.get(self._inbox, ()):
-                self._position = record.offset + 1
                 if record.value is None:
+                    self._position = record.offset + 1
                     continue
                 try:
                     envelope = decode(record.value)
                 except DecodeError as exc:
+                    # past the record only once its dead letter is acknowledged: if that fails,
+                    # the loop ends and the stop commits the bad record's own offset
                     await self._dead_letter(record, exc)
+                    self._position = record.offset + 1
                     continue
+                self._position = record.offset + 1
                 headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
                 yield InboxRecord(envelope, headers, record.offset)
 

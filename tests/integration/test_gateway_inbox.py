@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 
+import pytest
 from aiokafka.structs import TopicPartition
 
 from contracts.codec import encode
@@ -11,7 +12,7 @@ from contracts.headers import Header
 from contracts.topics import Topic
 from gateway.bus import InboxRecord
 from gateway.kafka import KafkaBus
-from runtime.kafka import consumer, end_offsets, reliable_producer
+from runtime.kafka import PublishFailed, consumer, end_offsets, reliable_producer
 from tests.support.gateway import new_instance
 
 UNDECODABLE = b"\xc1 never msgpack " + uuid.uuid4().hex.encode()  # 0xc1: unused in msgpack
@@ -123,3 +124,71 @@ async def test_the_inbox_yields_its_records_in_order_dead_letters_bad_bytes_and_
             # the consumer stopped: the inbox ends instead of waiting for records forever
             async with asyncio.timeout(5):
                 await reading
+
+
+async def _commit_inbox(bootstrap: str, instance: int, offset: int) -> None:
+    """Commit ``offset`` as gateway ``instance``'s inbox position."""
+    inbox = TopicPartition(Topic.GATEWAY_INBOX, instance)
+    group = consumer(bootstrap, group_id=f"chargebus-gateway-{instance}")
+    await group.start()
+    try:
+        group.assign([inbox])
+        await group.commit({inbox: offset})
+    finally:
+        await group.stop()
+
+
+async def test_a_dead_letter_that_fails_leaves_the_position_on_the_bad_record(
+    kafka_bootstrap: str,
+) -> None:
+    instance = new_instance()
+    inbox = TopicPartition(Topic.GATEWAY_INBOX, instance)
+    # start past whatever earlier tests left in the partition
+    await _commit_inbox(
+        kafka_bootstrap,
+        instance,
+        (await end_offsets(kafka_bootstrap, [Topic.GATEWAY_INBOX], 15))[inbox],
+    )
+    bus = KafkaBus(
+        kafka_bootstrap,
+        instance=instance,
+        linger_ms=0,
+        fetch_max_wait_ms=100,
+        connect_timeout_s=15,
+    )
+    # the bus's producer, too small for the dead letter: its send fails at once
+    await bus.producer.stop()  # never started: closed, not leaked
+    bus.producer = reliable_producer(kafka_bootstrap, linger_ms=0, max_request_size=1024)
+    producer = reliable_producer(kafka_bootstrap, linger_ms=0)
+    key = f"CS-{uuid.uuid4().hex[:8]}"
+    received: list[InboxRecord] = []
+    try:
+        await bus.start()
+        await producer.start()
+        good = encode(Envelope(event_type="OcppReply", schema_version=1, key=key, payload={}))
+        offsets = []
+        for value in (good, UNDECODABLE + bytes(2048), good):
+            metadata = await producer.send_and_wait(
+                Topic.GATEWAY_INBOX, value, key=key.encode(), partition=instance
+            )
+            offsets.append(metadata.offset)
+
+        async def read() -> None:
+            async for record in bus.inbox():
+                received.append(record)
+
+        with pytest.raises(PublishFailed):
+            async with asyncio.timeout(15):
+                await read()
+        assert [r.offset for r in received] == [offsets[0]]
+    finally:
+        await producer.stop()
+        await bus.stop()  # commits what was read
+    group = consumer(kafka_bootstrap, group_id=f"chargebus-gateway-{instance}")
+    await group.start()
+    try:
+        # the next gateway on this partition reads the bad record again
+        assert await group.committed(inbox) == offsets[1]
+    finally:
+        await group.stop()
+    await _commit_inbox(kafka_bootstrap, instance, offsets[-1] + 1)  # leave no bad record behind
