@@ -30,10 +30,23 @@ def parse_timestamp(value: object) -> datetime | None:
         return utc(value)
     if not isinstance(value, str):
         return None
+    try:  # most values as they come: 3 µs less than the lenient rewrite (docs/benchmarks.md)
+        parsed = datetime.fromisoformat(value)  # it keeps 6 digits of a fraction, as we do
+    except ValueError:
+        return lenient(value)
+    try:
+        return utc(parsed)
+    except OverflowError:  # "0001-01-01T00:00:00+01:00" is before year 1 in UTC
+        return None
+
+
+def lenient(value: str) -> datetime | None:
+    """``value`` read after the rewrites lenient gateways need: upper case, a fraction cut
+    to 6 digits, second 60 read as 59."""
     text = _LEAP_SECOND.sub(r"\g<1>59", _FRACTION.sub(r"\1", value.upper()))
     try:
         return utc(datetime.fromisoformat(text))
-    except (ValueError, OverflowError):  # "0001-01-01T00:00:00+01:00" is before year 1 in UTC
+    except (ValueError, OverflowError):
         return None
 
 

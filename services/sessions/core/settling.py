@@ -15,15 +15,25 @@ def settle(
     """Writes what ``t`` now lets us state, in the order SessionStarted, SessionUpdated,
     SessionEnded, each at most once; nothing is written about a transaction before its start
     is known, unless ``force`` (its start will not come: announce it with estimates)."""
+    starts = not t.announced and (t.started or force)
+    announced = t.announced or starts
+    updates = announced and t.update_pending and not t.end_announced
+    ends = announced and t.ended and not t.end_announced
+    if not (starts or updates or ends):
+        return t, []
+    # one copy (the events read none of these three flags)
+    t = replace(
+        t,
+        announced=announced,
+        update_pending=t.update_pending and not updates,
+        end_announced=t.end_announced or ends,
+    )
     events: list[DomainEvent] = []
-    if not t.announced and (t.started or force):
-        t = replace(t, announced=True)
+    if starts:
         events.append(de.session_started(station_id, t))
-    if t.announced and t.update_pending and not t.end_announced:
-        t = replace(t, update_pending=False)
+    if updates:
         events.append(de.session_updated(station_id, t))
-    if t.announced and t.ended and not t.end_announced:
-        t = replace(t, end_announced=True)
+    if ends:
         events.append(de.session_ended(station_id, t))
     return t, events
 

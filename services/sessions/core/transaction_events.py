@@ -11,6 +11,7 @@ with estimates and an AnomalyDetected StartMissing).
 """
 
 from datetime import datetime
+from typing import Any
 
 from contracts.events import DomainEvent
 from contracts.fields import mapping, text, whole
@@ -93,37 +94,31 @@ def transaction_event(state: StationState, call: StationCall, ctx: Context) -> S
             )
             events += closed
     t = known or Transaction(transaction_id=transaction_id, ocpp_version=str(call.ocpp_version))
-    t = replace(
-        t,
-        seq_nos=seq_add(t.seq_nos, seq_no),
-        first_event_at=at if t.first_event_at is None else min(t.first_event_at, at),
-    )
+    remote_start_id, charging_state = whole(info, "remoteStartId"), text(info, "chargingState")
+    reservation_id = whole(p, "reservationId")
+    # one copy for what every event may set (a Transaction has 30 fields)
+    changes: dict[str, Any] = {
+        "seq_nos": seq_add(t.seq_nos, seq_no),
+        "first_event_at": at if t.first_event_at is None else min(t.first_event_at, at),
+        "remote_start_id": t.remote_start_id if remote_start_id is None else remote_start_id,
+        "reservation_id": t.reservation_id if reservation_id is None else reservation_id,
+    }
     if evse is not None and whole(evse, "id") is not None:
         connector_id = whole(evse, "connectorId")
-        t = replace(
-            t,
-            evse_id=whole(evse, "id"),
-            connector_id=t.connector_id if connector_id is None else connector_id,
-        )
+        changes["evse_id"] = whole(evse, "id")
+        changes["connector_id"] = t.connector_id if connector_id is None else connector_id
     if id_token is not None:
         value = text(id_token, "idToken")
         from_remote = t.id_token_source == TokenSource.REMOTE_START and (
             t.id_token is not None and value is not None and same_token(t.id_token, value)
         )
-        t = replace(
-            t,
-            id_token=value,
-            id_token_type=text(id_token, "type"),
-            id_token_source=str(TokenSource.REMOTE_START if from_remote else TokenSource.STATION),
-            authorization_status=payload["idTokenInfo"]["status"],
+        changes["id_token"] = value
+        changes["id_token_type"] = text(id_token, "type")
+        changes["id_token_source"] = str(
+            TokenSource.REMOTE_START if from_remote else TokenSource.STATION
         )
-    remote_start_id, charging_state = whole(info, "remoteStartId"), text(info, "chargingState")
-    reservation_id = whole(p, "reservationId")
-    t = replace(
-        t,
-        remote_start_id=t.remote_start_id if remote_start_id is None else remote_start_id,
-        reservation_id=t.reservation_id if reservation_id is None else reservation_id,
-    )
+        changes["authorization_status"] = payload["idTokenInfo"]["status"]
+    t = replace(t, **changes)
     state, t = reservations.use(state, t)
     t, state_changed = with_charging_state(t, charging_state, at)
     if t.remote_start_id is not None and t.id_token_source != TokenSource.REMOTE_START:

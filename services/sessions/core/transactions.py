@@ -231,7 +231,8 @@ def meter_values(state: StationState, call: StationCall, ctx: Context) -> Step:
     if t.end_announced:
         return Step(state=state, reply=reply)  # a late value of an ended one
     t, changed, backwards = apply(t, readings(p.get("meterValue")))
-    t = replace(t, update_pending=t.update_pending or changed)
+    if changed and not t.update_pending:
+        t = replace(t, update_pending=True)
     t, settled = settle(call.station_id, t)
     state, dropped = save(state, t, action=call.action, at=call.received_at)
     events = de.meter_backwards(call, t, backwards) + settled + dropped

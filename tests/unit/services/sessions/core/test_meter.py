@@ -1,13 +1,22 @@
 """Meter values: 1.6 strings and 2.0.1 numbers, units, phases, late readings."""
 
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.sessions.core.meter import Quantity, Reading, apply, readings
+from services.sessions.core.meter import (
+    Quantity,
+    Reading,
+    apply,
+    decimal_of,
+    readings,
+    scaled,
+    value_of,
+)
 from services.sessions.core.state import Transaction
 from tests.unit.services.sessions.core.station import at, ts
 
@@ -67,6 +76,72 @@ def test_units(sampled: dict[str, Any], quantity: Quantity, value: float) -> Non
 )
 def test_what_cannot_be_read_is_skipped(sampled: dict[str, Any]) -> None:
     assert readings(one(sampled)) == []
+
+
+def _exactly(raw: object) -> float | None:
+    """The value through Decimal, as every value went before the fast path for Wh, W, A, %."""
+    number = decimal_of(raw)
+    return None if number is None else scaled(number, 0)
+
+
+_TRICKY = [
+    "1234.5",
+    " 12 ",
+    "+7",
+    "-0",
+    "1_000",
+    "1e5",
+    "1E-5",
+    ".5",
+    "5.",
+    "0.1",
+    "١٢٣",
+    "\xa01",
+    "1e308",
+    "1e309",
+    "1e-400",
+    "NaN",
+    "-inf",
+    "Infinity",
+    "sNaN",
+    "",
+    "x",
+    "0x10",
+    "1,5",
+    "9007199254740993",
+    "0.30000000000000004",
+    10**400,
+    -(10**400),
+    2**53 + 1,
+    0,
+    1.5,
+    float("inf"),
+    float("nan"),
+    True,
+    None,
+    [1],
+    Decimal(1),
+]
+
+
+@pytest.mark.parametrize("raw", _TRICKY)
+def test_the_fast_path_gives_the_exact_paths_value(raw: object) -> None:
+    assert value_of(raw, Decimal(1), 0) == _exactly(raw)
+    number = decimal_of(raw)  # and a multiplier still goes through Decimal
+    assert value_of(raw, Decimal(1), 1) == (None if number is None else scaled(number, 1))
+
+
+@given(
+    st.one_of(
+        st.floats(),
+        st.integers(),
+        st.text(max_size=12),
+        st.decimals().map(str),
+        st.floats().map(repr),
+    )
+)
+def test_the_fast_path_gives_the_exact_paths_value_for_any_value(raw: object) -> None:
+    assert value_of(raw, Decimal(1), 0) == _exactly(raw)
 
 
 @pytest.mark.parametrize(
