@@ -52,8 +52,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from runtime.kafka import end_offsets
 
 ROOT = Path(__file__).resolve().parents[1]
 RECOVERY_LINE = "No event received for active tp"
@@ -286,32 +288,11 @@ async def produce(bootstrap: str, names: Names, stations: int, records: int) -> 
     return expected
 
 
-async def end_offsets(bootstrap: str, topics: Sequence[str]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=10000)
-    await consumer.start()
-    try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if not partitions:  # metadata not loaded yet
-            await consumer._client.force_metadata_update()
-            partitions = [
-                TopicPartition(topic, p)
-                for topic in topics
-                for p in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
-        return dict(await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
-
-
 async def wait_committed(
     admin: AIOKafkaAdminClient, bootstrap: str, names: Names, limit_s: float = 60.0
 ) -> None:
     """Until the group's committed offsets reach the end of every input partition."""
-    ends = await end_offsets(bootstrap, names.inputs_list())
+    ends = await end_offsets(bootstrap, names.inputs_list(), 10)
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         offsets = await admin.list_consumer_group_offsets(names.app_id)
@@ -413,7 +394,7 @@ async def run(args: argparse.Namespace, names: Names, workdir: Path, outcome: Ou
             await wait_committed(admin, bootstrap, names)
             state = first.state()
             log(f"first worker holds everything and committed: {_brief(state)}")
-            changelog = await end_offsets(bootstrap, [names.changelog])
+            changelog = await end_offsets(bootstrap, [names.changelog], 10)
             outcome.changelog_partitions = {tp.partition: n for tp, n in changelog.items()}
             outcome.changelog_records = sum(changelog.values())
             log(
