@@ -64,7 +64,11 @@ async def test_fifty_mixed_stations_boot_charge_and_get_schema_valid_answers() -
     assert tally.sessions_started >= 50
     assert tally.sessions_ended >= 50
     assert tally.energy_wh > 0
-    assert responder.received["StartTransaction"] == tally.answers["StartTransaction"]["Accepted"]
+    assert set(tally.answers["StartTransaction"]) == {"Accepted"}
+    # Each StartTransaction received was answered Accepted, but for those the run's end cut off
+    # before their answer came (one CALL in flight per station at most: OCPP-J §4.1.1).
+    cut_off = responder.received["StartTransaction"] - tally.answers["StartTransaction"]["Accepted"]
+    assert 0 <= cut_off <= summary.unanswered
     for action in STATION_ACTIONS:
         latency = tally.latency[action]
         assert latency.count > 0, action
