@@ -32,10 +32,11 @@ from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition
 from prometheus_client import Counter, Histogram
 
 from runtime import eventloop
-from runtime.batch import UNREADABLE, Effects, Span, Store, Write, plan
+from runtime.batch import Effects, Span, Store, Write, plan
 from runtime.failpoints import failpoint
 from runtime.follower import Follower
 from runtime.kafka import consumer, pace_fetches, reliable_producer, start_bounded
+from runtime.restore import restore
 from runtime.tracing import Kind, Spans
 
 COMMIT_INTERVAL_S = 0.5  # input offsets are committed at most this often
@@ -224,49 +225,26 @@ class Worker(ConsumerRebalanceListener):
             self.log.info("restored partitions %s: %d records in %.2f s", new, read, elapsed)
 
     async def _restore(self, partitions: list[int]) -> tuple[dict[int, Store], int]:
-        """Read partitions of the changelog from the beginning to their current end; the
-        stores, and how many records were read."""
+        """The stores of ``partitions`` read back from the changelog, and how many records
+        were read."""
         restored = {p: self.service.new_store(p) for p in partitions}
-        read = 0
         if self.service.changelog is None:
-            return restored, read
-        reader = consumer(self.bootstrap_servers, group_id=None)
-        await reader.start()
-        try:
-            tps = [TopicPartition(self.service.changelog, p) for p in partitions]
-            reader.assign(tps)
-            await reader.seek_to_beginning(*tps)
-            ends: dict[TopicPartition, int] = await reader.end_offsets(tps)
-            pending = {tp for tp in tps if ends[tp] > 0}
-            while pending:
-                batches = await reader.getmany(*pending, timeout_ms=500)
-                for tp, records in batches.items():
-                    for record in records:
-                        self._restore_record(restored[tp.partition], record)
-                    read += len(records)
-                for tp in list(pending):
-                    if await reader.position(tp) >= ends[tp]:
-                        pending.discard(tp)
-        finally:
-            await reader.stop()
+            return restored, 0
+        read = await restore(
+            self.bootstrap_servers, self.service.changelog, restored, self._unreadable
+        )
         return restored, read
 
-    def _restore_record(self, store: Store, record: ConsumerRecord[Any, Any]) -> None:
-        key = record.key.decode(errors="replace") if record.key else ""
-        try:
-            store.restore(key, record.value)
-        except UNREADABLE as exc:
-            # Skipped, not fatal: one unreadable record must not stop every key of the
-            # partition. The key's next input starts from what was read before it.
-            self.metrics.records.labels("changelog", "unreadable").inc()
-            self.log.error(
-                "unreadable changelog record %s/%d/%d (key %r): %s",
-                record.topic,
-                record.partition,
-                record.offset,
-                key,
-                exc,
-            )
+    def _unreadable(self, record: ConsumerRecord[Any, Any], key: str, exc: Exception) -> None:
+        self.metrics.records.labels("changelog", "unreadable").inc()
+        self.log.error(
+            "unreadable changelog record %s/%d/%d (key %r): %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            key,
+            exc,
+        )
 
     # -- the loop --------------------------------------------------------------------------------
 
