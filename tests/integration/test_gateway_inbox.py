@@ -40,18 +40,17 @@ async def _dead_letters_from(bootstrap: str, start: dict[TopicPartition, int]) -
         await reader.stop()
 
 
+def _bus(bootstrap: str, instance: int) -> KafkaBus:
+    return KafkaBus(
+        bootstrap, instance=instance, linger_ms=0, fetch_max_wait_ms=100, connect_timeout_s=15
+    )
+
+
 async def test_the_inbox_yields_its_records_in_order_dead_letters_bad_bytes_and_ends_on_stop(
     kafka_bootstrap: str,
 ) -> None:
     instance = new_instance()
-    inbox = TopicPartition(Topic.GATEWAY_INBOX, instance)
-    bus = KafkaBus(
-        kafka_bootstrap,
-        instance=instance,
-        linger_ms=0,
-        fetch_max_wait_ms=100,
-        connect_timeout_s=15,
-    )
+    bus = _bus(kafka_bootstrap, instance)
     dead_start = await end_offsets(kafka_bootstrap, [Topic.DEAD_LETTERS], 15)
     producer = reliable_producer(kafka_bootstrap, linger_ms=0)
     keys = [f"CS-{uuid.uuid4().hex[:8]}-{i}" for i in range(5)]
@@ -111,12 +110,7 @@ async def test_the_inbox_yields_its_records_in_order_dead_letters_bad_bytes_and_
         assert UNDECODABLE in await _dead_letters_from(kafka_bootstrap, dead_start)
 
         await bus.commit()
-        group = consumer(kafka_bootstrap, group_id=f"chargebus-gateway-{instance}")
-        await group.start()
-        try:
-            assert await group.committed(inbox) == offsets[-1] + 1
-        finally:
-            await group.stop()
+        assert await _committed(kafka_bootstrap, instance) == offsets[-1] + 1
     finally:
         await producer.stop()
         await bus.stop()
@@ -138,6 +132,17 @@ async def _commit_inbox(bootstrap: str, instance: int, offset: int) -> None:
         await group.stop()
 
 
+async def _committed(bootstrap: str, instance: int) -> int | None:
+    """Gateway ``instance``'s committed inbox position."""
+    group = consumer(bootstrap, group_id=f"chargebus-gateway-{instance}")
+    await group.start()
+    try:
+        offset: int | None = await group.committed(TopicPartition(Topic.GATEWAY_INBOX, instance))
+        return offset
+    finally:
+        await group.stop()
+
+
 async def test_a_dead_letter_that_fails_leaves_the_position_on_the_bad_record(
     kafka_bootstrap: str,
 ) -> None:
@@ -149,13 +154,7 @@ async def test_a_dead_letter_that_fails_leaves_the_position_on_the_bad_record(
         instance,
         (await end_offsets(kafka_bootstrap, [Topic.GATEWAY_INBOX], 15))[inbox],
     )
-    bus = KafkaBus(
-        kafka_bootstrap,
-        instance=instance,
-        linger_ms=0,
-        fetch_max_wait_ms=100,
-        connect_timeout_s=15,
-    )
+    bus = _bus(kafka_bootstrap, instance)
     # the bus's producer, too small for the dead letter: its send fails at once
     await bus.producer.stop()  # never started: closed, not leaked
     bus.producer = reliable_producer(kafka_bootstrap, linger_ms=0, max_request_size=1024)
@@ -184,11 +183,6 @@ async def test_a_dead_letter_that_fails_leaves_the_position_on_the_bad_record(
     finally:
         await producer.stop()
         await bus.stop()  # commits what was read
-    group = consumer(kafka_bootstrap, group_id=f"chargebus-gateway-{instance}")
-    await group.start()
-    try:
-        # the next gateway on this partition reads the bad record again
-        assert await group.committed(inbox) == offsets[1]
-    finally:
-        await group.stop()
+    # the next gateway on this partition reads the bad record again
+    assert await _committed(kafka_bootstrap, instance) == offsets[1]
     await _commit_inbox(kafka_bootstrap, instance, offsets[-1] + 1)  # leave no bad record behind
