@@ -9,15 +9,22 @@ acknowledgement it awaits (aiokafka, acks=all, idempotent: the worker's producer
 records a request; and, as the baseline in the same run, per round trip of the same bytes
 through an asyncio echo server on loopback in this process (the event loop and the sockets
 alone, both ends counted). Medians of --repeats.
+
+``--confluent`` adds the same request through confluent-kafka (librdkafka, C; its threads'
+CPU counted, each request waited for with ``poll``), if it is installed: it is not a
+dependency of chargebus (``pip install confluent-kafka`` into a separate environment with
+chargebus on PYTHONPATH).
 """
 
 import argparse
 import asyncio
+import importlib
 import os
 import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -45,6 +52,38 @@ async def produce_requests(bootstrap: str, topic: str, requests: int, records: i
 async def _one_request(producer: AIOKafkaProducer, topic: str, keys: list[bytes]) -> None:
     acks = [await producer.send(topic, PAYLOAD, key=k) for k in keys]
     await asyncio.gather(*acks)
+
+
+def confluent_requests(bootstrap: str, topic: str, requests: int, records: int) -> float:
+    """CPU µs per produce request of ``records`` records through confluent-kafka, the same
+    settings as the worker's producers (idempotent, acks=all, no linger)."""
+    kafka: Any = importlib.import_module("confluent_kafka")
+    producer = kafka.Producer(
+        {"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all", "linger.ms": 0}
+    )
+    keys = [b"bench-%d" % i for i in range(records)]
+    left = [0]
+
+    def delivered(error: object, _message: object) -> None:
+        if error is not None:
+            raise RuntimeError(f"not delivered: {error}")
+        left[0] -= 1
+
+    def one() -> None:
+        left[0] = records
+        for key in keys:
+            producer.produce(topic, PAYLOAD, key=key, on_delivery=delivered)
+        while left[0]:
+            producer.poll(1.0)
+
+    for _ in range(min(100, requests)):
+        one()
+    started = time.process_time()
+    for _ in range(requests):
+        one()
+    cpu = (time.process_time() - started) / requests * 1e6
+    producer.flush(10)
+    return cpu
 
 
 async def echo_round_trips(requests: int) -> float:
@@ -110,9 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.kafka_requests", description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--confluent", action="store_true", help="also through confluent-kafka")
     args = parser.parse_args(argv)
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     rows: dict[str, list[float]] = {"echo": [], "produce 1": [], "produce 5": []}
+    if args.confluent:
+        rows.update({"confluent 1": [], "confluent 5": []})
     topic = asyncio.run(new_topic(bootstrap))
     try:
         for repeat in range(args.repeats):
@@ -120,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
             for n in (1, 5):
                 cpu = asyncio.run(produce_requests(bootstrap, topic, args.requests, n))
                 rows[f"produce {n}"].append(cpu)
+                if args.confluent:
+                    rows[f"confluent {n}"].append(
+                        confluent_requests(bootstrap, topic, args.requests, n)
+                    )
             print(
                 f"[{repeat + 1}/{args.repeats}] "
                 + ", ".join(f"{name} {runs[-1]:.0f} µs" for name, runs in rows.items()),
@@ -134,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         "echo": "loopback echo of 300 bytes (baseline)",
         "produce 1": "produce request, 1 record, acknowledged",
         "produce 5": "produce request, 5 records, acknowledged",
+        "confluent 1": "the same through confluent-kafka, 1 record",
+        "confluent 5": "the same through confluent-kafka, 5 records",
     }
     for name, runs in rows.items():
         runs_text = ", ".join(f"{r:.0f}" for r in runs)
