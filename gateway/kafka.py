@@ -132,20 +132,18 @@ class KafkaBus:
                 log.exception("inbox record larger than the fetch size")
                 continue
             for record in fetched.get(self._inbox, ()):
-                if record.value is None:
-                    self._position = record.offset + 1
-                    continue
-                try:
-                    envelope = decode(record.value)
-                except DecodeError as exc:
-                    # past the record only once its dead letter is acknowledged: if that fails,
-                    # the loop ends and the stop commits the bad record's own offset
-                    await self._dead_letter(record, exc)
-                    self._position = record.offset + 1
-                    continue
+                envelope = None  # a tombstone: nothing to act on
+                if record.value is not None:
+                    try:
+                        envelope = decode(record.value)
+                    except DecodeError as exc:
+                        await self._dead_letter(record, exc)
+                # Past the record only now: if its dead letter failed, the loop has ended and
+                # the stop commits the bad record's own offset.
                 self._position = record.offset + 1
-                headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
-                yield InboxRecord(envelope, headers, record.offset)
+                if envelope is not None:
+                    headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
+                    yield InboxRecord(envelope, headers, record.offset)
 
     async def commit(self) -> None:
         """Commit what was read so far (called periodically and on stop)."""
