@@ -214,6 +214,14 @@ async def end_offsets(
         await reader.stop()
 
 
+# How long a consumer with nothing to read lets the broker hold a fetch for the first byte:
+# the broker answers as soon as a record is there, so a record does not wait for it. Not
+# longer: a request behind a parked fetch on its connection (a new assignment's first fetch and
+# offsets, a partition left out of the parked fetch while its records were being read) waits for
+# it (docs/benchmarks.md, issue 14).
+FIRST_BYTE_MAX_WAIT_MS = 100
+
+
 def pace_fetches(started: AIOKafkaConsumer, *, min_bytes: int, max_wait_ms: int) -> None:
     """What the next fetch requests of a started consumer ask of the broker: answer once
     ``min_bytes`` are there or after ``max_wait_ms``. aiokafka's fetcher reads both for every

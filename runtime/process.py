@@ -14,7 +14,12 @@ from collections.abc import Callable, Sequence
 
 from runtime import eventloop, logs, tracing
 from runtime.http import start_operations_server
-from runtime.kafka import DEFAULT_CONNECT_TIMEOUT_S, KafkaUnavailable, TopicMissing
+from runtime.kafka import (
+    DEFAULT_CONNECT_TIMEOUT_S,
+    FIRST_BYTE_MAX_WAIT_MS,
+    KafkaUnavailable,
+    TopicMissing,
+)
 from runtime.settings import bootstrap_servers
 from runtime.worker import FETCH_MAX_WAIT_MS, FETCH_MIN_BYTES, MAX_IN_FLIGHT, Service, Worker
 
@@ -69,7 +74,7 @@ def parser(
         type=int,
         default=FETCH_MAX_WAIT_MS,
         help="... or after this long; once a read found nothing, fetches wait for the first "
-        "byte, up to 100 ms [%(default)s]",
+        f"byte, up to {FIRST_BYTE_MAX_WAIT_MS} ms [%(default)s]",
     )
     parser.add_argument("--log-level", default="INFO")
     return parser

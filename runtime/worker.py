@@ -35,7 +35,13 @@ from runtime import eventloop
 from runtime.batch import Effects, Span, Store, Write, plan
 from runtime.failpoints import failpoint
 from runtime.follower import Follower
-from runtime.kafka import consumer, pace_fetches, reliable_producer, start_bounded
+from runtime.kafka import (
+    FIRST_BYTE_MAX_WAIT_MS,
+    consumer,
+    pace_fetches,
+    reliable_producer,
+    start_bounded,
+)
 from runtime.restore import restore
 from runtime.tracing import Kind, Spans
 
@@ -48,12 +54,8 @@ FETCH_MIN_BYTES = 32 * 1024
 FETCH_MAX_WAIT_MS = 5
 # Those fetches made an idle worker ask the broker 200 times a second: 11 % of a core and 9 %
 # of the broker's for nothing (measured). After a read that found nothing, the fetches ask for
-# the first byte and wait up to this long: the broker answers as soon as a record is there, so
-# a record does not wait for it; after a read that found records they batch again. Not longer:
-# a request behind a parked fetch on its connection (a new assignment's first fetch, its
-# offsets, a partition left out of the parked fetch while its records were being read) can
-# wait for it (docs/benchmarks.md, issue 14).
-IDLE_FETCH_MAX_WAIT_MS = 100
+# the first byte (up to FIRST_BYTE_MAX_WAIT_MS); after a read that found records they batch
+# again.
 EVENTS, CHANGELOG, REPLIES = PHASES = ("events", "changelog", "replies")
 
 
@@ -270,7 +272,7 @@ class Worker(ConsumerRebalanceListener):
         if idle == self._idle:
             return
         self._idle = idle
-        min_bytes, max_wait_ms = (1, IDLE_FETCH_MAX_WAIT_MS) if idle else self._fetch
+        min_bytes, max_wait_ms = (1, FIRST_BYTE_MAX_WAIT_MS) if idle else self._fetch
         pace_fetches(self.consumer, min_bytes=min_bytes, max_wait_ms=max_wait_ms)
 
     async def _batch(
