@@ -177,7 +177,9 @@ async def test_a_capacity_drop_lowers_every_station_decreases_first_and_a_lost_o
             first = LimitsAllocated.parse(allocated.envelope)
             assert first is not None
             assert {amps for *_, amps in first.limits} == {16.0}
-            assert fleet.drawn() == 64.0
+            # The allocation is an event first; its profiles reach the stations after it (one
+            # run saw 69 A: a station still at its limit from when three were charging).
+            await eventually(lambda: fleet.drawn() == 64.0, "the sum at 64 A", 15)
 
             # The grid operator cuts the site to 32 A (grid.capacity.v1)
             dropped_at = time.monotonic()
