@@ -44,7 +44,8 @@ from contracts.headers import Header, header_text
 from contracts.payloads.tokens import Token
 from contracts.topics import STATION_PARTITIONS, Topic
 from runtime.batch import plan
-from runtime.kafka import consumer, end_offsets, partitions_of, reliable_producer
+from runtime.kafka import end_offsets, partitions_of, reliable_producer
+from runtime.reading import everything, read, reader
 from runtime.settings import bootstrap_servers
 from services.sessions.app import SOURCES
 from services.sessions.core.partition import SEQ_KEY, Partition
@@ -90,24 +91,14 @@ class Recording:
 
 async def _seqs(bootstrap: str) -> dict[int, int]:
     """Each changelog partition's 1.6 transaction sequence now (SEQ_KEY's last value)."""
-    reader = consumer(bootstrap, group_id=None, max_poll_records=5000)
-    await reader.start()
     seqs: dict[int, int] = {}
-    try:
+    async with reader(bootstrap, max_poll_records=5000) as kafka:
         tps = await partitions_of(bootstrap, [Topic.SESSIONS_STATE], 15)
-        reader.assign(tps)
-        await reader.seek_to_beginning(*tps)
-        ends = await reader.end_offsets(tps)
-        pending = {tp for tp in tps if ends[tp] > 0}
-        while pending:
-            for tp, records in (await reader.getmany(*pending, timeout_ms=1000)).items():
-                for r in records:
-                    if r.key == SEQ_KEY.encode() and r.value is not None:
-                        seqs[tp.partition] = int(msgpack.unpackb(r.value))
-                if await reader.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-    finally:
-        await reader.stop()
+        starts, ends = await everything(kafka, tps)
+        async for tp, records in read(kafka, starts, ends, timeout_ms=1000):
+            for r in records:
+                if r.key == SEQ_KEY.encode() and r.value is not None:
+                    seqs[tp.partition] = int(msgpack.unpackb(r.value))
     return seqs
 
 
@@ -115,30 +106,24 @@ async def _read(
     bootstrap: str, start: dict[TopicPartition, int], end: dict[TopicPartition, int]
 ) -> list[Recorded]:
     """The records between ``start`` and ``end`` of each partition, by timestamp."""
-    reader = consumer(bootstrap, group_id=None, max_poll_records=5000)
-    await reader.start()
     rows: list[tuple[int, Recorded]] = []
-    try:
-        wanted = [tp for tp in end if end[tp] > start.get(tp, 0)]
-        reader.assign(wanted)
-        for tp in wanted:
-            reader.seek(tp, start.get(tp, 0))
-        pending = set(wanted)
-        while pending:
-            for tp, records in (await reader.getmany(*pending, timeout_ms=1000)).items():
-                for r in records:
-                    if r.offset < end[tp]:
-                        headers = tuple((k, bytes(v)) for k, v in r.headers)
-                        rows.append(
-                            (
-                                r.timestamp,
-                                Recorded(r.topic, r.partition, r.offset, r.key, r.value, headers),
-                            )
-                        )
-                if await reader.position(tp) >= end[tp]:
-                    pending.discard(tp)
-    finally:
-        await reader.stop()
+    async with reader(bootstrap, max_poll_records=5000) as kafka:
+        starts = {tp: start.get(tp, 0) for tp in end}
+        async for _, records in read(kafka, starts, end, timeout_ms=1000):
+            rows.extend(
+                (
+                    r.timestamp,
+                    Recorded(
+                        r.topic,
+                        r.partition,
+                        r.offset,
+                        r.key,
+                        r.value,
+                        tuple((k, bytes(v)) for k, v in r.headers),
+                    ),
+                )
+                for r in records
+            )
     rows.sort(key=lambda row: row[0])
     return [record for _, record in rows]
 

@@ -6,7 +6,7 @@ from typing import Any
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from runtime.batch import UNREADABLE, Store
-from runtime.kafka import consumer
+from runtime.reading import everything, read, reader
 
 # a changelog record its store could not read, and why; it is skipped, never fatal
 Unreadable = Callable[[ConsumerRecord[Any, Any], str, Exception], None]
@@ -17,31 +17,18 @@ async def restore(
 ) -> int:
     """Read partition p of ``changelog`` into ``stores[p]``, from the beginning to the end it
     has now, for every p in ``stores``; how many records were read."""
-    read = 0
-    reader = consumer(bootstrap_servers, group_id=None)
-    await reader.start()
-    try:
-        tps = [TopicPartition(changelog, p) for p in stores]
-        reader.assign(tps)
-        await reader.seek_to_beginning(*tps)
-        ends: dict[TopicPartition, int] = await reader.end_offsets(tps)
-        pending = {tp for tp in tps if ends[tp] > 0}
-        while pending:
-            batches = await reader.getmany(*pending, timeout_ms=500)
-            for tp, records in batches.items():
-                store = stores[tp.partition]
-                for record in records:
-                    key = record.key.decode(errors="replace") if record.key else ""
-                    try:
-                        store.restore(key, record.value)
-                    except UNREADABLE as exc:
-                        # One unreadable record must not stop every key of the partition: the
-                        # key's next input starts from what was read before it.
-                        unreadable(record, key, exc)
-                read += len(records)
-            for tp in list(pending):
-                if await reader.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-    finally:
-        await reader.stop()
-    return read
+    read_so_far = 0
+    async with reader(bootstrap_servers) as kafka:
+        starts, ends = await everything(kafka, (TopicPartition(changelog, p) for p in stores))
+        async for tp, records in read(kafka, starts, ends):
+            store = stores[tp.partition]
+            for record in records:
+                key = record.key.decode(errors="replace") if record.key else ""
+                try:
+                    store.restore(key, record.value)
+                except UNREADABLE as exc:
+                    # One unreadable record must not stop every key of the partition: the
+                    # key's next input starts from what was read before it.
+                    unreadable(record, key, exc)
+            read_so_far += len(records)
+    return read_so_far

@@ -28,7 +28,7 @@ from contracts.envelope import Envelope
 from contracts.payloads.billing import CdrIssued, Scope
 from contracts.topics import SPECS, Topic
 from ocppj.timestamps import parse_zoned
-from runtime.kafka import consumer as kafka_consumer
+from runtime.reading import everything, read, reader
 from runtime.settings import bootstrap_servers
 from services.billing.api.core.errors import InvalidAssignment
 from services.billing.api.core.errors import InvalidTariff as InvalidTariffBody
@@ -52,36 +52,20 @@ async def read_period(
 ) -> AsyncIterator[tuple[int, Envelope]]:
     """(partition, record) of ``topic`` from ``since`` (None: the beginning) to the end offsets
     it had when the read began; undecodable records are skipped."""
-    consumer = kafka_consumer(bootstrap)
-    await consumer.start()
-    try:
+    async with reader(bootstrap) as kafka:
         tps = [TopicPartition(topic, p) for p in range(SPECS[Topic(topic)].partitions)]
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        if since is None:
-            starts = await consumer.beginning_offsets(tps)
-        else:
+        starts, ends = await everything(kafka, tps)
+        if since is not None:
             at_ms = int(since.timestamp() * 1000)
-            found = await consumer.offsets_for_times(dict.fromkeys(tps, at_ms))
+            found = await kafka.offsets_for_times(dict.fromkeys(tps, at_ms))
             starts = {tp: ends[tp] if found.get(tp) is None else found[tp].offset for tp in tps}
-        for tp in tps:  # explicit offsets: a lazy seek_to_beginning may resolve after a check
-            consumer.seek(tp, starts[tp])
-        remaining = {tp for tp in tps if starts[tp] < ends[tp]}
-        while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=500)
-            for tp, records in batch.items():
-                for record in records:
-                    if record.offset >= ends[tp]:
-                        break
-                    if record.value is not None:
-                        try:
-                            yield tp.partition, decode(record.value)
-                        except Exception:  # noqa: BLE001 - one bad record must not stop a replay
-                            continue
-            # compaction leaves gaps: the position, not the last offset seen, says when it is done
-            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
-    finally:
-        await consumer.stop()
+        async for tp, records in read(kafka, starts, ends):
+            for record in records:
+                if record.value is not None:
+                    try:
+                        yield tp.partition, decode(record.value)
+                    except Exception:  # noqa: BLE001 - one bad record must not stop a replay
+                        continue
 
 
 async def live_book(bootstrap: str, book: TariffBook | None = None) -> TariffBook:

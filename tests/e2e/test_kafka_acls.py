@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiokafka import TopicPartition
@@ -25,12 +26,12 @@ from contracts.events import EventType
 from contracts.topics import SPECS, Topic
 from runtime.kafka import (
     PublishFailed,
-    consumer,
     reliable_producer,
     security_options,
     send_acknowledged,
     start_bounded,
 )
+from runtime.reading import everything, read, reader
 from runtime.settings import kafka_security
 from tests.integration.test_kafka_script import _free_port_pair, _script
 from tests.support.gateway import ROOT, free_port
@@ -58,7 +59,7 @@ class AclBroker:
             "KAFKA_SASL_PASSWORD_FILE": str(self.passwords[user]),
         }
 
-    def client_options(self, user: str) -> dict[str, object]:
+    def client_options(self, user: str) -> dict[str, Any]:
         """aiokafka options for this test's own clients (the processes read their env)."""
         return security_options(kafka_security(self.env(user)))
 
@@ -326,24 +327,15 @@ async def every_component(
 
 async def _records(broker: AclBroker, topic: str) -> list[tuple[str, str]]:
     """(key, event type) of every record of ``topic`` up to its end, read as the admin."""
-    reader = consumer(broker.bootstrap, group_id=None, **broker.client_options(ADMIN))
-    await start_bounded(reader, broker.bootstrap, 15)
-    try:
+    async with reader(broker.bootstrap, **broker.client_options(ADMIN)) as kafka:
         partitions = [TopicPartition(topic, p) for p in range(SPECS[Topic(topic)].partitions)]
-        reader.assign(partitions)
-        await reader.seek_to_beginning(*partitions)
-        ends = await reader.end_offsets(partitions)
-        found = []
-        while [tp for tp in partitions if await reader.position(tp) < ends[tp]]:
-            for records in (await reader.getmany(timeout_ms=1000)).values():
-                found += [
-                    (decode(r.value).key, decode(r.value).event_type)
-                    for r in records
-                    if r.value is not None
-                ]
-        return found
-    finally:
-        await reader.stop()
+        starts, ends = await everything(kafka, partitions)
+        return [
+            (decode(r.value).key, decode(r.value).event_type)
+            async for _, records in read(kafka, starts, ends, timeout_ms=1000)
+            for r in records
+            if r.value is not None
+        ]
 
 
 def _api_key(broker: AclBroker) -> str:

@@ -13,6 +13,7 @@ from contracts.topics import Topic
 from gateway.bus import InboxRecord
 from gateway.kafka import KafkaBus
 from runtime.kafka import PublishFailed, consumer, end_offsets, reliable_producer
+from runtime.reading import read, reader
 from tests.support.gateway import new_instance
 
 UNDECODABLE = b"\xc1 never msgpack " + uuid.uuid4().hex.encode()  # 0xc1: unused in msgpack
@@ -20,24 +21,14 @@ UNDECODABLE = b"\xc1 never msgpack " + uuid.uuid4().hex.encode()  # 0xc1: unused
 
 async def _dead_letters_from(bootstrap: str, start: dict[TopicPartition, int]) -> list[bytes]:
     """The values written to deadletter.v1 after ``start``."""
-    reader = consumer(bootstrap, group_id=None)
-    await reader.start()
-    try:
-        reader.assign(list(start))
-        for tp, offset in start.items():
-            reader.seek(tp, offset)
-        ends = await reader.end_offsets(list(start))
-        values: list[bytes] = []
-        pending = {tp for tp in start if ends[tp] > start[tp]}
-        while pending:
-            for records in (await reader.getmany(*pending, timeout_ms=1000)).values():
-                values.extend(r.value for r in records if r.value is not None)
-            for tp in list(pending):
-                if await reader.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-        return values
-    finally:
-        await reader.stop()
+    async with reader(bootstrap) as kafka:
+        ends = await kafka.end_offsets(list(start))
+        return [
+            r.value
+            async for _, records in read(kafka, start, ends)
+            for r in records
+            if r.value is not None
+        ]
 
 
 def _bus(bootstrap: str, instance: int) -> KafkaBus:
