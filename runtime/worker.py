@@ -42,6 +42,7 @@ from runtime.kafka import (
     reliable_producer,
     start_bounded,
 )
+from runtime.pacing import Pacing
 from runtime.restore import restore
 from runtime.tracing import Kind, Spans
 
@@ -53,9 +54,9 @@ MAX_IN_FLIGHT = 4  # batches handled whose writes are not all acknowledged yet
 FETCH_MIN_BYTES = 32 * 1024
 FETCH_MAX_WAIT_MS = 5
 # Those fetches made an idle worker ask the broker 200 times a second: 11 % of a core and 9 %
-# of the broker's for nothing (measured). After a read that found nothing, the fetches ask for
-# the first byte (up to FIRST_BYTE_MAX_WAIT_MS); after a read that found records they batch
-# again.
+# of the broker's for nothing (measured). After a read that found nothing, and while records
+# come slower than batching pays for (runtime/pacing.py), the fetches ask for the first byte (up
+# to FIRST_BYTE_MAX_WAIT_MS); otherwise they batch.
 EVENTS, CHANGELOG, REPLIES = PHASES = ("events", "changelog", "replies")
 
 
@@ -156,7 +157,8 @@ class Worker(ConsumerRebalanceListener):
         )
         self.max_in_flight = max_in_flight
         self._fetch = fetch_min_bytes, fetch_max_wait_ms
-        self._idle = False  # the last read found nothing: fetches wait for the first byte
+        self._pacing = Pacing()
+        self._first_byte = False  # what the fetches ask now: the first byte, or a batch
         self._lock = asyncio.Lock()  # handling a batch and a rebalance never interleave
         self._in_flight: collections.deque[Flight] = collections.deque()
         self._handled: dict[TopicPartition, OffsetAndMetadata] = {}  # outputs acknowledged
@@ -202,7 +204,7 @@ class Worker(ConsumerRebalanceListener):
     # -- rebalancing: restore on assignment ----------------------------------------------------
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        self._pace(idle=False)  # the new assignment's first fetches are not parked
+        self._pace(first_byte=False)  # the new assignment's first fetches are not parked
         async with self._lock:  # the batches in flight finish and commit first
             await self._drain()
             await self._commit()
@@ -260,19 +262,20 @@ class Worker(ConsumerRebalanceListener):
                 self._unresolved.discard(tp)
             self._raise_failed()
             batches = await self.consumer.getmany(timeout_ms=200, max_records=500)
-            self._pace(idle=not batches)
+            found = sum(map(len, batches.values()))
+            self._pace(first_byte=self._pacing.first_byte(found, time.monotonic()))
             if batches:
                 async with self._lock:
                     await self._batch(batches)
             if self._handled and time.monotonic() - self._committed_at >= COMMIT_INTERVAL_S:
                 await self._commit()
 
-    def _pace(self, *, idle: bool) -> None:
-        """Fetch in batches while records come, for the first byte once none came."""
-        if idle == self._idle:
+    def _pace(self, *, first_byte: bool) -> None:
+        """Fetch for the first byte (idle, or records come slowly), or in batches (load)."""
+        if first_byte == self._first_byte:
             return
-        self._idle = idle
-        min_bytes, max_wait_ms = (1, FIRST_BYTE_MAX_WAIT_MS) if idle else self._fetch
+        self._first_byte = first_byte
+        min_bytes, max_wait_ms = (1, FIRST_BYTE_MAX_WAIT_MS) if first_byte else self._fetch
         pace_fetches(self.consumer, min_bytes=min_bytes, max_wait_ms=max_wait_ms)
 
     async def _batch(
