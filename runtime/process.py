@@ -20,6 +20,7 @@ from runtime.kafka import (
     KafkaUnavailable,
     TopicMissing,
 )
+from runtime.pacing import BATCHING_FROM_PER_S
 from runtime.settings import bootstrap_servers
 from runtime.worker import FETCH_MAX_WAIT_MS, FETCH_MIN_BYTES, MAX_IN_FLIGHT, Service, Worker
 
@@ -73,8 +74,9 @@ def parser(
         "--fetch-max-wait-ms",
         type=int,
         default=FETCH_MAX_WAIT_MS,
-        help="... or after this long; once a read found nothing, fetches wait for the first "
-        f"byte, up to {FIRST_BYTE_MAX_WAIT_MS} ms [%(default)s]",
+        help="... or after this long; once a read found nothing, or while fewer than "
+        f"{BATCHING_FROM_PER_S:g} records a second come, fetches wait for the first byte, up to "
+        f"{FIRST_BYTE_MAX_WAIT_MS} ms [%(default)s]",
     )
     parser.add_argument("--log-level", default="INFO")
     return parser
