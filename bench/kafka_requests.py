@@ -27,10 +27,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 
 from bench.harness import median
-from runtime.kafka import reliable_producer
+from runtime.kafka import admin_client, reliable_producer
+from runtime.settings import bootstrap_servers
 
 PAYLOAD = b"x" * 300  # about a sessions event
 
@@ -69,19 +70,14 @@ def confluent_requests(bootstrap: str, topic: str, requests: int, records: int) 
             raise RuntimeError(f"not delivered: {error}")
         left[0] -= 1
 
-    def one() -> None:
+    async def one() -> None:  # no await inside: each request waits in poll, synchronously
         left[0] = records
         for key in keys:
             producer.produce(topic, PAYLOAD, key=key, on_delivery=delivered)
         while left[0]:
             producer.poll(1.0)
 
-    for _ in range(min(100, requests)):
-        one()
-    started = time.process_time()
-    for _ in range(requests):
-        one()
-    cpu = (time.process_time() - started) / requests * 1e6
+    cpu = asyncio.run(_per_call(requests, one))
     producer.flush(10)
     return cpu
 
@@ -127,7 +123,7 @@ async def _per_call(calls: int, call: Callable[[], Awaitable[None]]) -> float:
 async def new_topic(bootstrap: str) -> str:
     """A topic of one partition for this run, deleted by ``delete_topic``."""
     name = f"bench-kafka-requests-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = admin_client(bootstrap)
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, num_partitions=1, replication_factor=1)])
@@ -137,7 +133,7 @@ async def new_topic(bootstrap: str) -> str:
 
 
 async def delete_topic(bootstrap: str, name: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = admin_client(bootstrap)
     await admin.start()
     try:
         await admin.delete_topics([name])
@@ -151,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--confluent", action="store_true", help="also through confluent-kafka")
     args = parser.parse_args(argv)
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    bootstrap = bootstrap_servers(os.environ)
     rows: dict[str, list[float]] = {"echo": [], "produce 1": [], "produce 5": []}
     if args.confluent:
         rows.update({"confluent 1": [], "confluent 5": []})
