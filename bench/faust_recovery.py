@@ -55,7 +55,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from runtime.kafka import end_offsets
+from runtime.reading import end_offsets
 
 ROOT = Path(__file__).resolve().parents[1]
 RECOVERY_LINE = "No event received for active tp"

@@ -44,8 +44,8 @@ from contracts.headers import Header, header_text
 from contracts.payloads.tokens import Token
 from contracts.topics import STATION_PARTITIONS, Topic
 from runtime.batch import plan
-from runtime.kafka import end_offsets, partitions_of, reliable_producer
-from runtime.reading import everything, read, reader
+from runtime.kafka import partitions_of, reliable_producer
+from runtime.reading import end_offsets, everything, read, reader
 from runtime.settings import bootstrap_servers
 from services.sessions.app import SOURCES
 from services.sessions.core.partition import SEQ_KEY, Partition

@@ -200,20 +200,6 @@ def consumer(bootstrap_servers: str, *topics: str, **overrides: Any) -> AIOKafka
     return AIOKafkaConsumer(*topics, **options)
 
 
-async def end_offsets(
-    bootstrap_servers: str, topics: Sequence[str], timeout_s: float
-) -> dict[TopicPartition, int]:
-    """The end offset of every partition of ``topics`` now: where a reader of what comes next
-    starts."""
-    partitions = await partitions_of(bootstrap_servers, topics, timeout_s)
-    reader = consumer(bootstrap_servers, group_id=None)
-    await reader.start()
-    try:
-        return dict(await reader.end_offsets(partitions))
-    finally:
-        await reader.stop()
-
-
 # How long a consumer with nothing to read lets the broker hold a fetch for the first byte:
 # the broker answers as soon as a record is there, so a record does not wait for it. Not
 # longer: a request behind a parked fetch on its connection (a new assignment's first fetch and

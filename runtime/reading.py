@@ -4,14 +4,14 @@ A worker's restore, billing's replay, the benchmarks' recordings and the tests' 
 this way: what a topic holds between two offsets, then stop.
 """
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
-from runtime.kafka import DEFAULT_CONNECT_TIMEOUT_S, consumer, start_bounded
+from runtime.kafka import DEFAULT_CONNECT_TIMEOUT_S, consumer, partitions_of, start_bounded
 
 Offsets = Mapping[TopicPartition, int]
 Records = list[ConsumerRecord[bytes, bytes]]
@@ -33,6 +33,20 @@ async def reader(
         yield kafka
     finally:
         await kafka.stop()
+
+
+async def end_offsets(
+    bootstrap_servers: str, topics: Sequence[str], timeout_s: float
+) -> dict[TopicPartition, int]:
+    """The end offset of every partition of ``topics`` now: where a reader of what comes next
+    starts.
+
+    Raises:
+        KafkaUnavailable, TopicMissing: the broker or a topic is not there.
+    """
+    partitions = await partitions_of(bootstrap_servers, topics, timeout_s)
+    async with reader(bootstrap_servers, connect_timeout_s=timeout_s) as kafka:
+        return dict(await kafka.end_offsets(partitions))
 
 
 async def everything(

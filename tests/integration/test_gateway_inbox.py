@@ -12,8 +12,8 @@ from contracts.headers import Header
 from contracts.topics import Topic
 from gateway.bus import InboxRecord
 from gateway.kafka import KafkaBus
-from runtime.kafka import PublishFailed, consumer, end_offsets, reliable_producer
-from runtime.reading import read, reader
+from runtime.kafka import PublishFailed, consumer, reliable_producer
+from runtime.reading import end_offsets, read, reader
 from tests.support.gateway import new_instance
 
 UNDECODABLE = b"\xc1 never msgpack " + uuid.uuid4().hex.encode()  # 0xc1: unused in msgpack
