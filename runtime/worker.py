@@ -44,6 +44,7 @@ from runtime.kafka import (
 )
 from runtime.pacing import Pacing
 from runtime.restore import restore
+from runtime.sending import BatchSender
 from runtime.tracing import Kind, Spans
 
 COMMIT_INTERVAL_S = 0.5  # input offsets are committed at most this often
@@ -140,6 +141,7 @@ class Worker(ConsumerRebalanceListener):
             )
             for phase in PHASES
         }
+        self.senders = {phase: BatchSender(producer) for phase, producer in self.producers.items()}
         self.consumer: AIOKafkaConsumer = consumer(
             bootstrap_servers,
             group_id=group_id,
@@ -391,13 +393,7 @@ class Worker(ConsumerRebalanceListener):
         self._prune()
 
     async def _send(self, phase: str, writes: Iterable[Write]) -> list["asyncio.Future[Any]"]:
-        producer = self.producers[phase]
-        return [
-            await producer.send(
-                w.topic, w.value, key=w.key, partition=w.partition, headers=list(w.headers)
-            )
-            for w in writes
-        ]
+        return await self.senders[phase].send(writes)
 
     async def _commit(self) -> None:
         """Commit what was handled, outputs acknowledged (at-least-once); off the reply path."""
