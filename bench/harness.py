@@ -80,12 +80,15 @@ def busy_cores() -> tuple[float, float]:
     return (sum(jiffies) - idle) / CLOCK_TICKS, sum(jiffies) / CLOCK_TICKS / (os.cpu_count() or 1)
 
 
-def gc_pauses(port: int) -> dict[str, float]:
+def scraped(port: int) -> dict[str, float]:
     """From a process's /metrics: its collections by generation, their total time, and how
-    many took longer than 10 ms."""
+    many took longer than 10 ms; a stateful worker's batches (``batches``: how many requests
+    its records shared)."""
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     out: dict[str, float] = {}
     for line in text.splitlines():
+        if line.startswith("chargebus_") and "_batch_seconds_count" in line:
+            out["batches"] = out.get("batches", 0.0) + float(line.rsplit(" ", 1)[1])
         if not line.startswith("chargebus_gc_pause_seconds"):
             continue
         name, value = line.rsplit(" ", 1)
@@ -159,8 +162,8 @@ class Meter:
     """What a machine and some processes did between two readings: ``since(read())``.
 
     ``processes`` names groups of pids (their CPU and run-queue wait are summed), ``metrics``
-    groups of /metrics ports (their garbage collections are summed); the local broker, if
-    found, is measured as "broker" with its JVM collections."""
+    groups of /metrics ports (their garbage collections and batches are summed); the local
+    broker, if found, is measured as "broker" with its JVM collections."""
 
     processes: Mapping[str, Sequence[int]]
     metrics: Mapping[str, Sequence[int]] = field(default_factory=dict)
@@ -179,7 +182,7 @@ class Meter:
             out[f"{name}_waited_s"] = sum(waited_s(pid) for pid in pids)
         for name, ports in self.metrics.items():
             for port in ports:
-                for key, value in gc_pauses(port).items():
+                for key, value in scraped(port).items():
                     out[f"{name}_{key}"] = out.get(f"{name}_{key}", 0.0) + value
         return out
 

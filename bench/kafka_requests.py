@@ -8,7 +8,9 @@ the CPU per record. This prints the CPU seconds this process spends per produce 
 acknowledgement it awaits (aiokafka, acks=all, idempotent: the worker's producer), with 1 and 5
 records a request; and, as the baseline in the same run, per round trip of the same bytes
 through an asyncio echo server on loopback in this process (the event loop and the sockets
-alone, both ends counted). Medians of --repeats.
+alone, both ends counted). Then, per record, a worker's write of ``--spread`` records over the
+station topics' 8 partitions, sent one record at a time as the worker does, against the same
+records in batches built by hand (one per partition). Medians of --repeats.
 
 ``--confluent`` adds the same request through confluent-kafka (librdkafka, C; its threads'
 CPU counted, each request waited for with ``poll``), if it is installed: it is not a
@@ -28,12 +30,15 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import NewTopic
+from aiokafka.producer.message_accumulator import BatchBuilder
 
 from bench.harness import median
 from runtime.kafka import admin_client, reliable_producer
 from runtime.settings import bootstrap_servers
 
 PAYLOAD = b"x" * 300  # about a sessions event
+TRACE = [("traceparent", b"00-%s-%s-01" % (b"a" * 32, b"b" * 16))]
+PARTITIONS = 8  # the station topics' (contracts.topics.STATION_PARTITIONS)
 
 
 async def produce_requests(bootstrap: str, topic: str, requests: int, records: int) -> float:
@@ -53,6 +58,40 @@ async def produce_requests(bootstrap: str, topic: str, requests: int, records: i
 async def _one_request(producer: AIOKafkaProducer, topic: str, keys: list[bytes]) -> None:
     acks = [await producer.send(topic, PAYLOAD, key=k) for k in keys]
     await asyncio.gather(*acks)
+
+
+async def spread_writes(bootstrap: str, topic: str, calls: int, records: int, built: bool) -> float:
+    """CPU µs per record of a worker's write: ``records`` records over the topic's partitions
+    (round robin), each with a trace header, all acknowledged; sent one by one as the worker
+    does, or (``built``) in batches built by hand, one per partition (aiokafka's
+    ``create_batch``/``send_batch``: one future a partition instead of one a record)."""
+    producer = reliable_producer(bootstrap, linger_ms=0, client_id="bench-kafka-requests")
+    await producer.start()
+    try:
+        partitions = sorted(await producer.partitions_for(topic))
+        rows = [(b"bench-%d" % i, partitions[i % len(partitions)]) for i in range(records)]
+
+        async def one_by_one() -> None:
+            acks = [
+                await producer.send(topic, PAYLOAD, key=k, partition=p, headers=list(TRACE))
+                for k, p in rows
+            ]
+            await asyncio.gather(*acks)
+
+        async def by_partition() -> None:
+            batches: dict[int, BatchBuilder] = {}
+            for key, partition in rows:
+                batch = batches.get(partition) or batches.setdefault(
+                    partition, producer.create_batch()
+                )
+                batch.append(key=key, value=PAYLOAD, timestamp=None, headers=list(TRACE))
+            await asyncio.gather(
+                *[await producer.send_batch(b, topic, partition=p) for p, b in batches.items()]
+            )
+
+        return await _per_call(calls, by_partition if built else one_by_one) / records
+    finally:
+        await producer.stop()
 
 
 def confluent_requests(bootstrap: str, topic: str, requests: int, records: int) -> float:
@@ -121,12 +160,12 @@ async def _per_call(calls: int, call: Callable[[], Awaitable[None]]) -> float:
 
 
 async def new_topic(bootstrap: str) -> str:
-    """A topic of one partition for this run, deleted by ``delete_topic``."""
+    """A topic of PARTITIONS partitions for this run, deleted by ``delete_topic``."""
     name = f"bench-kafka-requests-{uuid.uuid4().hex[:8]}"
     admin = admin_client(bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(name, num_partitions=1, replication_factor=1)])
+        await admin.create_topics([NewTopic(name, num_partitions=PARTITIONS, replication_factor=1)])
     finally:
         await admin.close()
     return name
@@ -146,9 +185,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--confluent", action="store_true", help="also through confluent-kafka")
+    parser.add_argument(
+        "--spread",
+        type=int,
+        nargs="*",
+        default=[10, 50],
+        help="also a worker's write of this many records over the partitions: CPU µs per "
+        "record, sent one by one and in batches built by hand",
+    )
     args = parser.parse_args(argv)
     bootstrap = bootstrap_servers(os.environ)
     rows: dict[str, list[float]] = {"echo": [], "produce 1": [], "produce 5": []}
+    for n in args.spread:
+        rows.update({f"spread {n}": [], f"built {n}": []})
     if args.confluent:
         rows.update({"confluent 1": [], "confluent 5": []})
     topic = asyncio.run(new_topic(bootstrap))
@@ -162,6 +211,11 @@ def main(argv: list[str] | None = None) -> int:
                     rows[f"confluent {n}"].append(
                         confluent_requests(bootstrap, topic, args.requests, n)
                     )
+            for n in args.spread:
+                calls = max(100, args.requests * 5 // n)
+                for built, name in ((False, "spread"), (True, "built")):
+                    cpu = asyncio.run(spread_writes(bootstrap, topic, calls, n, built))
+                    rows[f"{name} {n}"].append(cpu)
             print(
                 f"[{repeat + 1}/{args.repeats}] "
                 + ", ".join(f"{name} {runs[-1]:.0f} µs" for name, runs in rows.items()),
@@ -179,9 +233,22 @@ def main(argv: list[str] | None = None) -> int:
         "confluent 1": "the same through confluent-kafka, 1 record",
         "confluent 5": "the same through confluent-kafka, 5 records",
     }
-    for name, runs in rows.items():
-        runs_text = ", ".join(f"{r:.0f}" for r in runs)
-        print(f"{labels[name]} | {median(runs):.0f} | {median(runs) / baseline:.1f}x | {runs_text}")
+    for name, label in labels.items():
+        if name in rows:
+            runs = rows[name]
+            runs_text = ", ".join(f"{r:.0f}" for r in runs)
+            print(f"{label} | {median(runs):.0f} | {median(runs) / baseline:.1f}x | {runs_text}")
+    if args.spread:
+        print()
+        print("a worker's write | µs a record, sent one by one | built by hand | ratio | runs")
+        print("---|---|---|---|---")
+    for n in args.spread:
+        sent, by_hand = rows[f"spread {n}"], rows[f"built {n}"]
+        runs_text = "; ".join(f"{a:.1f} / {b:.1f}" for a, b in zip(sent, by_hand, strict=True))
+        print(
+            f"{n} records over {PARTITIONS} partitions | {median(sent):.1f} | {median(by_hand):.1f}"
+            f" | {median(by_hand) / median(sent):.2f}x | {runs_text}"
+        )
     return 0
 
 

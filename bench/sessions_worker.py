@@ -327,6 +327,8 @@ def live(
         run = asyncio.run(_live(bootstrap, fresh, rate))
         run.update(meter.since(before))
         run["cpu_us_per_record"] = run["worker_cpu_s"] / run["records"] * 1e6
+        if run.get("worker_batches"):
+            run["records_per_batch"] = run["records"] / run["worker_batches"]
         return run
     finally:
         for process, _ in started:
