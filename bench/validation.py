@@ -5,9 +5,11 @@ the same payload against the same OCA schema, in the same process and run, warme
 times; the median of the per-call means is printed. The library's ``validate_payload`` is a
 coroutine: with ``ASYNC_VALIDATION = False`` it validates inline and never awaits, so it is
 driven with ``send(None)`` and no event-loop cost is counted against it (its default
-thread-pool path is slower still, ocpp.md §2.4).
+thread-pool path is slower still, ocpp.md §2.4). Then the time to parse each payload's CALL
+frame from its text (``ocppj.framing.parse``) against ``json.loads`` of the same text.
 """
 
+import json
 import statistics
 import sys
 import time
@@ -16,6 +18,7 @@ from typing import Any
 
 import ocpp.messages
 
+from ocppj.framing import parse
 from ocppj.validation import Validator
 from ocppj.versions import OcppVersion
 from tools.simulator.checking import library_validate
@@ -108,7 +111,7 @@ def library_validation(version: str, action: str, payload: dict[str, Any]) -> Ca
     return validate
 
 
-def median_seconds(validate: Callable[[], None]) -> float:
+def median_seconds(validate: Callable[[], object]) -> float:
     """Median over REPEATS of the mean time per call, about TARGET_S per repetition."""
     start = time.perf_counter()
     for _ in range(10):
@@ -136,6 +139,15 @@ def main() -> None:
             f"{name:<28} {ours * 1e6:>9.2f} {theirs * 1e6:>9.1f} {1 / ours:>9,.0f}"
             f" {1 / theirs:>8,.0f} {theirs / ours:>5.0f}x"
         )
+    # Before validation, every CALL is parsed from its WebSocket text (ocppj.framing): against
+    # json.loads of the same text, the least any JSON endpoint does.
+    print(f"\n{'frame text':<28} {'parse µs':>9} {'loads µs':>9} {'ratio':>6}")
+    for version, library_version, action, payload in CASES:
+        text = json.dumps([2, "19223201", action, payload])
+        ours = median_seconds(lambda: parse(text, version))  # noqa: B023
+        plain = median_seconds(lambda: json.loads(text))  # noqa: B023
+        name = f"{library_version} {action}"
+        print(f"{name:<28} {ours * 1e6:>9.2f} {plain * 1e6:>9.2f} {ours / plain:>5.2f}x")
 
 
 if __name__ == "__main__":
