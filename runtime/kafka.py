@@ -17,6 +17,8 @@ from runtime.settings import KafkaSecurity, kafka_security
 
 # A client that cannot reach the broker fails after this long instead of hanging.
 DEFAULT_CONNECT_TIMEOUT_S = 15.0
+# The largest produce request (and so record) a producer sends: aiokafka's and Java's default.
+MAX_REQUEST_SIZE = 1024 * 1024
 
 
 class KafkaUnavailable(Exception):
@@ -127,6 +129,7 @@ def reliable_producer(bootstrap_servers: str, **overrides: Any) -> AIOKafkaProdu
         # 30 % of the gateway's CPU in a 10,000-station storm went to those waits
         # (docs/benchmarks.md, issue 14). Half the broker's default max.message.bytes.
         "max_batch_size": 512 * 1024,
+        "max_request_size": MAX_REQUEST_SIZE,
         "partitioner": KeyPartitioner(),
         **_process_security(),
     }
