@@ -30,10 +30,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import NewTopic
-from aiokafka.producer.message_accumulator import BatchBuilder
 
 from bench.harness import median
+from runtime.batch import Write
 from runtime.kafka import admin_client, reliable_producer
+from runtime.sending import BatchSender
 from runtime.settings import bootstrap_servers
 
 PAYLOAD = b"x" * 300  # about a sessions event
@@ -63,8 +64,8 @@ async def _one_request(producer: AIOKafkaProducer, topic: str, keys: list[bytes]
 async def spread_writes(bootstrap: str, topic: str, calls: int, records: int, built: bool) -> float:
     """CPU µs per record of a worker's write: ``records`` records over the topic's partitions
     (round robin), each with a trace header, all acknowledged; sent one by one as the worker
-    does, or (``built``) in batches built by hand, one per partition (aiokafka's
-    ``create_batch``/``send_batch``: one future a partition instead of one a record)."""
+    did, or (``built``) through the worker's ``runtime.sending.BatchSender``: batches built by
+    hand, one per partition (one future a partition instead of one a record)."""
     producer = reliable_producer(bootstrap, linger_ms=0, client_id="bench-kafka-requests")
     await producer.start()
     try:
@@ -78,16 +79,11 @@ async def spread_writes(bootstrap: str, topic: str, calls: int, records: int, bu
             ]
             await asyncio.gather(*acks)
 
-        async def by_partition() -> None:
-            batches: dict[int, BatchBuilder] = {}
-            for key, partition in rows:
-                batch = batches.get(partition) or batches.setdefault(
-                    partition, producer.create_batch()
-                )
-                batch.append(key=key, value=PAYLOAD, timestamp=None, headers=list(TRACE))
-            await asyncio.gather(
-                *[await producer.send_batch(b, topic, partition=p) for p, b in batches.items()]
-            )
+        sender = BatchSender(producer)
+        writes = [Write(topic, k, PAYLOAD, p, TRACE) for k, p in rows]
+
+        async def by_partition() -> None:  # the worker's own sender
+            await asyncio.gather(*await sender.send(writes))
 
         return await _per_call(calls, by_partition if built else one_by_one) / records
     finally:
