@@ -48,10 +48,10 @@ class BatchSender:
         partitions: dict[str, list[int]] = {}  # each topic's, in order, read once a call
         for w in writes:
             partition = w.partition
-            if partition is None and w.key is None:  # a random partition, the producer's choice
-                acks.append(await self.producer.send(w.topic, w.value, headers=list(w.headers)))
-                continue
             headers: list[tuple[str, bytes | None]] = list(w.headers)
+            if partition is None and w.key is None:  # a random partition, the producer's choice
+                acks.append(await self.producer.send(w.topic, w.value, headers=headers))
+                continue
             size = DefaultRecordBatchBuilder.estimate_size_in_bytes(w.key, w.value, headers)
             if size > self.max_request_size:  # as send() checks, before anything is queued
                 raise MessageSizeTooLargeError(
